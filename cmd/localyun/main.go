@@ -1,0 +1,238 @@
+// Command localyun is an Alibaba-Cloud-compatible access-control server:
+// ECS instance RAM roles, RAM/STS and Bastionhost authorizations behind
+// one port, on persistent state.
+//
+//	localyun serve [--addr A] [--data-dir D] [--seed FILE] [--memory]
+//	localyun version
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/server"
+	"github.com/localyun/localyun/internal/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "localyun:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `usage:
+  localyun serve [flags]   run the API server (localyun serve -h for flags)
+  localyun version         print the version
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := LoadConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		m := NewMain(cfg)
+		m.Stdout = stdout
+		if err := m.Run(ctx); err != nil {
+			m.Close()
+			return err
+		}
+		<-ctx.Done()
+		return m.Close()
+	case "version":
+		fmt.Fprintln(stdout, "localyun", localyun.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "localyun: unknown command %q\n%s", args[0], usage)
+	return errUsage
+}
+
+// Main is the running server: Run starts it without blocking, Close stops
+// it gracefully. Tests build a Main, set Config and call Run.
+type Main struct {
+	Config Config
+	Stdout io.Writer
+	Logger *slog.Logger
+
+	store    localyun.Store
+	listener net.Listener
+	http     *http.Server
+	served   chan error
+}
+
+// NewMain returns a Main for cfg.
+func NewMain(cfg Config) *Main {
+	return &Main{Config: cfg, Stdout: io.Discard, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+}
+
+// Addr is the address the server listens on (after Run).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Store is the open store (after Run).
+func (m *Main) Store() localyun.Store { return m.store }
+
+// Run opens the store, applies the seed, and starts serving.
+func (m *Main) Run(ctx context.Context) error {
+	started := time.Now()
+	var seed *Seed
+	if m.Config.Seed != "" {
+		var err error
+		if seed, err = LoadSeed(m.Config.Seed); err != nil {
+			return err
+		}
+	}
+	path, storeDesc := ":memory:", "memory (nothing is written to disk)"
+	if !m.Config.Memory {
+		path = strings.TrimPrefix(m.Config.Store, "sqlite:")
+		if path == "" {
+			if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+				return err
+			}
+			path = filepath.Join(m.Config.DataDir, "localyun.db")
+		}
+		storeDesc = "sqlite:" + path
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", storeDesc, err)
+	}
+	m.store = st
+	now := time.Now().UTC()
+	seeded := "no seed file"
+	if seed != nil {
+		rep, err := seed.Apply(ctx, st, now)
+		if err != nil {
+			return fmt.Errorf("apply seed %s: %w", m.Config.Seed, err)
+		}
+		seeded = m.Config.Seed + ": " + rep.String()
+	}
+	creds, err := m.ensureAccount(ctx, now)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return err
+	}
+	m.listener = ln
+	m.http = &http.Server{
+		Handler:           server.New(server.Options{Store: st, Logger: m.Logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.http.Serve(ln) }()
+	if !m.Config.Quiet {
+		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n  store: %s\n  seed:  %s\n  ready in %s\n",
+			localyun.Version, m.Addr(), storeDesc, seeded, time.Since(started).Round(time.Millisecond))
+		if creds != "" {
+			fmt.Fprint(m.Stdout, creds)
+		}
+	}
+	return nil
+}
+
+// ensureAccount creates an account with a root AccessKey when the store has
+// none, and returns the text announcing it ("" when nothing was created).
+func (m *Main) ensureAccount(ctx context.Context, now time.Time) (string, error) {
+	n, err := m.store.CountAccounts(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	acct := localyun.Account{ID: "1" + randomDigits(15), Name: "default", CreatedAt: now}
+	key := localyun.AccessKey{ID: "LTAI" + strings.ToUpper(randomHex(10))[:20], Secret: randomHex(15), AccountID: acct.ID,
+		Status: localyun.AccessKeyActive, CreatedAt: now}
+	if err := m.store.CreateAccount(ctx, acct); err != nil {
+		return "", err
+	}
+	if err := m.store.CreateAccessKey(ctx, key); err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("account_id = %s\naccess_key_id = %s\naccess_key_secret = %s\n", acct.ID, key.ID, key.Secret)
+	where := "(not written: --memory)"
+	if !m.Config.Memory {
+		path := filepath.Join(m.Config.DataDir, "credentials")
+		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			return "", err
+		}
+		where = "(also written to " + path + ")"
+	}
+	return "  created account " + acct.ID + " with a root AccessKey " + where + ":\n" +
+		"    AccessKeyId:     " + key.ID + "\n    AccessKeySecret: " + key.Secret + "\n", nil
+}
+
+// Close stops accepting requests, lets in-flight requests finish, and
+// closes the store.
+func (m *Main) Close() error {
+	var err error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = m.http.Shutdown(ctx)
+		if serr := <-m.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+		m.http = nil
+	}
+	if m.store != nil {
+		if cerr := m.store.Close(); err == nil {
+			err = cerr
+		}
+		m.store = nil
+	}
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
+}
+
+func digest(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:])[:20]
+}

@@ -1,0 +1,244 @@
+// Package protocol implements Alibaba Cloud's RPC OpenAPI wire protocol:
+// request parsing, the V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256) signatures,
+// JSON and XML envelopes, the error writer and the (Version, Action) mux.
+// It knows nothing about products.
+package protocol
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/localyun/localyun"
+)
+
+// MaxBodyBytes is the largest request body the server reads. Larger bodies
+// are refused with 413 before they are read into memory.
+const MaxBodyBytes = 1 << 20
+
+// Response formats.
+const (
+	FormatJSON = "JSON"
+	FormatXML  = "XML"
+)
+
+// Request is one parsed API call.
+type Request struct {
+	Action  string
+	Version string
+	Format  string // FormatJSON or FormatXML
+	Method  string
+	Host    string
+	Path    string
+	// Params merges the query and a form body (the body wins).
+	Params url.Values
+	// Query is the URL query alone (V3 signs only this).
+	Query      url.Values
+	Header     http.Header
+	Body       []byte
+	RemoteAddr string
+	Secure     bool
+}
+
+// ParseRequest reads the body of hr (at most MaxBodyBytes) and merges query
+// and form parameters. It returns a *localyun.Error for bodies that are too
+// large or cannot be parsed.
+func ParseRequest(hr *http.Request) (*Request, error) {
+	r := &Request{
+		Method: hr.Method,
+		Host:   hr.Host,
+		Path:   hr.URL.Path,
+		Header: hr.Header,
+		Secure: hr.TLS != nil,
+	}
+	r.RemoteAddr = hr.RemoteAddr
+	if host, _, err := net.SplitHostPort(hr.RemoteAddr); err == nil {
+		r.RemoteAddr = host
+	}
+	if hr.ContentLength > MaxBodyBytes {
+		return r, errBodyTooLarge()
+	}
+	if hr.Body != nil {
+		body, err := io.ReadAll(io.LimitReader(hr.Body, MaxBodyBytes+1))
+		if err != nil {
+			return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
+				Message: "The request body could not be read.", Err: err}
+		}
+		if len(body) > MaxBodyBytes {
+			return r, errBodyTooLarge()
+		}
+		r.Body = body
+	}
+	q, err := url.ParseQuery(hr.URL.RawQuery)
+	if err != nil {
+		return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
+			Message: "The request query string is not well formed.", Err: err}
+	}
+	r.Query = q
+	r.Params = make(url.Values, len(q))
+	for k, v := range q {
+		r.Params[k] = v
+	}
+	if len(r.Body) > 0 {
+		ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
+		if ct == "application/x-www-form-urlencoded" {
+			form, err := url.ParseQuery(string(r.Body))
+			if err != nil {
+				return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
+					Message: "The request body is not a well formed form.", Err: err}
+			}
+			for k, v := range form {
+				r.Params[k] = v
+			}
+		}
+	}
+	r.Action = r.Params.Get("Action")
+	if r.Action == "" {
+		r.Action = hr.Header.Get("x-acs-action")
+	}
+	r.Version = r.Params.Get("Version")
+	if r.Version == "" {
+		r.Version = hr.Header.Get("x-acs-version")
+	}
+	r.Format = FormatJSON
+	if strings.EqualFold(r.Params.Get("Format"), FormatXML) {
+		r.Format = FormatXML
+	}
+	return r, nil
+}
+
+func errBodyTooLarge() error {
+	return &localyun.Error{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
+		Message: "The request body exceeds the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes."}
+}
+
+// Get returns the first value of a parameter, or "".
+func (r *Request) Get(name string) string {
+	if v := r.Params[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Has reports whether the parameter was sent at all (even empty).
+func (r *Request) Has(name string) bool {
+	_, ok := r.Params[name]
+	return ok
+}
+
+// RepeatList returns the values of a repeat-list parameter Name.1, Name.2, ...
+// in index order. It stops at the first gap.
+func (r *Request) RepeatList(name string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := r.Params[name+"."+strconv.Itoa(i)]
+		if !ok {
+			return out
+		}
+		out = append(out, v[0])
+	}
+}
+
+// Int parses an integer parameter. ok is false when the parameter is absent
+// or empty; err is non-nil when it is present but not an integer.
+func (r *Request) Int(name string) (n int64, ok bool, err error) {
+	s := r.Get(name)
+	if s == "" {
+		return 0, false, nil
+	}
+	n, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, true, err
+	}
+	return n, true, nil
+}
+
+// Bool parses a boolean parameter ("true"/"false", case-insensitive).
+func (r *Request) Bool(name string) (b bool, ok bool, err error) {
+	s := r.Get(name)
+	if s == "" {
+		return false, false, nil
+	}
+	b, err = strconv.ParseBool(strings.ToLower(s))
+	return b, true, err
+}
+
+// PayloadHash is the lower-hex SHA-256 of the body, as V3 signs it.
+func (r *Request) PayloadHash() string { return hexSHA256(r.Body) }
+
+// Handler serves one action. It never touches the ResponseWriter: it returns
+// a response struct (rendered as JSON or XML with RequestId added) or an
+// error.
+type Handler func(ctx context.Context, r *Request) (any, error)
+
+// Route is one registered action.
+type Route struct {
+	Product string // e.g. "Ecs"; used in error Recommend links
+	Version string
+	Action  string
+	Handler Handler
+}
+
+// Mux dispatches on (Version, Action).
+type Mux struct {
+	routes   map[string]*Route
+	versions map[string]string // version → product
+}
+
+// NewMux returns an empty mux.
+func NewMux() *Mux {
+	return &Mux{routes: map[string]*Route{}, versions: map[string]string{}}
+}
+
+// Handle registers an action of a product version.
+func (m *Mux) Handle(product, version, action string, h Handler) {
+	key := version + "/" + action
+	if _, dup := m.routes[key]; dup {
+		panic("protocol: duplicate route " + key)
+	}
+	m.routes[key] = &Route{Product: product, Version: version, Action: action, Handler: h}
+	m.versions[version] = product
+}
+
+// Routes returns every registered route.
+func (m *Mux) Routes() []*Route {
+	out := make([]*Route, 0, len(m.routes))
+	for _, r := range m.routes {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Lookup finds the route of a request. It returns the gateway errors for a
+// missing or unknown Action or Version.
+func (m *Mux) Lookup(version, action string) (*Route, error) {
+	if action == "" {
+		return nil, ErrMissing("Action")
+	}
+	if version == "" {
+		return nil, ErrMissing("Version")
+	}
+	if rt, ok := m.routes[version+"/"+action]; ok {
+		return rt, nil
+	}
+	if _, ok := m.versions[version]; !ok {
+		return nil, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidVersion",
+			Message: "Specified parameter Version is not valid."}
+	}
+	return nil, &localyun.Error{Status: http.StatusNotFound, Code: "InvalidAction.NotFound",
+		Message: "Specified api is not found, please check your url and method."}
+}
+
+// ProductOf returns the product that registered a version, or "".
+func (m *Mux) ProductOf(version string) string { return m.versions[version] }
+
+// ErrMissing is the gateway's Missing{Name} error.
+func ErrMissing(name string) error {
+	return &localyun.Error{Status: http.StatusBadRequest, Code: "Missing" + name,
+		Message: name + " is mandatory for this action."}
+}

@@ -1,0 +1,168 @@
+// Package server wires the protocol layer, authentication and the product
+// handlers into one http.Handler.
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/ecs"
+	"github.com/localyun/localyun/internal/protocol"
+	"github.com/localyun/localyun/internal/ram"
+)
+
+// Options configure a Server. Store is required; the rest have defaults.
+type Options struct {
+	Store        localyun.Store
+	Nonces       localyun.NonceStore // default: an in-memory window of 1,000,000 nonces
+	Now          func() time.Time
+	NewRequestID func() string
+	NewID        func(prefix string) string
+	Logger       *slog.Logger
+}
+
+// Server is the localyun API server: one port, every product.
+type Server struct {
+	store  localyun.Store
+	nonces localyun.NonceStore
+	now    func() time.Time
+	newRID func() string
+	log    *slog.Logger
+	mux    *protocol.Mux
+}
+
+// New returns a Server for opts.
+func New(opts Options) *Server {
+	s := &Server{
+		store:  opts.Store,
+		nonces: opts.Nonces,
+		now:    opts.Now,
+		newRID: opts.NewRequestID,
+		log:    opts.Logger,
+		mux:    protocol.NewMux(),
+	}
+	if s.nonces == nil {
+		s.nonces = NewMemoryNonces(1_000_000)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newRID == nil {
+		s.newRID = NewRequestID
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	newID := opts.NewID
+	if newID == nil {
+		newID = NewID
+	}
+	ecs.Register(s.mux, ecs.NewService(opts.Store, ecs.Options{Now: s.now, NewID: newID}))
+	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
+	return s
+}
+
+// Mux returns the action table, for documentation and tests.
+func (s *Server) Mux() *protocol.Mux { return s.mux }
+
+// ServeHTTP serves every RPC call on "/" plus /healthz and /readyz.
+func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	switch hr.URL.Path {
+	case "/healthz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+		return
+	case "/readyz":
+		if err := s.store.Ping(hr.Context()); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+		return
+	}
+	rid := s.newRID()
+	info := protocol.ErrorInfo{RequestID: rid, Host: hr.Host, Format: protocol.FormatJSON}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "request_id", rid, "panic", v)
+			protocol.WriteError(w, s.log, info, &localyun.Error{Status: http.StatusInternalServerError,
+				Code: "InternalError", Message: "The request processing has failed due to some unknown error, exception or failure."})
+		}
+	}()
+	if hr.Method != http.MethodGet && hr.Method != http.MethodPost {
+		protocol.WriteError(w, s.log, info, gatewayError(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
+			"This http method is not supported."))
+		return
+	}
+	r, err := protocol.ParseRequest(hr)
+	if r != nil {
+		info.Format, info.Action = r.Format, r.Action
+	}
+	if err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	info.Product = s.mux.ProductOf(r.Version)
+	rt, err := s.mux.Lookup(r.Version, r.Action)
+	if err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	p, err := s.authenticate(hr.Context(), r)
+	if err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
+	ctx := localyun.NewContextWithPrincipal(hr.Context(), p)
+	v, err := rt.Handler(ctx, r)
+	if err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	if err := protocol.WriteResponse(w, r.Format, r.Action, rid, v); err != nil {
+		s.log.Error("render response", "request_id", rid, "action", r.Action, "err", err)
+	}
+}
+
+// NewRequestID returns an upper-case UUID (version 4), as Alibaba Cloud's
+// RequestId looks.
+func NewRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := strings.ToUpper(hex.EncodeToString(b[:]))
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// NewID returns a fresh random id of a kind, in the shape Alibaba Cloud
+// uses: "instance" → i-<20 lower-case letters and digits>, "role" → a
+// 19-digit number; any other kind → 20 letters and digits.
+func NewID(kind string) string {
+	switch kind {
+	case "instance":
+		return "i-" + randomString("abcdefghijklmnopqrstuvwxyz0123456789", 20)
+	case "role":
+		return "3" + randomString("0123456789", 18)
+	}
+	return randomString("abcdefghijklmnopqrstuvwxyz0123456789", 20)
+}
+
+func randomString(alphabet string, n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

@@ -1,0 +1,87 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/localyun/localyun"
+)
+
+const bastionInstanceColumns = `id, account_id, region_id, status, description, plan_code, vpc_id, vswitch_id, created_at, expires_at`
+
+func scanBastionInstance(row interface{ Scan(...any) error }) (localyun.BastionInstance, error) {
+	var b localyun.BastionInstance
+	var created, expires int64
+	err := row.Scan(&b.ID, &b.AccountID, &b.RegionID, &b.Status, &b.Description, &b.PlanCode, &b.VpcID,
+		&b.VSwitchID, &created, &expires)
+	b.CreatedAt, b.ExpiresAt = fromMS(created), fromMS(expires)
+	return b, err
+}
+
+// CreateBastionInstance returns ErrAlreadyExists if the id is taken.
+func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionInstance) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO bastion_instances (`+bastionInstanceColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.AccountID, b.RegionID, b.Status, b.Description,
+			b.PlanCode, b.VpcID, b.VSwitchID, ms(b.CreatedAt), ms(b.ExpiresAt))
+		return err
+	})
+}
+
+// FindBastionInstance returns ErrNotFound unless the instance exists in the account.
+func (st *Store) FindBastionInstance(ctx context.Context, accountID, id string) (localyun.BastionInstance, error) {
+	b, err := scanBastionInstance(st.read.QueryRowContext(ctx, `SELECT `+bastionInstanceColumns+`
+		FROM bastion_instances WHERE account_id = ? AND id = ?`, accountID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, fmt.Errorf("bastion instance %s: %w", id, localyun.ErrNotFound)
+	}
+	return b, err
+}
+
+// FindBastionInstances lists the instances of an account matching f and the total.
+func (st *Store) FindBastionInstances(ctx context.Context, f localyun.BastionInstanceFilter) ([]localyun.BastionInstance, int, error) {
+	where := []string{"account_id = ?"}
+	args := []any{f.AccountID}
+	if f.RegionID != "" {
+		where = append(where, "region_id = ?")
+		args = append(args, f.RegionID)
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return nil, 0, nil
+		}
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		args = append(args, anys(f.IDs)...)
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := st.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM bastion_instances WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := st.read.QueryContext(ctx, `SELECT `+bastionInstanceColumns+` FROM bastion_instances WHERE `+cond+
+		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []localyun.BastionInstance
+	for rows.Next() {
+		b, err := scanBastionInstance(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, b)
+	}
+	return out, total, rows.Err()
+}

@@ -1,0 +1,212 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/localyun/localyun"
+)
+
+const instanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
+	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
+
+func scanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
+	var in localyun.Instance
+	var created int64
+	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
+		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
+		&in.InstanceType, &in.RAMRoleName, &created)
+	in.CreatedAt = fromMS(created)
+	return in, err
+}
+
+// CreateInstances creates all instances or none. Returns ErrAlreadyExists.
+func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
+			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
+			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, in := range insts {
+			if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
+				in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
+				in.InstanceType, in.RAMRoleName, ms(in.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FindInstances lists instances matching f in creation order, and the total
+// number of matches (ignoring Offset/Limit/AfterSeq).
+func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) ([]localyun.Instance, int, error) {
+	where := []string{"account_id = ?"}
+	args := []any{f.AccountID}
+	if f.RegionID != "" {
+		where = append(where, "region_id = ?")
+		args = append(args, f.RegionID)
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return nil, 0, nil
+		}
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		args = append(args, anys(f.IDs)...)
+	}
+	if f.NetworkType != "" {
+		where = append(where, "network_type = ?")
+		args = append(args, f.NetworkType)
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.NamePattern != "" {
+		where = append(where, "name GLOB ?")
+		args = append(args, globPattern(f.NamePattern))
+	}
+	if f.RAMRoleName != "" {
+		where = append(where, "ram_role_name = ?")
+		args = append(args, f.RAMRoleName)
+	} else if f.HasRAMRole {
+		where = append(where, "ram_role_name <> ''")
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := st.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if f.AfterSeq > 0 {
+		cond += " AND seq > ?"
+		args = append(args, f.AfterSeq)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	args = append(args, limit, f.Offset)
+	rows, err := st.read.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+
+		` ORDER BY seq LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []localyun.Instance
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, in)
+	}
+	return out, total, rows.Err()
+}
+
+// globPattern turns an ECS name pattern (only * is special) into a GLOB.
+func globPattern(p string) string {
+	var b strings.Builder
+	for _, c := range p {
+		switch c {
+		case '?':
+			b.WriteString("[?]")
+		case '[':
+			b.WriteString("[[]")
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// lockInstances reads the named instances inside tx in the order of ids.
+func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
+	args := append([]any{accountID, regionID}, anys(ids)...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE account_id = ? AND region_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[string]localyun.Instance, len(ids))
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, err
+		}
+		byID[in.ID] = in
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]localyun.Instance, 0, len(ids))
+	var missing []string
+	for _, id := range ids {
+		in, ok := byID[id]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		out = append(out, in)
+	}
+	if missing != nil {
+		return nil, &localyun.MissingIDsError{IDs: missing}
+	}
+	return out, nil
+}
+
+// UpdateInstances runs fn over the named instances in one transaction and
+// writes back what it returns. Returns *MissingIDsError (ErrNotFound).
+func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
+	fn func([]localyun.Instance) ([]localyun.Instance, error)) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		if err != nil {
+			return err
+		}
+		changed, err := fn(insts)
+		if err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx, `UPDATE instances SET name = ?, description = ?, status = ?,
+			ram_role_name = ? WHERE account_id = ? AND id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, in := range changed {
+			if _, err := stmt.ExecContext(ctx, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteInstances deletes the named instances in one transaction after fn
+// approves them. Returns *MissingIDsError (ErrNotFound).
+func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string,
+	fn func([]localyun.Instance) error) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		if err != nil {
+			return err
+		}
+		if fn != nil {
+			if err := fn(insts); err != nil {
+				return err
+			}
+		}
+		args := append([]any{accountID, regionID}, anys(ids)...)
+		_, err = tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = ? AND region_id = ? AND id IN (`+
+			placeholders(len(ids))+`)`, args...)
+		return err
+	})
+}

@@ -1,0 +1,196 @@
+// Package sqlite implements the localyun stores on an embedded SQLite
+// database (modernc.org/sqlite, pure Go) in WAL mode.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/localyun/localyun"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite implementation of localyun.Store.
+//
+// Writes go through one connection (SQLite has one writer anyway), so write
+// transactions never fail with SQLITE_BUSY inside the process; reads use a
+// pool of connections that see the last committed state (WAL).
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+	Now   func() time.Time
+}
+
+var memSeq atomic.Int64
+
+// Open opens (creating if needed) the database at path and applies the
+// embedded migrations. path ":memory:" opens a private in-memory database.
+func Open(ctx context.Context, path string) (*Store, error) {
+	st := &Store{Now: time.Now}
+	if path == ":memory:" {
+		// A named shared-cache database so that every connection of this
+		// Store sees the same data; one connection serves reads and writes.
+		dsn := fmt.Sprintf("file:localyun-mem-%d?mode=memory&cache=shared&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)", memSeq.Add(1))
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		st.write, st.read = db, db
+	} else {
+		// synchronous(NORMAL) in WAL mode keeps every committed transaction
+		// across a crash of the process (kill -9); only an OS crash or power
+		// loss may roll back the last transactions.
+		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		w, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		r, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(8)
+		st.write, st.read = w, r
+	}
+	if err := st.migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close closes the database.
+func (st *Store) Close() error {
+	err := st.write.Close()
+	if st.read != st.write {
+		if rerr := st.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Ping reports whether the database answers.
+func (st *Store) Ping(ctx context.Context) error {
+	var n int
+	return st.read.QueryRowContext(ctx, "SELECT 1").Scan(&n)
+}
+
+func (st *Store) migrate(ctx context.Context) error {
+	if _, err := st.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := st.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (st *Store) migrateFile(ctx context.Context, name string) error {
+	tx, err := st.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	buf, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// withTx runs fn in a write transaction and commits if fn returns nil.
+func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := st.write.BeginTx(ctx, nil)
+	if err != nil {
+		return formatError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return formatError(err)
+	}
+	return formatError(tx.Commit())
+}
+
+// formatError turns driver errors into localyun kinds by result code.
+func formatError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%v: %w", err, localyun.ErrAlreadyExists)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%v: %w", err, localyun.ErrNotFound)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%v: %w", err, localyun.ErrUnavailable)
+		}
+	}
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+// placeholders returns "?,?,?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+var _ localyun.Store = (*Store)(nil)

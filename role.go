@@ -1,0 +1,33 @@
+package localyun
+
+import "time"
+
+// Role is a RAM role.
+type Role struct {
+	ID                       string // numeric string
+	AccountID                string
+	Name                     string
+	Description              string
+	AssumeRolePolicyDocument string
+	MaxSessionDuration       int64
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+// ARN returns acs:ram::<uid>:role/<name>.
+func (r Role) ARN() string { return "acs:ram::" + r.AccountID + ":role/" + r.Name }
+
+// RoleFilter selects roles of one account for FindRoles.
+type RoleFilter struct {
+	AccountID string
+	After     string // lower-cased name to start after (exclusive); "" from the start
+	Limit     int
+}
+
+// RoleUpdate holds the fields UpdateRole changes; nil fields stay.
+type RoleUpdate struct {
+	Description              *string
+	AssumeRolePolicyDocument *string
+	MaxSessionDuration       *int64
+	UpdatedAt                time.Time
+}
