@@ -1,0 +1,47 @@
+// Package storetest is the conformance suite every localyun.Store
+// implementation passes: SQLite and PostgreSQL run the same tests.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/localyun/localyun"
+)
+
+// Opener returns a fresh, empty, migrated store for one test.
+type Opener func(t *testing.T) localyun.Store
+
+// Run runs every store behaviour test against stores from open.
+func Run(t *testing.T, open Opener) {
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
+	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
+	t.Run("Instances", func(t *testing.T) { testInstances(t, open) })
+	t.Run("BastionInstances", func(t *testing.T) { testBastionInstances(t, open) })
+	// Suites of later features are added here, one line each.
+}
+
+var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// MustCreateAccount creates an account with one root key.
+func MustCreateAccount(tb testing.TB, st localyun.Store, id string) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := st.CreateAccount(ctx, localyun.Account{ID: id, Name: "n" + id, CreatedAt: epoch}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.CreateAccessKey(ctx, localyun.AccessKey{ID: "AK" + id, Secret: "s" + id, AccountID: id,
+		Status: localyun.AccessKeyActive, CreatedAt: epoch}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// wantKind fails unless errors.Is(err, kind).
+func wantKind(tb testing.TB, err, kind error) {
+	tb.Helper()
+	if !errors.Is(err, kind) {
+		tb.Fatalf("got error %v, want kind %v", err, kind)
+	}
+}
