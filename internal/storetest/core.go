@@ -8,7 +8,7 @@ import (
 	"github.com/localyun/localyun"
 )
 
-func testAccounts(t *testing.T, open Opener) {
+func testAccounts(t *testing.T, open CoreOpener) {
 	ctx := context.Background()
 	st := open(t)
 	if n, err := st.CountAccounts(ctx); err != nil || n != 0 {
@@ -34,7 +34,7 @@ func testAccounts(t *testing.T, open Opener) {
 	}
 }
 
-func testRoles(t *testing.T, open Opener) {
+func testRoles(t *testing.T, open CoreOpener) {
 	ctx := context.Background()
 	st := open(t)
 	MustCreateAccount(t, st, "1111111111111111")
@@ -103,7 +103,7 @@ func instance(account, region, id, role string) localyun.Instance {
 		PrivateIP: "172.16.0.1", ImageID: "img", InstanceType: "t", RAMRoleName: role, CreatedAt: epoch}
 }
 
-func testInstances(t *testing.T, open Opener) {
+func testInstances(t *testing.T, open CoreOpener) {
 	ctx := context.Background()
 	st := open(t)
 	const a, b = "1111111111111111", "2222222222222222"
@@ -198,7 +198,7 @@ func testInstances(t *testing.T, open Opener) {
 	}
 }
 
-func testBastionInstances(t *testing.T, open Opener) {
+func testBastionInstances(t *testing.T, open CoreOpener) {
 	ctx := context.Background()
 	st := open(t)
 	const a, b = "1111111111111111", "2222222222222222"

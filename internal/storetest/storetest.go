@@ -14,19 +14,36 @@ import (
 // Opener returns a fresh, empty, migrated store for one test.
 type Opener func(t *testing.T) localyun.Store
 
-// Run runs every store behaviour test against stores from open.
-func Run(t *testing.T, open Opener) {
+// CoreStore is the part of a store the foundation needs: accounts, keys,
+// roles, instances and bastion instances.
+type CoreStore interface {
+	localyun.AccountStore
+	localyun.RoleStore
+	localyun.InstanceStore
+	localyun.BastionInstanceStore
+}
+
+// CoreOpener returns a fresh, empty, migrated core store for one test.
+type CoreOpener func(t *testing.T) CoreStore
+
+// RunCore runs the behaviour tests of the core stores.
+func RunCore(t *testing.T, open CoreOpener) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
 	t.Run("Instances", func(t *testing.T) { testInstances(t, open) })
 	t.Run("BastionInstances", func(t *testing.T) { testBastionInstances(t, open) })
+}
+
+// Run runs every store behaviour test against stores from open.
+func Run(t *testing.T, open Opener) {
+	RunCore(t, func(t *testing.T) CoreStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // MustCreateAccount creates an account with one root key.
-func MustCreateAccount(tb testing.TB, st localyun.Store, id string) {
+func MustCreateAccount(tb testing.TB, st localyun.AccountStore, id string) {
 	tb.Helper()
 	ctx := context.Background()
 	if err := st.CreateAccount(ctx, localyun.Account{ID: id, Name: "n" + id, CreatedAt: epoch}); err != nil {

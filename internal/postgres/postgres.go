@@ -1,0 +1,257 @@
+// Package postgres implements the localyun stores on PostgreSQL, so that
+// several stateless localyun nodes can share one database. Its schema has
+// the same semantics as the SQLite one, in PostgreSQL's own SQL.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"github.com/localyun/localyun"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the advisory lock key that serializes migrations of
+// nodes starting together.
+const migrationLock = 7_405_920_115
+
+// maxRetries bounds the transparent retries of a transaction that failed
+// with a serialization failure or a deadlock.
+const maxRetries = 8
+
+// Store is the PostgreSQL implementation of the localyun stores.
+type Store struct {
+	db *sql.DB
+
+	sweepMu   sync.Mutex
+	nextSweep time.Time
+}
+
+// Open connects to dsn (postgres://...), waits for the server, and applies
+// the embedded migrations under an advisory lock.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres dsn: %w", err)
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" {
+		// Bounded statements: a stuck query fails the request, not the node.
+		q.Set("statement_timeout", "15000")
+	}
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	st := &Store{db: db}
+	if err := st.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close closes the connection pool.
+func (st *Store) Close() error { return st.db.Close() }
+
+// Ping reports whether the database answers and is migrated.
+func (st *Store) Ping(ctx context.Context) error {
+	var n int
+	return st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n)
+}
+
+func (st *Store) migrate(ctx context.Context) error {
+	conn, err := st.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := migrateFile(ctx, conn, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func migrateFile(ctx context.Context, conn *sql.Conn, name string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = $1`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	buf, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES ($1)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// withTx runs fn in a READ COMMITTED transaction (invariants are held by
+// constraints and row locks) and commits. Serialization failures and
+// deadlocks are retried transparently, at most maxRetries times.
+func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt <= maxRetries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return formatError(ctx.Err())
+			case <-time.After(time.Duration(attempt*attempt) * time.Millisecond):
+			}
+		}
+		err = st.tryTx(ctx, fn)
+		if !retryable(err) {
+			return formatError(err)
+		}
+	}
+	return formatError(err)
+}
+
+func (st *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// formatError turns driver errors into localyun kinds by SQLSTATE.
+func formatError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			return fmt.Errorf("%v: %w", err, localyun.ErrAlreadyExists)
+		case pe.Code == "23503":
+			return fmt.Errorf("%v: %w", err, localyun.ErrNotFound)
+		case pe.Code == "40001", pe.Code == "40P01", pe.Code == "57014",
+			strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"), pe.Code == "53300":
+			return fmt.Errorf("%v: %w", err, localyun.ErrUnavailable)
+		}
+		return err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "connection refused") {
+		return fmt.Errorf("%v: %w", err, localyun.ErrUnavailable)
+	}
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+// args collects positional parameters and hands out $n placeholders.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// in returns "$i,$j,..." for the values.
+func (a *args) in(vs []string) string {
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		ph[i] = a.add(v)
+	}
+	return strings.Join(ph, ",")
+}
+
+// UseNonce records key until expires; see localyun.NonceStore. Every node
+// shares the window through the nonces table.
+func (st *Store) UseNonce(ctx context.Context, key string, now, expires time.Time) error {
+	st.sweep(ctx, now)
+	res, err := st.db.ExecContext(ctx, `INSERT INTO nonces (key, expires_at) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE nonces.expires_at <= $3`,
+		key, ms(expires), ms(now))
+	if err != nil {
+		return formatError(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return localyun.ErrAlreadyExists
+	}
+	return nil
+}
+
+// sweep deletes expired nonces at most once a minute per node.
+func (st *Store) sweep(ctx context.Context, now time.Time) {
+	st.sweepMu.Lock()
+	due := now.After(st.nextSweep)
+	if due {
+		st.nextSweep = now.Add(time.Minute)
+	}
+	st.sweepMu.Unlock()
+	if due {
+		st.db.ExecContext(ctx, `DELETE FROM nonces WHERE expires_at <= $1`, ms(now))
+	}
+}
