@@ -87,8 +87,13 @@ type BastionInstanceStore interface {
 type Store interface {
 	AccountStore
 	RoleStore
+	UserStore
+	GroupStore
+	PolicyStore
+	SessionStore
 	InstanceStore
 	BastionInstanceStore
+	BastionStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -17,6 +17,12 @@ type Config struct {
 	Seed    string // YAML seed file, applied at every start
 	Memory  bool   // no disk at all
 	Quiet   bool   // no banner
+	// MasterKeyFile holds the 32-byte key that seals secrets at rest;
+	// created (mode 0600) when absent. Empty: <DataDir>/master.key.
+	MasterKeyFile string
+	// RateLimit is the requests per second one AccessKey may make; 0 is
+	// unlimited.
+	RateLimit float64
 }
 
 // DefaultConfig returns the defaults: loopback, ./.localyun.
@@ -36,6 +42,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file applied at every start (env LOCALYUN_SEED)")
 	fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory, write nothing to disk (env LOCALYUN_MEMORY)")
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
+	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -70,9 +78,18 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("seed", "LOCALYUN_SEED", str(&c.Seed)),
 		env("memory", "LOCALYUN_MEMORY", boolean(&c.Memory)),
 		env("quiet", "LOCALYUN_QUIET", boolean(&c.Quiet)),
+		env("master-key-file", "LOCALYUN_MASTER_KEY_FILE", str(&c.MasterKeyFile)),
+		env("rate-limit", "LOCALYUN_RATE_LIMIT", func(v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			c.RateLimit = f
+			return err
+		}),
 	)
 	if err != nil {
 		return c, err
+	}
+	if c.RateLimit < 0 {
+		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") {
 		return c, fmt.Errorf("--store %q: only sqlite:PATH is supported", c.Store)

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +58,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg, err := LoadConfig(args[1:], getenv, stderr)
 		if err != nil {
 			return err
+		}
+		if path := getenv("LOCALYUN_CPUPROFILE"); path != "" {
+			// Hidden, for cmd/localyun-bench: profile the whole serve.
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer f.Close()
+			defer pprof.StopCPUProfile()
 		}
 		m := NewMain(cfg)
 		m.Stdout = stdout
@@ -127,6 +140,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("open store %s: %w", storeDesc, err)
 	}
 	m.store = st
+	if err := m.sealSecrets(st); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	seeded := "no seed file"
 	if seed != nil {
@@ -146,7 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.http = &http.Server{
-		Handler:           server.New(server.Options{Store: st, Logger: m.Logger}),
+		Handler:           server.New(server.Options{Store: st, Logger: m.Logger, RateLimit: m.Config.RateLimit}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

@@ -43,7 +43,10 @@ type SeedAccessKey struct {
 
 // SeedRAM declares RAM entities.
 type SeedRAM struct {
-	Roles []SeedRole `yaml:"roles"`
+	Roles    []SeedRole   `yaml:"roles"`
+	Users    []SeedUser   `yaml:"users"`    // see seed_iam.go
+	Groups   []SeedGroup  `yaml:"groups"`   // see seed_iam.go
+	Policies []SeedPolicy `yaml:"policies"` // custom policies; see seed_iam.go
 }
 
 // SeedRole is a RAM role.
@@ -52,6 +55,9 @@ type SeedRole struct {
 	Description        string `yaml:"description"`
 	AssumeRolePolicy   string `yaml:"assume_role_policy"`
 	MaxSessionDuration int64  `yaml:"max_session_duration"`
+	// Policies are attached to the role: custom policies of this account
+	// or system policies, by name.
+	Policies []string `yaml:"policies"`
 }
 
 // SeedECS declares ECS instances.
@@ -77,11 +83,51 @@ type SeedBastionhost struct {
 	Instances []SeedBastionInstance `yaml:"instances"`
 }
 
-// SeedBastionInstance is a bastion host instance.
+// SeedBastionInstance is a bastion host instance and, optionally, its
+// hosts (with accounts), users and user groups (with members). Objects are
+// identified by name within the instance; their ids are assigned as the API
+// assigns them.
 type SeedBastionInstance struct {
-	ID          string `yaml:"id"`
-	Region      string `yaml:"region"`
-	Description string `yaml:"description"`
+	ID          string             `yaml:"id"`
+	Region      string             `yaml:"region"`
+	Description string             `yaml:"description"`
+	Hosts       []SeedBastionHost  `yaml:"hosts"`
+	Users       []SeedBastionUser  `yaml:"users"`
+	UserGroups  []SeedBastionGroup `yaml:"user_groups"`
+}
+
+// SeedBastionHost is a host of a bastion instance.
+type SeedBastionHost struct {
+	Name              string                   `yaml:"name"`
+	OSType            string                   `yaml:"os_type"`             // Linux (default) or Windows
+	ActiveAddressType string                   `yaml:"active_address_type"` // Private (default) or Public
+	PublicAddress     string                   `yaml:"public_address"`
+	PrivateAddress    string                   `yaml:"private_address"`
+	Comment           string                   `yaml:"comment"`
+	Accounts          []SeedBastionHostAccount `yaml:"accounts"`
+}
+
+// SeedBastionHostAccount is an account of a host.
+type SeedBastionHostAccount struct {
+	Name     string `yaml:"name"`
+	Protocol string `yaml:"protocol"` // SSH (default) or RDP
+	Password string `yaml:"password"`
+}
+
+// SeedBastionUser is a user of a bastion instance.
+type SeedBastionUser struct {
+	Name         string `yaml:"name"`
+	Source       string `yaml:"source"` // Local (default), Ram, AD or LDAP
+	Password     string `yaml:"password"`
+	SourceUserID string `yaml:"source_user_id"`
+	DisplayName  string `yaml:"display_name"`
+}
+
+// SeedBastionGroup is a user group and the names of its members.
+type SeedBastionGroup struct {
+	Name    string   `yaml:"name"`
+	Comment string   `yaml:"comment"`
+	Members []string `yaml:"members"`
 }
 
 var (
@@ -172,6 +218,9 @@ func (s *Seed) Validate() error {
 				return fmt.Errorf("%s.description: longer than 1024 characters", rt)
 			}
 		}
+		if err := validateIAM(at, a, keys); err != nil {
+			return err
+		}
 		for j, in := range a.ECS.Instances {
 			it := fmt.Sprintf("%s.ecs.instances[%d]", at, j)
 			if !instanceIDRE.MatchString(in.ID) {
@@ -215,6 +264,9 @@ func (s *Seed) Validate() error {
 			if !ecs.KnownRegion(b.Region) {
 				return fmt.Errorf("%s.region: %q is not a region", bt, b.Region)
 			}
+			if err := validateBastionObjects(bt, b); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -223,11 +275,12 @@ func (s *Seed) Validate() error {
 // SeedReport counts what applying a seed created.
 type SeedReport struct {
 	Accounts, AccessKeys, Roles, Instances, BastionInstances int
+	BastionObjects                                           int // hosts, accounts, users, groups and memberships
 }
 
 func (r SeedReport) String() string {
-	return fmt.Sprintf("%d accounts, %d access keys, %d roles, %d instances, %d bastion instances created",
-		r.Accounts, r.AccessKeys, r.Roles, r.Instances, r.BastionInstances)
+	return fmt.Sprintf("%d accounts, %d access keys, %d roles, %d instances, %d bastion instances, %d bastion objects created",
+		r.Accounts, r.AccessKeys, r.Roles, r.Instances, r.BastionInstances, r.BastionObjects)
 }
 
 // Apply creates what the seed declares and the store lacks.
@@ -276,6 +329,9 @@ func (s *Seed) Apply(ctx context.Context, st localyun.Store, now time.Time) (See
 				return rep, fmt.Errorf("role %s: %w", r.Name, err)
 			}
 		}
+		if err := applyIAM(ctx, st, a, now, &rep); err != nil {
+			return rep, err
+		}
 		for _, in := range a.ECS.Instances {
 			inst := seedInstance(a.ID, in, now)
 			if err := created(st.CreateInstances(ctx, []localyun.Instance{inst}), &rep.Instances); err != nil {
@@ -287,6 +343,9 @@ func (s *Seed) Apply(ctx context.Context, st localyun.Store, now time.Time) (See
 				Description: b.Description, PlanCode: "cloudbastion", VpcID: "vpc-" + digest(a.ID, b.ID),
 				VSwitchID: "vsw-" + digest(b.ID, a.ID), CreatedAt: now, ExpiresAt: now.AddDate(1, 0, 0)}
 			if err := created(st.CreateBastionInstance(ctx, bi), &rep.BastionInstances); err != nil {
+				return rep, fmt.Errorf("bastion instance %s: %w", b.ID, err)
+			}
+			if err := applyBastionObjects(ctx, st, a.ID, b, now, &rep); err != nil {
 				return rep, fmt.Errorf("bastion instance %s: %w", b.ID, err)
 			}
 		}

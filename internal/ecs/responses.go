@@ -90,13 +90,15 @@ type detachResult struct {
 	Sets       roleSets `json:"InstanceRamRoleSets" xml:"InstanceRamRoleSets"`
 }
 
+// detachResponse keeps the element order of the DetachInstanceRamRole
+// reference sample.
 type detachResponse struct {
-	RAMRoleName string `json:"RamRoleName" xml:"RamRoleName"`
-	TotalCount  int    `json:"TotalCount" xml:"TotalCount"`
-	FailCount   int    `json:"FailCount" xml:"FailCount"`
-	Results     struct {
+	Results struct {
 		Result []detachResult `json:"DetachInstanceRamRoleResult" xml:"DetachInstanceRamRoleResult"`
 	} `json:"DetachInstanceRamRoleResults" xml:"DetachInstanceRamRoleResults"`
+	TotalCount  int    `json:"TotalCount" xml:"TotalCount"`
+	FailCount   int    `json:"FailCount" xml:"FailCount"`
+	RAMRoleName string `json:"RamRoleName" xml:"RamRoleName"`
 }
 
 type describeRoleResponse struct {

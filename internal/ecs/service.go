@@ -154,7 +154,7 @@ func (s *Service) DetachInstanceRAMRole(ctx context.Context, regionID string, id
 					return nil, err
 				}
 			}
-			results = append(results, RoleResult{InstanceID: in.ID, Code: resultOK, Message: "Success", Success: true, RAMRoleName: in.RAMRoleName})
+			results = append(results, RoleResult{InstanceID: in.ID, Code: resultOK, Message: "success", Success: true, RAMRoleName: in.RAMRoleName})
 			in.RAMRoleName = ""
 			changed = append(changed, in)
 		}

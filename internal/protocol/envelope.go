@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,14 +24,16 @@ const (
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // WriteResponse renders v as the success envelope of action: a flat JSON
-// object, or XML under <{Action}Response>, with RequestId first. v must
-// marshal to a JSON object (a struct or map); nil renders RequestId alone.
+// object, or XML under <{Action}Response>, with RequestId first. v must be
+// a struct (or a pointer to one; a map renders in JSON only); nil renders
+// RequestId alone. It returns an error, having written nothing, when v
+// cannot be encoded; a failure to write to the client is not reported.
 func WriteResponse(w http.ResponseWriter, format, action, requestID string, v any) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
 	if err := EncodeResponse(buf, format, action, requestID, v); err != nil {
-		return err
+		return fmt.Errorf("protocol: encode %s response of %s: %w", format, action, err)
 	}
 	h := w.Header()
 	if format == FormatXML {
@@ -40,8 +43,8 @@ func WriteResponse(w http.ResponseWriter, format, action, requestID string, v an
 	}
 	h.Set("x-acs-request-id", requestID)
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(buf.Bytes())
-	return err
+	_, _ = w.Write(buf.Bytes())
+	return nil
 }
 
 // EncodeResponse writes the success envelope to buf.

@@ -106,8 +106,12 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 		r.Version = hr.Header.Get("x-acs-version")
 	}
 	r.Format = FormatJSON
-	if strings.EqualFold(r.Params.Get("Format"), FormatXML) {
+	switch f := r.Params.Get("Format"); {
+	case strings.EqualFold(f, FormatXML):
 		r.Format = FormatXML
+	case f != "" && !strings.EqualFold(f, FormatJSON):
+		return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter.Format",
+			Message: "Specified parameter format is not valid."}
 	}
 	return r, nil
 }

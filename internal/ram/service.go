@@ -19,12 +19,12 @@ type Options struct {
 
 // Service holds the RAM rules.
 type Service struct {
-	store localyun.RoleStore
+	store Store
 	opts  Options
 }
 
 // NewService returns a RAM service over store.
-func NewService(store localyun.RoleStore, opts Options) *Service {
+func NewService(store Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -188,19 +189,36 @@ func (s *Server) useNonce(ctx context.Context, accessKeyID, nonce string, ts tim
 // resolveKey returns the secret of an AccessKeyId and the principal it
 // authenticates.
 func (s *Server) resolveKey(ctx context.Context, id, token string) (string, localyun.Principal, error) {
-	k, err := s.store.FindAccessKey(ctx, id)
-	if errors.Is(err, localyun.ErrNotFound) {
-		return "", localyun.Principal{}, errKeyNotFound
+	if strings.HasPrefix(id, "STS.") {
+		return s.resolveSession(ctx, id, token)
 	}
+	k, err := s.store.FindAccessKey(ctx, id)
 	if err != nil {
-		return "", localyun.Principal{}, err
+		return "", localyun.Principal{}, keyLookupError(err)
 	}
 	if k.Status != localyun.AccessKeyActive {
 		return "", localyun.Principal{}, errKeyInactive
 	}
+	if token != "" {
+		// A SecurityToken belongs to STS credentials only.
+		return "", localyun.Principal{}, errTokenMismatch
+	}
 	p := localyun.Principal{AccountID: k.AccountID, AccessKeyID: k.ID, Type: localyun.PrincipalTypeRoot}
 	if k.UserName != "" {
+		// A key outliving its user (never through the API) authenticates nobody.
+		if _, err := s.store.FindUserByName(ctx, k.AccountID, k.UserName); err != nil {
+			return "", localyun.Principal{}, keyLookupError(err)
+		}
 		p.Type, p.UserName = localyun.PrincipalTypeUser, k.UserName
 	}
 	return k.Secret, p, nil
 }
+
+func keyLookupError(err error) error {
+	if errors.Is(err, localyun.ErrNotFound) {
+		return errKeyNotFound
+	}
+	return err
+}
+
+func hmacEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/ecs"
 	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/ram"
+	"github.com/localyun/localyun/internal/sts"
 )
 
 // Options configure a Server. Store is required; the rest have defaults.
@@ -24,6 +27,9 @@ type Options struct {
 	NewRequestID func() string
 	NewID        func(prefix string) string
 	Logger       *slog.Logger
+	// RateLimit, when positive, is the requests per second one AccessKey
+	// may make (bursts up to the same number); beyond it Throttling.User.
+	RateLimit float64
 }
 
 // Server is the localyun API server: one port, every product.
@@ -34,6 +40,10 @@ type Server struct {
 	newRID func() string
 	log    *slog.Logger
 	mux    *protocol.Mux
+
+	limiter *limiter
+	touchMu sync.Mutex
+	touched map[string]time.Time
 }
 
 // New returns a Server for opts.
@@ -45,6 +55,11 @@ func New(opts Options) *Server {
 		newRID: opts.NewRequestID,
 		log:    opts.Logger,
 		mux:    protocol.NewMux(),
+
+		touched: map[string]time.Time{},
+	}
+	if opts.RateLimit > 0 {
+		s.limiter = &limiter{rate: opts.RateLimit, keys: map[string]*bucket{}}
 	}
 	if s.nonces == nil {
 		s.nonces = NewMemoryNonces(1_000_000)
@@ -62,8 +77,10 @@ func New(opts Options) *Server {
 	if newID == nil {
 		newID = NewID
 	}
-	ecs.Register(s.mux, ecs.NewService(opts.Store, ecs.Options{Now: s.now, NewID: newID}))
+	ecs.Register(s.mux, ecs.NewService(opts.Store, ecs.Options{Now: s.now, NewID: newID, CheckPassRole: s.checkPassRole}))
+	sts.Register(s.mux, sts.NewService(opts.Store, sts.Options{Now: s.now}))
 	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
+	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now}))
 	return s
 }
 
@@ -123,6 +140,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
+	if err := s.throttle(p); err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	if err := s.authorize(hr.Context(), r, p); err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	s.touchKey(hr.Context(), p)
 	ctx := localyun.NewContextWithPrincipal(hr.Context(), p)
 	v, err := rt.Handler(ctx, r)
 	if err != nil {
@@ -130,7 +156,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	if err := protocol.WriteResponse(w, r.Format, r.Action, rid, v); err != nil {
-		s.log.Error("render response", "request_id", rid, "action", r.Action, "err", err)
+		// Nothing was written: answer 500 rather than an empty 200.
+		protocol.WriteError(w, s.log, info, err)
 	}
 }
 

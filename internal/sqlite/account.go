@@ -41,9 +41,13 @@ func (st *Store) CountAccounts(ctx context.Context) (int, error) {
 // CreateAccessKey stores a key. Returns ErrAlreadyExists if the ID is taken
 // and ErrNotFound if the account does not exist.
 func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) error {
+	secret, err := st.seal(k.Secret)
+	if err != nil {
+		return err
+	}
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account_id, user_name, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, k.ID, k.Secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))
+			VALUES (?, ?, ?, ?, ?, ?)`, k.ID, secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))
 		return err
 	})
 }
@@ -52,11 +56,15 @@ func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) erro
 func (st *Store) FindAccessKey(ctx context.Context, id string) (localyun.AccessKey, error) {
 	var k localyun.AccessKey
 	var created int64
-	err := st.read.QueryRowContext(ctx, `SELECT id, secret, account_id, user_name, status, created_at
+	err := st.readRow(ctx, `SELECT id, secret, account_id, user_name, status, created_at
 		FROM access_keys WHERE id = ?`, id).Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, &k.Status, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound)
 	}
+	if err != nil {
+		return k, err
+	}
 	k.CreatedAt = fromMS(created)
+	k.Secret, err = st.unseal(k.Secret)
 	return k, err
 }

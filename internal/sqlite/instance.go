@@ -55,6 +55,12 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 		if len(f.IDs) == 0 {
 			return nil, 0, nil
 		}
+		// Only the unique id index is selective here: "+" keeps the planner
+		// off the (account, region, ...) indexes, which it picks for long
+		// id lists and which scan the whole region.
+		for i := range where {
+			where[i] = "+" + where[i]
+		}
 		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
 		args = append(args, anys(f.IDs)...)
 	}
@@ -78,7 +84,7 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := st.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := st.readRow(ctx, `SELECT COUNT(*) FROM instances WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	if f.AfterSeq > 0 {
@@ -90,7 +96,7 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 		limit = -1
 	}
 	args = append(args, limit, f.Offset)
-	rows, err := st.read.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+
+	rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+
 		` ORDER BY seq LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, 0, err
@@ -127,7 +133,7 @@ func globPattern(p string) string {
 func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
 	args := append([]any{accountID, regionID}, anys(ids)...)
 	rows, err := tx.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE account_id = ? AND region_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...)
+		WHERE +account_id = ? AND +region_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...) // "+": see FindInstances
 	if err != nil {
 		return nil, err
 	}

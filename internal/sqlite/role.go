@@ -32,7 +32,11 @@ func (st *Store) CreateRole(ctx context.Context, r localyun.Role) error {
 
 // FindRoleByName returns ErrNotFound if the account has no such role.
 func (st *Store) FindRoleByName(ctx context.Context, accountID, name string) (localyun.Role, error) {
-	return findRole(ctx, st.read, accountID, name)
+	r, err := scanRole(st.readRow(ctx, `SELECT `+roleColumns+` FROM roles WHERE account_id = ? AND name = ?`, accountID, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("role %s: %w", name, localyun.ErrNotFound)
+	}
+	return r, err
 }
 
 type queryer interface {
@@ -97,9 +101,21 @@ func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd loc
 	return r, err
 }
 
-// DeleteRole returns ErrNotFound if the account has no such role.
+// DeleteRole returns ErrNotFound if the account has no such role, and
+// ErrConflict (a *localyun.ConflictError) while policies are attached.
 func (st *Store) DeleteRole(ctx context.Context, accountID, name string) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_attachments
+			WHERE account_id = ? AND principal_type = 'Role' AND principal_name = ?`, accountID, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			if _, err := findRole(ctx, tx, accountID, name); err != nil {
+				return err
+			}
+			return &localyun.ConflictError{With: "Policy"}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE account_id = ? AND name = ?`, accountID, name)
 		if err != nil {
 			return err

@@ -32,6 +32,10 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	Now   func() time.Time
+	// Sealer, when set, encrypts access key and session secrets at rest.
+	Sealer Sealer
+
+	stmts stmtCache // prepared read statements (stmt.go)
 }
 
 var memSeq atomic.Int64
@@ -68,6 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, err
 		}
 		r.SetMaxOpenConns(8)
+		r.SetMaxIdleConns(8) // keep them: a new connection re-reads the schema
 		st.write, st.read = w, r
 	}
 	if err := st.migrate(ctx); err != nil {
@@ -79,6 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (st *Store) Close() error {
+	st.stmts.close()
 	err := st.write.Close()
 	if st.read != st.write {
 		if rerr := st.read.Close(); err == nil {

@@ -37,6 +37,10 @@ func RunCore(t *testing.T, open CoreOpener) {
 // Run runs every store behaviour test against stores from open.
 func Run(t *testing.T, open Opener) {
 	RunCore(t, func(t *testing.T) CoreStore { return open(t) })
+	t.Run("IAM", func(t *testing.T) { testIAM(t, open) })
+	t.Run("RolePolicies", func(t *testing.T) { testRolePolicies(t, open) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("Bastion", func(t *testing.T) { testBastion(t, open) })
 	// Suites of later features are added here, one line each.
 }
 

@@ -1,0 +1,188 @@
+// Command localyun-bench measures a localyun server against the physical
+// limit of a signed round trip on the same machine.
+//
+//	go run ./cmd/localyun-bench [flags]
+//
+// It seeds a large world into a store file, starts `localyun serve` on it as
+// a separate process (so the server's RSS and start-up time are its own),
+// starts a bare baseline server (this binary re-executed in a hidden
+// "baseline" mode: it verifies the same V1 signature and writes a fixed
+// body of the same size), drives the same signed load against both and
+// prints one Markdown table per world. Every request goes to 127.0.0.1 and
+// every load stops after --duration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == baselineMode {
+		if err := runBaseline(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "localyun-bench baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "localyun-bench:", err)
+		}
+		os.Exit(2)
+	}
+	if _, err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "localyun-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is the configuration of one bench run.
+type Config struct {
+	World       World
+	Concurrency int
+	Duration    time.Duration
+	Store       string // "" (SQLite file in Dir) or a postgres:// DSN
+	Dir         string // where the seeded SQLite file lives
+	Keep        bool   // keep the seeded file and reuse it when its world matches
+	ServerBin   string // "": built with go build
+	BaselineBin string // "": os.Executable()
+	Ops         string // comma-separated op names; "": all
+	CPUProfile  string // write the server's CPU profile here
+	Both        bool   // --small and the default world in one run
+}
+
+// World is what is seeded.
+type World struct {
+	Instances       int
+	Roles           int
+	Hosts           int
+	AccountsPerHost int
+	Groups          int
+	HostsPerGroup   int
+}
+
+// DefaultWorld is the world of issue #6.
+var DefaultWorld = World{Instances: 1_000_000, Roles: 1_000, Hosts: 100_000, AccountsPerHost: 10, Groups: 10_000, HostsPerGroup: 25}
+
+// SmallWorld is --small: 1,000 instances (the bastion scaled alike).
+var SmallWorld = World{Instances: 1_000, Roles: 1_000, Hosts: 1_000, AccountsPerHost: 10, Groups: 100, HostsPerGroup: 25}
+
+func (w World) String() string {
+	return fmt.Sprintf("%d instances (half with a role), %d roles, 1 bastion instance with %d hosts × %d accounts, %d user groups × %d host grants (+%d account grants on the first)",
+		w.Instances, w.Roles, w.Hosts, w.AccountsPerHost, w.Groups, w.HostsPerGroup, w.AccountsPerHost)
+}
+
+func parseFlags(args []string, stderr io.Writer) (Config, error) {
+	c := Config{World: DefaultWorld}
+	fs := flag.NewFlagSet("localyun-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	w := &c.World
+	fs.IntVar(&w.Instances, "instances", w.Instances, "ECS instances to seed (half get a role)")
+	fs.IntVar(&w.Roles, "roles", w.Roles, "RAM roles to seed")
+	fs.IntVar(&w.Hosts, "hosts", w.Hosts, "bastion hosts to seed")
+	fs.IntVar(&w.AccountsPerHost, "accounts-per-host", w.AccountsPerHost, "host accounts per bastion host")
+	fs.IntVar(&w.Groups, "groups", w.Groups, "bastion user groups to seed")
+	fs.IntVar(&w.HostsPerGroup, "hosts-per-group", w.HostsPerGroup, "hosts granted to each user group")
+	small := fs.Bool("small", false, "seed the small world (1,000 instances, 1,000 hosts, 100 groups) instead")
+	fs.BoolVar(&c.Both, "both", false, "run the small world, then the default world, in one run")
+	fs.IntVar(&c.Concurrency, "concurrency", 64, "concurrent keep-alive clients per operation")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each operation runs, on each server")
+	fs.StringVar(&c.Store, "store", "", "store: empty for the embedded SQLite store, or a postgres:// DSN")
+	fs.StringVar(&c.Dir, "dir", filepath.Join(os.TempDir(), "localyun-bench"), "directory for the seeded SQLite file")
+	fs.BoolVar(&c.Keep, "keep", false, "keep the seeded file and reuse it on the next run with the same world")
+	fs.StringVar(&c.ServerBin, "server-bin", "", "localyun binary to run (default: go build ./cmd/localyun)")
+	fs.StringVar(&c.Ops, "ops", "", "comma-separated operations to run (default: all): "+strings.Join(opNames(), ","))
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *small {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		def := SmallWorld
+		keep := func(name string, dst *int, v int) {
+			if !set[name] {
+				*dst = v
+			}
+		}
+		keep("instances", &w.Instances, def.Instances)
+		keep("roles", &w.Roles, def.Roles)
+		keep("hosts", &w.Hosts, def.Hosts)
+		keep("accounts-per-host", &w.AccountsPerHost, def.AccountsPerHost)
+		keep("groups", &w.Groups, def.Groups)
+		keep("hosts-per-group", &w.HostsPerGroup, def.HostsPerGroup)
+	}
+	if c.Concurrency < 1 || c.Duration <= 0 {
+		return c, errors.New("--concurrency and --duration must be positive")
+	}
+	if w.Instances < 4 || w.Roles < 1 || w.Hosts < 1 || w.AccountsPerHost < 1 || w.Groups < 1 || w.HostsPerGroup < 1 {
+		return c, errors.New("the world needs at least 4 instances, 1 role, 1 host, 1 account per host, 1 group and 1 host per group")
+	}
+	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		return c, fmt.Errorf("--store %q: want a postgres:// DSN (empty: embedded SQLite)", c.Store)
+	}
+	return c, nil
+}
+
+// run executes the bench and prints the tables; it returns the results of
+// the worlds it ran.
+func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldResult, error) {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(cfg.Dir, "run-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if cfg.ServerBin == "" {
+		cfg.ServerBin = filepath.Join(tmp, "localyun")
+		logf("building localyun → %s", cfg.ServerBin)
+		if err := buildServer(ctx, cfg.ServerBin); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.BaselineBin == "" {
+		if cfg.BaselineBin, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	worlds := []World{cfg.World}
+	if cfg.Both {
+		worlds = []World{SmallWorld, DefaultWorld}
+	}
+	fmt.Fprintf(stdout, "# localyun-bench\n\n%s, %d CPUs, GOMAXPROCS %d; concurrency %d, %s per operation per server.\n",
+		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), cfg.Concurrency, cfg.Duration)
+	var out []*WorldResult
+	for _, w := range worlds {
+		wc := cfg
+		wc.World = w
+		res, err := runWorld(ctx, wc, tmp, logf)
+		if res != nil {
+			out = append(out, res)
+			res.Print(stdout)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,293 @@
+package bastionhost
+
+// Wire shapes of the Bastionhost responses: the field names and nesting of
+// the tea SDK models (alibabacloud-go/yundun-bastionhost-20191209). Lists
+// are bare arrays ("Hosts":[...]), which render in XML as repeated
+// elements. Slices are never nil, so JSON shows [] rather than null.
+
+type regionItem struct {
+	RegionID       string `json:"RegionId" xml:"RegionId"`
+	LocalName      string `json:"LocalName" xml:"LocalName"`
+	RegionEndpoint string `json:"RegionEndpoint" xml:"RegionEndpoint"`
+}
+
+type describeRegionsResponse struct {
+	Regions []regionItem `json:"Regions" xml:"Regions"`
+}
+
+type instanceItem struct {
+	InstanceID          string `json:"InstanceId" xml:"InstanceId"`
+	InstanceStatus      string `json:"InstanceStatus" xml:"InstanceStatus"`
+	RegionID            string `json:"RegionId" xml:"RegionId"`
+	Description         string `json:"Description" xml:"Description"`
+	ImageVersion        string `json:"ImageVersion" xml:"ImageVersion"`
+	LicenseCode         string `json:"LicenseCode" xml:"LicenseCode"`
+	PlanCode            string `json:"PlanCode" xml:"PlanCode"`
+	StartTime           int64  `json:"StartTime" xml:"StartTime"`
+	ExpireTime          int64  `json:"ExpireTime" xml:"ExpireTime"`
+	InternetEndpoint    string `json:"InternetEndpoint" xml:"InternetEndpoint"`
+	IntranetEndpoint    string `json:"IntranetEndpoint" xml:"IntranetEndpoint"`
+	PublicNetworkAccess bool   `json:"PublicNetworkAccess" xml:"PublicNetworkAccess"`
+	Legacy              bool   `json:"Legacy" xml:"Legacy"`
+	VpcID               string `json:"VpcId" xml:"VpcId"`
+	VswitchID           string `json:"VswitchId" xml:"VswitchId"`
+	SlaveVswitchID      string `json:"SlaveVswitchId" xml:"SlaveVswitchId"`
+	ResourceGroupID     string `json:"ResourceGroupId" xml:"ResourceGroupId"`
+	BandWidth           int64  `json:"BandWidth" xml:"BandWidth"`
+}
+
+type describeInstancesResponse struct {
+	TotalCount int64          `json:"TotalCount" xml:"TotalCount"`
+	Instances  []instanceItem `json:"Instances" xml:"Instances"`
+}
+
+type createHostResponse struct {
+	HostID string `json:"HostId" xml:"HostId"`
+}
+
+type protocolItem struct {
+	ProtocolName    string `json:"ProtocolName" xml:"ProtocolName"`
+	Port            int32  `json:"Port" xml:"Port"`
+	HostFingerPrint string `json:"HostFingerPrint" xml:"HostFingerPrint"`
+}
+
+type hostDetail struct {
+	HostID              string         `json:"HostId" xml:"HostId"`
+	HostName            string         `json:"HostName" xml:"HostName"`
+	Comment             string         `json:"Comment" xml:"Comment"`
+	OSType              string         `json:"OSType" xml:"OSType"`
+	Source              string         `json:"Source" xml:"Source"`
+	SourceInstanceID    string         `json:"SourceInstanceId" xml:"SourceInstanceId"`
+	SourceInstanceState string         `json:"SourceInstanceState" xml:"SourceInstanceState"`
+	ActiveAddressType   string         `json:"ActiveAddressType" xml:"ActiveAddressType"`
+	HostPublicAddress   string         `json:"HostPublicAddress" xml:"HostPublicAddress"`
+	HostPrivateAddress  string         `json:"HostPrivateAddress" xml:"HostPrivateAddress"`
+	NetworkDomainID     string         `json:"NetworkDomainId" xml:"NetworkDomainId"`
+	PrefKex             string         `json:"PrefKex" xml:"PrefKex"`
+	Protocols           []protocolItem `json:"Protocols" xml:"Protocols"`
+}
+
+type getHostResponse struct {
+	Host hostDetail `json:"Host" xml:"Host"`
+}
+
+type hostItem struct {
+	HostID              string `json:"HostId" xml:"HostId"`
+	HostName            string `json:"HostName" xml:"HostName"`
+	Comment             string `json:"Comment" xml:"Comment"`
+	OSType              string `json:"OSType" xml:"OSType"`
+	Source              string `json:"Source" xml:"Source"`
+	SourceInstanceID    string `json:"SourceInstanceId" xml:"SourceInstanceId"`
+	SourceInstanceState string `json:"SourceInstanceState" xml:"SourceInstanceState"`
+	ActiveAddressType   string `json:"ActiveAddressType" xml:"ActiveAddressType"`
+	HostPublicAddress   string `json:"HostPublicAddress" xml:"HostPublicAddress"`
+	HostPrivateAddress  string `json:"HostPrivateAddress" xml:"HostPrivateAddress"`
+	HostAccountCount    int32  `json:"HostAccountCount" xml:"HostAccountCount"`
+}
+
+type listHostsResponse struct {
+	TotalCount int32      `json:"TotalCount" xml:"TotalCount"`
+	Hosts      []hostItem `json:"Hosts" xml:"Hosts"`
+}
+
+// grantHostItem is a host of ListHostsForUserGroup / ListHostsForUser.
+type grantHostItem struct {
+	HostID             string `json:"HostId" xml:"HostId"`
+	HostName           string `json:"HostName" xml:"HostName"`
+	Comment            string `json:"Comment" xml:"Comment"`
+	OSType             string `json:"OSType" xml:"OSType"`
+	ActiveAddressType  string `json:"ActiveAddressType" xml:"ActiveAddressType"`
+	HostPublicAddress  string `json:"HostPublicAddress" xml:"HostPublicAddress"`
+	HostPrivateAddress string `json:"HostPrivateAddress" xml:"HostPrivateAddress"`
+}
+
+type listGrantHostsResponse struct {
+	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
+	Hosts      []grantHostItem `json:"Hosts" xml:"Hosts"`
+}
+
+type createHostAccountResponse struct {
+	HostAccountID string `json:"HostAccountId" xml:"HostAccountId"`
+}
+
+type hostAccountItem struct {
+	HostAccountID         string `json:"HostAccountId" xml:"HostAccountId"`
+	HostAccountName       string `json:"HostAccountName" xml:"HostAccountName"`
+	HostID                string `json:"HostId" xml:"HostId"`
+	ProtocolName          string `json:"ProtocolName" xml:"ProtocolName"`
+	HasPassword           bool   `json:"HasPassword" xml:"HasPassword"`
+	PrivateKeyFingerprint string `json:"PrivateKeyFingerprint" xml:"PrivateKeyFingerprint"`
+	HostShareKeyID        string `json:"HostShareKeyId" xml:"HostShareKeyId"`
+	HostShareKeyName      string `json:"HostShareKeyName" xml:"HostShareKeyName"`
+	PrivilegeType         string `json:"PrivilegeType" xml:"PrivilegeType"`
+	RotationMode          string `json:"RotationMode" xml:"RotationMode"`
+}
+
+type getHostAccountResponse struct {
+	HostAccount hostAccountItem `json:"HostAccount" xml:"HostAccount"`
+}
+
+type listHostAccountsResponse struct {
+	TotalCount   int32             `json:"TotalCount" xml:"TotalCount"`
+	HostAccounts []hostAccountItem `json:"HostAccounts" xml:"HostAccounts"`
+}
+
+type grantAccountItem struct {
+	HostAccountID   string `json:"HostAccountId" xml:"HostAccountId"`
+	HostAccountName string `json:"HostAccountName" xml:"HostAccountName"`
+	HostID          string `json:"HostId" xml:"HostId"`
+	ProtocolName    string `json:"ProtocolName" xml:"ProtocolName"`
+	IsAuthorized    bool   `json:"IsAuthorized" xml:"IsAuthorized"`
+}
+
+type listGrantAccountsResponse struct {
+	TotalCount   int32              `json:"TotalCount" xml:"TotalCount"`
+	HostAccounts []grantAccountItem `json:"HostAccounts" xml:"HostAccounts"`
+}
+
+type createUserResponse struct {
+	UserID string `json:"UserId" xml:"UserId"`
+}
+
+type userItem struct {
+	UserID             string   `json:"UserId" xml:"UserId"`
+	UserName           string   `json:"UserName" xml:"UserName"`
+	DisplayName        string   `json:"DisplayName" xml:"DisplayName"`
+	Comment            string   `json:"Comment" xml:"Comment"`
+	Email              string   `json:"Email" xml:"Email"`
+	Mobile             string   `json:"Mobile" xml:"Mobile"`
+	MobileCountryCode  string   `json:"MobileCountryCode" xml:"MobileCountryCode"`
+	Source             string   `json:"Source" xml:"Source"`
+	SourceUserID       string   `json:"SourceUserId" xml:"SourceUserId"`
+	NeedResetPassword  bool     `json:"NeedResetPassword" xml:"NeedResetPassword"`
+	EffectiveStartTime int64    `json:"EffectiveStartTime" xml:"EffectiveStartTime"`
+	EffectiveEndTime   int64    `json:"EffectiveEndTime" xml:"EffectiveEndTime"`
+	TwoFactorStatus    string   `json:"TwoFactorStatus" xml:"TwoFactorStatus"`
+	TwoFactorMethods   []string `json:"TwoFactorMethods" xml:"TwoFactorMethods"`
+	LanguageStatus     string   `json:"LanguageStatus" xml:"LanguageStatus"`
+	Language           string   `json:"Language" xml:"Language"`
+	UserState          []string `json:"UserState" xml:"UserState"`
+}
+
+type getUserResponse struct {
+	User userItem `json:"User" xml:"User"`
+}
+
+type listUsersResponse struct {
+	TotalCount int32      `json:"TotalCount" xml:"TotalCount"`
+	Users      []userItem `json:"Users" xml:"Users"`
+}
+
+type createUserGroupResponse struct {
+	UserGroupID string `json:"UserGroupId" xml:"UserGroupId"`
+}
+
+type userGroupDetail struct {
+	UserGroupID   string `json:"UserGroupId" xml:"UserGroupId"`
+	UserGroupName string `json:"UserGroupName" xml:"UserGroupName"`
+	Comment       string `json:"Comment" xml:"Comment"`
+}
+
+type getUserGroupResponse struct {
+	UserGroup userGroupDetail `json:"UserGroup" xml:"UserGroup"`
+}
+
+type userGroupItem struct {
+	UserGroupID   string `json:"UserGroupId" xml:"UserGroupId"`
+	UserGroupName string `json:"UserGroupName" xml:"UserGroupName"`
+	Comment       string `json:"Comment" xml:"Comment"`
+	MemberCount   int32  `json:"MemberCount" xml:"MemberCount"`
+}
+
+type listUserGroupsResponse struct {
+	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
+	UserGroups []userGroupItem `json:"UserGroups" xml:"UserGroups"`
+}
+
+type memberResult struct {
+	Code        string `json:"Code" xml:"Code"`
+	Message     string `json:"Message" xml:"Message"`
+	UserGroupID string `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
+	UserID      string `json:"UserId,omitempty" xml:"UserId,omitempty"`
+	HostGroupID string `json:"HostGroupId,omitempty" xml:"HostGroupId,omitempty"`
+	HostID      string `json:"HostId,omitempty" xml:"HostId,omitempty"`
+}
+
+type membersResponse struct {
+	Results []memberResult `json:"Results" xml:"Results"`
+}
+
+type createHostGroupResponse struct {
+	HostGroupID string `json:"HostGroupId" xml:"HostGroupId"`
+}
+
+type hostGroupDetail struct {
+	HostGroupID   string `json:"HostGroupId" xml:"HostGroupId"`
+	HostGroupName string `json:"HostGroupName" xml:"HostGroupName"`
+	Comment       string `json:"Comment" xml:"Comment"`
+}
+
+type getHostGroupResponse struct {
+	HostGroup hostGroupDetail `json:"HostGroup" xml:"HostGroup"`
+}
+
+type hostGroupItem struct {
+	HostGroupID   string `json:"HostGroupId" xml:"HostGroupId"`
+	HostGroupName string `json:"HostGroupName" xml:"HostGroupName"`
+	Comment       string `json:"Comment" xml:"Comment"`
+	MemberCount   int32  `json:"MemberCount" xml:"MemberCount"`
+}
+
+type listHostGroupsResponse struct {
+	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
+	HostGroups []hostGroupItem `json:"HostGroups" xml:"HostGroups"`
+}
+
+type listGrantHostGroupsResponse struct {
+	TotalCount int32             `json:"TotalCount" xml:"TotalCount"`
+	HostGroups []hostGroupDetail `json:"HostGroups" xml:"HostGroups"`
+}
+
+type accountResult struct {
+	HostAccountID string `json:"HostAccountId" xml:"HostAccountId"`
+	Code          string `json:"Code" xml:"Code"`
+	Message       string `json:"Message" xml:"Message"`
+}
+
+// hostGrantResult is one Results item of Attach/DetachHostAccountsTo*:
+// UserGroupId for the user-group actions, UserId for the per-user ones.
+type hostGrantResult struct {
+	HostID       string          `json:"HostId" xml:"HostId"`
+	UserGroupID  string          `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
+	UserID       string          `json:"UserId,omitempty" xml:"UserId,omitempty"`
+	Code         string          `json:"Code" xml:"Code"`
+	Message      string          `json:"Message" xml:"Message"`
+	HostAccounts []accountResult `json:"HostAccounts" xml:"HostAccounts"`
+}
+
+type hostGrantsResponse struct {
+	Results []hostGrantResult `json:"Results" xml:"Results"`
+}
+
+type accountNameResult struct {
+	HostAccountName string `json:"HostAccountName" xml:"HostAccountName"`
+	Code            string `json:"Code" xml:"Code"`
+	Message         string `json:"Message" xml:"Message"`
+}
+
+type hostGroupGrantResult struct {
+	HostGroupID      string              `json:"HostGroupId" xml:"HostGroupId"`
+	UserGroupID      string              `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
+	UserID           string              `json:"UserId,omitempty" xml:"UserId,omitempty"`
+	Code             string              `json:"Code" xml:"Code"`
+	Message          string              `json:"Message" xml:"Message"`
+	HostAccountNames []accountNameResult `json:"HostAccountNames" xml:"HostAccountNames"`
+}
+
+type hostGroupGrantsResponse struct {
+	Results []hostGroupGrantResult `json:"Results" xml:"Results"`
+}
+
+type accountNamesResponse struct {
+	HostAccountNames []string `json:"HostAccountNames" xml:"HostAccountNames"`
+}

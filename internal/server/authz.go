@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
+	"github.com/localyun/localyun/internal/protocol"
+	"github.com/localyun/localyun/internal/sts"
+)
+
+// Errors of STS-credential authentication (see docs/authorization.md).
+var (
+	errMissingToken   = gatewayError(http.StatusBadRequest, "MissingSecurityToken", "SecurityToken is mandatory for this action.")
+	errTokenMalformed = gatewayError(http.StatusBadRequest, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.")
+	errTokenMismatch  = gatewayError(http.StatusBadRequest, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.")
+	errTokenExpired   = gatewayError(http.StatusBadRequest, "InvalidSecurityToken.Expired", `The specified parameter "SecurityToken.Expired" is not valid.`)
+	errThrottled      = "Request was denied due to user flow control."
+)
+
+// resolveSession authenticates an STS AccessKeyId with its SecurityToken.
+func (s *Server) resolveSession(ctx context.Context, id, token string) (string, localyun.Principal, error) {
+	sess, err := s.store.FindSession(ctx, id)
+	if err != nil {
+		return "", localyun.Principal{}, keyLookupError(err)
+	}
+	switch {
+	case token == "":
+		return "", localyun.Principal{}, errMissingToken
+	case !sts.WellFormedToken(token):
+		return "", localyun.Principal{}, errTokenMalformed
+	case !hmacEqual(sts.HashToken(token), sess.TokenHash):
+		return "", localyun.Principal{}, errTokenMismatch
+	case !s.now().Before(sess.ExpiresAt):
+		return "", localyun.Principal{}, errTokenExpired
+	}
+	return sess.Secret, localyun.Principal{AccountID: sess.AccountID, Type: localyun.PrincipalTypeAssumed,
+		RoleName: sess.RoleName, SessionName: sess.SessionName, AccessKeyID: sess.AccessKeyID}, nil
+}
+
+// authorize decides a request: the account root passes; every other
+// principal needs the route's RAM action allowed on its resources by its
+// policies. An action missing from the table is denied (fail closed).
+func (s *Server) authorize(ctx context.Context, r *protocol.Request, p localyun.Principal) error {
+	if p.IsRoot() {
+		return nil
+	}
+	a, ok := auth.Lookup(r.Version, r.Action)
+	if !ok {
+		ramAction := auth.ServiceOf(r.Version) + ":" + r.Action
+		return auth.DenyError(r.Version, ramAction, p, auth.Decision{PolicyType: auth.PolicyTypeIdentity})
+	}
+	if a.Public {
+		return nil
+	}
+	d, err := s.decide(ctx, p, auth.Request{Action: a.RAM, Resources: a.Resources(r, p), Context: s.conditionContext(p)})
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		return auth.DenyError(r.Version, a.RAM, p, d)
+	}
+	return nil
+}
+
+func (s *Server) conditionContext(p localyun.Principal) map[string]string {
+	return map[string]string{
+		auth.KeySourceIP:        p.SourceIP,
+		auth.KeyCurrentTime:     s.now().UTC().Format(time.RFC3339),
+		auth.KeySecureTransport: strconv.FormatBool(p.Secure),
+		auth.KeyPrincipalType:   p.Type,
+	}
+}
+
+// decide evaluates the principal's policies: a RAM user's own and its
+// groups'; a role session's role policies intersected with its session
+// policy.
+func (s *Server) decide(ctx context.Context, p localyun.Principal, req auth.Request) (auth.Decision, error) {
+	var identity []*auth.Policy
+	var session *auth.Policy
+	add := func(kind, name string) error {
+		as, err := s.store.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: p.AccountID, PrincipalType: kind, PrincipalName: name})
+		if err != nil {
+			return err
+		}
+		for _, at := range as {
+			if pol := s.loadPolicy(ctx, at); pol != nil {
+				identity = append(identity, pol)
+			}
+		}
+		return nil
+	}
+	switch p.Type {
+	case localyun.PrincipalTypeUser:
+		if err := add(localyun.AttachUser, p.UserName); err != nil {
+			return auth.Decision{}, err
+		}
+		ms, err := s.store.FindGroupsForUser(ctx, p.AccountID, p.UserName)
+		if err != nil {
+			return auth.Decision{}, err
+		}
+		for _, m := range ms {
+			if err := add(localyun.AttachGroup, m.Group.Name); err != nil {
+				return auth.Decision{}, err
+			}
+		}
+	case localyun.PrincipalTypeAssumed:
+		if err := add(localyun.AttachRole, p.RoleName); err != nil {
+			return auth.Decision{}, err
+		}
+		sess, err := s.store.FindSession(ctx, p.AccessKeyID)
+		if err != nil {
+			return auth.Decision{}, err
+		}
+		if sess.Policy != "" {
+			pol, err := auth.Parse(sess.Policy)
+			if err != nil {
+				// Validated at AssumeRole; a document that no longer
+				// parses grants nothing.
+				pol = &auth.Policy{}
+			}
+			session = pol
+		}
+	}
+	return auth.Decide(identity, session, req), nil
+}
+
+// loadPolicy returns the parsed default document of an attached policy,
+// or nil when it cannot be found or parsed (then it grants nothing).
+func (s *Server) loadPolicy(ctx context.Context, at localyun.Attachment) *auth.Policy {
+	if at.PolicyType == localyun.PolicyTypeSystem {
+		p, _ := auth.ParsedSystemPolicy(at.PolicyName)
+		return p
+	}
+	pol, err := s.store.FindPolicy(ctx, at.AccountID, at.PolicyName)
+	if err != nil {
+		return nil
+	}
+	v, err := s.store.FindPolicyVersion(ctx, at.AccountID, pol.Name, pol.DefaultVersion)
+	if err != nil {
+		return nil
+	}
+	p, err := auth.Parse(v.Document)
+	if err != nil {
+		s.log.Error("stored policy does not parse", "account", at.AccountID, "policy", at.PolicyName, "err", err)
+		return nil
+	}
+	return p
+}
+
+var errPassRoleForbidden = func(d *localyun.AccessDeniedDetail) error {
+	return &localyun.Error{Status: http.StatusForbidden, Code: "InvalidUser.PassRoleForbidden",
+		Message: "The RAM user does not have the privilege to pass a RAM role.", Detail: d}
+}
+
+// checkPassRole is ecs.Options.CheckPassRole: ram:PassRole on the role.
+func (s *Server) checkPassRole(ctx context.Context, role localyun.Role) error {
+	p, _ := localyun.PrincipalFromContext(ctx)
+	if p.IsRoot() {
+		return nil
+	}
+	const action = "ram:PassRole"
+	d, err := s.decide(ctx, p, auth.Request{Action: action, Resources: []string{auth.RoleARN(p.AccountID, role.Name)},
+		Context: s.conditionContext(p)})
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		return errPassRoleForbidden(auth.Detail(action, p, d))
+	}
+	return nil
+}
+
+// touchKey records the last use of a RAM user's key, at most once a minute
+// per key.
+func (s *Server) touchKey(ctx context.Context, p localyun.Principal) {
+	if p.Type != localyun.PrincipalTypeUser {
+		return
+	}
+	now := s.now()
+	s.touchMu.Lock()
+	last, ok := s.touched[p.AccessKeyID]
+	if ok && now.Sub(last) < time.Minute {
+		s.touchMu.Unlock()
+		return
+	}
+	if len(s.touched) > 100_000 {
+		clear(s.touched)
+	}
+	s.touched[p.AccessKeyID] = now
+	s.touchMu.Unlock()
+	if err := s.store.TouchAccessKey(ctx, p.AccessKeyID, now); err != nil {
+		s.log.Warn("record access key use", "err", err)
+	}
+}
+
+// limiter is a per-AccessKey token bucket: rate requests a second, bursts
+// of up to rate.
+type limiter struct {
+	rate float64
+	mu   sync.Mutex
+	keys map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// allow takes a token for key at now; when none is left it returns the
+// wait until the next one.
+func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.keys[key]
+	if !ok {
+		if len(l.keys) > 100_000 {
+			clear(l.keys)
+		}
+		b = &bucket{tokens: l.rate, at: now}
+		l.keys[key] = b
+	}
+	b.tokens = math.Min(l.rate, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+}
+
+// throttle answers Throttling.User (400) with the x-ratelimit-user-api
+// header the Tea SDK reads, when the key is over its rate.
+func (s *Server) throttle(p localyun.Principal) error {
+	if s.limiter == nil {
+		return nil
+	}
+	ok, wait := s.limiter.allow(p.AccessKeyID, s.now())
+	if ok {
+		return nil
+	}
+	ms := wait.Milliseconds() + 1
+	limit := strconv.FormatFloat(s.limiter.rate, 'f', -1, 64)
+	return &localyun.Error{Status: http.StatusBadRequest, Code: "Throttling.User", Message: errThrottled,
+		Header: map[string]string{"x-ratelimit-user-api": "Limit:" + limit + ",Remain:0,TimeLeft:" + strconv.FormatInt(ms, 10) +
+			",Reset:" + strconv.FormatInt(s.now().Add(wait).Unix(), 10)}}
+}

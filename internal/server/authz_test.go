@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/localyun/localyun"
+
+	"github.com/localyun/localyun/internal/auth"
+	"github.com/localyun/localyun/internal/sqlite"
+)
+
+// TestEveryRouteAuthorized checks that every registered route has a row in
+// the authorization table: a route without one would be denied to every
+// principal but the account root.
+func TestEveryRouteAuthorized(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(Options{Store: st})
+	routes := s.Mux().Routes()
+	if len(routes) == 0 {
+		t.Fatal("no routes")
+	}
+	for _, rt := range routes {
+		a, ok := auth.Lookup(rt.Version, rt.Action)
+		if !ok {
+			t.Errorf("route %s %s (%s) has no authorization entry", rt.Product, rt.Action, rt.Version)
+			continue
+		}
+		if !a.Public && a.Resources == nil {
+			t.Errorf("route %s %s has no resource function", rt.Product, rt.Action)
+		}
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := New(Options{Store: st, RateLimit: 2, Now: func() time.Time { return now }})
+	p := localyun.Principal{AccessKeyID: "k1"}
+	for i := 0; i < 2; i++ {
+		if err := s.throttle(p); err != nil {
+			t.Fatalf("request %d throttled: %v", i, err)
+		}
+	}
+	err = s.throttle(p)
+	var e *localyun.Error
+	if !errors.As(err, &e) || e.Code != "Throttling.User" || e.Status != 400 || !strings.HasPrefix(e.Header["x-ratelimit-user-api"], "Limit:2,Remain:0,TimeLeft:") {
+		t.Fatalf("third request: %v %+v", err, e)
+	}
+	if err := s.throttle(localyun.Principal{AccessKeyID: "k2"}); err != nil {
+		t.Fatalf("another key throttled: %v", err)
+	}
+	now = now.Add(time.Second)
+	if err := s.throttle(p); err != nil {
+		t.Fatalf("after a second: %v", err)
+	}
+}

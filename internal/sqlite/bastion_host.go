@@ -1,0 +1,362 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/localyun/localyun"
+)
+
+// parseBastionID parses a per-instance object id: a canonical positive
+// decimal number. Anything else names no object.
+func parseBastionID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, false
+	}
+	return n, true
+}
+
+func formatBastionID(n int64) string { return strconv.FormatInt(n, 10) }
+
+// nextBastionID takes the next id of a kind in an instance. It fails with
+// ErrNotFound (a foreign key) when the instance does not exist.
+func nextBastionID(ctx context.Context, tx *sql.Tx, instanceID, kind string) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO bastion_id_seqs (instance_id, kind, last_id) VALUES (?, ?, 1)
+		ON CONFLICT (instance_id, kind) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`, instanceID, kind).Scan(&n)
+	return n, err
+}
+
+// bastionPage runs a count query and a page query sharing cond and args.
+func bastionPage(ctx context.Context, q queryer, from, cond string, args []any, cols, order string, offset, limit int,
+	scan func(*sql.Rows) error) (int, error) {
+	var total int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+cond, args...).Scan(&total); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(append([]any{}, args...), limit, offset)...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return 0, err
+		}
+	}
+	return total, rows.Err()
+}
+
+func bhNotFound(what string, id any) error {
+	return fmt.Errorf("bastion %s %v: %w", what, id, localyun.ErrNotFound)
+}
+
+// rowsChanged reports whether an Exec changed a row.
+func bhRowsChanged(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+const bhHostColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.source, h.source_instance_id,
+	h.source_instance_state, h.instance_region_id, h.instance_member_id, h.active_address_type, h.public_address,
+	h.private_address, h.network_domain_id, h.pref_kex, h.created_at,
+	(SELECT COUNT(*) FROM bastion_host_accounts a WHERE a.instance_id = h.instance_id AND a.host_id = h.id)`
+
+func scanBHHost(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
+	var h localyun.BastionHost
+	var id, created int64
+	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.Source, &h.SourceInstanceID,
+		&h.SourceInstanceState, &h.InstanceRegionID, &h.InstanceMemberID, &h.ActiveAddressType, &h.PublicAddress,
+		&h.PrivateAddress, &h.NetworkDomainID, &h.PrefKex, &created, &h.AccountCount)
+	h.ID, h.CreatedAt = formatBastionID(id), fromMS(created)
+	return h, err
+}
+
+func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHost, error) {
+	h, err := scanBHHost(q.QueryRowContext(ctx, `SELECT `+bhHostColumns+` FROM bastion_hosts h
+		WHERE h.instance_id = ? AND h.id = ?`, instanceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, bhNotFound("host", id)
+	}
+	return h, err
+}
+
+// CreateBastionHost assigns the next host id and returns the host.
+func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_hosts (instance_id, id, name, comment, os_type, source,
+			source_instance_id, source_instance_state, instance_region_id, instance_member_id, active_address_type,
+			public_address, private_address, network_domain_id, pref_kex, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.InstanceID, id, h.Name, h.Comment, h.OSType, h.Source,
+			h.SourceInstanceID, h.SourceInstanceState, h.InstanceRegionID, h.InstanceMemberID, h.ActiveAddressType,
+			h.PublicAddress, h.PrivateAddress, h.NetworkDomainID, h.PrefKex, ms(h.CreatedAt)); err != nil {
+			return err
+		}
+		h, err = findBHHost(ctx, tx, h.InstanceID, id)
+		return err
+	})
+	return h, err
+}
+
+// FindBastionHost returns ErrNotFound if there is no such host.
+func (st *Store) FindBastionHost(ctx context.Context, instanceID, id string) (localyun.BastionHost, error) {
+	n, ok := parseBastionID(id)
+	if !ok {
+		return localyun.BastionHost{}, bhNotFound("host", id)
+	}
+	return findBHHost(ctx, st.read, instanceID, n)
+}
+
+// FindBastionHosts lists hosts in id order and the total of matches.
+func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFilter) ([]localyun.BastionHost, int, error) {
+	where := []string{"h.instance_id = ?"}
+	args := []any{f.InstanceID}
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	eq("h.name", f.Name)
+	eq("h.os_type", f.OSType)
+	eq("h.source", f.Source)
+	eq("h.source_instance_id", f.SourceInstanceID)
+	eq("h.source_instance_state", f.SourceInstanceState)
+	if f.Address != "" {
+		where = append(where, "(h.public_address = ? OR h.private_address = ?)")
+		args = append(args, f.Address, f.Address)
+	}
+	if f.HostGroupID != "" {
+		gid, _ := parseBastionID(f.HostGroupID)
+		where = append(where, `EXISTS (SELECT 1 FROM bastion_host_group_members m
+			WHERE m.instance_id = h.instance_id AND m.host_group_id = ? AND m.host_id = h.id)`)
+		args = append(args, gid)
+	}
+	if f.Grantee != nil {
+		gid, t, err := findGrantee(ctx, st.read, f.InstanceID, *f.Grantee)
+		if err != nil {
+			return nil, 0, err
+		}
+		not := ""
+		if !f.Authorized {
+			not = "NOT "
+		}
+		where = append(where, not+`EXISTS (SELECT 1 FROM `+t.hosts+` g
+			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`)
+		args = append(args, gid)
+	}
+	var out []localyun.BastionHost
+	total, err := bastionPage(ctx, st.read, "bastion_hosts h", strings.Join(where, " AND "), args, bhHostColumns, "h.id",
+		f.Offset, f.Limit, func(rows *sql.Rows) error {
+			h, err := scanBHHost(rows)
+			out = append(out, h)
+			return err
+		})
+	return out, total, err
+}
+
+// UpdateBastionHost applies fn to the host and writes it back.
+func (st *Store) UpdateBastionHost(ctx context.Context, instanceID, id string, fn func(*localyun.BastionHost) error) (localyun.BastionHost, error) {
+	var h localyun.BastionHost
+	n, ok := parseBastionID(id)
+	if !ok {
+		return h, bhNotFound("host", id)
+	}
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if h, err = findBHHost(ctx, tx, instanceID, n); err != nil {
+			return err
+		}
+		if err := fn(&h); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE bastion_hosts SET name = ?, comment = ?, os_type = ?, source = ?,
+			source_instance_id = ?, source_instance_state = ?, instance_region_id = ?, instance_member_id = ?,
+			active_address_type = ?, public_address = ?, private_address = ?, network_domain_id = ?, pref_kex = ?
+			WHERE instance_id = ? AND id = ?`, h.Name, h.Comment, h.OSType, h.Source, h.SourceInstanceID,
+			h.SourceInstanceState, h.InstanceRegionID, h.InstanceMemberID, h.ActiveAddressType, h.PublicAddress,
+			h.PrivateAddress, h.NetworkDomainID, h.PrefKex, instanceID, n); err != nil {
+			return err
+		}
+		h, err = findBHHost(ctx, tx, instanceID, n)
+		return err
+	})
+	return h, err
+}
+
+// deleteBastionObject deletes one row of an object table; foreign keys
+// cascade to everything that names it.
+func (st *Store) deleteBastionObject(ctx context.Context, table, what, instanceID, id string) error {
+	n, ok := parseBastionID(id)
+	if !ok {
+		return bhNotFound(what, id)
+	}
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		changed, err := bhRowsChanged(tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, n))
+		if err == nil && !changed {
+			return bhNotFound(what, id)
+		}
+		return err
+	})
+}
+
+// DeleteBastionHost deletes a host with its accounts, memberships and grants.
+func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
+	return st.deleteBastionObject(ctx, "bastion_hosts", "host", instanceID, id)
+}
+
+const bhHostAccountColumns = `a.instance_id, a.id, a.host_id, a.name, a.protocol_name, a.privilege_type, a.rotation_mode,
+	a.host_share_key_id, a.private_key_fingerprint, a.created_at, ` + hostAccountHasPasswordSQL
+
+func scanBHHostAccount(row interface{ Scan(...any) error }, extra ...any) (localyun.BastionHostAccount, error) {
+	var a localyun.BastionHostAccount
+	var id, host, created int64
+	err := row.Scan(append([]any{&a.InstanceID, &id, &host, &a.Name, &a.ProtocolName, &a.PrivilegeType, &a.RotationMode,
+		&a.HostShareKeyID, &a.PrivateKeyFingerprint, &created, &a.HasPassword}, extra...)...)
+	a.ID, a.HostID, a.CreatedAt = formatBastionID(id), formatBastionID(host), fromMS(created)
+	return a, err
+}
+
+func findBHHostAccount(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHostAccount, error) {
+	a, err := scanBHHostAccount(q.QueryRowContext(ctx, `SELECT `+bhHostAccountColumns+` FROM bastion_host_accounts a
+		WHERE a.instance_id = ? AND a.id = ?`, instanceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, bhNotFound("host account", id)
+	}
+	return a, err
+}
+
+// CreateBastionHostAccount assigns the next account id.
+func (st *Store) CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error) {
+	host, ok := parseBastionID(a.HostID)
+	if !ok {
+		return a, bhNotFound("host", a.HostID)
+	}
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findBHHost(ctx, tx, a.InstanceID, host); err != nil {
+			return err
+		}
+		id, err := nextBastionID(ctx, tx, a.InstanceID, "host_account")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_host_accounts (instance_id, id, host_id, name, protocol_name,
+			privilege_type, rotation_mode, host_share_key_id, private_key_fingerprint, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.InstanceID, id, host, a.Name, a.ProtocolName, a.PrivilegeType,
+			a.RotationMode, a.HostShareKeyID, a.PrivateKeyFingerprint, ms(a.CreatedAt)); err != nil {
+			return err
+		}
+		if err := writeHostAccountSecret(ctx, tx, a.InstanceID, id, s); err != nil {
+			return err
+		}
+		a, err = findBHHostAccount(ctx, tx, a.InstanceID, id)
+		return err
+	})
+	return a, err
+}
+
+// FindBastionHostAccount returns ErrNotFound.
+func (st *Store) FindBastionHostAccount(ctx context.Context, instanceID, id string) (localyun.BastionHostAccount, error) {
+	n, ok := parseBastionID(id)
+	if !ok {
+		return localyun.BastionHostAccount{}, bhNotFound("host account", id)
+	}
+	return findBHHostAccount(ctx, st.read, instanceID, n)
+}
+
+func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
+	where := []string{"a.instance_id = ?"}
+	args := []any{f.InstanceID}
+	if f.HostIDs != nil {
+		var ids []any
+		for _, s := range f.HostIDs {
+			if n, ok := parseBastionID(s); ok {
+				ids = append(ids, n)
+			}
+		}
+		if len(ids) == 0 {
+			where = append(where, "0")
+		} else {
+			where = append(where, "a.host_id IN ("+placeholders(len(ids))+")")
+			args = append(args, ids...)
+		}
+	}
+	if f.Name != "" {
+		where = append(where, "a.name = ?")
+		args = append(args, f.Name)
+	}
+	if f.ProtocolName != "" {
+		where = append(where, "a.protocol_name = ?")
+		args = append(args, f.ProtocolName)
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// FindBastionHostAccounts lists accounts in id order and the total.
+func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccount, int, error) {
+	cond, args := hostAccountWhere(f)
+	var out []localyun.BastionHostAccount
+	total, err := bastionPage(ctx, st.read, "bastion_host_accounts a", cond, args, bhHostAccountColumns, "a.id",
+		f.Offset, f.Limit, func(rows *sql.Rows) error {
+			a, err := scanBHHostAccount(rows)
+			out = append(out, a)
+			return err
+		})
+	return out, total, err
+}
+
+// UpdateBastionHostAccount applies fn to the account and its secret.
+func (st *Store) UpdateBastionHostAccount(ctx context.Context, instanceID, id string,
+	fn func(*localyun.BastionHostAccount, *localyun.BastionSecret) error) (localyun.BastionHostAccount, error) {
+	var a localyun.BastionHostAccount
+	n, ok := parseBastionID(id)
+	if !ok {
+		return a, bhNotFound("host account", id)
+	}
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if a, err = findBHHostAccount(ctx, tx, instanceID, n); err != nil {
+			return err
+		}
+		s, err := readHostAccountSecret(ctx, tx, instanceID, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(&a, &s); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE bastion_host_accounts SET name = ?, protocol_name = ?, privilege_type = ?,
+			rotation_mode = ?, host_share_key_id = ?, private_key_fingerprint = ? WHERE instance_id = ? AND id = ?`,
+			a.Name, a.ProtocolName, a.PrivilegeType, a.RotationMode, a.HostShareKeyID, a.PrivateKeyFingerprint,
+			instanceID, n); err != nil {
+			return err
+		}
+		if err := writeHostAccountSecret(ctx, tx, instanceID, n, s); err != nil {
+			return err
+		}
+		a, err = findBHHostAccount(ctx, tx, instanceID, n)
+		return err
+	})
+	return a, err
+}
+
+// DeleteBastionHostAccount deletes an account and its grants.
+func (st *Store) DeleteBastionHostAccount(ctx context.Context, instanceID, id string) error {
+	return st.deleteBastionObject(ctx, "bastion_host_accounts", "host account", instanceID, id)
+}

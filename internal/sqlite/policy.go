@@ -1,0 +1,256 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/localyun/localyun"
+)
+
+const policyColumns = `p.account_id, p.name, p.description, p.default_version, p.created_at, p.updated_at,
+	(SELECT COUNT(*) FROM policy_attachments a WHERE a.account_id = p.account_id AND a.policy_type = 'Custom' AND a.policy_name = p.name)`
+
+func scanPolicy(row interface{ Scan(...any) error }) (localyun.Policy, error) {
+	p := localyun.Policy{Type: localyun.PolicyTypeCustom}
+	var created, updated int64
+	err := row.Scan(&p.AccountID, &p.Name, &p.Description, &p.DefaultVersion, &created, &updated, &p.AttachmentCount)
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	return p, err
+}
+
+// CreatePolicy creates a custom policy whose default version is v.
+func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun.PolicyVersion) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (account_id, name, description, default_version, next_version, created_at, updated_at)
+			VALUES (?, ?, ?, 'v1', 2, ?, ?)`, p.AccountID, p.Name, p.Description, ms(p.CreatedAt), ms(p.UpdatedAt)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (account_id, policy_name, version_id, seq, document, created_at)
+			VALUES (?, ?, 'v1', 1, ?, ?)`, p.AccountID, p.Name, v.Document, ms(v.CreatedAt))
+		return err
+	})
+}
+
+// FindPolicy returns ErrNotFound if the account has no such custom policy.
+func (st *Store) FindPolicy(ctx context.Context, accountID, name string) (localyun.Policy, error) {
+	return findPolicy(ctx, st.read, accountID, name)
+}
+
+func findPolicy(ctx context.Context, q queryer, accountID, name string) (localyun.Policy, error) {
+	p, err := scanPolicy(q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies p WHERE p.account_id = ? AND p.name = ?`, accountID, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
+	}
+	return p, err
+}
+
+// FindPolicies lists custom policies in name order after f.After.
+func (st *Store) FindPolicies(ctx context.Context, f localyun.PolicyFilter) ([]localyun.Policy, error) {
+	rows, err := st.read.QueryContext(ctx, `SELECT `+policyColumns+` FROM policies p
+		WHERE p.account_id = ? AND p.name > ? ORDER BY p.name LIMIT ?`, f.AccountID, f.After, limitOf(f.Limit))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []localyun.Policy
+	for rows.Next() {
+		p, err := scanPolicy(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// DeletePolicy refuses while the policy is attached or has non-default versions.
+func (st *Store) DeletePolicy(ctx context.Context, accountID, name string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findPolicy(ctx, tx, accountID, name); err != nil {
+			return err
+		}
+		var with string
+		err := tx.QueryRowContext(ctx, `SELECT principal_type FROM policy_attachments
+			WHERE account_id = ? AND policy_type = 'Custom' AND policy_name = ? ORDER BY seq LIMIT 1`, accountID, name).Scan(&with)
+		if err == nil {
+			return &localyun.ConflictError{With: with}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_versions WHERE account_id = ? AND policy_name = ?`,
+			accountID, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 1 {
+			return &localyun.ConflictError{With: "Version"}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM policies WHERE account_id = ? AND name = ?`, accountID, name)
+		return err
+	})
+}
+
+// CreatePolicyVersion adds the next version of a policy.
+func (st *Store) CreatePolicyVersion(ctx context.Context, accountID, name string, v localyun.PolicyVersion, limit int, rotate bool) (localyun.PolicyVersion, error) {
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		p, err := findPolicy(ctx, tx, accountID, name)
+		if err != nil {
+			return err
+		}
+		var n, next int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT next_version FROM policies WHERE account_id = ? AND name = ?)
+			FROM policy_versions WHERE account_id = ? AND policy_name = ?`, accountID, name, accountID, name).Scan(&n, &next); err != nil {
+			return err
+		}
+		if n >= limit {
+			if !rotate {
+				return fmt.Errorf("policy %s has %d versions: %w", name, n, localyun.ErrLimitExceeded)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM policy_versions WHERE rowid = (SELECT rowid FROM policy_versions
+				WHERE account_id = ? AND policy_name = ? AND version_id <> ? ORDER BY seq LIMIT 1)`, accountID, name, p.DefaultVersion); err != nil {
+				return err
+			}
+		}
+		v.VersionID = "v" + strconv.Itoa(next)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (account_id, policy_name, version_id, seq, document, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, accountID, p.Name, v.VersionID, next, v.Document, ms(v.CreatedAt)); err != nil {
+			return err
+		}
+		def := p.DefaultVersion
+		if v.IsDefault {
+			def = v.VersionID
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE policies SET next_version = ?, default_version = ?, updated_at = ? WHERE account_id = ? AND name = ?`,
+			next+1, def, ms(v.CreatedAt), accountID, name)
+		return err
+	})
+	return v, err
+}
+
+// FindPolicyVersion returns ErrNotFound if the version does not exist.
+func (st *Store) FindPolicyVersion(ctx context.Context, accountID, name, versionID string) (localyun.PolicyVersion, error) {
+	var v localyun.PolicyVersion
+	var created int64
+	err := st.read.QueryRowContext(ctx, `SELECT v.version_id, v.document, v.version_id = p.default_version, v.created_at
+		FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name
+		WHERE v.account_id = ? AND v.policy_name = ? AND v.version_id = ?`, accountID, name, versionID).
+		Scan(&v.VersionID, &v.Document, &v.IsDefault, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+	}
+	v.CreatedAt = fromMS(created)
+	return v, err
+}
+
+// FindPolicyVersions lists versions in creation order.
+func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string) ([]localyun.PolicyVersion, error) {
+	rows, err := st.read.QueryContext(ctx, `SELECT v.version_id, v.document, v.version_id = p.default_version, v.created_at
+		FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name
+		WHERE v.account_id = ? AND v.policy_name = ? ORDER BY v.seq`, accountID, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []localyun.PolicyVersion
+	for rows.Next() {
+		var v localyun.PolicyVersion
+		var created int64
+		if err := rows.Scan(&v.VersionID, &v.Document, &v.IsDefault, &created); err != nil {
+			return nil, err
+		}
+		v.CreatedAt = fromMS(created)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// SetDefaultPolicyVersion returns ErrNotFound if the version does not exist.
+func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, versionID string, at time.Time) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE policies SET default_version = ?, updated_at = ? WHERE account_id = ? AND name = ?
+			AND EXISTS (SELECT 1 FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?)`,
+			versionID, ms(at), accountID, name, accountID, name, versionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// DeletePolicyVersion refuses to delete the default version.
+func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versionID string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		p, err := findPolicy(ctx, tx, accountID, name)
+		if err != nil {
+			return err
+		}
+		if p.DefaultVersion == versionID {
+			return &localyun.ConflictError{With: "Default"}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?`,
+			accountID, name, versionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AttachPolicy returns ErrAlreadyExists if the policy is already attached.
+func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (account_id, policy_type, policy_name, principal_type, principal_name, attached_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
+		return err
+	})
+}
+
+// DetachPolicy returns ErrNotFound if the policy is not attached.
+func (st *Store) DetachPolicy(ctx context.Context, a localyun.Attachment) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE account_id = ? AND policy_type = ? AND policy_name = ?
+			AND principal_type = ? AND principal_name = ?`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// FindAttachments lists attachments matching f in attach order.
+func (st *Store) FindAttachments(ctx context.Context, f localyun.AttachmentFilter) ([]localyun.Attachment, error) {
+	rows, err := st.read.QueryContext(ctx, `SELECT account_id, policy_type, policy_name, principal_type, principal_name, attached_at
+		FROM policy_attachments WHERE account_id = ?
+		AND (? = '' OR policy_type = ?) AND (? = '' OR policy_name = ?)
+		AND (? = '' OR principal_type = ?) AND (? = '' OR principal_name = ?) ORDER BY seq`,
+		f.AccountID, f.PolicyType, f.PolicyType, f.PolicyName, f.PolicyName,
+		f.PrincipalType, f.PrincipalType, f.PrincipalName, f.PrincipalName)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []localyun.Attachment
+	for rows.Next() {
+		var a localyun.Attachment
+		var at int64
+		if err := rows.Scan(&a.AccountID, &a.PolicyType, &a.PolicyName, &a.PrincipalType, &a.PrincipalName, &at); err != nil {
+			return nil, err
+		}
+		a.AttachedAt = fromMS(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps prepared read statements by SQL text. Preparing a
+// statement (parsing and planning it) costs more than running the small
+// indexed queries of the request path, so the hot queries are prepared once
+// per connection and reused. The SQL texts are built from a fixed set of
+// fragments, so the cache stays small.
+type stmtCache struct {
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; beyond it statements are not cached.
+const maxCachedStmts = 512
+
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, bool, error) {
+	c.mu.RLock()
+	s, ok := c.m[query]
+	c.mu.RUnlock()
+	if ok {
+		return s, true, nil
+	}
+	s, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[query]; ok {
+		s.Close()
+		return old, true, nil
+	}
+	if len(c.m) >= maxCachedStmts {
+		return s, false, nil
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = s
+	return s, true, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.m {
+		s.Close()
+	}
+	c.m = nil
+}
+
+// readQuery runs a query on the read pool through a cached statement.
+func (st *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, cached, err := st.stmts.get(ctx, st.read, query)
+	if err != nil {
+		return nil, err
+	}
+	if !cached {
+		defer s.Close()
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// readRow is readQuery for a single row.
+func (st *Store) readRow(ctx context.Context, query string, args ...any) rowScanner {
+	rows, err := st.readQuery(ctx, query, args...)
+	if err != nil {
+		return rowScanner{err: err}
+	}
+	return rowScanner{rows: rows}
+}
+
+// rowScanner is a *sql.Row built on cached statements: Scan returns
+// sql.ErrNoRows when there is no row.
+type rowScanner struct {
+	rows *sql.Rows
+	err  error
+}
+
+func (r rowScanner) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}

@@ -1,0 +1,574 @@
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/localyun/localyun"
+)
+
+const (
+	bastionAccount = "1111111111111111"
+	bastionInst    = "bastionhost-cn-st1"
+	bastionInst2   = "bastionhost-cn-st2"
+)
+
+// bhBastionWorld creates two bastion instances with their account.
+func bhBastionWorld(t *testing.T, open Opener) localyun.Store {
+	t.Helper()
+	st := open(t)
+	MustCreateAccount(t, st, bastionAccount)
+	for _, id := range []string{bastionInst, bastionInst2} {
+		if err := st.CreateBastionInstance(context.Background(), localyun.BastionInstance{ID: id, AccountID: bastionAccount,
+			RegionID: "cn-hangzhou", Status: localyun.BastionRunning, CreatedAt: epoch, ExpiresAt: epoch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+func bhMustHost(t *testing.T, st localyun.Store, inst, name string) localyun.BastionHost {
+	t.Helper()
+	h, err := st.CreateBastionHost(context.Background(), localyun.BastionHost{InstanceID: inst, Name: name, OSType: "Linux",
+		Source: localyun.BastionSourceLocal, ActiveAddressType: localyun.BastionAddressPrivate, PrivateAddress: "10.0.0.1", CreatedAt: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func bhMustAccount(t *testing.T, st localyun.Store, inst, host, name string) localyun.BastionHostAccount {
+	t.Helper()
+	a, err := st.CreateBastionHostAccount(context.Background(), localyun.BastionHostAccount{InstanceID: inst, HostID: host,
+		Name: name, ProtocolName: "SSH", CreatedAt: epoch}, localyun.BastionSecret{Password: "pw-" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func bhMustUserGroup(t *testing.T, st localyun.Store, inst, name string) localyun.BastionUserGroup {
+	t.Helper()
+	g, err := st.CreateBastionUserGroup(context.Background(), localyun.BastionUserGroup{InstanceID: inst, Name: name, CreatedAt: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func bhMustUser(t *testing.T, st localyun.Store, inst, name string) localyun.BastionUser {
+	t.Helper()
+	u, err := st.CreateBastionUser(context.Background(), localyun.BastionUser{InstanceID: inst, Name: name, DisplayName: name,
+		Source: localyun.BastionUserLocal, TwoFactorMethods: []string{"sms", "email"}, CreatedAt: epoch}, localyun.BastionSecret{Password: "Secret-1" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func bhOutcomes(rs []localyun.ItemResult) []string {
+	out := []string{}
+	for _, r := range rs {
+		out = append(out, r.ID+":"+r.Outcome)
+	}
+	return out
+}
+
+func bhWantStrings(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s = %q, want %q", what, got, want)
+	}
+}
+
+func bhHostIDs(hs []localyun.BastionHost) []string {
+	out := []string{}
+	for _, h := range hs {
+		out = append(out, h.ID)
+	}
+	return out
+}
+
+func testBastion(t *testing.T, open Opener) {
+	t.Run("Hosts", func(t *testing.T) { testBastionHosts(t, open) })
+	t.Run("HostAccounts", func(t *testing.T) { testBastionHostAccounts(t, open) })
+	t.Run("Users", func(t *testing.T) { testBastionUsers(t, open) })
+	t.Run("Groups", func(t *testing.T) { testBastionGroups(t, open) })
+	t.Run("HostGrants", func(t *testing.T) { testBastionHostGrants(t, open) })
+	t.Run("HostGroupGrants", func(t *testing.T) { testBastionHostGroupGrants(t, open) })
+	t.Run("Cascades", func(t *testing.T) { testBastionCascades(t, open) })
+}
+
+func testBastionHosts(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := bhBastionWorld(t, open)
+	_, err := st.CreateBastionHost(ctx, localyun.BastionHost{InstanceID: "bastionhost-none", Name: "x"})
+	wantKind(t, err, localyun.ErrNotFound)
+	h1 := bhMustHost(t, st, bastionInst, "web")
+	h2 := bhMustHost(t, st, bastionInst, "db")
+	other := bhMustHost(t, st, bastionInst2, "web")
+	if h1.ID != "1" || h2.ID != "2" || other.ID != "1" {
+		t.Fatalf("ids %s %s %s, want 1 2 1 (per instance)", h1.ID, h2.ID, other.ID)
+	}
+	got, err := st.FindBastionHost(ctx, bastionInst, "2")
+	if err != nil || got.Name != "db" || got.PrivateAddress != "10.0.0.1" || !got.CreatedAt.Equal(epoch) || got.AccountCount != 0 {
+		t.Fatalf("FindBastionHost = %+v, %v", got, err)
+	}
+	for _, id := range []string{"3", "01", "abc", "", "-1"} {
+		_, err = st.FindBastionHost(ctx, bastionInst, id)
+		wantKind(t, err, localyun.ErrNotFound)
+	}
+	upd, err := st.UpdateBastionHost(ctx, bastionInst, "1", func(h *localyun.BastionHost) error {
+		h.Name, h.PublicAddress, h.OSType = "web2", "1.2.3.4", "Windows"
+		return nil
+	})
+	if err != nil || upd.Name != "web2" || upd.PublicAddress != "1.2.3.4" || upd.OSType != "Windows" {
+		t.Fatalf("UpdateBastionHost = %+v, %v", upd, err)
+	}
+	_, err = st.UpdateBastionHost(ctx, bastionInst, "1", func(h *localyun.BastionHost) error {
+		h.Name = "changed"
+		return localyun.ErrInvalid
+	})
+	wantKind(t, err, localyun.ErrInvalid)
+	if h, _ := st.FindBastionHost(ctx, bastionInst, "1"); h.Name != "web2" {
+		t.Fatalf("a failed update wrote %q", h.Name)
+	}
+	_, err = st.UpdateBastionHost(ctx, bastionInst, "9", func(*localyun.BastionHost) error { return nil })
+	wantKind(t, err, localyun.ErrNotFound)
+	// Filters and paging.
+	for i := 0; i < 3; i++ {
+		bhMustHost(t, st, bastionInst, "bulk")
+	}
+	hs, total, err := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Offset: 1, Limit: 2})
+	if err != nil || total != 5 {
+		t.Fatalf("FindBastionHosts total %d, %v", total, err)
+	}
+	bhWantStrings(t, "page", bhHostIDs(hs), []string{"2", "3"})
+	hs, total, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Name: "bulk"})
+	bhWantStrings(t, "by name", bhHostIDs(hs), []string{"3", "4", "5"})
+	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Address: "1.2.3.4"})
+	bhWantStrings(t, "by address", bhHostIDs(hs), []string{"1"})
+	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, OSType: "Windows"})
+	bhWantStrings(t, "by os", bhHostIDs(hs), []string{"1"})
+	hs, total, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Source: localyun.BastionSourceEcs})
+	if total != 0 || len(hs) != 0 {
+		t.Fatalf("by source: %v", bhHostIDs(hs))
+	}
+	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst2})
+	bhWantStrings(t, "other instance", bhHostIDs(hs), []string{"1"})
+	wantKind(t, st.DeleteBastionHost(ctx, bastionInst, "9"), localyun.ErrNotFound)
+	if err := st.DeleteBastionHost(ctx, bastionInst, "2"); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.DeleteBastionHost(ctx, bastionInst, "2"), localyun.ErrNotFound)
+	if h := bhMustHost(t, st, bastionInst, "after"); h.ID != "6" {
+		t.Fatalf("id after delete = %s, want 6 (ids are never reused)", h.ID)
+	}
+}
+
+func testBastionHostAccounts(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := bhBastionWorld(t, open)
+	h := bhMustHost(t, st, bastionInst, "web")
+	h2 := bhMustHost(t, st, bastionInst, "db")
+	_, err := st.CreateBastionHostAccount(ctx, localyun.BastionHostAccount{InstanceID: bastionInst, HostID: "9", Name: "root", ProtocolName: "SSH"}, localyun.BastionSecret{})
+	wantKind(t, err, localyun.ErrNotFound)
+	a := bhMustAccount(t, st, bastionInst, h.ID, "root")
+	if a.ID != "1" || a.HostID != h.ID || !a.HasPassword {
+		t.Fatalf("account %+v", a)
+	}
+	_, err = st.CreateBastionHostAccount(ctx, localyun.BastionHostAccount{InstanceID: bastionInst, HostID: h.ID, Name: "root", ProtocolName: "SSH"}, localyun.BastionSecret{})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	rdp, err := st.CreateBastionHostAccount(ctx, localyun.BastionHostAccount{InstanceID: bastionInst, HostID: h.ID, Name: "root", ProtocolName: "RDP"}, localyun.BastionSecret{})
+	if err != nil || rdp.HasPassword {
+		t.Fatalf("same name, other protocol: %+v, %v", rdp, err)
+	}
+	bhMustAccount(t, st, bastionInst, h2.ID, "root")
+	sec, err := st.FindBastionHostAccountSecret(ctx, bastionInst, a.ID)
+	if err != nil || sec.Password != "pw-root" {
+		t.Fatalf("secret %+v, %v", sec, err)
+	}
+	upd, err := st.UpdateBastionHostAccount(ctx, bastionInst, a.ID, func(x *localyun.BastionHostAccount, s *localyun.BastionSecret) error {
+		x.Name, x.PrivateKeyFingerprint = "admin", "SHA256:x"
+		s.Password, s.PrivateKey = "", "KEY"
+		return nil
+	})
+	if err != nil || upd.Name != "admin" || upd.HasPassword || upd.PrivateKeyFingerprint != "SHA256:x" {
+		t.Fatalf("update %+v, %v", upd, err)
+	}
+	if sec, _ := st.FindBastionHostAccountSecret(ctx, bastionInst, a.ID); sec.PrivateKey != "KEY" || sec.Password != "" {
+		t.Fatalf("secret after update %+v", sec)
+	}
+	_, err = st.UpdateBastionHostAccount(ctx, bastionInst, rdp.ID, func(x *localyun.BastionHostAccount, _ *localyun.BastionSecret) error {
+		x.Name, x.ProtocolName = "admin", "SSH"
+		return nil
+	})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	as, total, err := st.FindBastionHostAccounts(ctx, localyun.BastionHostAccountFilter{InstanceID: bastionInst, HostIDs: []string{h.ID}})
+	if err != nil || total != 2 || len(as) != 2 || as[0].ID != "1" || as[1].ID != "2" {
+		t.Fatalf("FindBastionHostAccounts = %+v, %d, %v", as, total, err)
+	}
+	as, total, _ = st.FindBastionHostAccounts(ctx, localyun.BastionHostAccountFilter{InstanceID: bastionInst, Name: "root", ProtocolName: "SSH"})
+	if total != 1 || as[0].HostID != h2.ID {
+		t.Fatalf("by name and protocol: %+v", as)
+	}
+	if got, _ := st.FindBastionHost(ctx, bastionInst, h.ID); got.AccountCount != 2 {
+		t.Fatalf("AccountCount = %d, want 2", got.AccountCount)
+	}
+	if err := st.DeleteBastionHostAccount(ctx, bastionInst, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.FindBastionHostAccount(ctx, bastionInst, a.ID)
+	wantKind(t, err, localyun.ErrNotFound)
+	_, err = st.FindBastionHostAccountSecret(ctx, bastionInst, a.ID)
+	wantKind(t, err, localyun.ErrNotFound)
+	wantKind(t, st.DeleteBastionHostAccount(ctx, bastionInst, a.ID), localyun.ErrNotFound)
+}
+
+func testBastionUsers(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := bhBastionWorld(t, open)
+	u := bhMustUser(t, st, bastionInst, "alice")
+	if u.ID != "1" || !reflect.DeepEqual(u.TwoFactorMethods, []string{"sms", "email"}) {
+		t.Fatalf("user %+v", u)
+	}
+	_, err := st.CreateBastionUser(ctx, localyun.BastionUser{InstanceID: bastionInst, Name: "alice", Source: "Local"}, localyun.BastionSecret{})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	bob := bhMustUser(t, st, bastionInst, "bob")
+	if sec, err := st.FindBastionUserSecret(ctx, bastionInst, bob.ID); err != nil || sec.Password != "Secret-1bob" {
+		t.Fatalf("user secret %+v, %v", sec, err)
+	}
+	past := epoch.Add(-1)
+	_, err = st.UpdateBastionUser(ctx, bastionInst, bob.ID, func(x *localyun.BastionUser, s *localyun.BastionSecret) error {
+		x.EffectiveEndTime, x.Mobile, x.TwoFactorMethods = past.Unix()-10, "138", nil
+		s.Password = "New-pass1"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec, _ := st.FindBastionUserSecret(ctx, bastionInst, bob.ID); sec.Password != "New-pass1" {
+		t.Fatalf("password not updated: %+v", sec)
+	}
+	names := func(f localyun.BastionUserFilter) []string {
+		f.InstanceID, f.Now = bastionInst, epoch
+		us, total, err := st.FindBastionUsers(ctx, f)
+		if err != nil || total != len(us) {
+			t.Fatalf("FindBastionUsers(%+v) total %d, %v", f, total, err)
+		}
+		out := []string{}
+		for _, u := range us {
+			out = append(out, u.Name)
+		}
+		return out
+	}
+	bhWantStrings(t, "all", names(localyun.BastionUserFilter{}), []string{"alice", "bob"})
+	bhWantStrings(t, "expired", names(localyun.BastionUserFilter{State: localyun.BastionUserExpired}), []string{"bob"})
+	bhWantStrings(t, "normal", names(localyun.BastionUserFilter{State: localyun.BastionUserNormal}), []string{"alice"})
+	bhWantStrings(t, "frozen", names(localyun.BastionUserFilter{State: localyun.BastionUserFrozen}), nil)
+	bhWantStrings(t, "mobile", names(localyun.BastionUserFilter{Mobile: "138"}), []string{"bob"})
+	bhWantStrings(t, "name", names(localyun.BastionUserFilter{Name: "alice"}), []string{"alice"})
+	bhWantStrings(t, "group none", names(localyun.BastionUserFilter{UserGroupID: "99"}), nil)
+	g := bhMustUserGroup(t, st, bastionInst, "ops")
+	if _, err := st.AddBastionUsersToGroup(ctx, bastionInst, g.ID, []string{bob.ID}); err != nil {
+		t.Fatal(err)
+	}
+	bhWantStrings(t, "group", names(localyun.BastionUserFilter{UserGroupID: g.ID}), []string{"bob"})
+	if err := st.DeleteBastionUser(ctx, bastionInst, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.FindBastionUserGroup(ctx, bastionInst, g.ID); got.MemberCount != 0 {
+		t.Fatalf("MemberCount after deleting the member = %d", got.MemberCount)
+	}
+	wantKind(t, st.DeleteBastionUser(ctx, bastionInst, bob.ID), localyun.ErrNotFound)
+	_, err = st.UpdateBastionUser(ctx, bastionInst, bob.ID, func(*localyun.BastionUser, *localyun.BastionSecret) error { return nil })
+	wantKind(t, err, localyun.ErrNotFound)
+}
+
+func testBastionGroups(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := bhBastionWorld(t, open)
+	g := bhMustUserGroup(t, st, bastionInst, "ops")
+	_, err := st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: bastionInst, Name: "ops"})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	g2 := bhMustUserGroup(t, st, bastionInst, "dev")
+	_, err = st.UpdateBastionUserGroup(ctx, bastionInst, g2.ID, func(x *localyun.BastionUserGroup) error { x.Name = "ops"; return nil })
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	upd, err := st.UpdateBastionUserGroup(ctx, bastionInst, g2.ID, func(x *localyun.BastionUserGroup) error { x.Comment = "c"; return nil })
+	if err != nil || upd.Comment != "c" || upd.Name != "dev" {
+		t.Fatalf("update %+v %v", upd, err)
+	}
+	a, b := bhMustUser(t, st, bastionInst, "a"), bhMustUser(t, st, bastionInst, "b")
+	res, err := st.AddBastionUsersToGroup(ctx, bastionInst, g.ID, []string{a.ID, b.ID, "77", "x1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bhWantStrings(t, "add", bhOutcomes(res), []string{"1:changed", "2:changed", "77:missing", "x1:invalid"})
+	res, _ = st.AddBastionUsersToGroup(ctx, bastionInst, g.ID, []string{a.ID})
+	bhWantStrings(t, "re-add", bhOutcomes(res), []string{"1:unchanged"})
+	_, err = st.AddBastionUsersToGroup(ctx, bastionInst, "42", []string{a.ID})
+	wantKind(t, err, localyun.ErrNotFound)
+	gs, total, err := st.FindBastionUserGroups(ctx, localyun.BastionUserGroupFilter{InstanceID: bastionInst})
+	if err != nil || total != 2 || gs[0].MemberCount != 2 || gs[1].MemberCount != 0 {
+		t.Fatalf("FindBastionUserGroups %+v %d %v", gs, total, err)
+	}
+	res, _ = st.RemoveBastionUsersFromGroup(ctx, bastionInst, g.ID, []string{a.ID, a.ID, "77"})
+	bhWantStrings(t, "remove", bhOutcomes(res), []string{"1:changed", "1:unchanged", "77:missing"})
+	gs, _, _ = st.FindBastionUserGroups(ctx, localyun.BastionUserGroupFilter{InstanceID: bastionInst, Name: "ops"})
+	if len(gs) != 1 || gs[0].MemberCount != 1 {
+		t.Fatalf("by name %+v", gs)
+	}
+	// Host groups.
+	hg, err := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	if err != nil || hg.ID != "1" {
+		t.Fatalf("host group %+v %v", hg, err)
+	}
+	_, err = st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	h1, h2 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")
+	res, _ = st.AddBastionHostsToGroup(ctx, bastionInst, hg.ID, []string{h1.ID, h2.ID, "9"})
+	bhWantStrings(t, "add hosts", bhOutcomes(res), []string{"1:changed", "2:changed", "9:missing"})
+	hs, _, _ := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, HostGroupID: hg.ID})
+	bhWantStrings(t, "hosts of group", bhHostIDs(hs), []string{"1", "2"})
+	res, _ = st.RemoveBastionHostsFromGroup(ctx, bastionInst, hg.ID, []string{h1.ID})
+	bhWantStrings(t, "remove hosts", bhOutcomes(res), []string{"1:changed"})
+	if got, _ := st.FindBastionHostGroup(ctx, bastionInst, hg.ID); got.MemberCount != 1 {
+		t.Fatalf("host group MemberCount %d", got.MemberCount)
+	}
+	upg, err := st.UpdateBastionHostGroup(ctx, bastionInst, hg.ID, func(x *localyun.BastionHostGroup) error { x.Name = "web2"; return nil })
+	if err != nil || upg.Name != "web2" {
+		t.Fatalf("update host group %+v %v", upg, err)
+	}
+	hgs, total, _ := st.FindBastionHostGroups(ctx, localyun.BastionHostGroupFilter{InstanceID: bastionInst, Name: "web2"})
+	if total != 1 || hgs[0].ID != hg.ID {
+		t.Fatalf("FindBastionHostGroups %+v", hgs)
+	}
+	if err := st.DeleteBastionHostGroup(ctx, bastionInst, hg.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.DeleteBastionHostGroup(ctx, bastionInst, hg.ID), localyun.ErrNotFound)
+	if err := st.DeleteBastionUserGroup(ctx, bastionInst, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.FindBastionUserGroup(ctx, bastionInst, g.ID)
+	wantKind(t, err, localyun.ErrNotFound)
+	if _, err := st.FindBastionUser(ctx, bastionInst, a.ID); err != nil {
+		t.Fatalf("deleting a group deleted its member: %v", err)
+	}
+}
+
+func bhHostGrantOutcomes(rs []localyun.BastionHostGrantResult) []string {
+	out := []string{}
+	for _, r := range rs {
+		out = append(out, r.HostID+":"+r.Outcome)
+		for _, a := range r.Accounts {
+			out = append(out, r.HostID+"/"+a.ID+":"+a.Outcome)
+		}
+	}
+	return out
+}
+
+// bhAuthorizedAccounts lists the account ids g holds on host.
+func bhAuthorizedAccounts(t *testing.T, st localyun.Store, g localyun.BastionGrantee, host string) []string {
+	t.Helper()
+	as, _, err := st.FindBastionHostAccountGrants(context.Background(), g, localyun.BastionHostAccountFilter{InstanceID: bastionInst, HostIDs: []string{host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{}
+	for _, a := range as {
+		if a.Authorized {
+			out = append(out, a.ID)
+		}
+	}
+	return out
+}
+
+func bhGrantedHosts(t *testing.T, st localyun.Store, g localyun.BastionGrantee, authorized bool) []string {
+	t.Helper()
+	hs, total, err := st.FindBastionHosts(context.Background(), localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &g, Authorized: authorized})
+	if err != nil || total != len(hs) {
+		t.Fatalf("FindBastionHosts(grantee) total %d, %v", total, err)
+	}
+	return bhHostIDs(hs)
+}
+
+func testBastionHostGrants(t *testing.T, open Opener) {
+	for _, kind := range []string{localyun.GranteeUserGroup, localyun.GranteeUser} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			st := bhBastionWorld(t, open)
+			h1, h2, h3 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2"), bhMustHost(t, st, bastionInst, "h3")
+			a1, a2 := bhMustAccount(t, st, bastionInst, h1.ID, "root"), bhMustAccount(t, st, bastionInst, h1.ID, "app")
+			b1 := bhMustAccount(t, st, bastionInst, h2.ID, "root")
+			g := localyun.BastionGrantee{Kind: kind}
+			if kind == localyun.GranteeUser {
+				g.ID = bhMustUser(t, st, bastionInst, "alice").ID
+			} else {
+				g.ID = bhMustUserGroup(t, st, bastionInst, "ops").ID
+			}
+			_, err := st.AttachBastionHostAccounts(ctx, bastionInst, localyun.BastionGrantee{Kind: kind, ID: "99"}, []localyun.BastionHostGrant{{HostID: h1.ID}})
+			wantKind(t, err, localyun.ErrNotFound)
+			res, err := st.AttachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{
+				{HostID: h1.ID, AccountIDs: []string{a1.ID, b1.ID, "x"}}, {HostID: h2.ID}, {HostID: "77", AccountIDs: []string{"1"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bhWantStrings(t, "attach", bhHostGrantOutcomes(res), []string{"1:changed", "1/1:changed", "1/3:missing", "1/x:invalid",
+				"2:changed", "77:missing", "77/1:missing"})
+			bhWantStrings(t, "granted hosts", bhGrantedHosts(t, st, g, true), []string{"1", "2"})
+			bhWantStrings(t, "ungranted hosts", bhGrantedHosts(t, st, g, false), []string{h3.ID})
+			bhWantStrings(t, "accounts of h1", bhAuthorizedAccounts(t, st, g, h1.ID), []string{a1.ID})
+			res, _ = st.AttachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{{HostID: h2.ID}, {HostID: h1.ID, AccountIDs: []string{a1.ID, a2.ID}}})
+			bhWantStrings(t, "re-attach", bhHostGrantOutcomes(res), []string{"2:unchanged", "1:changed", "1/1:unchanged", "1/2:changed"})
+			// Detach accounts only: the host grant stays.
+			res, _ = st.DetachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{{HostID: h1.ID, AccountIDs: []string{a1.ID, b1.ID}}})
+			bhWantStrings(t, "detach accounts", bhHostGrantOutcomes(res), []string{"1:changed", "1/1:changed", "1/3:missing"})
+			bhWantStrings(t, "accounts after detach", bhAuthorizedAccounts(t, st, g, h1.ID), []string{a2.ID})
+			bhWantStrings(t, "hosts after account detach", bhGrantedHosts(t, st, g, true), []string{"1", "2"})
+			res, _ = st.DetachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{{HostID: h1.ID, AccountIDs: []string{a1.ID}}})
+			bhWantStrings(t, "detach again", bhHostGrantOutcomes(res), []string{"1:changed", "1/1:unchanged"})
+			// Detach the host: its account grants go too.
+			res, _ = st.DetachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{{HostID: h1.ID}, {HostID: h3.ID}})
+			bhWantStrings(t, "detach hosts", bhHostGrantOutcomes(res), []string{"1:changed", "3:unchanged"})
+			bhWantStrings(t, "accounts after host detach", bhAuthorizedAccounts(t, st, g, h1.ID), nil)
+			bhWantStrings(t, "hosts after host detach", bhGrantedHosts(t, st, g, true), []string{"2"})
+			_, _, err = st.FindBastionHostAccountGrants(ctx, g, localyun.BastionHostAccountFilter{InstanceID: bastionInst, HostIDs: []string{"77"}})
+			wantKind(t, err, localyun.ErrNotFound)
+			_, _, err = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &localyun.BastionGrantee{Kind: kind, ID: "99"}})
+			wantKind(t, err, localyun.ErrNotFound)
+		})
+	}
+}
+
+func testBastionHostGroupGrants(t *testing.T, open Opener) {
+	for _, kind := range []string{localyun.GranteeUserGroup, localyun.GranteeUser} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			st := bhBastionWorld(t, open)
+			g := localyun.BastionGrantee{Kind: kind}
+			if kind == localyun.GranteeUser {
+				g.ID = bhMustUser(t, st, bastionInst, "alice").ID
+			} else {
+				g.ID = bhMustUserGroup(t, st, bastionInst, "ops").ID
+			}
+			hg1, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+			hg2, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "db"})
+			res, err := st.AttachBastionHostGroupAccounts(ctx, bastionInst, g, []localyun.BastionHostGroupGrant{
+				{HostGroupID: hg1.ID, AccountNames: []string{"root", "app"}}, {HostGroupID: "9"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 2 || res[0].Outcome != localyun.OutcomeChanged || len(res[0].AccountNames) != 2 ||
+				res[0].AccountNames[1].Outcome != localyun.OutcomeChanged || res[1].Outcome != localyun.OutcomeMissing {
+				t.Fatalf("attach host groups %+v", res)
+			}
+			res, _ = st.AttachBastionHostGroupAccounts(ctx, bastionInst, g, []localyun.BastionHostGroupGrant{{HostGroupID: hg1.ID}})
+			if res[0].Outcome != localyun.OutcomeUnchanged {
+				t.Fatalf("re-attach %+v", res)
+			}
+			names, err := st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, hg1.ID)
+			bhWantStrings(t, "names", names, []string{"app", "root"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gs, total, err := st.FindBastionHostGroups(ctx, localyun.BastionHostGroupFilter{InstanceID: bastionInst, Grantee: &g, Authorized: true})
+			if err != nil || total != 1 || gs[0].ID != hg1.ID {
+				t.Fatalf("authorized host groups %+v %v", gs, err)
+			}
+			gs, _, _ = st.FindBastionHostGroups(ctx, localyun.BastionHostGroupFilter{InstanceID: bastionInst, Grantee: &g})
+			if len(gs) != 1 || gs[0].ID != hg2.ID {
+				t.Fatalf("unauthorized host groups %+v", gs)
+			}
+			res, _ = st.DetachBastionHostGroupAccounts(ctx, bastionInst, g, []localyun.BastionHostGroupGrant{{HostGroupID: hg1.ID, AccountNames: []string{"root", "nobody"}}})
+			if res[0].AccountNames[0].Outcome != localyun.OutcomeChanged || res[0].AccountNames[1].Outcome != localyun.OutcomeUnchanged {
+				t.Fatalf("detach names %+v", res)
+			}
+			names, _ = st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, hg1.ID)
+			bhWantStrings(t, "names after detach", names, []string{"app"})
+			res, _ = st.DetachBastionHostGroupAccounts(ctx, bastionInst, g, []localyun.BastionHostGroupGrant{{HostGroupID: hg1.ID}})
+			if res[0].Outcome != localyun.OutcomeChanged {
+				t.Fatalf("detach group %+v", res)
+			}
+			names, _ = st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, hg1.ID)
+			bhWantStrings(t, "names after group detach", names, nil)
+			_, err = st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, "9")
+			wantKind(t, err, localyun.ErrNotFound)
+			_, err = st.FindBastionHostGroupAccountNames(ctx, bastionInst, localyun.BastionGrantee{Kind: kind, ID: "99"}, hg1.ID)
+			wantKind(t, err, localyun.ErrNotFound)
+		})
+	}
+}
+
+func testBastionCascades(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := bhBastionWorld(t, open)
+	h1, h2 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")
+	a1 := bhMustAccount(t, st, bastionInst, h1.ID, "root")
+	a2 := bhMustAccount(t, st, bastionInst, h2.ID, "root")
+	ug := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "ops").ID}
+	u := localyun.BastionGrantee{Kind: localyun.GranteeUser, ID: bhMustUser(t, st, bastionInst, "alice").ID}
+	hg, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	for _, g := range []localyun.BastionGrantee{ug, u} {
+		if _, err := st.AttachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{
+			{HostID: h1.ID, AccountIDs: []string{a1.ID}}, {HostID: h2.ID, AccountIDs: []string{a2.ID}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AttachBastionHostGroupAccounts(ctx, bastionInst, g, []localyun.BastionHostGroupGrant{{HostGroupID: hg.ID, AccountNames: []string{"root"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Deleting an account removes its grants; the host grant stays.
+	if err := st.DeleteBastionHostAccount(ctx, bastionInst, a2.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []localyun.BastionGrantee{ug, u} {
+		bhWantStrings(t, "hosts after account delete", bhGrantedHosts(t, st, g, true), []string{h1.ID, h2.ID})
+		bhWantStrings(t, "h2 accounts", bhAuthorizedAccounts(t, st, g, h2.ID), nil)
+	}
+	// A new account with the old name is not granted.
+	a3 := bhMustAccount(t, st, bastionInst, h2.ID, "root")
+	bhWantStrings(t, "new account", bhAuthorizedAccounts(t, st, ug, h2.ID), nil)
+	_ = a3
+	// Deleting a host removes its accounts and every grant on them.
+	if err := st.DeleteBastionHost(ctx, bastionInst, h1.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.FindBastionHostAccount(ctx, bastionInst, a1.ID)
+	wantKind(t, err, localyun.ErrNotFound)
+	for _, g := range []localyun.BastionGrantee{ug, u} {
+		bhWantStrings(t, "hosts after host delete", bhGrantedHosts(t, st, g, true), []string{h2.ID})
+	}
+	// A new host never inherits grants.
+	h4 := bhMustHost(t, st, bastionInst, "h1")
+	bhWantStrings(t, "new host", bhGrantedHosts(t, st, ug, false), []string{h4.ID})
+	// Deleting a host group removes its grants.
+	if err := st.DeleteBastionHostGroup(ctx, bastionInst, hg.ID); err != nil {
+		t.Fatal(err)
+	}
+	hg2, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	for _, g := range []localyun.BastionGrantee{ug, u} {
+		names, err := st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, hg2.ID)
+		if err != nil || len(names) != 0 {
+			t.Fatalf("names on a recreated host group: %v %v", names, err)
+		}
+	}
+	// Deleting the grantees removes their grants: re-created grantees start empty.
+	if err := st.DeleteBastionUserGroup(ctx, bastionInst, ug.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteBastionUser(ctx, bastionInst, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &ug, Authorized: true})
+	wantKind(t, err, localyun.ErrNotFound)
+	ug2 := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "ops").ID}
+	u2 := localyun.BastionGrantee{Kind: localyun.GranteeUser, ID: bhMustUser(t, st, bastionInst, "alice").ID}
+	for _, g := range []localyun.BastionGrantee{ug2, u2} {
+		bhWantStrings(t, "grants of a recreated grantee", bhGrantedHosts(t, st, g, true), nil)
+	}
+}

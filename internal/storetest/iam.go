@@ -1,0 +1,314 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/localyun/localyun"
+)
+
+const (
+	acct1 = "1111111111111111"
+	acct2 = "2222222222222222"
+)
+
+func mustUser(tb testing.TB, st localyun.Store, account, id, name string) {
+	tb.Helper()
+	if err := st.CreateUser(context.Background(), localyun.User{ID: id, AccountID: account, Name: name, CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func wantConflict(tb testing.TB, err error, with string) {
+	tb.Helper()
+	var ce *localyun.ConflictError
+	if !errors.As(err, &ce) || ce.With != with || !errors.Is(err, localyun.ErrConflict) {
+		tb.Fatalf("got error %v, want ConflictError with %s", err, with)
+	}
+}
+
+// testIAM covers users, access keys, groups, policies and attachments.
+func testIAM(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	MustCreateAccount(t, st, acct1)
+	MustCreateAccount(t, st, acct2)
+
+	// Users: case-insensitive names per account, isolation, paging.
+	mustUser(t, st, acct1, "201", "alice")
+	mustUser(t, st, acct1, "202", "Bob")
+	mustUser(t, st, acct2, "203", "alice")
+	wantKind(t, st.CreateUser(ctx, localyun.User{ID: "204", AccountID: acct1, Name: "ALICE"}), localyun.ErrAlreadyExists)
+	u, err := st.FindUserByName(ctx, acct1, "Alice")
+	if err != nil || u.ID != "201" || u.Name != "alice" || !u.CreatedAt.Equal(epoch) {
+		t.Fatalf("FindUserByName = %+v, %v", u, err)
+	}
+	_, err = st.FindUserByName(ctx, acct2, "bob")
+	wantKind(t, err, localyun.ErrNotFound)
+	users, err := st.FindUsers(ctx, localyun.UserFilter{AccountID: acct1, Limit: 1})
+	if err != nil || len(users) != 1 || users[0].Name != "alice" {
+		t.Fatalf("FindUsers page 1 = %+v, %v", users, err)
+	}
+	users, err = st.FindUsers(ctx, localyun.UserFilter{AccountID: acct1, After: "alice"})
+	if err != nil || len(users) != 1 || users[0].Name != "Bob" {
+		t.Fatalf("FindUsers page 2 = %+v, %v", users, err)
+	}
+
+	// Access keys: at most limit per user, scoped to user and account.
+	for _, id := range []string{"AKU1", "AKU2"} {
+		if err := st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: id, Secret: "sec" + id, AccountID: acct1, UserName: "ALICE",
+			Status: localyun.AccessKeyActive, CreatedAt: epoch}, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantKind(t, st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKU3", Secret: "x", AccountID: acct1, UserName: "alice", Status: localyun.AccessKeyActive}, 2), localyun.ErrLimitExceeded)
+	wantKind(t, st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKU4", Secret: "x", AccountID: acct1, UserName: "nobody", Status: localyun.AccessKeyActive}, 2), localyun.ErrNotFound)
+	k, err := st.FindAccessKey(ctx, "AKU1")
+	if err != nil || k.Secret != "secAKU1" || k.UserName != "alice" || k.AccountID != acct1 {
+		t.Fatalf("FindAccessKey = %+v, %v", k, err)
+	}
+	keys, err := st.FindAccessKeys(ctx, acct1, "alice")
+	if err != nil || len(keys) != 2 || keys[0].ID != "AKU1" {
+		t.Fatalf("FindAccessKeys = %+v, %v", keys, err)
+	}
+	if keys, _ := st.FindAccessKeys(ctx, acct2, "alice"); len(keys) != 0 {
+		t.Fatalf("keys leak across accounts: %+v", keys)
+	}
+	wantKind(t, st.UpdateAccessKeyStatus(ctx, acct2, "alice", "AKU1", localyun.AccessKeyInactive), localyun.ErrNotFound)
+	wantKind(t, st.UpdateAccessKeyStatus(ctx, acct1, "Bob", "AKU1", localyun.AccessKeyInactive), localyun.ErrNotFound)
+	if err := st.UpdateAccessKeyStatus(ctx, acct1, "alice", "AKU1", localyun.AccessKeyInactive); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := st.FindAccessKey(ctx, "AKU1"); k.Status != localyun.AccessKeyInactive {
+		t.Fatalf("status = %s", k.Status)
+	}
+	if last, err := st.FindAccessKeyLastUsed(ctx, acct1, "alice", "AKU2"); err != nil || !last.IsZero() {
+		t.Fatalf("FindAccessKeyLastUsed = %v, %v", last, err)
+	}
+	used := epoch.Add(time.Hour)
+	if err := st.TouchAccessKey(ctx, "AKU2", used); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := st.FindAccessKeyLastUsed(ctx, acct1, "alice", "AKU2"); err != nil || !last.Equal(used) {
+		t.Fatalf("FindAccessKeyLastUsed = %v, %v", last, err)
+	}
+	_, err = st.FindAccessKeyLastUsed(ctx, acct2, "alice", "AKU2")
+	wantKind(t, err, localyun.ErrNotFound)
+
+	// Groups and members.
+	if err := st.CreateGroup(ctx, localyun.Group{ID: "301", AccountID: acct1, Name: "ops", Comments: "c", CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.CreateGroup(ctx, localyun.Group{ID: "302", AccountID: acct1, Name: "OPS"}), localyun.ErrAlreadyExists)
+	_, err = st.FindGroupByName(ctx, acct2, "ops")
+	wantKind(t, err, localyun.ErrNotFound)
+	if err := st.AddUserToGroup(ctx, acct1, "OPS", "ALICE", epoch); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.AddUserToGroup(ctx, acct1, "ops", "alice", epoch), localyun.ErrAlreadyExists)
+	wantKind(t, st.AddUserToGroup(ctx, acct1, "ops", "nobody", epoch), localyun.ErrNotFound)
+	wantKind(t, st.AddUserToGroup(ctx, acct2, "ops", "alice", epoch), localyun.ErrNotFound)
+	ms, err := st.FindGroupsForUser(ctx, acct1, "alice")
+	if err != nil || len(ms) != 1 || ms[0].Group.Name != "ops" || !ms[0].JoinedAt.Equal(epoch) {
+		t.Fatalf("FindGroupsForUser = %+v, %v", ms, err)
+	}
+	ms, err = st.FindUsersForGroup(ctx, acct1, "ops")
+	if err != nil || len(ms) != 1 || ms[0].User.Name != "alice" {
+		t.Fatalf("FindUsersForGroup = %+v, %v", ms, err)
+	}
+	wantConflict(t, st.DeleteGroup(ctx, acct1, "ops"), "User")
+
+	// Policies, versions and attachments.
+	p := localyun.Policy{AccountID: acct1, Name: "ReadThings", Description: "d", CreatedAt: epoch, UpdatedAt: epoch}
+	if err := st.CreatePolicy(ctx, p, localyun.PolicyVersion{Document: `{"v":1}`, CreatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.CreatePolicy(ctx, localyun.Policy{AccountID: acct1, Name: "readthings"}, localyun.PolicyVersion{Document: "{}"}), localyun.ErrAlreadyExists)
+	got, err := st.FindPolicy(ctx, acct1, "readthings")
+	if err != nil || got.Name != "ReadThings" || got.DefaultVersion != "v1" || got.Type != localyun.PolicyTypeCustom {
+		t.Fatalf("FindPolicy = %+v, %v", got, err)
+	}
+	_, err = st.FindPolicy(ctx, acct2, "ReadThings")
+	wantKind(t, err, localyun.ErrNotFound)
+	for i := 2; i <= 5; i++ {
+		v, err := st.CreatePolicyVersion(ctx, acct1, "ReadThings", localyun.PolicyVersion{Document: "{}", CreatedAt: epoch}, 5, false)
+		if err != nil || v.VersionID != "v"+string(rune('0'+i)) {
+			t.Fatalf("CreatePolicyVersion = %+v, %v", v, err)
+		}
+	}
+	_, err = st.CreatePolicyVersion(ctx, acct1, "ReadThings", localyun.PolicyVersion{Document: "{}"}, 5, false)
+	wantKind(t, err, localyun.ErrLimitExceeded)
+	v, err := st.CreatePolicyVersion(ctx, acct1, "ReadThings", localyun.PolicyVersion{Document: `{"v":6}`, IsDefault: true, CreatedAt: epoch}, 5, true)
+	if err != nil || v.VersionID != "v6" {
+		t.Fatalf("rotate = %+v, %v", v, err)
+	}
+	vs, err := st.FindPolicyVersions(ctx, acct1, "ReadThings")
+	if err != nil || len(vs) != 5 || vs[0].VersionID != "v1" || vs[1].VersionID != "v3" || !vs[4].IsDefault {
+		t.Fatalf("FindPolicyVersions = %+v, %v (rotation drops the oldest non-default version v2)", vs, err)
+	}
+	if v, err := st.FindPolicyVersion(ctx, acct1, "ReadThings", "v6"); err != nil || v.Document != `{"v":6}` || !v.IsDefault {
+		t.Fatalf("FindPolicyVersion = %+v, %v", v, err)
+	}
+	_, err = st.FindPolicyVersion(ctx, acct1, "ReadThings", "v2")
+	wantKind(t, err, localyun.ErrNotFound)
+	wantConflict(t, st.DeletePolicyVersion(ctx, acct1, "ReadThings", "v6"), "Default")
+	wantKind(t, st.SetDefaultPolicyVersion(ctx, acct1, "ReadThings", "v9", epoch), localyun.ErrNotFound)
+	if err := st.SetDefaultPolicyVersion(ctx, acct1, "ReadThings", "v1", epoch); err != nil {
+		t.Fatal(err)
+	}
+	wantConflict(t, st.DeletePolicy(ctx, acct1, "ReadThings"), "Version")
+	for _, id := range []string{"v3", "v4", "v5", "v6"} {
+		if err := st.DeletePolicyVersion(ctx, acct1, "ReadThings", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantKind(t, st.DeletePolicyVersion(ctx, acct1, "ReadThings", "v6"), localyun.ErrNotFound)
+
+	att := localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeCustom, PolicyName: "ReadThings",
+		PrincipalType: localyun.AttachUser, PrincipalName: "alice", AttachedAt: epoch}
+	if err := st.AttachPolicy(ctx, att); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.AttachPolicy(ctx, att), localyun.ErrAlreadyExists)
+	sys := localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeSystem, PolicyName: "ReadOnlyAccess",
+		PrincipalType: localyun.AttachGroup, PrincipalName: "ops", AttachedAt: epoch}
+	if err := st.AttachPolicy(ctx, sys); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.FindPolicy(ctx, acct1, "ReadThings"); got.AttachmentCount != 1 {
+		t.Fatalf("AttachmentCount = %d, want 1", got.AttachmentCount)
+	}
+	wantConflict(t, st.DeletePolicy(ctx, acct1, "ReadThings"), "User")
+	wantConflict(t, st.DeleteGroup(ctx, acct1, "ops"), "User")
+	wantConflict(t, st.DeleteUser(ctx, acct1, "alice"), "AccessKey")
+
+	// A rename carries keys, groups and attachments.
+	newName := "alice2"
+	if u, err := st.UpdateUser(ctx, acct1, "alice", localyun.UserUpdate{Name: &newName, UpdatedAt: epoch}); err != nil || u.Name != "alice2" {
+		t.Fatalf("UpdateUser = %+v, %v", u, err)
+	}
+	taken := "bob"
+	_, err = st.UpdateUser(ctx, acct1, "alice2", localyun.UserUpdate{Name: &taken})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	if keys, _ := st.FindAccessKeys(ctx, acct1, "alice2"); len(keys) != 2 {
+		t.Fatalf("keys after rename: %+v", keys)
+	}
+	if ms, _ := st.FindGroupsForUser(ctx, acct1, "alice2"); len(ms) != 1 {
+		t.Fatalf("groups after rename: %+v", ms)
+	}
+	as, err := st.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: acct1, PrincipalType: localyun.AttachUser, PrincipalName: "ALICE2"})
+	if err != nil || len(as) != 1 || as[0].PolicyName != "ReadThings" {
+		t.Fatalf("FindAttachments after rename = %+v, %v", as, err)
+	}
+	if as, _ := st.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: acct2}); len(as) != 0 {
+		t.Fatalf("attachments leak across accounts: %+v", as)
+	}
+	newGroup := "ops2"
+	if g, err := st.UpdateGroup(ctx, acct1, "ops", localyun.GroupUpdate{Name: &newGroup, UpdatedAt: epoch}); err != nil || g.Name != "ops2" || g.Comments != "c" {
+		t.Fatalf("UpdateGroup = %+v, %v", g, err)
+	}
+	if ms, _ := st.FindUsersForGroup(ctx, acct1, "ops2"); len(ms) != 1 {
+		t.Fatalf("members after group rename: %+v", ms)
+	}
+	if as, _ := st.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: acct1, PrincipalType: localyun.AttachGroup, PrincipalName: "ops2"}); len(as) != 1 {
+		t.Fatalf("group attachments after rename: %+v", as)
+	}
+
+	// Unwinding makes every delete possible.
+	wantKind(t, st.DetachPolicy(ctx, localyun.Attachment{AccountID: acct2, PolicyType: att.PolicyType, PolicyName: att.PolicyName,
+		PrincipalType: att.PrincipalType, PrincipalName: "alice2"}), localyun.ErrNotFound)
+	for _, step := range []error{
+		st.DeleteAccessKey(ctx, acct1, "alice2", "AKU1"),
+		st.DeleteAccessKey(ctx, acct1, "alice2", "AKU2"),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	wantKind(t, st.DeleteAccessKey(ctx, acct1, "alice2", "AKU1"), localyun.ErrNotFound)
+	_, err = st.FindAccessKey(ctx, "AKU1")
+	wantKind(t, err, localyun.ErrNotFound)
+	wantConflict(t, st.DeleteUser(ctx, acct1, "alice2"), "Policy")
+	if err := st.DetachPolicy(ctx, localyun.Attachment{AccountID: acct1, PolicyType: att.PolicyType, PolicyName: att.PolicyName,
+		PrincipalType: att.PrincipalType, PrincipalName: "alice2"}); err != nil {
+		t.Fatal(err)
+	}
+	wantConflict(t, st.DeleteUser(ctx, acct1, "alice2"), "Group")
+	wantKind(t, st.RemoveUserFromGroup(ctx, acct1, "ops2", "bob"), localyun.ErrNotFound)
+	if err := st.RemoveUserFromGroup(ctx, acct1, "ops2", "alice2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteUser(ctx, acct1, "alice2"); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.DeleteUser(ctx, acct1, "alice2"), localyun.ErrNotFound)
+	wantConflict(t, st.DeleteGroup(ctx, acct1, "ops2"), "Policy")
+	if err := st.DetachPolicy(ctx, sys); err == nil {
+		t.Fatal("detach under the old group name succeeded")
+	}
+	sys.PrincipalName = "ops2"
+	if err := st.DetachPolicy(ctx, sys); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteGroup(ctx, acct1, "ops2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeletePolicy(ctx, acct1, "ReadThings"); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.DeletePolicy(ctx, acct1, "ReadThings"), localyun.ErrNotFound)
+	if u, _ := st.FindUserByName(ctx, acct2, "alice"); u.ID != "203" {
+		t.Fatalf("other account's user changed: %+v", u)
+	}
+}
+
+// testRolePolicies checks that DeleteRole refuses while policies are attached.
+func testRolePolicies(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	MustCreateAccount(t, st, acct1)
+	if err := st.CreateRole(ctx, localyun.Role{ID: "401", AccountID: acct1, Name: "R", AssumeRolePolicyDocument: "{}",
+		MaxSessionDuration: 3600, CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	a := localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeSystem, PolicyName: "ReadOnlyAccess",
+		PrincipalType: localyun.AttachRole, PrincipalName: "r", AttachedAt: epoch}
+	if err := st.AttachPolicy(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	wantConflict(t, st.DeleteRole(ctx, acct1, "R"), "Policy")
+	wantKind(t, st.DeleteRole(ctx, acct1, "Nope"), localyun.ErrNotFound)
+	if err := st.DetachPolicy(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteRole(ctx, acct1, "R"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testSessions covers STS sessions.
+func testSessions(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	MustCreateAccount(t, st, acct1)
+	s := localyun.Session{AccessKeyID: "STS.abc", Secret: "sssecret", TokenHash: "h", AccountID: acct1, RoleName: "R",
+		RoleID: "3", SessionName: "sess", Policy: "{}", Caller: "acs:ram::1:user/u", CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour)}
+	if err := st.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.CreateSession(ctx, s), localyun.ErrAlreadyExists)
+	got, err := st.FindSession(ctx, "STS.abc")
+	if err != nil || got != s {
+		t.Fatalf("FindSession = %+v, %v; want %+v", got, err, s)
+	}
+	_, err = st.FindSession(ctx, "STS.nope")
+	wantKind(t, err, localyun.ErrNotFound)
+	if n, err := st.DeleteExpiredSessions(ctx, epoch.Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v", n, err)
+	}
+	if n, err := st.DeleteExpiredSessions(ctx, epoch.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v", n, err)
+	}
+}
