@@ -15,7 +15,7 @@ const (
 )
 
 // bhBastionWorld creates two bastion instances with their account.
-func bhBastionWorld(t *testing.T, open Opener) localyun.Store {
+func bhBastionWorld(t *testing.T, open BastionOpener) BastionStore {
 	t.Helper()
 	st := open(t)
 	MustCreateAccount(t, st, bastionAccount)
@@ -28,7 +28,7 @@ func bhBastionWorld(t *testing.T, open Opener) localyun.Store {
 	return st
 }
 
-func bhMustHost(t *testing.T, st localyun.Store, inst, name string) localyun.BastionHost {
+func bhMustHost(t *testing.T, st BastionStore, inst, name string) localyun.BastionHost {
 	t.Helper()
 	h, err := st.CreateBastionHost(context.Background(), localyun.BastionHost{InstanceID: inst, Name: name, OSType: "Linux",
 		Source: localyun.BastionSourceLocal, ActiveAddressType: localyun.BastionAddressPrivate, PrivateAddress: "10.0.0.1", CreatedAt: epoch})
@@ -38,7 +38,7 @@ func bhMustHost(t *testing.T, st localyun.Store, inst, name string) localyun.Bas
 	return h
 }
 
-func bhMustAccount(t *testing.T, st localyun.Store, inst, host, name string) localyun.BastionHostAccount {
+func bhMustAccount(t *testing.T, st BastionStore, inst, host, name string) localyun.BastionHostAccount {
 	t.Helper()
 	a, err := st.CreateBastionHostAccount(context.Background(), localyun.BastionHostAccount{InstanceID: inst, HostID: host,
 		Name: name, ProtocolName: "SSH", CreatedAt: epoch}, localyun.BastionSecret{Password: "pw-" + name})
@@ -48,7 +48,7 @@ func bhMustAccount(t *testing.T, st localyun.Store, inst, host, name string) loc
 	return a
 }
 
-func bhMustUserGroup(t *testing.T, st localyun.Store, inst, name string) localyun.BastionUserGroup {
+func bhMustUserGroup(t *testing.T, st BastionStore, inst, name string) localyun.BastionUserGroup {
 	t.Helper()
 	g, err := st.CreateBastionUserGroup(context.Background(), localyun.BastionUserGroup{InstanceID: inst, Name: name, CreatedAt: epoch})
 	if err != nil {
@@ -57,7 +57,7 @@ func bhMustUserGroup(t *testing.T, st localyun.Store, inst, name string) localyu
 	return g
 }
 
-func bhMustUser(t *testing.T, st localyun.Store, inst, name string) localyun.BastionUser {
+func bhMustUser(t *testing.T, st BastionStore, inst, name string) localyun.BastionUser {
 	t.Helper()
 	u, err := st.CreateBastionUser(context.Background(), localyun.BastionUser{InstanceID: inst, Name: name, DisplayName: name,
 		Source: localyun.BastionUserLocal, TwoFactorMethods: []string{"sms", "email"}, CreatedAt: epoch}, localyun.BastionSecret{Password: "Secret-1" + name})
@@ -93,7 +93,7 @@ func bhHostIDs(hs []localyun.BastionHost) []string {
 	return out
 }
 
-func testBastion(t *testing.T, open Opener) {
+func testBastion(t *testing.T, open BastionOpener) {
 	t.Run("Hosts", func(t *testing.T) { testBastionHosts(t, open) })
 	t.Run("HostAccounts", func(t *testing.T) { testBastionHostAccounts(t, open) })
 	t.Run("Users", func(t *testing.T) { testBastionUsers(t, open) })
@@ -103,7 +103,7 @@ func testBastion(t *testing.T, open Opener) {
 	t.Run("Cascades", func(t *testing.T) { testBastionCascades(t, open) })
 }
 
-func testBastionHosts(t *testing.T, open Opener) {
+func testBastionHosts(t *testing.T, open BastionOpener) {
 	ctx := context.Background()
 	st := bhBastionWorld(t, open)
 	_, err := st.CreateBastionHost(ctx, localyun.BastionHost{InstanceID: "bastionhost-none", Name: "x"})
@@ -170,7 +170,7 @@ func testBastionHosts(t *testing.T, open Opener) {
 	}
 }
 
-func testBastionHostAccounts(t *testing.T, open Opener) {
+func testBastionHostAccounts(t *testing.T, open BastionOpener) {
 	ctx := context.Background()
 	st := bhBastionWorld(t, open)
 	h := bhMustHost(t, st, bastionInst, "web")
@@ -229,7 +229,7 @@ func testBastionHostAccounts(t *testing.T, open Opener) {
 	wantKind(t, st.DeleteBastionHostAccount(ctx, bastionInst, a.ID), localyun.ErrNotFound)
 }
 
-func testBastionUsers(t *testing.T, open Opener) {
+func testBastionUsers(t *testing.T, open BastionOpener) {
 	ctx := context.Background()
 	st := bhBastionWorld(t, open)
 	u := bhMustUser(t, st, bastionInst, "alice")
@@ -289,7 +289,7 @@ func testBastionUsers(t *testing.T, open Opener) {
 	wantKind(t, err, localyun.ErrNotFound)
 }
 
-func testBastionGroups(t *testing.T, open Opener) {
+func testBastionGroups(t *testing.T, open BastionOpener) {
 	ctx := context.Background()
 	st := bhBastionWorld(t, open)
 	g := bhMustUserGroup(t, st, bastionInst, "ops")
@@ -373,7 +373,7 @@ func bhHostGrantOutcomes(rs []localyun.BastionHostGrantResult) []string {
 }
 
 // bhAuthorizedAccounts lists the account ids g holds on host.
-func bhAuthorizedAccounts(t *testing.T, st localyun.Store, g localyun.BastionGrantee, host string) []string {
+func bhAuthorizedAccounts(t *testing.T, st BastionStore, g localyun.BastionGrantee, host string) []string {
 	t.Helper()
 	as, _, err := st.FindBastionHostAccountGrants(context.Background(), g, localyun.BastionHostAccountFilter{InstanceID: bastionInst, HostIDs: []string{host}})
 	if err != nil {
@@ -388,7 +388,7 @@ func bhAuthorizedAccounts(t *testing.T, st localyun.Store, g localyun.BastionGra
 	return out
 }
 
-func bhGrantedHosts(t *testing.T, st localyun.Store, g localyun.BastionGrantee, authorized bool) []string {
+func bhGrantedHosts(t *testing.T, st BastionStore, g localyun.BastionGrantee, authorized bool) []string {
 	t.Helper()
 	hs, total, err := st.FindBastionHosts(context.Background(), localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &g, Authorized: authorized})
 	if err != nil || total != len(hs) {
@@ -397,7 +397,7 @@ func bhGrantedHosts(t *testing.T, st localyun.Store, g localyun.BastionGrantee, 
 	return bhHostIDs(hs)
 }
 
-func testBastionHostGrants(t *testing.T, open Opener) {
+func testBastionHostGrants(t *testing.T, open BastionOpener) {
 	for _, kind := range []string{localyun.GranteeUserGroup, localyun.GranteeUser} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
@@ -445,7 +445,7 @@ func testBastionHostGrants(t *testing.T, open Opener) {
 	}
 }
 
-func testBastionHostGroupGrants(t *testing.T, open Opener) {
+func testBastionHostGroupGrants(t *testing.T, open BastionOpener) {
 	for _, kind := range []string{localyun.GranteeUserGroup, localyun.GranteeUser} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
@@ -504,7 +504,7 @@ func testBastionHostGroupGrants(t *testing.T, open Opener) {
 	}
 }
 
-func testBastionCascades(t *testing.T, open Opener) {
+func testBastionCascades(t *testing.T, open BastionOpener) {
 	ctx := context.Background()
 	st := bhBastionWorld(t, open)
 	h1, h2 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")

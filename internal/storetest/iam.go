@@ -14,7 +14,7 @@ const (
 	acct2 = "2222222222222222"
 )
 
-func mustUser(tb testing.TB, st localyun.Store, account, id, name string) {
+func mustUser(tb testing.TB, st IAMStore, account, id, name string) {
 	tb.Helper()
 	if err := st.CreateUser(context.Background(), localyun.User{ID: id, AccountID: account, Name: name, CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
 		tb.Fatal(err)
@@ -30,7 +30,7 @@ func wantConflict(tb testing.TB, err error, with string) {
 }
 
 // testIAM covers users, access keys, groups, policies and attachments.
-func testIAM(t *testing.T, open Opener) {
+func testIAM(t *testing.T, open IAMOpener) {
 	ctx := context.Background()
 	st := open(t)
 	MustCreateAccount(t, st, acct1)
@@ -265,7 +265,7 @@ func testIAM(t *testing.T, open Opener) {
 }
 
 // testRolePolicies checks that DeleteRole refuses while policies are attached.
-func testRolePolicies(t *testing.T, open Opener) {
+func testRolePolicies(t *testing.T, open IAMOpener) {
 	ctx := context.Background()
 	st := open(t)
 	MustCreateAccount(t, st, acct1)
@@ -289,7 +289,7 @@ func testRolePolicies(t *testing.T, open Opener) {
 }
 
 // testSessions covers STS sessions.
-func testSessions(t *testing.T, open Opener) {
+func testSessions(t *testing.T, open IAMOpener) {
 	ctx := context.Background()
 	st := open(t)
 	MustCreateAccount(t, st, acct1)

@@ -34,13 +34,46 @@ func RunCore(t *testing.T, open CoreOpener) {
 	t.Run("BastionInstances", func(t *testing.T) { testBastionInstances(t, open) })
 }
 
-// Run runs every store behaviour test against stores from open.
-func Run(t *testing.T, open Opener) {
-	RunCore(t, func(t *testing.T) CoreStore { return open(t) })
+// IAMStore is what the RAM users, groups, policies and STS suites need.
+type IAMStore interface {
+	localyun.AccountStore
+	localyun.RoleStore
+	localyun.UserStore
+	localyun.GroupStore
+	localyun.PolicyStore
+	localyun.SessionStore
+}
+
+// IAMOpener returns a fresh, empty, migrated IAM store for one test.
+type IAMOpener func(t *testing.T) IAMStore
+
+// RunIAM runs the behaviour tests of RAM users, groups, policies and sessions.
+func RunIAM(t *testing.T, open IAMOpener) {
 	t.Run("IAM", func(t *testing.T) { testIAM(t, open) })
 	t.Run("RolePolicies", func(t *testing.T) { testRolePolicies(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+}
+
+// BastionStore is what the Bastionhost suites need.
+type BastionStore interface {
+	localyun.AccountStore
+	localyun.BastionInstanceStore
+	localyun.BastionStore
+}
+
+// BastionOpener returns a fresh, empty, migrated Bastionhost store for one test.
+type BastionOpener func(t *testing.T) BastionStore
+
+// RunBastion runs the behaviour tests of Bastionhost objects and grants.
+func RunBastion(t *testing.T, open BastionOpener) {
 	t.Run("Bastion", func(t *testing.T) { testBastion(t, open) })
+}
+
+// Run runs every store behaviour test against stores from open.
+func Run(t *testing.T, open Opener) {
+	RunCore(t, func(t *testing.T) CoreStore { return open(t) })
+	RunIAM(t, func(t *testing.T) IAMStore { return open(t) })
+	RunBastion(t, func(t *testing.T) BastionStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 
