@@ -148,21 +148,27 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 			WHERE m.instance_id = h.instance_id AND m.host_group_id = ? AND m.host_id = h.id)`)
 		args = append(args, gid)
 	}
+	from, order := "bastion_hosts h", "h.id"
 	if f.Grantee != nil {
 		gid, t, err := findGrantee(ctx, st.read, f.InstanceID, *f.Grantee)
 		if err != nil {
 			return nil, 0, err
 		}
-		not := ""
-		if !f.Authorized {
-			not = "NOT "
-		}
-		where = append(where, not+`EXISTS (SELECT 1 FROM `+t.hosts+` g
+		if f.Authorized {
+			// Driven by the grantee's grants (in primary-key order), so the
+			// cost follows the grants, not the number of hosts.
+			from = t.hosts + ` g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`
+			order = "g.host_id"
+			where[0] = "g.instance_id = ? AND g.grantee_id = ?"
+			args = append([]any{f.InstanceID, gid}, args[1:]...)
+		} else {
+			where = append(where, `NOT EXISTS (SELECT 1 FROM `+t.hosts+` g
 			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`)
-		args = append(args, gid)
+			args = append(args, gid)
+		}
 	}
 	var out []localyun.BastionHost
-	total, err := bastionPage(ctx, st.read, "bastion_hosts h", strings.Join(where, " AND "), args, bhHostColumns, "h.id",
+	total, err := bastionPage(ctx, st.read, from, strings.Join(where, " AND "), args, bhHostColumns, order,
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
 			h, err := scanBHHost(rows)
 			out = append(out, h)
