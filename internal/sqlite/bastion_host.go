@@ -268,7 +268,7 @@ func (st *Store) CreateBastionHostAccount(ctx context.Context, a localyun.Bastio
 			a.RotationMode, a.HostShareKeyID, a.PrivateKeyFingerprint, ms(a.CreatedAt)); err != nil {
 			return err
 		}
-		if err := writeHostAccountSecret(ctx, tx, a.InstanceID, id, s); err != nil {
+		if err := st.writeHostAccountSecret(ctx, tx, a.InstanceID, id, s); err != nil {
 			return err
 		}
 		a, err = findBHHostAccount(ctx, tx, a.InstanceID, id)
@@ -340,7 +340,7 @@ func (st *Store) UpdateBastionHostAccount(ctx context.Context, instanceID, id st
 		if a, err = findBHHostAccount(ctx, tx, instanceID, n); err != nil {
 			return err
 		}
-		s, err := readHostAccountSecret(ctx, tx, instanceID, n)
+		s, err := st.readHostAccountSecret(ctx, tx, instanceID, n)
 		if err != nil {
 			return err
 		}
@@ -353,7 +353,7 @@ func (st *Store) UpdateBastionHostAccount(ctx context.Context, instanceID, id st
 			instanceID, n); err != nil {
 			return err
 		}
-		if err := writeHostAccountSecret(ctx, tx, instanceID, n, s); err != nil {
+		if err := st.writeHostAccountSecret(ctx, tx, instanceID, n, s); err != nil {
 			return err
 		}
 		a, err = findBHHostAccount(ctx, tx, instanceID, n)

@@ -52,7 +52,7 @@ func (st *Store) CreateBastionUser(ctx context.Context, u localyun.BastionUser, 
 			ms(u.CreatedAt)); err != nil {
 			return err
 		}
-		if err := writeUserSecret(ctx, tx, u.InstanceID, id, s); err != nil {
+		if err := st.writeUserSecret(ctx, tx, u.InstanceID, id, s); err != nil {
 			return err
 		}
 		u, err = findBHUser(ctx, tx, u.InstanceID, id)
@@ -126,7 +126,7 @@ func (st *Store) UpdateBastionUser(ctx context.Context, instanceID, id string,
 		if u, err = findBHUser(ctx, tx, instanceID, n); err != nil {
 			return err
 		}
-		s, err := readUserSecret(ctx, tx, instanceID, n)
+		s, err := st.readUserSecret(ctx, tx, instanceID, n)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (st *Store) UpdateBastionUser(ctx context.Context, instanceID, id string,
 			instanceID, n); err != nil {
 			return err
 		}
-		if err := writeUserSecret(ctx, tx, instanceID, n, s); err != nil {
+		if err := st.writeUserSecret(ctx, tx, instanceID, n, s); err != nil {
 			return err
 		}
 		u, err = findBHUser(ctx, tx, instanceID, n)
