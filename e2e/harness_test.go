@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/server"
-	"github.com/localyun/localyun/internal/sqlite"
 )
 
 // Test accounts. Every env has two accounts so isolation can be checked.
@@ -47,14 +45,12 @@ type env struct {
 	srv   *httptest.Server
 }
 
-// newEnv starts a server on a fresh SQLite database with accounts A and B.
+// newEnv starts a server on a fresh store (SQLite, or PostgreSQL in the
+// matrix's second pass) with accounts A and B.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "localyun.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	now := time.Now().UTC()
 	for _, a := range []struct{ id, key, secret string }{{accountA, keyA, secretA}, {accountB, keyB, secretB}} {
 		if err := st.CreateAccount(ctx, localyun.Account{ID: a.id, Name: a.id, CreatedAt: now}); err != nil {

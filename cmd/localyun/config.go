@@ -13,7 +13,7 @@ import (
 type Config struct {
 	Addr    string // listen address
 	DataDir string // holds the SQLite database and the generated credentials
-	Store   string // "sqlite:PATH"; empty: <DataDir>/localyun.db
+	Store   string // "sqlite:PATH" or "postgres://..."; empty: <DataDir>/localyun.db
 	Seed    string // YAML seed file, applied at every start
 	Memory  bool   // no disk at all
 	Quiet   bool   // no banner
@@ -38,7 +38,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (env LOCALYUN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory holding the SQLite database (env LOCALYUN_DATA_DIR)")
-	fs.StringVar(&c.Store, "store", c.Store, "store DSN: sqlite:PATH (env LOCALYUN_STORE); default <data-dir>/localyun.db")
+	fs.StringVar(&c.Store, "store", c.Store, "store: sqlite:PATH or postgres://... (env LOCALYUN_STORE); default <data-dir>/localyun.db")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file applied at every start (env LOCALYUN_SEED)")
 	fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory, write nothing to disk (env LOCALYUN_MEMORY)")
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
@@ -91,8 +91,13 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if c.RateLimit < 0 {
 		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
 	}
-	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") {
-		return c, fmt.Errorf("--store %q: only sqlite:PATH is supported", c.Store)
+	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
+		return c, fmt.Errorf("--store %q: want sqlite:PATH or postgres://...", c.Store)
+	}
+	if isPostgres(c.Store) && c.MasterKeyFile == "" {
+		// Every node of a shared database must seal and open secrets with
+		// the same key, so it cannot default to a per-node file.
+		return c, fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
 	}
 	return c, nil
 }

@@ -38,8 +38,8 @@ func TestLoadConfig(t *testing.T) {
 			want: Config{Addr: def.Addr, DataDir: def.DataDir, Memory: true}},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: `unexpected argument "extra"`},
-		{name: "unsupported store", args: []string{"--store", "postgres://x"}, wantErr: "only sqlite:PATH"},
-		{name: "unsupported store from env", env: map[string]string{"LOCALYUN_STORE": "mysql:x"}, wantErr: "only sqlite:PATH"},
+		{name: "postgres store needs a master key file", args: []string{"--store", "postgres://x"}, wantErr: "--master-key-file"},
+		{name: "unsupported store from env", env: map[string]string{"LOCALYUN_STORE": "mysql:x"}, wantErr: "want sqlite:PATH or postgres://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

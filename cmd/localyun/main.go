@@ -27,7 +27,6 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/server"
-	"github.com/localyun/localyun/internal/sqlite"
 )
 
 func main() {
@@ -45,6 +44,8 @@ var errUsage = errors.New("usage")
 
 const usage = `usage:
   localyun serve [flags]   run the API server (localyun serve -h for flags)
+  localyun migrate --from sqlite:PATH --to postgres://...
+                           copy all state into an empty PostgreSQL database
   localyun version         print the version
 `
 
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		<-ctx.Done()
 		return m.Close()
+	case "migrate":
+		return migrateCommand(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "localyun", localyun.Version)
 		return nil
@@ -124,20 +127,9 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	path, storeDesc := ":memory:", "memory (nothing is written to disk)"
-	if !m.Config.Memory {
-		path = strings.TrimPrefix(m.Config.Store, "sqlite:")
-		if path == "" {
-			if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-				return err
-			}
-			path = filepath.Join(m.Config.DataDir, "localyun.db")
-		}
-		storeDesc = "sqlite:" + path
-	}
-	st, err := sqlite.Open(ctx, path)
+	st, storeDesc, err := openStore(ctx, m.Config)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", storeDesc, err)
+		return fmt.Errorf("open store: %w", err)
 	}
 	m.store = st
 	if err := m.sealSecrets(st); err != nil {
@@ -162,7 +154,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.http = &http.Server{
-		Handler:           server.New(server.Options{Store: st, Logger: m.Logger, RateLimit: m.Config.RateLimit}),
+		Handler:           server.New(server.Options{Store: st, Nonces: sharedNonces(st), Logger: m.Logger, RateLimit: m.Config.RateLimit}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

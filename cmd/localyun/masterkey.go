@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/postgres"
 	"github.com/localyun/localyun/internal/sqlite"
 )
 
 // sealSecrets gives the store a sealer keyed by the master key file (an
 // ephemeral key with --memory and no --master-key-file).
-func (m *Main) sealSecrets(st *sqlite.Store) error {
+func (m *Main) sealSecrets(st localyun.Store) error {
 	var key []byte
 	path := m.Config.MasterKeyFile
 	if path == "" && !m.Config.Memory {
@@ -34,7 +36,14 @@ func (m *Main) sealSecrets(st *sqlite.Store) error {
 	if err != nil {
 		return err
 	}
-	st.Sealer = sealer
+	switch st := st.(type) {
+	case *sqlite.Store:
+		st.Sealer = sealer
+	case *postgres.Store:
+		st.Sealer = sealer
+	default:
+		return fmt.Errorf("store %T cannot seal secrets", st)
+	}
 	return nil
 }
 

@@ -188,7 +188,9 @@ func (c *Cluster) Stop() {
 // Restart stops and starts the server (for connection-loss tests).
 func (c *Cluster) Restart() error {
 	data := filepath.Join(c.Dir, "data")
-	if out, err := c.run("pg_ctl", "-D", data, "-m", "fast", "-w", "restart").CombinedOutput(); err != nil {
+	// -l keeps the new server's output out of our pipe (or CombinedOutput
+	// would wait for the server to exit).
+	if out, err := c.run("pg_ctl", "-D", data, "-l", filepath.Join(c.Dir, "log"), "-m", "fast", "-w", "-t", "60", "restart").CombinedOutput(); err != nil {
 		return fmt.Errorf("pg_ctl restart: %v: %s", err, out)
 	}
 	return nil

@@ -38,12 +38,16 @@ func (st *Store) CountAccounts(ctx context.Context) (int, error) {
 	return n, formatError(err)
 }
 
-// CreateAccessKey stores a key. Returns ErrAlreadyExists, or ErrNotFound
-// if the account does not exist.
+// CreateAccessKey stores a key, its secret sealed when a Sealer is set.
+// Returns ErrAlreadyExists, or ErrNotFound if the account does not exist.
 func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) error {
+	secret, err := sealWith(st.Sealer, k.Secret)
+	if err != nil {
+		return err
+	}
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account_id, user_name, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, k.ID, k.Secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))
+			VALUES ($1, $2, $3, $4, $5, $6)`, k.ID, secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))
 		return err
 	})
 }
@@ -57,6 +61,10 @@ func (st *Store) FindAccessKey(ctx context.Context, id string) (localyun.AccessK
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound)
 	}
+	if err != nil {
+		return k, formatError(err)
+	}
 	k.CreatedAt = fromMS(created)
-	return k, formatError(err)
+	k.Secret, err = unsealWith(st.Sealer, k.Secret)
+	return k, err
 }

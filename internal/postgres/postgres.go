@@ -5,8 +5,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -38,6 +40,8 @@ const maxRetries = 8
 // Store is the PostgreSQL implementation of the localyun stores.
 type Store struct {
 	db *sql.DB
+	// Sealer, when set, encrypts secrets at rest (see seal.go).
+	Sealer Sealer
 
 	sweepMu   sync.Mutex
 	nextSweep time.Time
@@ -231,9 +235,12 @@ func (a *args) in(vs []string) string {
 // shares the window through the nonces table.
 func (st *Store) UseNonce(ctx context.Context, key string, now, expires time.Time) error {
 	st.sweep(ctx, now)
+	// Keys hold client-chosen bytes (NUL included, which PostgreSQL text
+	// refuses) of any length: store their digest.
+	sum := sha256.Sum256([]byte(key))
 	res, err := st.db.ExecContext(ctx, `INSERT INTO nonces (key, expires_at) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE nonces.expires_at <= $3`,
-		key, ms(expires), ms(now))
+		hex.EncodeToString(sum[:]), ms(expires), ms(now))
 	if err != nil {
 		return formatError(err)
 	}
@@ -255,3 +262,6 @@ func (st *Store) sweep(ctx context.Context, now time.Time) {
 		st.db.ExecContext(ctx, `DELETE FROM nonces WHERE expires_at <= $1`, ms(now))
 	}
 }
+
+var _ localyun.Store = (*Store)(nil)
+var _ localyun.NonceStore = (*Store)(nil)

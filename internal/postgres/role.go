@@ -102,16 +102,23 @@ func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd loc
 	return r, err
 }
 
-// DeleteRole returns ErrNotFound if the account has no such role.
+// DeleteRole returns ErrNotFound if the account has no such role, and
+// ErrConflict (a *localyun.ConflictError) while policies are attached. The
+// role row is locked first; AttachPolicy share-locks it.
 func (st *Store) DeleteRole(ctx context.Context, accountID, name string) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE account_id = $1 AND name_key = $2`, accountID, strings.ToLower(name))
-		if err != nil {
+		if _, err := findRole(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("role %s: %w", name, localyun.ErrNotFound)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_attachments
+			WHERE account_id = $1 AND principal_type = 'Role' AND principal_name = $2`, accountID, name).Scan(&n); err != nil {
+			return err
 		}
-		return nil
+		if n > 0 {
+			return &localyun.ConflictError{With: "Policy"}
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE account_id = $1 AND name_key = $2`, accountID, strings.ToLower(name))
+		return err
 	})
 }

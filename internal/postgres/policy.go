@@ -1,0 +1,325 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/localyun/localyun"
+)
+
+const policyColumns = `p.account_id, p.name, p.description, p.default_version, p.created_at, p.updated_at,
+	(SELECT COUNT(*) FROM policy_attachments a WHERE a.account_id = p.account_id AND a.policy_type = 'Custom' AND a.policy_name = p.name)`
+
+func scanPolicy(row interface{ Scan(...any) error }) (localyun.Policy, error) {
+	p := localyun.Policy{Type: localyun.PolicyTypeCustom}
+	var created, updated int64
+	err := row.Scan(&p.AccountID, &p.Name, &p.Description, &p.DefaultVersion, &created, &updated, &p.AttachmentCount)
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	return p, err
+}
+
+// CreatePolicy creates a custom policy whose default version is v.
+func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun.PolicyVersion) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (account_id, name, description, default_version, next_version, created_at, updated_at)
+			VALUES ($1, $2, $3, 'v1', 2, $4, $5)`, p.AccountID, p.Name, p.Description, ms(p.CreatedAt), ms(p.UpdatedAt)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (account_id, policy_name, version_id, seq, document, created_at)
+			VALUES ($1, $2, 'v1', 1, $3, $4)`, p.AccountID, p.Name, v.Document, ms(v.CreatedAt))
+		return err
+	})
+}
+
+// FindPolicy returns ErrNotFound if the account has no such custom policy.
+func (st *Store) FindPolicy(ctx context.Context, accountID, name string) (localyun.Policy, error) {
+	p, err := scanPolicy(st.db.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies p
+		WHERE p.account_id = $1 AND p.name = $2`, accountID, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
+	}
+	return p, formatError(err)
+}
+
+// lockedPolicy is the part of a policy row that writers read under its lock.
+type lockedPolicy struct {
+	name           string
+	defaultVersion string
+	nextVersion    int64
+}
+
+// lockPolicy reads a custom policy with lock ("FOR UPDATE" or "FOR SHARE").
+// Every change to a policy's versions or default holds its FOR UPDATE
+// lock, so the default version always exists and version ids never repeat.
+func lockPolicy(ctx context.Context, tx *sql.Tx, accountID, name, lock string) (lockedPolicy, error) {
+	var p lockedPolicy
+	err := tx.QueryRowContext(ctx, `SELECT name, default_version, next_version FROM policies
+		WHERE account_id = $1 AND name = $2 `+lock, accountID, name).Scan(&p.name, &p.defaultVersion, &p.nextVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
+	}
+	return p, err
+}
+
+// FindPolicies lists custom policies in name order after f.After.
+func (st *Store) FindPolicies(ctx context.Context, f localyun.PolicyFilter) ([]localyun.Policy, error) {
+	var a args
+	q := `SELECT ` + policyColumns + ` FROM policies p WHERE p.account_id = ` + a.add(f.AccountID) +
+		` AND ` + nameKey("p.name") + ` > ` + nameKey(a.add(f.After)+"::text") + ` ORDER BY ` + nameKey("p.name")
+	if f.Limit > 0 {
+		q += ` LIMIT ` + a.add(f.Limit)
+	}
+	rows, err := st.db.QueryContext(ctx, q, a...)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []localyun.Policy
+	for rows.Next() {
+		p, err := scanPolicy(rows)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		out = append(out, p)
+	}
+	return out, formatError(rows.Err())
+}
+
+// DeletePolicy refuses while the policy is attached or has non-default versions.
+func (st *Store) DeletePolicy(ctx context.Context, accountID, name string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
+			return err
+		}
+		var with string
+		err := tx.QueryRowContext(ctx, `SELECT principal_type FROM policy_attachments
+			WHERE account_id = $1 AND policy_type = 'Custom' AND policy_name = $2 ORDER BY seq LIMIT 1`, accountID, name).Scan(&with)
+		if err == nil {
+			return &localyun.ConflictError{With: with}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_versions WHERE account_id = $1 AND policy_name = $2`,
+			accountID, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 1 {
+			return &localyun.ConflictError{With: "Version"}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM policies WHERE account_id = $1 AND name = $2`, accountID, name)
+		return err
+	})
+}
+
+// CreatePolicyVersion adds the next version of a policy.
+func (st *Store) CreatePolicyVersion(ctx context.Context, accountID, name string, v localyun.PolicyVersion, limit int, rotate bool) (localyun.PolicyVersion, error) {
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_versions WHERE account_id = $1 AND policy_name = $2`,
+			accountID, p.name).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			if !rotate {
+				return fmt.Errorf("policy %s has %d versions: %w", name, n, localyun.ErrLimitExceeded)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM policy_versions WHERE account_id = $1 AND policy_name = $2
+				AND version_id = (SELECT version_id FROM policy_versions WHERE account_id = $1 AND policy_name = $2
+					AND version_id <> $3 ORDER BY seq LIMIT 1)`, accountID, p.name, p.defaultVersion); err != nil {
+				return err
+			}
+		}
+		next := p.nextVersion
+		v.VersionID = "v" + strconv.FormatInt(next, 10)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (account_id, policy_name, version_id, seq, document, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, accountID, p.name, v.VersionID, next, v.Document, ms(v.CreatedAt)); err != nil {
+			return err
+		}
+		def := p.defaultVersion
+		if v.IsDefault {
+			def = v.VersionID
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE policies SET next_version = $1, default_version = $2, updated_at = $3 WHERE account_id = $4 AND name = $5`,
+			next+1, def, ms(v.CreatedAt), accountID, p.name)
+		return err
+	})
+	return v, err
+}
+
+const versionColumns = `v.version_id, v.document, v.version_id = p.default_version, v.created_at
+	FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name`
+
+// FindPolicyVersion returns ErrNotFound if the version does not exist.
+func (st *Store) FindPolicyVersion(ctx context.Context, accountID, name, versionID string) (localyun.PolicyVersion, error) {
+	var v localyun.PolicyVersion
+	var created int64
+	err := st.db.QueryRowContext(ctx, `SELECT `+versionColumns+`
+		WHERE v.account_id = $1 AND v.policy_name = $2 AND v.version_id = $3`, accountID, name, versionID).
+		Scan(&v.VersionID, &v.Document, &v.IsDefault, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+	}
+	v.CreatedAt = fromMS(created)
+	return v, formatError(err)
+}
+
+// FindPolicyVersions lists versions in creation order.
+func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string) ([]localyun.PolicyVersion, error) {
+	rows, err := st.db.QueryContext(ctx, `SELECT `+versionColumns+`
+		WHERE v.account_id = $1 AND v.policy_name = $2 ORDER BY v.seq`, accountID, name)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []localyun.PolicyVersion
+	for rows.Next() {
+		var v localyun.PolicyVersion
+		var created int64
+		if err := rows.Scan(&v.VersionID, &v.Document, &v.IsDefault, &created); err != nil {
+			return nil, formatError(err)
+		}
+		v.CreatedAt = fromMS(created)
+		out = append(out, v)
+	}
+	return out, formatError(rows.Err())
+}
+
+// SetDefaultPolicyVersion returns ErrNotFound if the version does not exist.
+// The existence check runs under the policy's lock, so a version deleted
+// concurrently never becomes the default.
+func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, versionID string, at time.Time) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		notFound := fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
+		if errors.Is(err, localyun.ErrNotFound) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_versions WHERE account_id = $1 AND policy_name = $2 AND version_id = $3`,
+			accountID, p.name, versionID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE policies SET default_version = $1, updated_at = $2 WHERE account_id = $3 AND name = $4`,
+			versionID, ms(at), accountID, p.name)
+		return err
+	})
+}
+
+// DeletePolicyVersion refuses to delete the default version.
+func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versionID string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if p.defaultVersion == versionID {
+			return &localyun.ConflictError{With: "Default"}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM policy_versions WHERE account_id = $1 AND policy_name = $2 AND version_id = $3`,
+			accountID, p.name, versionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// principalLocks are the rows AttachPolicy share-locks, when they exist,
+// so that a delete of the principal or of the custom policy that starts
+// after it waits for the attachment and refuses with a conflict.
+var principalLocks = map[string]string{
+	localyun.AttachUser:  `SELECT 1 FROM users WHERE account_id = $1 AND name = $2 FOR SHARE`,
+	localyun.AttachGroup: `SELECT 1 FROM ram_groups WHERE account_id = $1 AND name = $2 FOR SHARE`,
+	localyun.AttachRole:  `SELECT 1 FROM roles WHERE account_id = $1 AND name_key = lower($2::text) FOR SHARE`,
+}
+
+// AttachPolicy returns ErrAlreadyExists if the policy is already attached.
+// Like the SQLite store it does not require the principal or the custom
+// policy to exist (callers check).
+func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		type lock struct{ query, name string }
+		var locks []lock
+		if q, ok := principalLocks[a.PrincipalType]; ok {
+			locks = append(locks, lock{q, a.PrincipalName})
+		}
+		if a.PolicyType == localyun.PolicyTypeCustom {
+			locks = append(locks, lock{`SELECT 1 FROM policies WHERE account_id = $1 AND name = $2 FOR SHARE`, a.PolicyName})
+		}
+		for _, l := range locks {
+			var one int
+			if err := tx.QueryRowContext(ctx, l.query, a.AccountID, l.name).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (account_id, policy_type, policy_name, principal_type, principal_name, attached_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
+		return err
+	})
+}
+
+// DetachPolicy returns ErrNotFound if the policy is not attached.
+func (st *Store) DetachPolicy(ctx context.Context, a localyun.Attachment) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE account_id = $1 AND policy_type = $2 AND policy_name = $3
+			AND principal_type = $4 AND principal_name = $5`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// FindAttachments lists attachments matching f in attach order.
+func (st *Store) FindAttachments(ctx context.Context, f localyun.AttachmentFilter) ([]localyun.Attachment, error) {
+	var a args
+	where := []string{"account_id = " + a.add(f.AccountID)}
+	for _, c := range []struct{ col, v string }{
+		{"policy_type", f.PolicyType}, {"policy_name", f.PolicyName},
+		{"principal_type", f.PrincipalType}, {"principal_name", f.PrincipalName},
+	} {
+		if c.v != "" {
+			where = append(where, c.col+" = "+a.add(c.v))
+		}
+	}
+	rows, err := st.db.QueryContext(ctx, `SELECT account_id, policy_type, policy_name, principal_type, principal_name, attached_at
+		FROM policy_attachments WHERE `+strings.Join(where, " AND ")+` ORDER BY seq`, a...)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []localyun.Attachment
+	for rows.Next() {
+		var at localyun.Attachment
+		var n int64
+		if err := rows.Scan(&at.AccountID, &at.PolicyType, &at.PolicyName, &at.PrincipalType, &at.PrincipalName, &n); err != nil {
+			return nil, formatError(err)
+		}
+		at.AttachedAt = fromMS(n)
+		out = append(out, at)
+	}
+	return out, formatError(rows.Err())
+}
+
+var _ localyun.PolicyStore = (*Store)(nil)

@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/localyun/localyun"
+)
+
+const sessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at`
+
+// CreateSession returns ErrAlreadyExists if the AccessKeyID is taken. The
+// secret is sealed when a Sealer is set.
+func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
+	secret, err := sealWith(st.Sealer, s.Secret)
+	if err != nil {
+		return err
+	}
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID, s.SessionName, s.Policy, s.Caller,
+			ms(s.CreatedAt), ms(s.ExpiresAt))
+		return err
+	})
+}
+
+// FindSession returns ErrNotFound if there is no such session.
+func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.Session, error) {
+	var s localyun.Session
+	var created, expires int64
+	err := st.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sts_sessions WHERE access_key_id = $1`, accessKeyID).
+		Scan(&s.AccessKeyID, &s.Secret, &s.TokenHash, &s.AccountID, &s.RoleName, &s.RoleID, &s.SessionName, &s.Policy, &s.Caller, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("session %s: %w", accessKeyID, localyun.ErrNotFound)
+	}
+	if err != nil {
+		return s, formatError(err)
+	}
+	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
+	s.Secret, err = unsealWith(st.Sealer, s.Secret)
+	return s, err
+}
+
+// DeleteExpiredSessions deletes sessions that expired before t.
+func (st *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error) {
+	var n int64
+	err := st.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sts_sessions WHERE expires_at < $1`, ms(t))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+var _ localyun.SessionStore = (*Store)(nil)
