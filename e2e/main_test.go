@@ -67,3 +67,12 @@ func openTestStore(t testing.TB) localyun.Store {
 	}
 	return st
 }
+
+// processLevel marks a test that starts localyun processes on stores of its
+// own (PostgreSQL included): it runs once, in the matrix's first pass.
+func processLevel(t *testing.T) {
+	t.Helper()
+	if os.Getenv(backendEnv) != "" {
+		t.Skip("process-level test: runs in the matrix's first pass")
+	}
+}

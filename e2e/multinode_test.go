@@ -200,6 +200,7 @@ func post(t *testing.T, u string) (int, map[string]any) {
 }
 
 func TestMultiNodeNonceShared(t *testing.T) {
+	processLevel(t)
 	dsn := pgtest.NewDatabase(t)
 	seed := writeMultiSeed(t)
 	a, b := startNode(t, dsn, seed), startNode(t, dsn, seed)
@@ -345,6 +346,7 @@ func newTally() map[string]*outcome {
 }
 
 func TestMultiNodeConcurrentRoleBatches(t *testing.T) {
+	processLevel(t)
 	dsn := pgtest.NewDatabase(t)
 	seed := writeMultiSeed(t)
 	nodes := []*node{startNode(t, dsn, seed), startNode(t, dsn, seed)}
@@ -358,6 +360,7 @@ func TestMultiNodeConcurrentRoleBatches(t *testing.T) {
 }
 
 func TestMultiNodeDatabaseRestart(t *testing.T) {
+	processLevel(t)
 	pgtest.Server(t) // skips (or fails in CI) without PostgreSQL
 	cluster, err := pgtest.StartCluster()
 	if err != nil {
@@ -420,6 +423,7 @@ func items(t *testing.T, body map[string]any, key string) []map[string]any {
 // Detach batches on one user group through two nodes; every account's
 // acknowledged history must be a serial one that ends in its final state.
 func TestMultiNodeConcurrentBastionGrants(t *testing.T) {
+	processLevel(t)
 	dsn := pgtest.NewDatabase(t)
 	seed := writeMultiSeed(t)
 	nodes := []*node{startNode(t, dsn, seed), startNode(t, dsn, seed)}

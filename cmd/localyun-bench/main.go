@@ -10,10 +10,19 @@
 // body of the same size), drives the same signed load against both and
 // prints one Markdown table per world. Every request goes to 127.0.0.1 and
 // every load stops after --duration.
+//
+// Every server process of a run gets --master-key-file <--dir>/bench-master.key
+// (created once, mode 0600, 32 random bytes): a PostgreSQL store requires it
+// and every node of one store must share it. --nodes N starts N server
+// processes on the same PostgreSQL store and pins client k to node k mod N;
+// --pg-throwaway runs each world on a throwaway local PostgreSQL cluster
+// (internal/pgtest: initdb + pg_ctl on 127.0.0.1, fsync=off), stopped and
+// removed after the world.
 package main
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +34,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/localyun/localyun/internal/pgtest"
 )
 
 func main() {
@@ -63,6 +74,9 @@ type Config struct {
 	Ops         string // comma-separated op names; "": all
 	CPUProfile  string // write the server's CPU profile here
 	Both        bool   // --small and the default world in one run
+	Nodes       int    // localyun serve processes on the one store
+	PGThrowaway bool   // run each world on a throwaway local PostgreSQL cluster
+	KeyFile     string // master key file of every server process (set by run)
 }
 
 // World is what is seeded.
@@ -106,7 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&c.Keep, "keep", false, "keep the seeded file and reuse it on the next run with the same world")
 	fs.StringVar(&c.ServerBin, "server-bin", "", "localyun binary to run (default: go build ./cmd/localyun)")
 	fs.StringVar(&c.Ops, "ops", "", "comma-separated operations to run (default: all): "+strings.Join(opNames(), ","))
-	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file (first node)")
+	fs.IntVar(&c.Nodes, "nodes", 1, "localyun serve processes sharing the store, client k pinned to node k mod N (N > 1 needs PostgreSQL)")
+	fs.BoolVar(&c.PGThrowaway, "pg-throwaway", false, "run each world on a throwaway local PostgreSQL cluster (initdb/pg_ctl on 127.0.0.1, fsync=off), removed after")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -138,6 +154,15 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
 		return c, fmt.Errorf("--store %q: want a postgres:// DSN (empty: embedded SQLite)", c.Store)
 	}
+	if c.PGThrowaway && c.Store != "" {
+		return c, errors.New("--pg-throwaway and --store are exclusive")
+	}
+	if c.Nodes < 1 || c.Nodes > 16 {
+		return c, fmt.Errorf("--nodes %d: want 1 to 16", c.Nodes)
+	}
+	if c.Nodes > 1 && c.Store == "" && !c.PGThrowaway {
+		return c, fmt.Errorf("--nodes %d needs --store postgres://... (or --pg-throwaway): the SQLite store is one process", c.Nodes)
+	}
 	return c, nil
 }
 
@@ -153,6 +178,9 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldRes
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if cfg.KeyFile, err = benchMasterKey(cfg.Dir); err != nil {
+		return nil, err
+	}
 	if cfg.ServerBin == "" {
 		cfg.ServerBin = filepath.Join(tmp, "localyun")
 		logf("building localyun → %s", cfg.ServerBin)
@@ -175,7 +203,21 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldRes
 	for _, w := range worlds {
 		wc := cfg
 		wc.World = w
+		var cl *pgtest.Cluster
+		if cfg.PGThrowaway {
+			logf("starting a throwaway PostgreSQL cluster")
+			if cl, err = pgtest.StartCluster(); err != nil {
+				return out, fmt.Errorf("--pg-throwaway: %w", err)
+			}
+			wc.Store = cl.DSN("postgres")
+		}
 		res, err := runWorld(ctx, wc, tmp, logf)
+		if cl != nil {
+			cl.Stop()
+			if res != nil {
+				res.Store += " (throwaway cluster, fsync=off)"
+			}
+		}
 		if res != nil {
 			out = append(out, res)
 			res.Print(stdout)
@@ -185,4 +227,30 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldRes
 		}
 	}
 	return out, nil
+}
+
+// benchMasterKey returns <dir>/bench-master.key, creating it (32 random
+// bytes, mode 0600) when absent: one key for every server process of a run.
+// The bench seeds secrets unsealed, which a server opens under any key.
+func benchMasterKey(dir string) (string, error) {
+	path := filepath.Join(dir, "bench-master.key")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	key := make([]byte, 32)
+	if _, err := crand.Read(key); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return path, nil // another run created it meanwhile
+	}
+	if err != nil {
+		return "", fmt.Errorf("master key: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }
