@@ -69,3 +69,21 @@ func TestBenchSmoke(t *testing.T) {
 		t.Logf("output:\n%s\nlog:\n%s", table, log.String())
 	}
 }
+
+// TestNodesFlag checks that more than one node is refused on SQLite and
+// accepted on PostgreSQL (parsing only: nothing is started).
+func TestNodesFlag(t *testing.T) {
+	var stderr bytes.Buffer
+	if _, err := parseFlags([]string{"--nodes", "2"}, &stderr); err == nil || !strings.Contains(err.Error(), "SQLite") {
+		t.Errorf("--nodes 2 on SQLite: err %v, want a refusal naming SQLite", err)
+	}
+	for _, args := range [][]string{
+		{"--nodes", "2", "--store", "postgres://127.0.0.1/x"},
+		{"--nodes", "2", "--pg-throwaway"},
+	} {
+		cfg, err := parseFlags(args, &stderr)
+		if err != nil || cfg.Nodes != 2 {
+			t.Errorf("%v: nodes %d, err %v", args, cfg.Nodes, err)
+		}
+	}
+}

@@ -261,9 +261,10 @@ type Measurement struct {
 	NotServed string
 }
 
-// runOp drives op against base for d with conc workers and returns one
-// Measurement per label.
-func runOp(ctx context.Context, base string, op Op, w World, conc int, d time.Duration) ([]Measurement, error) {
+// runOp drives op against the servers at bases for d with conc workers
+// (worker k pinned to bases[k mod len(bases)]) and returns one Measurement
+// per label.
+func runOp(ctx context.Context, bases []string, op Op, w World, conc int, d time.Duration) ([]Measurement, error) {
 	tr := &http.Transport{MaxIdleConns: conc + 4, MaxIdleConnsPerHost: conc + 4, DisableCompression: true, IdleConnTimeout: 90 * time.Second}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
@@ -274,11 +275,12 @@ func runOp(ctx context.Context, base string, op Op, w World, conc int, d time.Du
 		for i := range st.lat {
 			st.lat[i] = make([]int64, 0, 1<<14)
 		}
-		return &caller{base: base, client: client, rng: rand.New(rand.NewPCG(uint64(k), 42)), nonce: hex.EncodeToString(nb[:]), st: st}
+		return &caller{base: bases[k%len(bases)], client: client, rng: rand.New(rand.NewPCG(uint64(k), 42)), nonce: hex.EncodeToString(nb[:]), st: st}
 	}
 	// A probe iteration checks that the server routes the actions and that
 	// the world is as expected; it is not measured.
 	probe := newCaller(conc)
+	probe.base = bases[0]
 	probe.discard = true
 	if err := op.Iter(probe, w, 0, conc, 0); err != nil {
 		if errors.Is(err, errNotServed) {

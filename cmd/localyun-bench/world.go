@@ -26,8 +26,9 @@ type WorldResult struct {
 	Store      string
 	Seed       SeedReport
 	DBBytes    int64
-	Startup    time.Duration
-	PeakRSS    int64 // bytes, VmHWM of the server process
+	Startup    time.Duration // of the first node
+	PeakRSS    int64         // bytes, VmHWM of the server process (max over nodes)
+	Nodes      int
 	Conc       int
 	Duration   time.Duration
 	Rows       []Row
@@ -181,7 +182,7 @@ func removeDB(path string) {
 // operation on each and stops them.
 func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...any)) (*WorldResult, error) {
 	w := cfg.World
-	res := &WorldResult{World: w, Conc: cfg.Concurrency, Duration: cfg.Duration}
+	res := &WorldResult{World: w, Conc: cfg.Concurrency, Duration: cfg.Duration, Nodes: max(cfg.Nodes, 1)}
 	logf("world: %s", w)
 	var serverArgs []string
 	if cfg.Store == "" {
@@ -223,10 +224,10 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 				res.DBBytes += fi.Size()
 			}
 		}
-		serverArgs = []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + path, "--quiet"}
+		serverArgs = []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + path, "--master-key-file", cfg.KeyFile, "--quiet"}
 	} else {
 		res.Store = "postgres: " + redactDSN(cfg.Store)
-		serverArgs = []string{"serve", "--addr", "ADDR", "--store", cfg.Store, "--quiet"}
+		serverArgs = []string{"serve", "--addr", "ADDR", "--store", cfg.Store, "--master-key-file", cfg.KeyFile, "--quiet"}
 		// Ask the server first: there is no point seeding a store it refuses.
 		p, err := startProc(ctx, cfg.ServerBin, append([]string(nil), serverArgs...), nil)
 		if err != nil {
@@ -258,17 +259,26 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 		env = append(env, "LOCALYUN_CPUPROFILE="+cfg.CPUProfile)
 	}
 	res.ServerArgs = serverArgs
-	srv, err := startProc(ctx, cfg.ServerBin, serverArgs, env)
-	if err != nil {
-		return nil, fmt.Errorf("localyun: %w", err)
-	}
-	res.Startup = srv.startup
-	logf("localyun answered /healthz %s after exec", srv.startup.Round(time.Millisecond))
+	// Node 0 alone gets the CPU profile (one file); the nodes start one
+	// after the other, so the first start-up is not slowed by the others.
+	var srvs []*proc
 	defer func() {
-		if srv != nil {
-			srv.stop()
+		for _, p := range srvs {
+			p.stop()
 		}
 	}()
+	var bases []string
+	for i := 0; i < res.Nodes; i++ {
+		p, err := startProc(ctx, cfg.ServerBin, append([]string(nil), serverArgs...), env)
+		if err != nil {
+			return nil, fmt.Errorf("localyun node %d: %w", i+1, err)
+		}
+		env = nil
+		srvs = append(srvs, p)
+		bases = append(bases, p.base)
+		logf("localyun node %d/%d answered /healthz %s after exec", i+1, res.Nodes, p.startup.Round(time.Millisecond))
+	}
+	res.Startup = srvs[0].startup
 
 	selected := map[string]bool{}
 	for _, name := range strings.Split(cfg.Ops, ",") {
@@ -290,7 +300,7 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 			continue
 		}
 		logf("%s: localyun, %d clients, %s", op.Name, conc, cfg.Duration)
-		sm, err := runOp(ctx, srv.base, op, w, conc, cfg.Duration)
+		sm, err := runOp(ctx, bases, op, w, conc, cfg.Duration)
 		if err != nil {
 			return res, err
 		}
@@ -302,7 +312,7 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 			return res, err
 		}
 		logf("%s: baseline, %d clients, %s", op.Name, conc, cfg.Duration)
-		bm, err := runOp(ctx, base.base, op, w, conc, cfg.Duration)
+		bm, err := runOp(ctx, []string{base.base}, op, w, conc, cfg.Duration)
 		if err != nil {
 			return res, err
 		}
@@ -311,9 +321,13 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 			logf("  %-55s %8.0f req/s  p50 %-9s ratio %.2f  errors %d", sm[i].Label, sm[i].RPS, fmtDur(sm[i].P50), sm[i].RPS/max(bm[i].RPS, 1e-9), sm[i].Errors)
 		}
 	}
-	res.PeakRSS = srv.peakRSS()
-	srv.stop()
-	srv = nil
+	for _, p := range srvs {
+		res.PeakRSS = max(res.PeakRSS, p.peakRSS())
+	}
+	for _, p := range srvs {
+		p.stop()
+	}
+	srvs = nil
 	return res, nil
 }
 
@@ -351,8 +365,15 @@ func (r *WorldResult) Print(w io.Writer) {
 		fmt.Fprintf(w, "- seeding: %s (instances %s, bastion %s)\n", r.Seed.Total.Round(time.Millisecond),
 			r.Seed.Instances.Round(time.Millisecond), r.Seed.Bastion.Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "- server start-up with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
-	fmt.Fprintf(w, "- server peak RSS (VmHWM, whole run): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
+	if r.Nodes > 1 {
+		fmt.Fprintf(w, "- localyun nodes: **%d** `localyun serve` processes on the one store, client k pinned to node k mod %d (the baseline is one process)\n", r.Nodes, r.Nodes)
+		fmt.Fprintf(w, "- server start-up of the first node with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
+		fmt.Fprintf(w, "- server peak RSS per node (VmHWM, whole run, max over the nodes): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
+	} else {
+		fmt.Fprintf(w, "- localyun nodes: 1\n")
+		fmt.Fprintf(w, "- server start-up with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
+		fmt.Fprintf(w, "- server peak RSS (VmHWM, whole run): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
+	}
 	fmt.Fprintf(w, "- load: %d keep-alive clients (fewer where noted), %s per operation per server, V1-signed POSTs\n\n", r.Conc, r.Duration)
 	fmt.Fprintln(w, "| Operation | clients | req/s | p50 | p99 | p99.9 | errors | baseline req/s | baseline p50 | ratio |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

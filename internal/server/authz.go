@@ -222,10 +222,12 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 		if len(l.keys) > 100_000 {
 			clear(l.keys)
 		}
-		b = &bucket{tokens: l.rate, at: now}
+		b = &bucket{tokens: math.Max(l.rate, 1), at: now}
 		l.keys[key] = b
 	}
-	b.tokens = math.Min(l.rate, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	// The bucket holds a burst of at least one request, so that a rate
+	// below one per second still lets a request through now and then.
+	b.tokens = math.Min(math.Max(l.rate, 1), b.tokens+now.Sub(b.at).Seconds()*l.rate)
 	b.at = now
 	if b.tokens >= 1 {
 		b.tokens--
