@@ -108,3 +108,11 @@ type Clock func() time.Time
 type NonceStore interface {
 	UseNonce(ctx context.Context, key string, now, expires time.Time) error
 }
+
+// RateLimiter is a per-key token bucket. TakeToken takes one token of key's
+// bucket (refilled at rate tokens a second, holding at most burst) at now;
+// when none is left it returns false and the wait until the next token.
+// The PostgreSQL store implements it so that every node shares the limit.
+type RateLimiter interface {
+	TakeToken(ctx context.Context, key string, now time.Time, rate, burst float64) (ok bool, wait time.Duration, err error)
+}

@@ -76,12 +76,13 @@ func freeAddr(t *testing.T) string {
 // startNode starts `localyun serve` on store with the seed file and waits
 // until it is ready. Every node of a test shares the seed's directory's
 // master key, as nodes of one database must.
-func startNode(t *testing.T, store, seed string) *node {
+func startNode(t *testing.T, store, seed string, extra ...string) *node {
 	t.Helper()
 	n := &node{Addr: freeAddr(t), log: &strings.Builder{}}
 	key := filepath.Join(filepath.Dir(seed), "master.key")
-	n.cmd = exec.Command(localyunBinary(t), "serve", "--addr", n.Addr, "--store", store, "--seed", seed,
-		"--master-key-file", key, "--quiet")
+	args := append([]string{"serve", "--addr", n.Addr, "--store", store, "--seed", seed,
+		"--master-key-file", key, "--quiet"}, extra...)
+	n.cmd = exec.Command(localyunBinary(t), args...)
 	n.cmd.Dir = t.TempDir()
 	stderr, _ := n.cmd.StderrPipe()
 	n.cmd.Stdout = io.Discard
@@ -527,4 +528,22 @@ func TestMultiNodeConcurrentBastionGrants(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged bastion batches over 2 nodes", acked)
+}
+
+// TestMultiNodeRateLimitShared checks that --rate-limit is one budget per
+// AccessKey across the nodes of a database, not one per node.
+func TestMultiNodeRateLimitShared(t *testing.T) {
+	processLevel(t)
+	dsn := pgtest.NewDatabase(t)
+	seed := writeMultiSeed(t)
+	a := startNode(t, dsn, seed, "--rate-limit", "0.1")
+	b := startNode(t, dsn, seed, "--rate-limit", "0.1")
+	regions := map[string]string{"Action": "DescribeRegions", "Version": "2014-05-26"}
+	if code, body := post(t, signedV1(a.Addr, regions)); code != 200 {
+		t.Fatalf("first call on node A: %d %v", code, body)
+	}
+	code, body := post(t, signedV1(b.Addr, regions))
+	if code != 400 || body["Code"] != "Throttling.User" {
+		t.Fatalf("second call on node B: %d %v, want 400 Throttling.User (the budget is shared)", code, body)
+	}
 }

@@ -154,7 +154,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.http = &http.Server{
-		Handler:           server.New(server.Options{Store: st, Nonces: sharedNonces(st), Logger: m.Logger, RateLimit: m.Config.RateLimit}),
+		Handler: server.New(server.Options{Store: st, Nonces: sharedNonces(st), Logger: m.Logger,
+			RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

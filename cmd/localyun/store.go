@@ -66,3 +66,12 @@ func sharedNonces(st localyun.Store) localyun.NonceStore {
 	}
 	return nil
 }
+
+// sharedRateLimiter returns the store's shared token buckets (PostgreSQL),
+// or nil for buckets in this process.
+func sharedRateLimiter(st localyun.Store) localyun.RateLimiter {
+	if r, ok := st.(*postgres.Store); ok {
+		return r
+	}
+	return nil
+}

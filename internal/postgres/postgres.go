@@ -265,3 +265,4 @@ func (st *Store) sweep(ctx context.Context, now time.Time) {
 
 var _ localyun.Store = (*Store)(nil)
 var _ localyun.NonceStore = (*Store)(nil)
+var _ localyun.RateLimiter = (*Store)(nil)

@@ -199,10 +199,8 @@ func (s *Server) touchKey(ctx context.Context, p localyun.Principal) {
 	}
 }
 
-// limiter is a per-AccessKey token bucket: rate requests a second, bursts
-// of up to rate.
+// limiter is the in-process localyun.RateLimiter: one token bucket per key.
 type limiter struct {
-	rate float64
 	mu   sync.Mutex
 	keys map[string]*bucket
 }
@@ -212,9 +210,8 @@ type bucket struct {
 	at     time.Time
 }
 
-// allow takes a token for key at now; when none is left it returns the
-// wait until the next one.
-func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+// TakeToken takes a token of key's bucket; see localyun.RateLimiter.
+func (l *limiter) TakeToken(_ context.Context, key string, now time.Time, rate, burst float64) (bool, time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.keys[key]
@@ -222,32 +219,32 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 		if len(l.keys) > 100_000 {
 			clear(l.keys)
 		}
-		b = &bucket{tokens: math.Max(l.rate, 1), at: now}
+		b = &bucket{tokens: burst, at: now}
 		l.keys[key] = b
 	}
-	// The bucket holds a burst of at least one request, so that a rate
-	// below one per second still lets a request through now and then.
-	b.tokens = math.Min(math.Max(l.rate, 1), b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	b.tokens = math.Min(burst, b.tokens+math.Max(now.Sub(b.at).Seconds(), 0)*rate)
 	b.at = now
 	if b.tokens >= 1 {
 		b.tokens--
-		return true, 0
+		return true, 0, nil
 	}
-	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second)), nil
 }
 
 // throttle answers Throttling.User (400) with the x-ratelimit-user-api
 // header the Tea SDK reads, when the key is over its rate.
-func (s *Server) throttle(p localyun.Principal) error {
-	if s.limiter == nil {
+func (s *Server) throttle(ctx context.Context, p localyun.Principal) error {
+	if s.rate <= 0 {
 		return nil
 	}
-	ok, wait := s.limiter.allow(p.AccessKeyID, s.now())
-	if ok {
-		return nil
+	// The bucket holds a burst of at least one request, so that a rate
+	// below one per second still lets a request through now and then.
+	ok, wait, err := s.limiter.TakeToken(ctx, p.AccessKeyID, s.now(), s.rate, math.Max(s.rate, 1))
+	if err != nil || ok {
+		return err
 	}
 	ms := wait.Milliseconds() + 1
-	limit := strconv.FormatFloat(s.limiter.rate, 'f', -1, 64)
+	limit := strconv.FormatFloat(s.rate, 'f', -1, 64)
 	return &localyun.Error{Status: http.StatusBadRequest, Code: "Throttling.User", Message: errThrottled,
 		Header: map[string]string{"x-ratelimit-user-api": "Limit:" + limit + ",Remain:0,TimeLeft:" + strconv.FormatInt(ms, 10) +
 			",Reset:" + strconv.FormatInt(s.now().Add(wait).Unix(), 10)}}

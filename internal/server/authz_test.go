@@ -49,20 +49,20 @@ func TestRateLimit(t *testing.T) {
 	s := New(Options{Store: st, RateLimit: 2, Now: func() time.Time { return now }})
 	p := localyun.Principal{AccessKeyID: "k1"}
 	for i := 0; i < 2; i++ {
-		if err := s.throttle(p); err != nil {
+		if err := s.throttle(context.Background(), p); err != nil {
 			t.Fatalf("request %d throttled: %v", i, err)
 		}
 	}
-	err = s.throttle(p)
+	err = s.throttle(context.Background(), p)
 	var e *localyun.Error
 	if !errors.As(err, &e) || e.Code != "Throttling.User" || e.Status != 400 || !strings.HasPrefix(e.Header["x-ratelimit-user-api"], "Limit:2,Remain:0,TimeLeft:") {
 		t.Fatalf("third request: %v %+v", err, e)
 	}
-	if err := s.throttle(localyun.Principal{AccessKeyID: "k2"}); err != nil {
+	if err := s.throttle(context.Background(), localyun.Principal{AccessKeyID: "k2"}); err != nil {
 		t.Fatalf("another key throttled: %v", err)
 	}
 	now = now.Add(time.Second)
-	if err := s.throttle(p); err != nil {
+	if err := s.throttle(context.Background(), p); err != nil {
 		t.Fatalf("after a second: %v", err)
 	}
 }

@@ -28,8 +28,12 @@ type Options struct {
 	NewID        func(prefix string) string
 	Logger       *slog.Logger
 	// RateLimit, when positive, is the requests per second one AccessKey
-	// may make (bursts up to the same number); beyond it Throttling.User.
+	// may make (bursts up to the same number, at least one); beyond it
+	// Throttling.User.
 	RateLimit float64
+	// RateLimiter keeps the token buckets; default: in this process. Nodes
+	// sharing a database pass the store so they share the limit.
+	RateLimiter localyun.RateLimiter
 }
 
 // Server is the localyun API server: one port, every product.
@@ -41,7 +45,8 @@ type Server struct {
 	log    *slog.Logger
 	mux    *protocol.Mux
 
-	limiter *limiter
+	limiter localyun.RateLimiter
+	rate    float64
 	touchMu sync.Mutex
 	touched map[string]time.Time
 }
@@ -59,7 +64,10 @@ func New(opts Options) *Server {
 		touched: map[string]time.Time{},
 	}
 	if opts.RateLimit > 0 {
-		s.limiter = &limiter{rate: opts.RateLimit, keys: map[string]*bucket{}}
+		s.rate, s.limiter = opts.RateLimit, opts.RateLimiter
+		if s.limiter == nil {
+			s.limiter = &limiter{keys: map[string]*bucket{}}
+		}
 	}
 	if s.nonces == nil {
 		s.nonces = NewMemoryNonces(1_000_000)
@@ -140,7 +148,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
-	if err := s.throttle(p); err != nil {
+	if err := s.throttle(hr.Context(), p); err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
