@@ -3,6 +3,7 @@ package ram
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/protocol"
@@ -218,14 +219,19 @@ func (h handlers) listGroupsForUser(ctx context.Context, r *protocol.Request) (a
 	return out, nil
 }
 
-// listUsersForGroup serves ListUsersForGroup (2015-05-01). Every member is
-// returned in one page (IsTruncated false).
+// listUsersForGroup serves ListUsersForGroup (2015-05-01), paged by
+// Marker/MaxItems over the members in name order.
 func (h handlers) listUsersForGroup(ctx context.Context, r *protocol.Request) (any, error) {
 	group, err := groupName(r, "GroupName")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := maxItems(r); err != nil {
+	max, err := maxItems(r)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeMarker(r.Get("Marker"))
+	if err != nil {
 		return nil, err
 	}
 	if _, err := h.s.store.FindGroupByName(ctx, accountOf(ctx), group); err != nil {
@@ -237,6 +243,15 @@ func (h handlers) listUsersForGroup(ctx context.Context, r *protocol.Request) (a
 	}
 	out := listUsersResponse{Users: usersList{User: []userItem{}}}
 	for _, m := range ms {
+		// Members come in case-insensitive name order, as markers compare.
+		if after != "" && strings.ToLower(m.User.Name) <= strings.ToLower(after) {
+			continue
+		}
+		if len(out.Users.User) == max {
+			last := out.Users.User[max-1].UserName
+			out.IsTruncated, out.Marker = true, encodeMarker(last)
+			break
+		}
 		out.Users.User = append(out.Users.User, userItem{UserName: m.User.Name, DisplayName: m.User.DisplayName, JoinDate: date(m.JoinedAt)})
 	}
 	return out, nil
