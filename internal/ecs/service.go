@@ -224,6 +224,8 @@ func (s *Service) DescribeInstanceRAMRole(ctx context.Context, regionID string, 
 	}
 	if ids != nil {
 		// Every listed id must exist, and none may be a classic instance.
+		// The same rows (at most one per id, in creation order) give the
+		// role filter, the total and the page.
 		all, _, err := s.store.FindInstances(ctx, localyun.InstanceFilter{AccountID: account, RegionID: regionID, IDs: ids})
 		if err != nil {
 			return nil, 0, err
@@ -236,6 +238,22 @@ func (s *Service) DescribeInstanceRAMRole(ctx context.Context, regionID string, 
 				return nil, 0, errClassicNetwork
 			}
 		}
+		var out []RoleAttachment
+		total := 0
+		offset := (pageNumber - 1) * pageSize
+		for _, in := range all {
+			if f.RAMRoleName != "" && !asciiEqualFold(in.RAMRoleName, f.RAMRoleName) {
+				continue
+			}
+			if total >= offset && (pageSize <= 0 || total < offset+pageSize) {
+				out = append(out, RoleAttachment{InstanceID: in.ID, RAMRoleName: in.RAMRoleName})
+			}
+			total++
+		}
+		if out == nil {
+			out = []RoleAttachment{}
+		}
+		return out, total, nil
 	}
 	f.Offset, f.Limit = (pageNumber-1)*pageSize, pageSize
 	insts, total, err := s.store.FindInstances(ctx, f)
@@ -247,6 +265,27 @@ func (s *Service) DescribeInstanceRAMRole(ctx context.Context, regionID string, 
 		out[i] = RoleAttachment{InstanceID: in.ID, RAMRoleName: in.RAMRoleName}
 	}
 	return out, total, nil
+}
+
+// asciiEqualFold compares as SQLite's NOCASE collation does (the collation
+// of an instance's ram_role_name): only ASCII letters fold.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // RunInstancesInput is what RunInstances creates.

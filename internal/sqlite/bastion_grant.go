@@ -171,7 +171,7 @@ func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.Ba
 	cols := bhHostAccountColumns + `, EXISTS (SELECT 1 FROM ` + t.accounts + ` x WHERE x.instance_id = a.instance_id
 		AND x.grantee_id = ` + formatBastionID(gid) + ` AND x.host_account_id = a.id)`
 	var out []localyun.BastionHostAccountGrant
-	total, err := bastionPage(ctx, st.read, "bastion_host_accounts a", cond, args, cols, "a.id", f.Offset, f.Limit,
+	total, err := bastionPage(ctx, cachedRead{st}, "bastion_host_accounts a", cond, args, cols, "a.id", f.Offset, f.Limit,
 		func(rows *sql.Rows) error {
 			var ag localyun.BastionHostAccountGrant
 			var err error

@@ -32,17 +32,32 @@ func nextBastionID(ctx context.Context, tx *sql.Tx, instanceID, kind string) (in
 	return n, err
 }
 
+// pageQueryer runs the queries of bastionPage: st.read, a *sql.Tx, or the
+// read pool's statement cache (cachedRead).
+type pageQueryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// cachedRead runs queries on the read pool through the statement cache.
+type cachedRead struct{ st *Store }
+
+func (c cachedRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.st.readQuery(ctx, query, args...)
+}
+
 // bastionPage runs a count query and a page query sharing cond and args.
-func bastionPage(ctx context.Context, q queryer, from, cond string, args []any, cols, order string, offset, limit int,
+func bastionPage(ctx context.Context, q pageQueryer, from, cond string, args []any, cols, order string, offset, limit int,
 	scan func(*sql.Rows) error) (int, error) {
 	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+cond, args...).Scan(&total); err != nil {
+	rows, err := q.QueryContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+cond, args...)
+	if err := (rowScanner{rows: rows, err: err}).Scan(&total); err != nil {
 		return 0, err
 	}
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+	// "?+0": see FindInstances (a bare "LIMIT ?" re-prepares on every binding).
+	rows, err = q.QueryContext(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+cond+` ORDER BY `+order+` LIMIT ?+0 OFFSET ?`,
 		append(append([]any{}, args...), limit, offset)...)
 	if err != nil {
 		return 0, err
@@ -168,7 +183,7 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 		}
 	}
 	var out []localyun.BastionHost
-	total, err := bastionPage(ctx, st.read, from, strings.Join(where, " AND "), args, bhHostColumns, order,
+	total, err := bastionPage(ctx, cachedRead{st}, from, strings.Join(where, " AND "), args, bhHostColumns, order,
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
 			h, err := scanBHHost(rows)
 			out = append(out, h)
@@ -318,7 +333,7 @@ func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
 func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccount, int, error) {
 	cond, args := hostAccountWhere(f)
 	var out []localyun.BastionHostAccount
-	total, err := bastionPage(ctx, st.read, "bastion_host_accounts a", cond, args, bhHostAccountColumns, "a.id",
+	total, err := bastionPage(ctx, cachedRead{st}, "bastion_host_accounts a", cond, args, bhHostAccountColumns, "a.id",
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
 			a, err := scanBHHostAccount(rows)
 			out = append(out, a)

@@ -104,7 +104,7 @@ func (st *Store) FindBastionUsers(ctx context.Context, f localyun.BastionUserFil
 		where = append(where, "0")
 	}
 	var out []localyun.BastionUser
-	total, err := bastionPage(ctx, st.read, "bastion_users u", strings.Join(where, " AND "), args, bhUserColumns, "u.id",
+	total, err := bastionPage(ctx, cachedRead{st}, "bastion_users u", strings.Join(where, " AND "), args, bhUserColumns, "u.id",
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
 			u, err := scanBHUser(rows)
 			out = append(out, u)
@@ -246,7 +246,7 @@ func (st *Store) findBHGroups(ctx context.Context, k bhGroupKind, instanceID, na
 		args = append(args, gid)
 	}
 	var out []bhGroup
-	total, err := bastionPage(ctx, st.read, k.table+" g", strings.Join(where, " AND "), args, k.columns(), "g.id",
+	total, err := bastionPage(ctx, cachedRead{st}, k.table+" g", strings.Join(where, " AND "), args, k.columns(), "g.id",
 		offset, limit, func(rows *sql.Rows) error {
 			g, err := scanBHGroup(rows)
 			out = append(out, g)

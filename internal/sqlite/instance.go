@@ -83,6 +83,37 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 		where = append(where, "ram_role_name <> ''")
 	}
 	cond := strings.Join(where, " AND ")
+	if f.IDs != nil {
+		// At most one row per id: one query serves the total and the page,
+		// cut here exactly as COUNT(*) and LIMIT/OFFSET would.
+		rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+` ORDER BY seq`, args...)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer rows.Close()
+		var all []localyun.Instance
+		for rows.Next() {
+			in, err := scanInstance(rows)
+			if err != nil {
+				return nil, 0, err
+			}
+			all = append(all, in)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, 0, err
+		}
+		total := len(all)
+		if f.AfterSeq > 0 {
+			kept := all[:0]
+			for _, in := range all {
+				if in.Seq > f.AfterSeq {
+					kept = append(kept, in)
+				}
+			}
+			all = kept
+		}
+		return pageSlice(all, f.Offset, f.Limit), total, nil
+	}
 	var total int
 	if err := st.readRow(ctx, `SELECT COUNT(*) FROM instances WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -96,8 +127,11 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 		limit = -1
 	}
 	args = append(args, limit, f.Offset)
+	// "?+0": a bare "LIMIT ?" lets SQLite read the bound value while
+	// planning, which marks the statement for re-preparation on every new
+	// binding and defeats the statement cache; the value is the same.
 	rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+
-		` ORDER BY seq LIMIT ? OFFSET ?`, args...)
+		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -111,6 +145,24 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 		out = append(out, in)
 	}
 	return out, total, rows.Err()
+}
+
+// pageSlice cuts s as LIMIT limit OFFSET offset would (limit <= 0: no
+// limit; a negative offset counts as 0); nil when nothing is left.
+func pageSlice[T any](s []T, offset, limit int) []T {
+	if offset > 0 {
+		if offset >= len(s) {
+			return nil
+		}
+		s = s[offset:]
+	}
+	if limit > 0 && limit < len(s) {
+		s = s[:limit]
+	}
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // globPattern turns an ECS name pattern (only * is special) into a GLOB.
@@ -129,11 +181,17 @@ func globPattern(p string) string {
 	return b.String()
 }
 
-// lockInstances reads the named instances inside tx in the order of ids.
-func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
+// lockInstancesSQL is the query of lockInstances for n ids.
+func lockInstancesSQL(n int) string {
+	return `SELECT ` + instanceColumns + ` FROM instances
+		WHERE +account_id = ? AND +region_id = ? AND id IN (` + placeholders(n) + `)` // "+": see FindInstances
+}
+
+// lockInstances reads the named instances inside tx in the order of ids;
+// stmt is st.writeStmt(lockInstancesSQL(len(ids))).
+func lockInstances(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
 	args := append([]any{accountID, regionID}, anys(ids)...)
-	rows, err := tx.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE +account_id = ? AND +region_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...) // "+": see FindInstances
+	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -165,12 +223,25 @@ func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, 
 	return out, nil
 }
 
+const updateInstanceSQL = `UPDATE instances SET name = ?, description = ?, status = ?,
+	ram_role_name = ? WHERE account_id = ? AND id = ?`
+
 // UpdateInstances runs fn over the named instances in one transaction and
 // writes back what it returns. Returns *MissingIDsError (ErrNotFound).
 func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
 	fn func([]localyun.Instance) ([]localyun.Instance, error)) error {
+	lock, releaseLock, err := st.writeStmt(ctx, lockInstancesSQL(len(ids)))
+	if err != nil {
+		return err
+	}
+	defer releaseLock()
+	update, releaseUpdate, err := st.writeStmt(ctx, updateInstanceSQL)
+	if err != nil {
+		return err
+	}
+	defer releaseUpdate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		insts, err := lockInstances(ctx, tx, lock, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}
@@ -181,12 +252,7 @@ func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string
 		if len(changed) == 0 {
 			return nil
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE instances SET name = ?, description = ?, status = ?,
-			ram_role_name = ? WHERE account_id = ? AND id = ?`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, update)
 		for _, in := range changed {
 			if _, err := stmt.ExecContext(ctx, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
 				return err
@@ -200,8 +266,13 @@ func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string
 // approves them. Returns *MissingIDsError (ErrNotFound).
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string,
 	fn func([]localyun.Instance) error) error {
+	lock, release, err := st.writeStmt(ctx, lockInstancesSQL(len(ids)))
+	if err != nil {
+		return err
+	}
+	defer release()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		insts, err := lockInstances(ctx, tx, lock, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}

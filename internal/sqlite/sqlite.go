@@ -35,7 +35,8 @@ type Store struct {
 	// Sealer, when set, encrypts access key and session secrets at rest.
 	Sealer Sealer
 
-	stmts stmtCache // prepared read statements (stmt.go)
+	stmts  stmtCache // prepared read statements (stmt.go)
+	wstmts stmtCache // prepared write statements (stmt.go)
 }
 
 var memSeq atomic.Int64
@@ -85,6 +86,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (st *Store) Close() error {
 	st.stmts.close()
+	st.wstmts.close()
 	err := st.write.Close()
 	if st.read != st.write {
 		if rerr := st.read.Close(); err == nil {

@@ -99,3 +99,19 @@ func (r rowScanner) Scan(dest ...any) error {
 	}
 	return r.rows.Close()
 }
+
+// writeStmt returns a statement prepared on the write connection and cached
+// by SQL text, and a release func to call once the transaction is over.
+// Call it before withTx (preparing takes the one write connection) and run
+// the statement in the transaction through tx.StmtContext, which reuses the
+// statement already prepared on that connection.
+func (st *Store) writeStmt(ctx context.Context, query string) (*sql.Stmt, func(), error) {
+	s, cached, err := st.wstmts.get(ctx, st.write, query)
+	if err != nil {
+		return nil, nil, formatError(err)
+	}
+	if cached {
+		return s, func() {}, nil
+	}
+	return s, func() { s.Close() }, nil
+}
