@@ -242,7 +242,7 @@ func (s *Service) DescribeInstanceRAMRole(ctx context.Context, regionID string, 
 		total := 0
 		offset := (pageNumber - 1) * pageSize
 		for _, in := range all {
-			if f.RAMRoleName != "" && !asciiEqualFold(in.RAMRoleName, f.RAMRoleName) {
+			if f.RAMRoleName != "" && !strings.EqualFold(in.RAMRoleName, f.RAMRoleName) { // role names are ASCII
 				continue
 			}
 			if total >= offset && (pageSize <= 0 || total < offset+pageSize) {
@@ -265,27 +265,6 @@ func (s *Service) DescribeInstanceRAMRole(ctx context.Context, regionID string, 
 		out[i] = RoleAttachment{InstanceID: in.ID, RAMRoleName: in.RAMRoleName}
 	}
 	return out, total, nil
-}
-
-// asciiEqualFold compares as SQLite's NOCASE collation does (the collation
-// of an instance's ram_role_name): only ASCII letters fold.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // RunInstancesInput is what RunInstances creates.
