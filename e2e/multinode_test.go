@@ -12,12 +12,10 @@ import (
 	"math/rand"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,7 +23,6 @@ import (
 	"time"
 
 	"github.com/localyun/localyun/internal/pgtest"
-	"github.com/localyun/localyun/internal/protocol"
 )
 
 var (
@@ -168,20 +165,10 @@ func writeMultiSeed(t *testing.T) string {
 	return path
 }
 
-// signedV1 returns a V1-signed POST URL for params on addr.
+// signedV1 returns a V1-signed POST URL for params on addr, signed with
+// the seeded multi-node key.
 func signedV1(addr string, params map[string]string) string {
-	v := url.Values{}
-	for k, val := range params {
-		v.Set(k, val)
-	}
-	v.Set("AccessKeyId", multiKey)
-	v.Set("Format", "JSON")
-	v.Set("SignatureMethod", "HMAC-SHA1")
-	v.Set("SignatureVersion", "1.0")
-	v.Set("SignatureNonce", strconv.FormatInt(rand.Int63(), 16)+strconv.FormatInt(time.Now().UnixNano(), 16))
-	v.Set("Timestamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
-	v.Set("Signature", protocol.SignV1(protocol.StringToSignV1("POST", v), multiSecret))
-	return "http://" + addr + "/?" + v.Encode()
+	return signedV1For(addr, multiKey, multiSecret, params)
 }
 
 // httpClient bounds every request, so a hung node fails the test instead

@@ -114,9 +114,6 @@ func NewMain(cfg Config) *Main {
 // Addr is the address the server listens on (after Run).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Store is the open store (after Run).
-func (m *Main) Store() localyun.Store { return m.store }
-
 // Run opens the store, applies the seed, and starts serving.
 func (m *Main) Run(ctx context.Context) error {
 	started := time.Now()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/postgres"
+	"github.com/localyun/localyun/internal/seal"
 	"github.com/localyun/localyun/internal/sqlite"
 )
 
@@ -32,7 +33,7 @@ func (m *Main) sealSecrets(st localyun.Store) error {
 			return err
 		}
 	}
-	sealer, err := sqlite.NewAESSealer(key)
+	sealer, err := seal.NewAES(key)
 	if err != nil {
 		return err
 	}

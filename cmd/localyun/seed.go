@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/ecs"
 	"github.com/localyun/localyun/internal/ram"
 	"github.com/localyun/localyun/internal/server"
@@ -204,10 +206,10 @@ func (s *Seed) Validate() error {
 			if !roleNameRE.MatchString(r.Name) {
 				return fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots or hyphens", rt, r.Name)
 			}
-			if _, dup := roles[lower(r.Name)]; dup {
+			if _, dup := roles[strings.ToLower(r.Name)]; dup {
 				return fmt.Errorf("%s.name: role %s is declared twice", rt, r.Name)
 			}
-			roles[lower(r.Name)] = r
+			roles[strings.ToLower(r.Name)] = r
 			if err := ram.ValidateTrustPolicy(r.AssumeRolePolicy); err != nil {
 				return fmt.Errorf("%s.assume_role_policy: %v", rt, err)
 			}
@@ -243,7 +245,7 @@ func (s *Seed) Validate() error {
 				if in.NetworkType == localyun.NetworkClassic {
 					return fmt.Errorf("%s.ram_role: a classic-network instance cannot have an instance RAM role", it)
 				}
-				r, ok := roles[lower(in.RAMRole)]
+				r, ok := roles[strings.ToLower(in.RAMRole)]
 				if !ok {
 					return fmt.Errorf("%s.ram_role: role %q is not declared in %s.ram.roles", it, in.RAMRole, at)
 				}
@@ -261,8 +263,8 @@ func (s *Seed) Validate() error {
 				return fmt.Errorf("%s.id: bastion instance %s is declared twice", bt, b.ID)
 			}
 			bastions[b.ID] = true
-			if !ecs.KnownRegion(b.Region) {
-				return fmt.Errorf("%s.region: %q is not a region", bt, b.Region)
+			if !bastionhost.KnownRegion(b.Region) {
+				return fmt.Errorf("%s.region: %q is not a Bastionhost region", bt, b.Region)
 			}
 			if err := validateBastionObjects(bt, b); err != nil {
 				return err
@@ -376,13 +378,10 @@ func seedInstance(account string, in SeedInstance, now time.Time) localyun.Insta
 	if inst.ImageID == "" {
 		inst.ImageID = "aliyun_3_x64_20G_alibase_20240819.vhd"
 	}
-	h := digest(in.ID)
-	inst.PrivateIP = fmt.Sprintf("172.16.%d.%d", int(h[0])%250, 1+int(h[1])%250)
+	vpc, vswitch, ip := ecs.InstanceNetwork(account, in.Region, inst.ZoneID, "", in.ID)
+	inst.PrivateIP = ip
 	if inst.NetworkType == localyun.NetworkVPC {
-		inst.VSwitchID = "vsw-" + digest(account, inst.ZoneID)
-		inst.VpcID = "vpc-" + digest(account, in.Region, inst.VSwitchID)
+		inst.VpcID, inst.VSwitchID = vpc, vswitch
 	}
 	return inst
 }
-
-func lower(s string) string { return string(bytes.ToLower([]byte(s))) }

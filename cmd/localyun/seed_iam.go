@@ -51,10 +51,10 @@ func validateIAM(at string, a SeedAccount, keys map[string]bool) error {
 		if !seedPolicyRE.MatchString(p.Name) {
 			return fmt.Errorf("%s.name: %q must be 1 to 128 letters, digits or hyphens", pt, p.Name)
 		}
-		if policies[lower(p.Name)] {
+		if policies[strings.ToLower(p.Name)] {
 			return fmt.Errorf("%s.name: policy %s is declared twice", pt, p.Name)
 		}
-		policies[lower(p.Name)] = true
+		policies[strings.ToLower(p.Name)] = true
 		if _, err := auth.Parse(p.Document); err != nil {
 			return fmt.Errorf("%s.document: %v", pt, err)
 		}
@@ -81,10 +81,10 @@ func validateIAM(at string, a SeedAccount, keys map[string]bool) error {
 		if !seedUserRE.MatchString(g.Name) {
 			return fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots, hyphens or underscores", gt, g.Name)
 		}
-		if groups[lower(g.Name)] {
+		if groups[strings.ToLower(g.Name)] {
 			return fmt.Errorf("%s.name: group %s is declared twice", gt, g.Name)
 		}
-		groups[lower(g.Name)] = true
+		groups[strings.ToLower(g.Name)] = true
 		if len(g.Comments) > 128 {
 			return fmt.Errorf("%s.comments: longer than 128 characters", gt)
 		}
@@ -98,10 +98,10 @@ func validateIAM(at string, a SeedAccount, keys map[string]bool) error {
 		if !seedUserRE.MatchString(u.Name) {
 			return fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots, hyphens or underscores", ut, u.Name)
 		}
-		if users[lower(u.Name)] {
+		if users[strings.ToLower(u.Name)] {
 			return fmt.Errorf("%s.name: user %s is declared twice", ut, u.Name)
 		}
-		users[lower(u.Name)] = true
+		users[strings.ToLower(u.Name)] = true
 		if len(u.DisplayName) > 128 {
 			return fmt.Errorf("%s.display_name: longer than 128 characters", ut)
 		}
@@ -125,7 +125,7 @@ func validateIAM(at string, a SeedAccount, keys map[string]bool) error {
 			}
 		}
 		for k, g := range u.Groups {
-			if !groups[lower(g)] {
+			if !groups[strings.ToLower(g)] {
 				return fmt.Errorf("%s.groups[%d]: group %q is not declared in %s.ram.groups", ut, k, g, at)
 			}
 		}
@@ -139,7 +139,7 @@ func validateIAM(at string, a SeedAccount, keys map[string]bool) error {
 // seedPolicyType resolves a policy reference: a custom policy of the seed
 // first, then a system policy.
 func seedPolicyType(custom map[string]bool, name string) (string, bool) {
-	if custom[lower(name)] {
+	if custom[strings.ToLower(name)] {
 		return localyun.PolicyTypeCustom, true
 	}
 	if _, ok := auth.FindSystemPolicy(name); ok {
@@ -167,7 +167,7 @@ func applyIAM(ctx context.Context, st localyun.Store, a SeedAccount, now time.Ti
 	}
 	custom := map[string]bool{}
 	for _, p := range a.RAM.Policies {
-		custom[lower(p.Name)] = true
+		custom[strings.ToLower(p.Name)] = true
 		err := st.CreatePolicy(ctx, localyun.Policy{AccountID: a.ID, Name: p.Name, Type: localyun.PolicyTypeCustom,
 			Description: p.Description, DefaultVersion: "v1", CreatedAt: now, UpdatedAt: now},
 			localyun.PolicyVersion{Document: p.Document, CreatedAt: now})

@@ -67,6 +67,8 @@ func TestParseSeed(t *testing.T) {
 		{"not YAML", "accounts: [\n", []string{"yaml"}},
 		{"wrong type", "accounts: 3\n", []string{"line 1", "SeedAccount"}},
 		{"account id", "accounts:\n  - id: \"12\"\n", []string{"accounts[0].id", `"12"`}},
+		{"bastion region", acct("    bastionhost:\n      instances:\n        - id: bastionhost-cn-x\n          region: cn-guangzhou\n"),
+			[]string{"accounts[0].bastionhost.instances[0].region", "not a Bastionhost region"}},
 		{"duplicate account", acct("  - id: \"1234567890123456\"\n"), []string{"accounts[1].id", "twice"}},
 		{"access key id", acct("    access_keys:\n      - id: short\n        secret: 0123456789\n"), []string{"accounts[0].access_keys[0].id", `"short"`}},
 		{"access key secret", acct("    access_keys:\n      - id: LTAI5tSeedKey0001\n        secret: x\n"), []string{"accounts[0].access_keys[0].secret"}},

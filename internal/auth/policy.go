@@ -248,6 +248,15 @@ func conditionValues(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
+// ValidateConditions reports whether a statement's Condition block is one
+// the engine can evaluate: known operators, and values of their kind. A
+// document is checked with it when it is stored, so that no statement is
+// ever skipped at use for a condition it cannot read.
+func ValidateConditions(raw json.RawMessage) error {
+	_, err := parseConditions(raw)
+	return err
+}
+
 func parseConditions(raw json.RawMessage) ([]Condition, error) {
 	var ops map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &ops); err != nil {

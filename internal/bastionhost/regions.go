@@ -1,5 +1,7 @@
 package bastionhost
 
+import "regexp"
+
 // region is a region where Bastionhost is offered.
 type region struct {
 	ID, ZH, EN string
@@ -43,3 +45,7 @@ func KnownRegion(id string) bool {
 	}
 	return false
 }
+
+// regionIDRE is the shape of an Alibaba Cloud region id (cn-hangzhou,
+// ap-southeast-1, cn-shanghai-finance-1).
+var regionIDRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+)+$`)

@@ -165,8 +165,10 @@ func ValidateHost(h *localyun.BastionHost) error {
 		if h.InstanceRegionID == "" {
 			return errMissing("InstanceRegionId")
 		}
-		if !KnownRegion(h.InstanceRegionID) {
-			return errInvalid("InstanceRegionId", "not a region")
+		// The region of the source ECS or RDS instance: any Alibaba Cloud
+		// region id, not only the ones Bastionhost itself is sold in.
+		if !regionIDRE.MatchString(h.InstanceRegionID) {
+			return errInvalid("InstanceRegionId", "not a region id")
 		}
 		if h.SourceInstanceState == "" {
 			h.SourceInstanceState = "Normal"

@@ -95,6 +95,8 @@ func TestTrustsECS(t *testing.T) {
 		{`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["fc.aliyuncs.com"]}}]}`, false},
 		{`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}]}`, false},
 		{`{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:*","Principal":{"Service":["ecs.aliyuncs.com"]}}]}`, false},
+		// A Deny wins over an Allow, as in AssumeRole.
+		{`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"}},{"Effect":"Deny","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"}}]}`, false},
 		{`not json`, false},
 	}
 	for _, tt := range tests {

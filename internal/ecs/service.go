@@ -6,13 +6,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 )
 
 // Store is what the ECS service needs of a store.
@@ -302,22 +302,17 @@ func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]str
 	if zone == "" {
 		zone = in.RegionID + "-a"
 	}
-	vswitch := in.VSwitchID
-	if vswitch == "" {
-		vswitch = "vsw-" + digest(account, zone)
-	}
-	vpc := "vpc-" + digest(account, in.RegionID, vswitch)
 	now := s.opts.Now().UTC()
 	insts := make([]localyun.Instance, in.Amount)
 	ids := make([]string, in.Amount)
 	for i := range insts {
 		id := s.opts.NewID("instance")
 		ids[i] = id
-		h := sha256.Sum256([]byte(id))
+		vpc, vswitch, ip := InstanceNetwork(account, in.RegionID, zone, in.VSwitchID, id)
 		insts[i] = localyun.Instance{
 			ID: id, AccountID: account, RegionID: in.RegionID, ZoneID: zone, Name: in.Name,
 			Description: in.Description, Status: localyun.StatusRunning, NetworkType: localyun.NetworkVPC,
-			VpcID: vpc, VSwitchID: vswitch, PrivateIP: fmt.Sprintf("172.16.%d.%d", h[0], 1+h[1]%254),
+			VpcID: vpc, VSwitchID: vswitch, PrivateIP: ip,
 			ImageID: in.ImageID, InstanceType: in.InstanceType, RAMRoleName: roleName, CreatedAt: now,
 		}
 		if insts[i].Name == "" {
@@ -328,6 +323,18 @@ func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]str
 		return nil, err
 	}
 	return ids, nil
+}
+
+// InstanceNetwork derives the network facts localyun shows but does not
+// model: the VSwitch (one per account and zone when none is given), the VPC
+// (one per account, region and VSwitch) and a stable private IP.
+func InstanceNetwork(accountID, regionID, zoneID, vswitchID, instanceID string) (vpc, vswitch, ip string) {
+	vswitch = vswitchID
+	if vswitch == "" {
+		vswitch = "vsw-" + digest(accountID, zoneID)
+	}
+	h := sha256.Sum256([]byte(instanceID))
+	return "vpc-" + digest(accountID, regionID, vswitch), vswitch, fmt.Sprintf("172.16.%d.%d", h[0], 1+h[1]%254)
 }
 
 func digest(parts ...string) string {
@@ -393,52 +400,8 @@ func (s *Service) DescribeInstances(ctx context.Context, f localyun.InstanceFilt
 }
 
 // TrustsECS reports whether a trust policy lets ecs.aliyuncs.com assume the
-// role: an Allow statement for sts:AssumeRole whose Service principal
-// includes ecs.aliyuncs.com.
+// role: the policy engine's own trust evaluation, so that a Deny statement
+// or an unmet condition counts exactly as it does for AssumeRole.
 func TrustsECS(doc string) bool {
-	var p struct {
-		Statement []struct {
-			Effect    string
-			Action    stringList
-			Principal struct {
-				Service stringList
-			}
-		}
-	}
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return false
-	}
-	for _, st := range p.Statement {
-		if !strings.EqualFold(st.Effect, "Allow") {
-			continue
-		}
-		action := false
-		for _, a := range st.Action {
-			a = strings.ToLower(strings.TrimSpace(a))
-			action = action || a == "sts:assumerole" || a == "sts:*" || a == "*"
-		}
-		for _, svc := range st.Principal.Service {
-			if action && strings.EqualFold(strings.TrimSpace(svc), "ecs.aliyuncs.com") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// stringList decodes a JSON string or array of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*l = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*l = many
-	return nil
+	return auth.TrustAllows(doc, auth.Caller{Service: "ecs.aliyuncs.com"}, nil)
 }

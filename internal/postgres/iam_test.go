@@ -13,7 +13,7 @@ import (
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/pgtest"
 	"github.com/localyun/localyun/internal/postgres"
-	"github.com/localyun/localyun/internal/sqlite"
+	"github.com/localyun/localyun/internal/seal"
 	"github.com/localyun/localyun/internal/storetest"
 )
 
@@ -36,7 +36,7 @@ func TestIAMSealedSecrets(t *testing.T) {
 	const account = "1111111111111111"
 	storetest.MustCreateAccount(t, st, account) // root key AK<account>, plaintext secret s<account>
 	key := bytes.Repeat([]byte{7}, 32)
-	sealer, err := sqlite.NewAESSealer(key)
+	sealer, err := seal.NewAES(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestIAMSealedSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	st2.Sealer, _ = sqlite.NewAESSealer(bytes.Repeat([]byte{8}, 32))
+	st2.Sealer, _ = seal.NewAES(bytes.Repeat([]byte{8}, 32))
 	if _, err := st2.FindAccessKey(ctx, "AKUSER"); err == nil {
 		t.Fatal("wrong master key opened the access key secret")
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/protocol"
 )
 
 // RAM error codes, with the statuses and messages of the RAM API reference.
@@ -12,9 +13,7 @@ func apiError(status int, code, message string) error {
 	return &localyun.Error{Status: status, Code: code, Message: message}
 }
 
-func errMissing(name string) error {
-	return apiError(http.StatusBadRequest, "Missing"+name, name+" is mandatory for this action.")
-}
+func errMissing(name string) error { return protocol.ErrMissing(name) }
 
 func errLength(name string) error {
 	return apiError(http.StatusBadRequest, "InvalidParameter."+name+".Length", "The parameter - "+name+" beyond the length limit.")

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/localyun/localyun/internal/auth"
 )
 
 // ValidateTrustPolicy checks an AssumeRolePolicyDocument: a JSON object with
@@ -63,6 +65,9 @@ func ValidateTrustPolicy(doc string) error {
 			var cond map[string]map[string]json.RawMessage
 			if err := json.Unmarshal(c, &cond); err != nil {
 				return fmt.Errorf("Statement[%d]: Condition must be an object of objects", i)
+			}
+			if err := auth.ValidateConditions(c); err != nil {
+				return fmt.Errorf("Statement[%d]: Condition: %v", i, err)
 			}
 		}
 	}

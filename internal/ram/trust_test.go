@@ -40,6 +40,9 @@ func TestValidateTrustPolicy(t *testing.T) {
 		{"second statement bad", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"}},{"Effect":"Maybe","Action":"a","Principal":{"RAM":"r"}}]}`, "Statement[1]: Effect"},
 		{"unknown top-level key ignored", strings.Replace(ecs, `"Version"`, `"Comment":0,"Version"`, 1), ""},
 		{"condition bad", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"},"Condition":"x"}]}`, "Condition must be an object of objects"},
+		// Refused at creation what the engine could not evaluate at use.
+		{"condition unknown operator", `{"Version":"1","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"},"Condition":{"StringEqualz":{"acs:SourceIp":"x"}}}]}`, `unknown operator "StringEqualz"`},
+		{"condition bad value", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"},"Condition":{"IpAddress":{"acs:SourceIp":"not-an-ip"}}}]}`, "is not an IP address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

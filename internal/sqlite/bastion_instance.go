@@ -60,28 +60,12 @@ func (st *Store) FindBastionInstances(ctx context.Context, f localyun.BastionIns
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := st.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM bastion_instances WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := st.read.QueryContext(ctx, `SELECT `+bastionInstanceColumns+` FROM bastion_instances WHERE `+cond+
-		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []localyun.BastionInstance
-	for rows.Next() {
-		b, err := scanBastionInstance(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, b)
-	}
-	return out, total, rows.Err()
+	total, err := bastionPage(ctx, cachedRead{st}, "bastion_instances", strings.Join(where, " AND "), args,
+		bastionInstanceColumns, "id", f.Offset, f.Limit, func(rows *sql.Rows) error {
+			b, err := scanBastionInstance(rows)
+			out = append(out, b)
+			return err
+		})
+	return out, total, err
 }

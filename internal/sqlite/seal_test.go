@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/seal"
 	"github.com/localyun/localyun/internal/sqlite"
 	"github.com/localyun/localyun/internal/storetest"
 )
@@ -23,7 +24,7 @@ func TestSealedSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := bytes.Repeat([]byte{7}, 32)
-	sealer, err := sqlite.NewAESSealer(key)
+	sealer, err := seal.NewAES(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestSealedSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	st2.Sealer, _ = sqlite.NewAESSealer(bytes.Repeat([]byte{8}, 32))
+	st2.Sealer, _ = seal.NewAES(bytes.Repeat([]byte{8}, 32))
 	if _, err := st2.FindAccessKey(ctx, "AK1111111111111111"); err == nil {
 		t.Fatal("wrong master key opened the secret")
 	}
@@ -77,7 +78,7 @@ func TestSealedBastionCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Sealer, err = sqlite.NewAESSealer(bytes.Repeat([]byte{7}, 32))
+	st.Sealer, err = seal.NewAES(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

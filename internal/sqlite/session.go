@@ -2,55 +2,21 @@ package sqlite
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/seal"
 )
 
-// Sealer encrypts secrets at rest (access key and session secrets). Seal
-// output must be printable text; Open reverses it.
-type Sealer interface {
-	Seal(plaintext string) (string, error)
-	Open(sealed string) (string, error)
-}
+// Sealer encrypts secrets at rest; see package seal.
+type Sealer = seal.Sealer
 
-// sealedPrefix marks a sealed secret; rows without it are plaintext (written
-// before a master key was configured).
-const sealedPrefix = "sealed:"
+func (st *Store) seal(secret string) (string, error) { return seal.Seal(st.Sealer, secret) }
 
-func (st *Store) seal(secret string) (string, error) {
-	if st.Sealer == nil {
-		return secret, nil
-	}
-	s, err := st.Sealer.Seal(secret)
-	if err != nil {
-		return "", fmt.Errorf("seal secret: %w", err)
-	}
-	return sealedPrefix + s, nil
-}
-
-func (st *Store) unseal(stored string) (string, error) {
-	rest, ok := strings.CutPrefix(stored, sealedPrefix)
-	if !ok {
-		return stored, nil
-	}
-	if st.Sealer == nil {
-		return "", errors.New("secret is sealed but no master key is configured")
-	}
-	s, err := st.Sealer.Open(rest)
-	if err != nil {
-		return "", fmt.Errorf("open sealed secret (wrong master key?): %w", err)
-	}
-	return s, nil
-}
+func (st *Store) unseal(stored string) (string, error) { return seal.Open(st.Sealer, stored) }
 
 const sessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at`
 
@@ -97,48 +63,4 @@ func (st *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int, e
 		return nil
 	})
 	return int(n), err
-}
-
-// AESSealer seals secrets with AES-256-GCM under a 32-byte master key; the
-// sealed text is base64(nonce || ciphertext).
-type AESSealer struct{ aead cipher.AEAD }
-
-// NewAESSealer returns a sealer for a 32-byte key.
-func NewAESSealer(key []byte) (*AESSealer, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("master key must be 32 bytes, got %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &AESSealer{aead: aead}, nil
-}
-
-// Seal encrypts plaintext with a random nonce.
-func (s *AESSealer) Seal(plaintext string) (string, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	out := s.aead.Seal(nonce, nonce, []byte(plaintext), nil)
-	return base64.StdEncoding.EncodeToString(out), nil
-}
-
-// Open decrypts what Seal produced.
-func (s *AESSealer) Open(sealed string) (string, error) {
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(b) < s.aead.NonceSize() {
-		return "", errors.New("sealed secret is malformed")
-	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, b[:n], b[n:], nil)
-	if err != nil {
-		return "", err
-	}
-	return string(plain), nil
 }

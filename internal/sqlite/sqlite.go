@@ -31,7 +31,6 @@ var migrations embed.FS
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
-	Now   func() time.Time
 	// Sealer, when set, encrypts access key and session secrets at rest.
 	Sealer Sealer
 
@@ -44,7 +43,7 @@ var memSeq atomic.Int64
 // Open opens (creating if needed) the database at path and applies the
 // embedded migrations. path ":memory:" opens a private in-memory database.
 func Open(ctx context.Context, path string) (*Store, error) {
-	st := &Store{Now: time.Now}
+	st := &Store{}
 	if path == ":memory:" {
 		// A named shared-cache database so that every connection of this
 		// Store sees the same data; one connection serves reads and writes.
