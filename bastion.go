@@ -191,6 +191,10 @@ type BastionHostFilter struct {
 	Grantee             *BastionGrantee
 	Authorized          bool
 	Offset, Limit       int
+	// Brief asks only for the fields a grant listing shows (ID, Name,
+	// Comment, OSType, ActiveAddressType, PublicAddress, PrivateAddress); a
+	// store may leave the others, AccountCount included, empty.
+	Brief bool
 }
 
 // BastionHostAccountFilter selects accounts of hosts of one instance.

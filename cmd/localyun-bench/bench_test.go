@@ -31,7 +31,7 @@ func TestBenchSmoke(t *testing.T) {
 		t.Skip("builds and runs two servers")
 	}
 	cfg, err := parseFlags([]string{"--instances", "200", "--roles", "10", "--hosts", "50", "--accounts-per-host", "3",
-		"--groups", "5", "--hosts-per-group", "5", "--concurrency", "4", "--duration", "300ms", "--dir", t.TempDir()}, os.Stderr)
+		"--groups", "5", "--hosts-per-group", "5", "--concurrency", "4", "--duration", "300ms", "--warmup", "100ms", "--dir", t.TempDir()}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

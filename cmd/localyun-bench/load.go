@@ -261,10 +261,10 @@ type Measurement struct {
 	NotServed string
 }
 
-// runOp drives op against the servers at bases for d with conc workers
-// (worker k pinned to bases[k mod len(bases)]) and returns one Measurement
-// per label.
-func runOp(ctx context.Context, bases []string, op Op, w World, conc int, d time.Duration) ([]Measurement, error) {
+// runOp drives op against the servers at bases with conc workers (worker k
+// pinned to bases[k mod len(bases)]): for warmup unmeasured, then for d,
+// and returns one Measurement per label of the measured part.
+func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup, d time.Duration) ([]Measurement, error) {
 	tr := &http.Transport{MaxIdleConns: conc + 4, MaxIdleConnsPerHost: conc + 4, DisableCompression: true, IdleConnTimeout: 90 * time.Second}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
@@ -296,8 +296,11 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, d time
 	for k := range callers {
 		callers[k] = newCaller(k)
 	}
-	deadline := time.Now().Add(d)
-	start := time.Now()
+	// Caches of the server (and of the OS) fill during the warm-up, as on a
+	// server that has been running; an iteration that starts before the
+	// measured part is not measured.
+	start := time.Now().Add(warmup)
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for k := range callers {
 		wg.Add(1)
@@ -306,6 +309,7 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, d time
 			c := callers[k]
 			// A cycle always completes, so the world is left as found.
 			for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				c.discard = time.Now().Before(start)
 				if err := op.Iter(c, w, k, conc, i); err != nil {
 					c.st.errs[0]++
 					if c.st.firstErr == "" {

@@ -66,17 +66,18 @@ type Config struct {
 	World       World
 	Concurrency int
 	Duration    time.Duration
-	Store       string // "" (SQLite file in Dir) or a postgres:// DSN
-	Dir         string // where the seeded SQLite file lives
-	Keep        bool   // keep the seeded file and reuse it when its world matches
-	ServerBin   string // "": built with go build
-	BaselineBin string // "": os.Executable()
-	Ops         string // comma-separated op names; "": all
-	CPUProfile  string // write the server's CPU profile here
-	Both        bool   // --small and the default world in one run
-	Nodes       int    // localyun serve processes on the one store
-	PGThrowaway bool   // run each world on a throwaway local PostgreSQL cluster
-	KeyFile     string // master key file of every server process (set by run)
+	Warmup      time.Duration // unmeasured load before each measured run
+	Store       string        // "" (SQLite file in Dir) or a postgres:// DSN
+	Dir         string        // where the seeded SQLite file lives
+	Keep        bool          // keep the seeded file and reuse it when its world matches
+	ServerBin   string        // "": built with go build
+	BaselineBin string        // "": os.Executable()
+	Ops         string        // comma-separated op names; "": all
+	CPUProfile  string        // write the server's CPU profile here
+	Both        bool          // --small and the default world in one run
+	Nodes       int           // localyun serve processes on the one store
+	PGThrowaway bool          // run each world on a throwaway local PostgreSQL cluster
+	KeyFile     string        // master key file of every server process (set by run)
 }
 
 // World is what is seeded.
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&c.Both, "both", false, "run the small world, then the default world, in one run")
 	fs.IntVar(&c.Concurrency, "concurrency", 64, "concurrent keep-alive clients per operation")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each operation runs, on each server")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured load of the same operation before each measured run (0: none)")
 	fs.StringVar(&c.Store, "store", "", "store: empty for the embedded SQLite store, or a postgres:// DSN")
 	fs.StringVar(&c.Dir, "dir", filepath.Join(os.TempDir(), "localyun-bench"), "directory for the seeded SQLite file")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the seeded file and reuse it on the next run with the same world")
@@ -145,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		keep("groups", &w.Groups, def.Groups)
 		keep("hosts-per-group", &w.HostsPerGroup, def.HostsPerGroup)
 	}
-	if c.Concurrency < 1 || c.Duration <= 0 {
+	if c.Concurrency < 1 || c.Duration <= 0 || c.Warmup < 0 {
 		return c, errors.New("--concurrency and --duration must be positive")
 	}
 	if w.Instances < 4 || w.Roles < 1 || w.Hosts < 1 || w.AccountsPerHost < 1 || w.Groups < 1 || w.HostsPerGroup < 1 {

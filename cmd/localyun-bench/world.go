@@ -31,6 +31,7 @@ type WorldResult struct {
 	Nodes      int
 	Conc       int
 	Duration   time.Duration
+	Warmup     time.Duration
 	Rows       []Row
 	Notes      []string
 	ServerArgs []string
@@ -182,7 +183,7 @@ func removeDB(path string) {
 // operation on each and stops them.
 func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...any)) (*WorldResult, error) {
 	w := cfg.World
-	res := &WorldResult{World: w, Conc: cfg.Concurrency, Duration: cfg.Duration, Nodes: max(cfg.Nodes, 1)}
+	res := &WorldResult{World: w, Conc: cfg.Concurrency, Duration: cfg.Duration, Warmup: cfg.Warmup, Nodes: max(cfg.Nodes, 1)}
 	logf("world: %s", w)
 	var serverArgs []string
 	if cfg.Store == "" {
@@ -300,7 +301,7 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 			continue
 		}
 		logf("%s: localyun, %d clients, %s", op.Name, conc, cfg.Duration)
-		sm, err := runOp(ctx, bases, op, w, conc, cfg.Duration)
+		sm, err := runOp(ctx, bases, op, w, conc, cfg.Warmup, cfg.Duration)
 		if err != nil {
 			return res, err
 		}
@@ -312,7 +313,7 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 			return res, err
 		}
 		logf("%s: baseline, %d clients, %s", op.Name, conc, cfg.Duration)
-		bm, err := runOp(ctx, []string{base.base}, op, w, conc, cfg.Duration)
+		bm, err := runOp(ctx, []string{base.base}, op, w, conc, cfg.Warmup, cfg.Duration)
 		if err != nil {
 			return res, err
 		}
@@ -374,7 +375,8 @@ func (r *WorldResult) Print(w io.Writer) {
 		fmt.Fprintf(w, "- server start-up with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
 		fmt.Fprintf(w, "- server peak RSS (VmHWM, whole run): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
 	}
-	fmt.Fprintf(w, "- load: %d keep-alive clients (fewer where noted), %s per operation per server, V1-signed POSTs\n\n", r.Conc, r.Duration)
+	fmt.Fprintf(w, "- load: %d keep-alive clients (fewer where noted), %s per operation per server after %s of unmeasured warm-up, V1-signed POSTs\n\n",
+		r.Conc, r.Duration, r.Warmup)
 	fmt.Fprintln(w, "| Operation | clients | req/s | p50 | p99 | p99.9 | errors | baseline req/s | baseline p50 | ratio |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, row := range r.Rows {

@@ -1054,7 +1054,7 @@ func (h handlers) listHostsFor(kind string) protocol.Handler {
 		if f.Authorized, err = modeParam(r); err != nil {
 			return nil, err
 		}
-		f.Grantee = &g
+		f.Grantee, f.Brief = &g, true
 		if f.InstanceID, err = h.instanceOf(ctx, r); err != nil {
 			return nil, err
 		}

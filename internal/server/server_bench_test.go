@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +48,49 @@ func benchServer(b *testing.B) *server.Server {
 		}
 	}
 	must(st.CreateInstances(ctx, insts))
+	benchBastion(b, st, now)
 	return server.New(server.Options{Store: st})
+}
+
+// benchBastion adds a bastion instance with 200 hosts × 10 accounts and one
+// user group holding 25 host grants (the first with its accounts).
+func benchBastion(b *testing.B, st *sqlite.Store, now time.Time) {
+	ctx := context.Background()
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(st.CreateBastionInstance(ctx, localyun.BastionInstance{ID: "bastionhost-cn-bench", AccountID: "1234567890123456",
+		RegionID: "cn-hangzhou", Status: localyun.BastionRunning, PlanCode: "cloudbastion", VpcID: "vpc-bench",
+		VSwitchID: "vsw-bench", CreatedAt: now, ExpiresAt: now.AddDate(1, 0, 0)}))
+	var req []localyun.BastionHostGrant
+	for h := 0; h < 200; h++ {
+		host, err := st.CreateBastionHost(ctx, localyun.BastionHost{InstanceID: "bastionhost-cn-bench", Name: "host-" + strconv.Itoa(h),
+			OSType: "Linux", Source: localyun.BastionSourceLocal, ActiveAddressType: localyun.BastionAddressPrivate,
+			PrivateAddress: "172.16.0." + strconv.Itoa(h), CreatedAt: now})
+		must(err)
+		var accounts []string
+		for a := 0; a < 10; a++ {
+			acc, err := st.CreateBastionHostAccount(ctx, localyun.BastionHostAccount{InstanceID: "bastionhost-cn-bench", HostID: host.ID,
+				Name: "user" + strconv.Itoa(a), ProtocolName: "SSH", CreatedAt: now}, localyun.BastionSecret{})
+			must(err)
+			accounts = append(accounts, acc.ID)
+		}
+		if h%8 == 0 && len(req) < 25 {
+			req = append(req, localyun.BastionHostGrant{HostID: host.ID})
+			if len(req) == 1 {
+				req[0].AccountIDs = accounts
+			}
+		}
+	}
+	grp, err := st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: "bastionhost-cn-bench", Name: "group", CreatedAt: now})
+	must(err)
+	if grp.ID != "1" {
+		b.Fatalf("user group id %s", grp.ID)
+	}
+	_, err = st.AttachBastionHostAccounts(ctx, "bastionhost-cn-bench", localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, req)
+	must(err)
 }
 
 var benchNonce int
@@ -89,6 +132,20 @@ func BenchmarkServeHTTP(b *testing.B) {
 				b.Fatalf("status %d: %s", w.Code, w.Body)
 			}
 			i++
+		}
+	})
+	b.Run("ListHostsForUserGroup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			t := signed("ListHostsForUserGroup", "Version", "2019-12-09", "InstanceId", "bastionhost-cn-bench", "UserGroupId", "1",
+				"PageNumber", "1", "PageSize", "20")
+			b.StartTimer()
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, httptest.NewRequest(http.MethodPost, t, http.NoBody))
+			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"TotalCount":25`) {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
 		}
 	})
 	b.Run("AttachDetachInstanceRamRole", func(b *testing.B) {

@@ -45,6 +45,7 @@ func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) erro
 	if err != nil {
 		return err
 	}
+	defer st.keys.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account_id, user_name, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, k.ID, secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))
@@ -52,8 +53,21 @@ func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) erro
 	})
 }
 
-// FindAccessKey returns ErrNotFound if there is no such key.
+// FindAccessKey returns ErrNotFound if there is no such key. Every request
+// reads its key, so keys are cached (see rowCache).
 func (st *Store) FindAccessKey(ctx context.Context, id string) (localyun.AccessKey, error) {
+	k, gen, ok := st.keys.get(id)
+	if ok {
+		return k, nil
+	}
+	k, err := st.findAccessKey(ctx, id)
+	if err == nil {
+		st.keys.put(id, k, gen)
+	}
+	return k, err
+}
+
+func (st *Store) findAccessKey(ctx context.Context, id string) (localyun.AccessKey, error) {
 	var k localyun.AccessKey
 	var created int64
 	err := st.readRow(ctx, `SELECT id, secret, account_id, user_name, status, created_at

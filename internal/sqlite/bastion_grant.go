@@ -28,8 +28,9 @@ var granteeTables = map[string]grantTables{
 		hostGroupAccounts: "bastion_user_host_group_account_grants"},
 }
 
-// findGrantee returns the numeric id and tables of a grantee that exists.
-func findGrantee(ctx context.Context, q queryer, instanceID string, g localyun.BastionGrantee) (int64, grantTables, error) {
+// granteeRef returns the numeric id and tables of a grantee, without
+// checking that it exists.
+func granteeRef(g localyun.BastionGrantee) (int64, grantTables, error) {
 	t, ok := granteeTables[g.Kind]
 	if !ok {
 		return 0, t, fmt.Errorf("grantee kind %q: %w", g.Kind, localyun.ErrInvalid)
@@ -37,6 +38,15 @@ func findGrantee(ctx context.Context, q queryer, instanceID string, g localyun.B
 	n, ok := parseBastionID(g.ID)
 	if !ok {
 		return 0, t, bhNotFound(t.what, g.ID)
+	}
+	return n, t, nil
+}
+
+// findGrantee returns the numeric id and tables of a grantee that exists.
+func findGrantee(ctx context.Context, q pageQueryer, instanceID string, g localyun.BastionGrantee) (int64, grantTables, error) {
+	n, t, err := granteeRef(g)
+	if err != nil {
+		return n, t, err
 	}
 	exists, err := bastionExists(ctx, q, t.object, instanceID, n)
 	if err == nil && !exists {
@@ -150,7 +160,7 @@ func changeHostGrant(ctx context.Context, tx *sql.Tx, t grantTables, instanceID 
 // FindBastionHostAccountGrants lists the accounts of one host with whether g holds each.
 func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.BastionGrantee,
 	f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccountGrant, int, error) {
-	gid, t, err := findGrantee(ctx, st.read, f.InstanceID, g)
+	gid, t, err := findGrantee(ctx, cachedRead{st}, f.InstanceID, g)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -161,7 +171,7 @@ func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.Ba
 	if !ok {
 		return nil, 0, bhNotFound("host", f.HostIDs[0])
 	}
-	if exists, err := bastionExists(ctx, st.read, "bastion_hosts", f.InstanceID, host); err != nil || !exists {
+	if exists, err := bastionExists(ctx, cachedRead{st}, "bastion_hosts", f.InstanceID, host); err != nil || !exists {
 		if err == nil {
 			err = bhNotFound("host", host)
 		}
@@ -265,7 +275,7 @@ func (st *Store) changeHostGroupGrants(ctx context.Context, instanceID string, g
 // FindBastionHostGroupAccountNames lists the account names g holds on a host group.
 func (st *Store) FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupID string) ([]string, error) {
-	gid, t, err := findGrantee(ctx, st.read, instanceID, g)
+	gid, t, err := findGrantee(ctx, cachedRead{st}, instanceID, g)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +283,7 @@ func (st *Store) FindBastionHostGroupAccountNames(ctx context.Context, instanceI
 	if !ok {
 		return nil, bhNotFound("host group", hostGroupID)
 	}
-	if exists, err := bastionExists(ctx, st.read, "bastion_host_groups", instanceID, hg); err != nil || !exists {
+	if exists, err := bastionExists(ctx, cachedRead{st}, "bastion_host_groups", instanceID, hg); err != nil || !exists {
 		if err == nil {
 			err = bhNotFound("host group", hg)
 		}

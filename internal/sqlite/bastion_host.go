@@ -48,17 +48,66 @@ func (c cachedRead) QueryContext(ctx context.Context, query string, args ...any)
 // bastionPage runs a count query and a page query sharing cond and args.
 func bastionPage(ctx context.Context, q pageQueryer, from, cond string, args []any, cols, order string, offset, limit int,
 	scan func(*sql.Rows) error) (int, error) {
-	var total int
-	rows, err := q.QueryContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+cond, args...)
-	if err := (rowScanner{rows: rows, err: err}).Scan(&total); err != nil {
+	return bhPage{from: from, cond: cond, args: args, cols: cols, order: order, offset: offset, limit: limit}.run(ctx, q, scan)
+}
+
+// bhPage is one page of a listing: a count statement and a page statement
+// sharing cond and args.
+type bhPage struct {
+	from, cond    string
+	args          []any
+	cols, order   string
+	offset, limit int
+	// countFrom, when set, replaces from in the count: a cheaper FROM whose
+	// rows cond selects one for one with those of from.
+	countFrom string
+	// mustExist, when set, is checked by the count statement: the page of a
+	// missing object is its not-found error, not an empty page.
+	mustExist *bhObject
+}
+
+// bhObject names one row of a Bastionhost object table.
+type bhObject struct {
+	table, what, instanceID string
+	id                      int64
+	name                    string // as the caller gave it, for the error
+}
+
+// count runs the count statement of p (and its mustExist check).
+func (p bhPage) count(ctx context.Context, q pageQueryer) (int, error) {
+	countFrom := p.countFrom
+	if countFrom == "" {
+		countFrom = p.from
+	}
+	count, args := `SELECT 1, COUNT(*) FROM `+countFrom+` WHERE `+p.cond, p.args
+	if o := p.mustExist; o != nil {
+		count = `SELECT (SELECT COUNT(*) FROM ` + o.table + ` WHERE instance_id = ? AND id = ?),
+			(SELECT COUNT(*) FROM ` + countFrom + ` WHERE ` + p.cond + `)`
+		args = append([]any{o.instanceID, o.id}, p.args...)
+	}
+	var exists, total int
+	rows, err := q.QueryContext(ctx, count, args...)
+	if err := (rowScanner{rows: rows, err: err}).Scan(&exists, &total); err != nil {
 		return 0, err
 	}
+	if exists == 0 {
+		return 0, bhNotFound(p.mustExist.what, p.mustExist.name)
+	}
+	return total, nil
+}
+
+func (p bhPage) run(ctx context.Context, q pageQueryer, scan func(*sql.Rows) error) (int, error) {
+	total, err := p.count(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	limit := p.limit
 	if limit <= 0 {
 		limit = -1
 	}
 	// "?+0": see FindInstances (a bare "LIMIT ?" re-prepares on every binding).
-	rows, err = q.QueryContext(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+cond+` ORDER BY `+order+` LIMIT ?+0 OFFSET ?`,
-		append(append([]any{}, args...), limit, offset)...)
+	rows, err := q.QueryContext(ctx, `SELECT `+p.cols+` FROM `+p.from+` WHERE `+p.cond+` ORDER BY `+p.order+` LIMIT ?+0 OFFSET ?`,
+		append(append([]any{}, p.args...), limit, p.offset)...)
 	if err != nil {
 		return 0, err
 	}
@@ -99,6 +148,19 @@ func scanBHHost(row interface{ Scan(...any) error }) (localyun.BastionHost, erro
 	return h, err
 }
 
+// bhHostBriefColumns are the columns of BastionHostFilter.Brief.
+const bhHostBriefColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.active_address_type, h.public_address,
+	h.private_address`
+
+func scanBHHostBrief(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
+	var h localyun.BastionHost
+	var id int64
+	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.ActiveAddressType, &h.PublicAddress,
+		&h.PrivateAddress)
+	h.ID = formatBastionID(id)
+	return h, err
+}
+
 func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHost, error) {
 	h, err := scanBHHost(q.QueryRowContext(ctx, `SELECT `+bhHostColumns+` FROM bastion_hosts h
 		WHERE h.instance_id = ? AND h.id = ?`, instanceID, id))
@@ -110,6 +172,7 @@ func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (lo
 
 // CreateBastionHost assigns the next host id and returns the host.
 func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
+	defer st.hosts.invalidate()
 	err := st.withTx(ctx, func(tx *sql.Tx) error {
 		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
 		if err != nil {
@@ -163,37 +226,165 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 			WHERE m.instance_id = h.instance_id AND m.host_group_id = ? AND m.host_id = h.id)`)
 		args = append(args, gid)
 	}
-	from, order := "bastion_hosts h", "h.id"
+	p := bhPage{from: "bastion_hosts h", order: "h.id", cols: bhHostColumns, offset: f.Offset, limit: f.Limit}
+	scan := scanBHHost
+	if f.Brief {
+		p.cols, scan = bhHostBriefColumns, scanBHHostBrief
+	}
 	if f.Grantee != nil {
-		gid, t, err := findGrantee(ctx, st.read, f.InstanceID, *f.Grantee)
+		gid, t, err := granteeRef(*f.Grantee)
 		if err != nil {
 			return nil, 0, err
 		}
+		p.mustExist = &bhObject{table: t.object, what: t.what, instanceID: f.InstanceID, id: gid, name: f.Grantee.ID}
 		if f.Authorized {
 			// Driven by the grantee's grants (in primary-key order), so the
 			// cost follows the grants, not the number of hosts.
-			from = t.hosts + ` g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`
-			order = "g.host_id"
+			p.from = t.hosts + ` g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`
+			p.order = "g.host_id"
 			where[0] = "g.instance_id = ? AND g.grantee_id = ?"
 			args = append([]any{f.InstanceID, gid}, args[1:]...)
+			if len(where) == 1 {
+				// Only the grant condition: a grant names an existing host
+				// (foreign key), so the grants alone give the total, and
+				// the page's host ids.
+				p.countFrom = t.hosts + " g"
+				if f.Brief {
+					p.cond, p.args = where[0], args
+					return st.briefHostPage(ctx, p)
+				}
+			}
 		} else {
 			where = append(where, `NOT EXISTS (SELECT 1 FROM `+t.hosts+` g
 			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`)
 			args = append(args, gid)
 		}
 	}
+	p.cond, p.args = strings.Join(where, " AND "), args
 	var out []localyun.BastionHost
-	total, err := bastionPage(ctx, cachedRead{st}, from, strings.Join(where, " AND "), args, bhHostColumns, order,
-		f.Offset, f.Limit, func(rows *sql.Rows) error {
-			h, err := scanBHHost(rows)
-			out = append(out, h)
-			return err
-		})
+	total, err := p.run(ctx, cachedRead{st}, func(rows *sql.Rows) error {
+		h, err := scan(rows)
+		out = append(out, h)
+		return err
+	})
 	return out, total, err
+}
+
+// bhHostKey identifies a cached host.
+type bhHostKey struct {
+	instanceID string
+	id         int64
+}
+
+// bhBrief is what the host cache keeps of a host: the brief columns.
+type bhBrief struct {
+	name, comment, osType, activeAddressType, publicAddress, privateAddress string
+}
+
+func briefOf(h localyun.BastionHost) bhBrief {
+	return bhBrief{h.Name, h.Comment, h.OSType, h.ActiveAddressType, h.PublicAddress, h.PrivateAddress}
+}
+
+func (b bhBrief) host(k bhHostKey) localyun.BastionHost {
+	return localyun.BastionHost{InstanceID: k.instanceID, ID: formatBastionID(k.id), Name: b.name, Comment: b.comment,
+		OSType: b.osType, ActiveAddressType: b.activeAddressType, PublicAddress: b.publicAddress, PrivateAddress: b.privateAddress}
+}
+
+// maxCachedHosts bounds the host cache: the default world's 100,000 hosts
+// fit, at about 200 bytes each.
+const maxCachedHosts = 200_000
+
+// briefHostPage returns the page p of the hosts granted to a grantee (no
+// other condition) with their brief columns, from the host cache where it
+// has them. One statement gives the page's host ids and the total; a grant
+// names an existing grantee (foreign key), so only an empty page needs p's
+// count statement, to tell an unknown grantee from no grants.
+func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.BastionHost, int, error) {
+	instanceID := p.args[0].(string)
+	limit := p.limit
+	if limit <= 0 {
+		limit = -1
+	}
+	// The count is not correlated: SQLite runs it once per execution.
+	rows, err := st.readQuery(ctx, `SELECT g.host_id, (SELECT COUNT(*) FROM `+p.countFrom+` WHERE `+p.cond+`)
+		FROM `+p.countFrom+` WHERE `+p.cond+` ORDER BY g.host_id LIMIT ?+0 OFFSET ?`,
+		append(append(append([]any{}, p.args...), p.args...), limit, p.offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ids []int64
+	var total int
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id, &total); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, 0, err
+	}
+	if len(ids) == 0 {
+		total, err := p.count(ctx, cachedRead{st})
+		return nil, total, err
+	}
+	keys := make([]bhHostKey, len(ids))
+	for i, id := range ids {
+		keys[i] = bhHostKey{instanceID, id}
+	}
+	briefs, cached := make([]bhBrief, len(ids)), make([]bool, len(ids))
+	gen := st.hosts.getAll(keys, briefs, cached) // before the read below, as put requires
+	out := make([]localyun.BastionHost, len(ids))
+	var missing []any
+	for i, id := range ids {
+		if cached[i] {
+			out[i] = briefs[i].host(keys[i])
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if missing == nil {
+		return out, total, nil
+	}
+	rows, err = st.readQuery(ctx, `SELECT `+bhHostBriefColumns+` FROM bastion_hosts h
+		WHERE h.instance_id = ? AND h.id IN (`+placeholders(len(missing))+`)`, append([]any{instanceID}, missing...)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	found := make(map[string]localyun.BastionHost, len(missing))
+	for rows.Next() {
+		h, err := scanBHHostBrief(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		found[h.ID] = h
+		n, _ := parseBastionID(h.ID)
+		st.hosts.put(bhHostKey{instanceID, n}, briefOf(h), gen)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	// A host deleted since the page was read (its grants went with it) is
+	// left out.
+	page := out[:0]
+	for i, id := range ids {
+		h := out[i]
+		if !cached[i] {
+			var ok bool
+			if h, ok = found[formatBastionID(id)]; !ok {
+				continue
+			}
+		}
+		page = append(page, h)
+	}
+	return page, total, nil
 }
 
 // UpdateBastionHost applies fn to the host and writes it back.
 func (st *Store) UpdateBastionHost(ctx context.Context, instanceID, id string, fn func(*localyun.BastionHost) error) (localyun.BastionHost, error) {
+	defer st.hosts.invalidate()
 	var h localyun.BastionHost
 	n, ok := parseBastionID(id)
 	if !ok {
@@ -239,6 +430,7 @@ func (st *Store) deleteBastionObject(ctx context.Context, table, what, instanceI
 
 // DeleteBastionHost deletes a host with its accounts, memberships and grants.
 func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
+	defer st.hosts.invalidate()
 	return st.deleteBastionObject(ctx, "bastion_hosts", "host", instanceID, id)
 }
 

@@ -23,6 +23,7 @@ func scanBastionInstance(row interface{ Scan(...any) error }) (localyun.BastionI
 
 // CreateBastionInstance returns ErrAlreadyExists if the id is taken.
 func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionInstance) error {
+	defer st.bastions.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO bastion_instances (`+bastionInstanceColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.AccountID, b.RegionID, b.Status, b.Description,
@@ -31,12 +32,22 @@ func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionIn
 	})
 }
 
-// FindBastionInstance returns ErrNotFound unless the instance exists in the account.
+// FindBastionInstance returns ErrNotFound unless the instance exists in the
+// account. Every Bastionhost request reads its instance, so instances are
+// cached (see rowCache).
 func (st *Store) FindBastionInstance(ctx context.Context, accountID, id string) (localyun.BastionInstance, error) {
-	b, err := scanBastionInstance(st.read.QueryRowContext(ctx, `SELECT `+bastionInstanceColumns+`
+	key := [2]string{accountID, id}
+	b, gen, ok := st.bastions.get(key)
+	if ok {
+		return b, nil
+	}
+	b, err := scanBastionInstance(st.readRow(ctx, `SELECT `+bastionInstanceColumns+`
 		FROM bastion_instances WHERE account_id = ? AND id = ?`, accountID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("bastion instance %s: %w", id, localyun.ErrNotFound)
+	}
+	if err == nil {
+		st.bastions.put(key, b, gen)
 	}
 	return b, err
 }

@@ -233,7 +233,7 @@ func (st *Store) findBHGroups(ctx context.Context, k bhGroupKind, instanceID, na
 		args = append(args, name)
 	}
 	if grantee != nil {
-		gid, t, err := findGrantee(ctx, st.read, instanceID, *grantee)
+		gid, t, err := findGrantee(ctx, cachedRead{st}, instanceID, *grantee)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -329,9 +329,10 @@ func bhOutcome(changed bool) string {
 	return localyun.OutcomeUnchanged
 }
 
-func bastionExists(ctx context.Context, q queryer, table, instanceID string, id int64) (bool, error) {
+func bastionExists(ctx context.Context, q pageQueryer, table, instanceID string, id int64) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, id).Scan(&n)
+	rows, err := q.QueryContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, id)
+	err = rowScanner{rows: rows, err: err}.Scan(&n)
 	return n > 0, err
 }
 

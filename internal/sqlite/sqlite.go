@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -36,6 +37,12 @@ type Store struct {
 
 	stmts  stmtCache // prepared read statements (stmt.go)
 	wstmts stmtCache // prepared write statements (stmt.go)
+
+	lock *os.File // held while open (lock_unix.go); nil in memory
+
+	keys     rowCache[string, localyun.AccessKey]          // by access key id
+	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
+	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
 }
 
 var memSeq atomic.Int64
@@ -44,6 +51,7 @@ var memSeq atomic.Int64
 // embedded migrations. path ":memory:" opens a private in-memory database.
 func Open(ctx context.Context, path string) (*Store, error) {
 	st := &Store{}
+	st.hosts.max = maxCachedHosts
 	if path == ":memory:" {
 		// A named shared-cache database so that every connection of this
 		// Store sees the same data; one connection serves reads and writes.
@@ -57,23 +65,30 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.SetConnMaxLifetime(0)
 		st.write, st.read = db, db
 	} else {
+		lock, err := lockFile(path)
+		if err != nil {
+			return nil, err
+		}
+		st.lock = lock
 		// synchronous(NORMAL) in WAL mode keeps every committed transaction
 		// across a crash of the process (kill -9); only an OS crash or power
 		// loss may roll back the last transactions.
 		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 		w, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_txlock=immediate")
 		if err != nil {
+			st.Close()
 			return nil, err
 		}
 		w.SetMaxOpenConns(1)
+		st.write = w
 		r, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
 		if err != nil {
-			w.Close()
+			st.Close()
 			return nil, err
 		}
 		r.SetMaxOpenConns(8)
 		r.SetMaxIdleConns(8) // keep them: a new connection re-reads the schema
-		st.write, st.read = w, r
+		st.read = r
 	}
 	if err := st.migrate(ctx); err != nil {
 		st.Close()
@@ -86,11 +101,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (st *Store) Close() error {
 	st.stmts.close()
 	st.wstmts.close()
-	err := st.write.Close()
-	if st.read != st.write {
+	var err error
+	if st.write != nil {
+		err = st.write.Close()
+	}
+	if st.read != nil && st.read != st.write {
 		if rerr := st.read.Close(); err == nil {
 			err = rerr
 		}
+	}
+	if st.lock != nil {
+		st.lock.Close() // releases the lock
 	}
 	return err
 }

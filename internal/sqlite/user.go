@@ -72,6 +72,7 @@ func limitOf(n int) int {
 // attachments along. Returns ErrNotFound or ErrAlreadyExists.
 func (st *Store) UpdateUser(ctx context.Context, accountID, name string, upd localyun.UserUpdate) (localyun.User, error) {
 	var u localyun.User
+	defer st.keys.invalidate() // a rename renames the owner of the user's keys
 	err := st.withTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if u, err = findUser(ctx, tx, accountID, name); err != nil {
@@ -136,6 +137,7 @@ func (st *Store) CreateUserAccessKey(ctx context.Context, k localyun.AccessKey, 
 	if err != nil {
 		return err
 	}
+	defer st.keys.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		u, err := findUser(ctx, tx, k.AccountID, k.UserName)
 		if err != nil {
@@ -186,6 +188,7 @@ func userKeyNotFound(res sql.Result, id string) error {
 
 // UpdateAccessKeyStatus sets the status of a key of the user.
 func (st *Store) UpdateAccessKeyStatus(ctx context.Context, accountID, userName, id, status string) error {
+	defer st.keys.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET status = ? WHERE id = ? AND account_id = ? AND user_name = ? COLLATE NOCASE`,
 			status, id, accountID, userName)
@@ -198,6 +201,7 @@ func (st *Store) UpdateAccessKeyStatus(ctx context.Context, accountID, userName,
 
 // DeleteAccessKey deletes a key of the user.
 func (st *Store) DeleteAccessKey(ctx context.Context, accountID, userName, id string) error {
+	defer st.keys.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ? AND account_id = ? AND user_name = ? COLLATE NOCASE`,
 			id, accountID, userName)

@@ -99,6 +99,7 @@ func testBastion(t *testing.T, open BastionOpener) {
 	t.Run("Users", func(t *testing.T) { testBastionUsers(t, open) })
 	t.Run("Groups", func(t *testing.T) { testBastionGroups(t, open) })
 	t.Run("HostGrants", func(t *testing.T) { testBastionHostGrants(t, open) })
+	t.Run("BriefListing", func(t *testing.T) { testBastionBriefListing(t, open) })
 	t.Run("HostGroupGrants", func(t *testing.T) { testBastionHostGroupGrants(t, open) })
 	t.Run("Cascades", func(t *testing.T) { testBastionCascades(t, open) })
 }
@@ -388,13 +389,92 @@ func bhAuthorizedAccounts(t *testing.T, st BastionStore, g localyun.BastionGrant
 	return out
 }
 
+// bhGrantedHosts lists the hosts g holds (or does not hold), checking that
+// the brief listing gives the same hosts.
 func bhGrantedHosts(t *testing.T, st BastionStore, g localyun.BastionGrantee, authorized bool) []string {
 	t.Helper()
-	hs, total, err := st.FindBastionHosts(context.Background(), localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &g, Authorized: authorized})
+	f := localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &g, Authorized: authorized}
+	hs, total, err := st.FindBastionHosts(context.Background(), f)
 	if err != nil || total != len(hs) {
 		t.Fatalf("FindBastionHosts(grantee) total %d, %v", total, err)
 	}
+	f.Brief = true
+	brief, total, err := st.FindBastionHosts(context.Background(), f)
+	if err != nil || total != len(hs) {
+		t.Fatalf("FindBastionHosts(grantee, brief) total %d, %v", total, err)
+	}
+	bhWantStrings(t, "brief listing", bhHostIDs(brief), bhHostIDs(hs))
 	return bhHostIDs(hs)
+}
+
+// testBastionBriefListing: the listing of a grantee's hosts (the fields of
+// ListHostsForUser/UserGroup) pages, counts and follows every write to the
+// hosts it shows.
+func testBastionBriefListing(t *testing.T, open BastionOpener) {
+	ctx := context.Background()
+	st := bhBastionWorld(t, open)
+	var hosts []localyun.BastionHost
+	for _, name := range []string{"h1", "h2", "h3", "h4", "h5"} {
+		hosts = append(hosts, bhMustHost(t, st, bastionInst, name))
+	}
+	g := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "ops").ID}
+	empty := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "none").ID}
+	var req []localyun.BastionHostGrant
+	for _, h := range hosts[1:] {
+		req = append(req, localyun.BastionHostGrant{HostID: h.ID})
+	}
+	if _, err := st.AttachBastionHostAccounts(ctx, bastionInst, g, req); err != nil {
+		t.Fatal(err)
+	}
+	page := func(g localyun.BastionGrantee, name string, offset, limit int) ([]localyun.BastionHost, int, error) {
+		return st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &g, Authorized: true,
+			Brief: true, Name: name, Offset: offset, Limit: limit})
+	}
+	want := func(what string, hs []localyun.BastionHost, total int, err error, wantIDs []string, wantTotal int) {
+		t.Helper()
+		if err != nil || total != wantTotal {
+			t.Fatalf("%s: total %d, %v; want %d", what, total, err, wantTotal)
+		}
+		bhWantStrings(t, what, bhHostIDs(hs), wantIDs)
+	}
+	hs, total, err := page(g, "", 0, 2)
+	want("first page", hs, total, err, []string{hosts[1].ID, hosts[2].ID}, 4)
+	if h := hs[0]; h.Name != "h2" || h.OSType != "Linux" || h.ActiveAddressType != localyun.BastionAddressPrivate ||
+		h.PrivateAddress != "10.0.0.1" || h.InstanceID != bastionInst {
+		t.Fatalf("brief host = %+v", h)
+	}
+	hs, total, err = page(g, "", 2, 2)
+	want("second page", hs, total, err, []string{hosts[3].ID, hosts[4].ID}, 4)
+	hs, total, err = page(g, "", 10, 2)
+	want("past the end", hs, total, err, nil, 4)
+	hs, total, err = page(g, "h3", 0, 2)
+	want("by name", hs, total, err, []string{hosts[2].ID}, 1)
+	hs, total, err = page(empty, "", 0, 2)
+	want("no grants", hs, total, err, nil, 0)
+	_, _, err = page(localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: "99"}, "", 0, 2)
+	wantKind(t, err, localyun.ErrNotFound)
+
+	// Every write to a listed host shows in the next listing.
+	if _, err := st.UpdateBastionHost(ctx, bastionInst, hosts[1].ID, func(h *localyun.BastionHost) error {
+		h.Name, h.Comment, h.PublicAddress = "renamed", "c", "47.0.0.1"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hs, _, _ = page(g, "", 0, 1)
+	if len(hs) != 1 || hs[0].Name != "renamed" || hs[0].Comment != "c" || hs[0].PublicAddress != "47.0.0.1" {
+		t.Fatalf("after update: %+v", hs)
+	}
+	if err := st.DeleteBastionHost(ctx, bastionInst, hosts[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	hs, total, err = page(g, "", 0, 10)
+	want("after delete", hs, total, err, []string{hosts[2].ID, hosts[3].ID, hosts[4].ID}, 3)
+	if _, err := st.DetachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{{HostID: hosts[3].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	hs, total, err = page(g, "", 0, 10)
+	want("after detach", hs, total, err, []string{hosts[2].ID, hosts[4].ID}, 2)
 }
 
 func testBastionHostGrants(t *testing.T, open BastionOpener) {

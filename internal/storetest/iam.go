@@ -195,6 +195,9 @@ func testIAM(t *testing.T, open IAMOpener) {
 	if keys, _ := st.FindAccessKeys(ctx, acct1, "alice2"); len(keys) != 2 {
 		t.Fatalf("keys after rename: %+v", keys)
 	}
+	if k, err := st.FindAccessKey(ctx, "AKU1"); err != nil || k.UserName != "alice2" {
+		t.Fatalf("FindAccessKey after rename = %+v, %v", k, err)
+	}
 	if ms, _ := st.FindGroupsForUser(ctx, acct1, "alice2"); len(ms) != 1 {
 		t.Fatalf("groups after rename: %+v", ms)
 	}

@@ -1,0 +1,69 @@
+package sqlite
+
+import "sync"
+
+// rowCache is a read-through cache of rows that requests read far more
+// often than anything writes them (access keys, bastion instances, the
+// listing columns of bastion hosts). It is kept exact by
+// the store's own writes: a write that can change a cached row calls
+// invalidate after its transaction has ended, and a row read before such a
+// write is not stored after it (the generation check in put). Only this
+// process writes the file (serve holds an exclusive lock on it, see Lock),
+// so no other writer can leave the cache stale.
+type rowCache[K comparable, V any] struct {
+	max int // rows kept at most; 0 is defaultMaxCachedRows
+
+	mu  sync.RWMutex
+	gen uint64
+	m   map[K]V
+}
+
+// defaultMaxCachedRows bounds a cache; beyond it rows are read from the
+// database.
+const defaultMaxCachedRows = 10_000
+
+// get returns the cached row for k, or the generation to pass to put with
+// the row read from the database.
+func (c *rowCache[K, V]) get(k K) (V, uint64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.m[k]
+	return v, c.gen, ok
+}
+
+// getAll is get for several keys under one lock: vals[i] and found[i] are
+// set for keys[i]; gen is as for get.
+func (c *rowCache[K, V]) getAll(keys []K, vals []V, found []bool) (gen uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for i, k := range keys {
+		vals[i], found[i] = c.m[k]
+	}
+	return c.gen
+}
+
+// put stores a row read at generation gen, unless a write has invalidated
+// the cache since.
+func (c *rowCache[K, V]) put(k K, v V, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit := c.max
+	if limit == 0 {
+		limit = defaultMaxCachedRows
+	}
+	if gen != c.gen || len(c.m) >= limit {
+		return
+	}
+	if c.m == nil {
+		c.m = map[K]V{}
+	}
+	c.m[k] = v
+}
+
+// invalidate forgets every row.
+func (c *rowCache[K, V]) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
+}

@@ -1,0 +1,95 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlite"
+)
+
+// TestAccessKeyCacheFollowsWrites reads a key from many goroutines while its
+// status flips; once the writes are over, every reader sees the last one.
+// The race detector checks the cache's locking.
+func TestAccessKeyCacheFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	if err := st.CreateAccount(ctx, localyun.Account{ID: "1000000000000001", Name: "a", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, localyun.User{ID: "1", AccountID: "1000000000000001", Name: "u", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKC", Secret: "s", AccountID: "1000000000000001", UserName: "u",
+		Status: localyun.AccessKeyActive, CreatedAt: now}, 2); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := st.FindAccessKey(ctx, "AKC"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	status := localyun.AccessKeyActive
+	for i := range 200 {
+		status = localyun.AccessKeyActive
+		if i%2 == 0 {
+			status = localyun.AccessKeyInactive
+		}
+		if err := st.UpdateAccessKeyStatus(ctx, "1000000000000001", "u", "AKC", status); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := st.FindAccessKey(ctx, "AKC"); err != nil || k.Status != status {
+			t.Fatalf("write %d: FindAccessKey = %+v, %v; want status %s", i, k, err, status)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if k, err := st.FindAccessKey(ctx, "AKC"); err != nil || k.Status != status {
+		t.Fatalf("after the writes: FindAccessKey = %+v, %v; want status %s", k, err, status)
+	}
+}
+
+// TestOneProcessPerFile: a SQLite file is open in one Store at a time; the
+// lock goes with Close.
+func TestOneProcessPerFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "test.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "in use by another localyun process") {
+		t.Fatalf("second Open = %v, want in use", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	st.Close()
+}
