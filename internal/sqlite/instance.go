@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/localyun/localyun"
@@ -226,6 +227,31 @@ func lockInstances(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, accountID, r
 const updateInstanceSQL = `UPDATE instances SET name = ?, description = ?, status = ?,
 	ram_role_name = ? WHERE account_id = ? AND id = ?`
 
+func setRoleSQL(n int) string {
+	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND id IN (` + placeholders(n) + `)` // "+": see FindInstances
+}
+
+// onlyRoleChanged reports whether every changed instance differs from its
+// locked original in its RAM role alone, and all get the same role.
+func onlyRoleChanged(orig, changed []localyun.Instance) (string, bool) {
+	byID := make(map[string]localyun.Instance, len(orig))
+	for _, in := range orig {
+		byID[in.ID] = in
+	}
+	role := changed[0].RAMRoleName
+	for _, in := range changed {
+		was, ok := byID[in.ID]
+		if !ok || in.RAMRoleName != role {
+			return "", false
+		}
+		was.RAMRoleName = in.RAMRoleName
+		if was != in {
+			return "", false
+		}
+	}
+	return role, true
+}
+
 // UpdateInstances runs fn over the named instances in one transaction and
 // writes back what it returns. Returns *MissingIDsError (ErrNotFound).
 func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
@@ -240,17 +266,34 @@ func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string
 		return err
 	}
 	defer releaseUpdate()
+	setRole, releaseSetRole, err := st.writeStmt(ctx, setRoleSQL(len(ids)))
+	if err != nil {
+		return err
+	}
+	defer releaseSetRole()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		insts, err := lockInstances(ctx, tx, lock, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}
+		orig := slices.Clone(insts) // fn may change insts in place
 		changed, err := fn(insts)
 		if err != nil {
 			return err
 		}
 		if len(changed) == 0 {
 			return nil
+		}
+		if role, ok := onlyRoleChanged(orig, changed); ok {
+			// Attach and Detach: one statement for the whole batch. The
+			// id list is padded to len(ids) with a repeated id so that the
+			// statement prepared above fits.
+			args := []any{role, accountID}
+			for i := range ids {
+				args = append(args, changed[min(i, len(changed)-1)].ID)
+			}
+			_, err := tx.StmtContext(ctx, setRole).ExecContext(ctx, args...)
+			return err
 		}
 		stmt := tx.StmtContext(ctx, update)
 		for _, in := range changed {

@@ -179,6 +179,42 @@ func testInstances(t *testing.T, open CoreOpener) {
 	if got[0].RAMRoleName != "" || got[1].RAMRoleName != "Role" {
 		t.Fatalf("after update: %+v", got)
 	}
+	// Only the role of some instances changes, all to one role (Attach,
+	// Detach): the others keep theirs. Then role and name together.
+	more := []localyun.Instance{instance(a, "cn-shanghai", "i-6", "Keep"), instance(a, "cn-shanghai", "i-7", ""),
+		instance(a, "cn-shanghai", "i-8", "")}
+	if err := st.CreateInstances(ctx, more); err != nil {
+		t.Fatal(err)
+	}
+	setRoles := func(ids []string, fn func([]localyun.Instance) []localyun.Instance) {
+		t.Helper()
+		err := st.UpdateInstances(ctx, a, "cn-shanghai", ids, func(in []localyun.Instance) ([]localyun.Instance, error) { return fn(in), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantRoles := func(what string, roles, names []string) {
+		t.Helper()
+		got, _, _ := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, RegionID: "cn-shanghai"})
+		for i, in := range got {
+			if in.RAMRoleName != roles[i] || in.Name != names[i] {
+				t.Fatalf("%s: %s has role %q name %q, want %q %q", what, in.ID, in.RAMRoleName, in.Name, roles[i], names[i])
+			}
+		}
+	}
+	setRoles([]string{"i-6", "i-7", "i-8"}, func(in []localyun.Instance) []localyun.Instance {
+		in[1].RAMRoleName, in[2].RAMRoleName = "New", "New"
+		return in[1:]
+	})
+	wantRoles("one role for some", []string{"Keep", "New", "New"}, []string{"name-i-6", "name-i-7", "name-i-8"})
+	setRoles([]string{"i-8", "i-7"}, func(in []localyun.Instance) []localyun.Instance {
+		in[1].RAMRoleName, in[1].Name = "", "renamed"
+		return in[1:]
+	})
+	wantRoles("role and name", []string{"Keep", "", "New"}, []string{"name-i-6", "renamed", "name-i-8"})
+	if err := st.DeleteInstances(ctx, a, "cn-shanghai", []string{"i-6", "i-7", "i-8"}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	// DeleteInstances: all or nothing.
 	err = st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-3"}, nil)
