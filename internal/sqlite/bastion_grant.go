@@ -69,15 +69,17 @@ func (st *Store) DetachBastionHostAccounts(ctx context.Context, instanceID strin
 
 func (st *Store) changeHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	req []localyun.BastionHostGrant, attach bool) ([]localyun.BastionHostGrantResult, error) {
+	t := granteeTables[g.Kind] // an unknown kind fails in findGrantee
+	sqls := hostGrantSQL(t, attach)
 	var out []localyun.BastionHostGrantResult
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		gid, t, err := findGrantee(ctx, tx, instanceID, g)
+	err := st.withPreparedTx(ctx, sqls.all(t), func(tx *preparedTx) error {
+		gid, _, err := findGrantee(ctx, tx, instanceID, g)
 		if err != nil {
 			return err
 		}
 		out = make([]localyun.BastionHostGrantResult, 0, len(req))
 		for _, item := range req {
-			r, err := changeHostGrant(ctx, tx, t, instanceID, gid, item, attach)
+			r, err := changeHostGrant(ctx, tx, sqls, instanceID, gid, item, attach)
 			if err != nil {
 				return err
 			}
@@ -88,7 +90,35 @@ func (st *Store) changeHostGrants(ctx context.Context, instanceID string, g loca
 	return out, err
 }
 
-func changeHostGrant(ctx context.Context, tx *sql.Tx, t grantTables, instanceID string, gid int64,
+// hostGrantSQLs are the statements of changeHostGrant.
+type hostGrantSQLs struct {
+	host, account string // insert (attach) or delete (detach) a grant
+}
+
+const hostAccountExistsSQL = `SELECT COUNT(*) FROM bastion_host_accounts WHERE instance_id = ? AND host_id = ? AND id = ?`
+
+func hostGrantSQL(t grantTables, attach bool) hostGrantSQLs {
+	if attach {
+		return hostGrantSQLs{
+			host:    `INSERT INTO ` + t.hosts + ` (instance_id, grantee_id, host_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			account: `INSERT INTO ` + t.accounts + ` (instance_id, grantee_id, host_id, host_account_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		}
+	}
+	return hostGrantSQLs{
+		host:    `DELETE FROM ` + t.hosts + ` WHERE instance_id = ? AND grantee_id = ? AND host_id = ?`,
+		account: `DELETE FROM ` + t.accounts + ` WHERE instance_id = ? AND grantee_id = ? AND host_id = ? AND host_account_id = ?`,
+	}
+}
+
+// all lists every statement a change of t's grants runs, to prepare.
+func (s hostGrantSQLs) all(t grantTables) []string {
+	if t.object == "" {
+		return nil
+	}
+	return []string{bastionExistsSQL(t.object), bastionExistsSQL("bastion_hosts"), hostAccountExistsSQL, s.host, s.account}
+}
+
+func changeHostGrant(ctx context.Context, tx *preparedTx, sqls hostGrantSQLs, instanceID string, gid int64,
 	item localyun.BastionHostGrant, attach bool) (localyun.BastionHostGrantResult, error) {
 	r := localyun.BastionHostGrantResult{HostID: item.HostID}
 	all := func(o string) (localyun.BastionHostGrantResult, error) {
@@ -109,19 +139,15 @@ func changeHostGrant(ctx context.Context, tx *sql.Tx, t grantTables, instanceID 
 	if !exists {
 		return all(localyun.OutcomeMissing)
 	}
-	hostSQL := `INSERT INTO ` + t.hosts + ` (instance_id, grantee_id, host_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	if !attach {
-		hostSQL = `DELETE FROM ` + t.hosts + ` WHERE instance_id = ? AND grantee_id = ? AND host_id = ?`
-	}
 	if len(item.AccountIDs) == 0 {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, hostSQL, instanceID, gid, host))
+		changed, err := bhRowsChanged(tx.ExecContext(ctx, sqls.host, instanceID, gid, host))
 		r.Outcome = bhOutcome(changed)
 		return r, err
 	}
 	// With accounts, the host itself is found and stays (or becomes) granted.
 	r.Outcome = localyun.OutcomeChanged
 	if attach {
-		if _, err := tx.ExecContext(ctx, hostSQL, instanceID, gid, host); err != nil {
+		if _, err := tx.ExecContext(ctx, sqls.host, instanceID, gid, host); err != nil {
 			return r, err
 		}
 	}
@@ -134,8 +160,8 @@ func changeHostGrant(ctx context.Context, tx *sql.Tx, t grantTables, instanceID 
 			continue
 		}
 		var count int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bastion_host_accounts WHERE instance_id = ? AND host_id = ? AND id = ?`,
-			instanceID, host, n).Scan(&count); err != nil {
+		rows, err := tx.QueryContext(ctx, hostAccountExistsSQL, instanceID, host, n)
+		if err := (rowScanner{rows: rows, err: err}).Scan(&count); err != nil {
 			return r, err
 		}
 		if count == 0 {
@@ -143,11 +169,7 @@ func changeHostGrant(ctx context.Context, tx *sql.Tx, t grantTables, instanceID 
 			r.Accounts = append(r.Accounts, ar)
 			continue
 		}
-		q := `INSERT INTO ` + t.accounts + ` (instance_id, grantee_id, host_id, host_account_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
-		if !attach {
-			q = `DELETE FROM ` + t.accounts + ` WHERE instance_id = ? AND grantee_id = ? AND host_id = ? AND host_account_id = ?`
-		}
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, q, instanceID, gid, host, n))
+		changed, err := bhRowsChanged(tx.ExecContext(ctx, sqls.account, instanceID, gid, host, n))
 		if err != nil {
 			return r, err
 		}

@@ -329,9 +329,13 @@ func bhOutcome(changed bool) string {
 	return localyun.OutcomeUnchanged
 }
 
+func bastionExistsSQL(table string) string {
+	return `SELECT COUNT(*) FROM ` + table + ` WHERE instance_id = ? AND id = ?`
+}
+
 func bastionExists(ctx context.Context, q pageQueryer, table, instanceID string, id int64) (bool, error) {
 	var n int
-	rows, err := q.QueryContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, id)
+	rows, err := q.QueryContext(ctx, bastionExistsSQL(table), instanceID, id)
 	err = rowScanner{rows: rows, err: err}.Scan(&n)
 	return n > 0, err
 }

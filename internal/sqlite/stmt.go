@@ -115,3 +115,56 @@ func (st *Store) writeStmt(ctx context.Context, query string) (*sql.Stmt, func()
 	}
 	return s, func() { s.Close() }, nil
 }
+
+// preparedTx is a write transaction whose statements were prepared on the
+// write connection before it began (see writeStmt) and are reused by every
+// transaction; SQL it was not prepared with runs on the transaction as is.
+type preparedTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // on the write connection
+	bound map[string]*sql.Stmt // the same, bound to tx
+}
+
+// withPreparedTx prepares queries (cached) and runs fn in a write
+// transaction, like withTx.
+func (st *Store) withPreparedTx(ctx context.Context, queries []string, fn func(*preparedTx) error) error {
+	stmts := make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		s, release, err := st.writeStmt(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer release()
+		stmts[q] = s
+	}
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		return fn(&preparedTx{tx: tx, stmts: stmts, bound: make(map[string]*sql.Stmt, len(stmts))})
+	})
+}
+
+func (p *preparedTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := p.bound[query]; ok {
+		return s
+	}
+	s, ok := p.stmts[query]
+	if !ok {
+		return nil
+	}
+	s = p.tx.StmtContext(ctx, s)
+	p.bound[query] = s
+	return s
+}
+
+func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := p.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return p.tx.QueryContext(ctx, query, args...)
+}
+
+func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := p.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return p.tx.ExecContext(ctx, query, args...)
+}
