@@ -227,8 +227,10 @@ func lockInstances(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, accountID, r
 const updateInstanceSQL = `UPDATE instances SET name = ?, description = ?, status = ?,
 	ram_role_name = ? WHERE account_id = ? AND id = ?`
 
+// setRoleSQL sets the role of n instances by seq (the rowid: no text key
+// to descend, the rows were just read by lockInstances).
 func setRoleSQL(n int) string {
-	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND id IN (` + placeholders(n) + `)` // "+": see FindInstances
+	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND seq IN (` + placeholders(n) + `)` // "+": see FindInstances
 }
 
 // onlyRoleChanged reports whether every changed instance differs from its
@@ -286,11 +288,11 @@ func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string
 		}
 		if role, ok := onlyRoleChanged(orig, changed); ok {
 			// Attach and Detach: one statement for the whole batch. The
-			// id list is padded to len(ids) with a repeated id so that the
-			// statement prepared above fits.
+			// list is padded to len(ids) with a repeated instance so that
+			// the statement prepared above fits.
 			args := []any{role, accountID}
 			for i := range ids {
-				args = append(args, changed[min(i, len(changed)-1)].ID)
+				args = append(args, changed[min(i, len(changed)-1)].Seq)
 			}
 			_, err := tx.StmtContext(ctx, setRole).ExecContext(ctx, args...)
 			return err
