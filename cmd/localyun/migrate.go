@@ -34,12 +34,14 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	// Bring the source schema up to date first, then read it read-only.
+	// Bring the source schema up to date first, then read it read-only. The
+	// open store holds the file's lock until the copy is over, so no server
+	// can start on it meanwhile.
 	src, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", *from, err)
 	}
-	src.Close()
+	defer src.Close()
 	dst, err := postgres.Open(ctx, *to) // creates and migrates the schema
 	if err != nil {
 		return fmt.Errorf("open %s: %w", redact(*to), err)

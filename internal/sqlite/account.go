@@ -45,7 +45,6 @@ func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) erro
 	if err != nil {
 		return err
 	}
-	defer st.keys.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account_id, user_name, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, k.ID, secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))

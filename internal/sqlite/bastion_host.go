@@ -172,7 +172,6 @@ func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (lo
 
 // CreateBastionHost assigns the next host id and returns the host.
 func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
-	defer st.hosts.invalidate()
 	err := st.withTx(ctx, func(tx *sql.Tx) error {
 		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
 		if err != nil {
@@ -249,7 +248,7 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 				// (foreign key), so the grants alone give the total, and
 				// the page's host ids.
 				p.countFrom = t.hosts + " g"
-				if f.Brief {
+				if f.Brief && f.Limit > 0 && f.Limit <= maxBriefPage {
 					p.cond, p.args = where[0], args
 					return st.briefHostPage(ctx, p)
 				}
@@ -289,6 +288,10 @@ func (b bhBrief) host(k bhHostKey) localyun.BastionHost {
 	return localyun.BastionHost{InstanceID: k.instanceID, ID: formatBastionID(k.id), Name: b.name, Comment: b.comment,
 		OSType: b.osType, ActiveAddressType: b.activeAddressType, PublicAddress: b.publicAddress, PrivateAddress: b.privateAddress}
 }
+
+// maxBriefPage is the largest page briefHostPage serves (the API's largest
+// PageSize): it reads the page's missing hosts with one "IN (...)" list.
+const maxBriefPage = 100
 
 // maxCachedHosts bounds the host cache: the default world's 100,000 hosts
 // fit, at about 200 bytes each.
@@ -384,12 +387,12 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 
 // UpdateBastionHost applies fn to the host and writes it back.
 func (st *Store) UpdateBastionHost(ctx context.Context, instanceID, id string, fn func(*localyun.BastionHost) error) (localyun.BastionHost, error) {
-	defer st.hosts.invalidate()
 	var h localyun.BastionHost
 	n, ok := parseBastionID(id)
 	if !ok {
 		return h, bhNotFound("host", id)
 	}
+	defer st.hosts.forget(bhHostKey{instanceID, n})
 	err := st.withTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if h, err = findBHHost(ctx, tx, instanceID, n); err != nil {
@@ -430,7 +433,9 @@ func (st *Store) deleteBastionObject(ctx context.Context, table, what, instanceI
 
 // DeleteBastionHost deletes a host with its accounts, memberships and grants.
 func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
-	defer st.hosts.invalidate()
+	if n, ok := parseBastionID(id); ok {
+		defer st.hosts.forget(bhHostKey{instanceID, n})
+	}
 	return st.deleteBastionObject(ctx, "bastion_hosts", "host", instanceID, id)
 }
 

@@ -23,7 +23,6 @@ func scanBastionInstance(row interface{ Scan(...any) error }) (localyun.BastionI
 
 // CreateBastionInstance returns ErrAlreadyExists if the id is taken.
 func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionInstance) error {
-	defer st.bastions.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO bastion_instances (`+bastionInstanceColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.AccountID, b.RegionID, b.Status, b.Description,
@@ -34,7 +33,8 @@ func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionIn
 
 // FindBastionInstance returns ErrNotFound unless the instance exists in the
 // account. Every Bastionhost request reads its instance, so instances are
-// cached (see rowCache).
+// cached (see rowCache). No store method changes or deletes an instance; one
+// that does must forget it from st.bastions.
 func (st *Store) FindBastionInstance(ctx context.Context, accountID, id string) (localyun.BastionInstance, error) {
 	key := [2]string{accountID, id}
 	b, gen, ok := st.bastions.get(key)

@@ -8,8 +8,9 @@ import "sync"
 // the store's own writes: a write that can change a cached row calls
 // invalidate after its transaction has ended, and a row read before such a
 // write is not stored after it (the generation check in put). Only this
-// process writes the file (serve holds an exclusive lock on it, see Lock),
-// so no other writer can leave the cache stale.
+// process writes the file (Open takes an exclusive lock on it, see
+// lockFile), so no other writer can leave the cache stale. Nothing is cached
+// for a row that does not exist, so creating a row needs no invalidation.
 type rowCache[K comparable, V any] struct {
 	max int // rows kept at most; 0 is defaultMaxCachedRows
 
@@ -58,6 +59,14 @@ func (c *rowCache[K, V]) put(k K, v V, gen uint64) {
 		c.m = map[K]V{}
 	}
 	c.m[k] = v
+}
+
+// forget forgets the row of k (and makes rows read before now unstorable).
+func (c *rowCache[K, V]) forget(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, k)
 }
 
 // invalidate forgets every row.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -83,6 +84,13 @@ func TestOneProcessPerFile(t *testing.T) {
 	}
 	if _, err := sqlite.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "in use by another localyun process") {
 		t.Fatalf("second Open = %v, want in use", err)
+	}
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Open(ctx, link); err == nil || !strings.Contains(err.Error(), "in use by another localyun process") {
+		t.Fatalf("Open through a symlink = %v, want in use", err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)

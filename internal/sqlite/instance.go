@@ -233,9 +233,13 @@ func setRoleSQL(n int) string {
 	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND seq IN (` + placeholders(n) + `)` // "+": see FindInstances
 }
 
-// onlyRoleChanged reports whether every changed instance differs from its
-// locked original in its RAM role alone, and all get the same role.
+// onlyRoleChanged reports whether the changed instances are distinct locked
+// ones that differ from their originals in their RAM role alone, and all get
+// the same role.
 func onlyRoleChanged(orig, changed []localyun.Instance) (string, bool) {
+	if len(changed) > len(orig) {
+		return "", false
+	}
 	byID := make(map[string]localyun.Instance, len(orig))
 	for _, in := range orig {
 		byID[in.ID] = in
@@ -246,6 +250,7 @@ func onlyRoleChanged(orig, changed []localyun.Instance) (string, bool) {
 		if !ok || in.RAMRoleName != role {
 			return "", false
 		}
+		delete(byID, in.ID) // a second copy of it is not "distinct"
 		was.RAMRoleName = in.RAMRoleName
 		if was != in {
 			return "", false

@@ -137,7 +137,6 @@ func (st *Store) CreateUserAccessKey(ctx context.Context, k localyun.AccessKey, 
 	if err != nil {
 		return err
 	}
-	defer st.keys.invalidate()
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		u, err := findUser(ctx, tx, k.AccountID, k.UserName)
 		if err != nil {
