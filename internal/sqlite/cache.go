@@ -4,10 +4,10 @@ import "sync"
 
 // rowCache is a read-through cache of rows that requests read far more
 // often than anything writes them (access keys, bastion instances, the
-// listing columns of bastion hosts). It is kept exact by
-// the store's own writes: a write that can change a cached row calls
-// invalidate after its transaction has ended, and a row read before such a
-// write is not stored after it (the generation check in put). Only this
+// listing columns of bastion hosts). It is kept exact by the store's own
+// writes: a write that can change a cached row calls forget or invalidate
+// after its transaction has ended, and a row read before such a write is
+// not stored after it (the generation check in put). Only this
 // process writes the file (Open takes an exclusive lock on it, see
 // lockFile), so no other writer can leave the cache stale. Nothing is cached
 // for a row that does not exist, so creating a row needs no invalidation.
