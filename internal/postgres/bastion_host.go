@@ -157,6 +157,20 @@ const bhHostColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.sour
 	h.private_address, h.network_domain_id, h.pref_kex, h.created_at,
 	(SELECT COUNT(*) FROM bastion_host_accounts a WHERE a.instance_id = h.instance_id AND a.host_id = h.id)`
 
+// bhHostBriefColumns are the columns of BastionHostFilter.Brief: no
+// account count.
+const bhHostBriefColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.active_address_type, h.public_address,
+	h.private_address`
+
+func scanBHHostBrief(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
+	var h localyun.BastionHost
+	var id int64
+	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.ActiveAddressType, &h.PublicAddress,
+		&h.PrivateAddress)
+	h.ID = formatBastionID(id)
+	return h, err
+}
+
 func scanBHHost(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
 	var h localyun.BastionHost
 	var id, created int64
@@ -249,10 +263,14 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 				WHERE g.instance_id = h.instance_id AND g.grantee_id = `+a.add(gid)+` AND g.host_id = h.id)`)
 		}
 	}
+	cols, scan := bhHostColumns, scanBHHost
+	if f.Brief {
+		cols, scan = bhHostBriefColumns, scanBHHostBrief
+	}
 	var out []localyun.BastionHost
-	total, err := bhPage(ctx, st.db, from, "h", strings.Join(where, " AND "), a, bhHostColumns,
+	total, err := bhPage(ctx, st.db, from, "h", strings.Join(where, " AND "), a, cols,
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
-			h, err := scanBHHost(rows)
+			h, err := scan(rows)
 			out = append(out, h)
 			return err
 		})
