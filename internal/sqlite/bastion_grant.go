@@ -69,10 +69,13 @@ func (st *Store) DetachBastionHostAccounts(ctx context.Context, instanceID strin
 
 func (st *Store) changeHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	req []localyun.BastionHostGrant, attach bool) ([]localyun.BastionHostGrantResult, error) {
-	t := granteeTables[g.Kind] // an unknown kind fails in findGrantee
+	_, t, err := granteeRef(g)
+	if err != nil {
+		return nil, err
+	}
 	sqls := hostGrantSQL(t, attach)
 	var out []localyun.BastionHostGrantResult
-	err := st.withPreparedTx(ctx, sqls.all(t), func(tx *preparedTx) error {
+	err = st.withPreparedTx(ctx, sqls.all(t), func(tx *preparedTx) error {
 		gid, _, err := findGrantee(ctx, tx, instanceID, g)
 		if err != nil {
 			return err
@@ -112,9 +115,6 @@ func hostGrantSQL(t grantTables, attach bool) hostGrantSQLs {
 
 // all lists every statement a change of t's grants runs, to prepare.
 func (s hostGrantSQLs) all(t grantTables) []string {
-	if t.object == "" {
-		return nil
-	}
 	return []string{bastionExistsSQL(t.object), bastionExistsSQL("bastion_hosts"), hostAccountExistsSQL, s.host, s.account}
 }
 

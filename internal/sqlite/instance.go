@@ -188,11 +188,11 @@ func lockInstancesSQL(n int) string {
 		WHERE +account_id = ? AND +region_id = ? AND id IN (` + placeholders(n) + `)` // "+": see FindInstances
 }
 
-// lockInstances reads the named instances inside tx in the order of ids;
-// stmt is st.writeStmt(lockInstancesSQL(len(ids))).
-func lockInstances(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
+// lockInstances reads the named instances inside tx in the order of ids
+// (prepare tx with lockInstancesSQL(len(ids))).
+func lockInstances(ctx context.Context, tx *preparedTx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
 	args := append([]any{accountID, regionID}, anys(ids)...)
-	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	rows, err := tx.QueryContext(ctx, lockInstancesSQL(len(ids)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -263,23 +263,9 @@ func onlyRoleChanged(orig, changed []localyun.Instance) (string, bool) {
 // writes back what it returns. Returns *MissingIDsError (ErrNotFound).
 func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
 	fn func([]localyun.Instance) ([]localyun.Instance, error)) error {
-	lock, releaseLock, err := st.writeStmt(ctx, lockInstancesSQL(len(ids)))
-	if err != nil {
-		return err
-	}
-	defer releaseLock()
-	update, releaseUpdate, err := st.writeStmt(ctx, updateInstanceSQL)
-	if err != nil {
-		return err
-	}
-	defer releaseUpdate()
-	setRole, releaseSetRole, err := st.writeStmt(ctx, setRoleSQL(len(ids)))
-	if err != nil {
-		return err
-	}
-	defer releaseSetRole()
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, lock, accountID, regionID, ids)
+	prepared := []string{lockInstancesSQL(len(ids)), updateInstanceSQL, setRoleSQL(len(ids))}
+	return st.withPreparedTx(ctx, prepared, func(tx *preparedTx) error {
+		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}
@@ -299,12 +285,11 @@ func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string
 			for i := range ids {
 				args = append(args, changed[min(i, len(changed)-1)].Seq)
 			}
-			_, err := tx.StmtContext(ctx, setRole).ExecContext(ctx, args...)
+			_, err := tx.ExecContext(ctx, setRoleSQL(len(ids)), args...)
 			return err
 		}
-		stmt := tx.StmtContext(ctx, update)
 		for _, in := range changed {
-			if _, err := stmt.ExecContext(ctx, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, updateInstanceSQL, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
 				return err
 			}
 		}
@@ -316,13 +301,8 @@ func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string
 // approves them. Returns *MissingIDsError (ErrNotFound).
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string,
 	fn func([]localyun.Instance) error) error {
-	lock, release, err := st.writeStmt(ctx, lockInstancesSQL(len(ids)))
-	if err != nil {
-		return err
-	}
-	defer release()
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, lock, accountID, regionID, ids)
+	return st.withPreparedTx(ctx, []string{lockInstancesSQL(len(ids))}, func(tx *preparedTx) error {
+		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}
