@@ -30,6 +30,12 @@ type Error struct {
 	Err    error
 }
 
+// NewError returns the API error of an HTTP status, an Alibaba Cloud error
+// code and a message: the one constructor every product and the gateway use.
+func NewError(status int, code, message string) error {
+	return &Error{Status: status, Code: code, Message: message}
+}
+
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -232,6 +233,25 @@ func add(a Action) {
 	table[key] = a
 }
 
+// Legacy registers an action whose handler still reads the wire request;
+// its resources come from this package's old table. Transitional: every
+// action moves to a typed input with its own Resources.
+func Legacy(m *protocol.Mux, p protocol.Product, action string, h protocol.Handler) {
+	a, ok := Lookup(p.Version, action)
+	if !ok {
+		panic("auth: no legacy row for " + p.Version + "/" + action)
+	}
+	pa := protocol.Action[*protocol.Request]{Name: action, Public: a.Public, Resource: a.Resource,
+		Parse: func(r *protocol.Request) (*protocol.Request, error) { return r, nil },
+		Serve: h}
+	if !a.Public {
+		pa.Resources = func(_ context.Context, pr localyun.Principal, r *protocol.Request) ([]string, error) {
+			return a.Resources(r, pr), nil
+		}
+	}
+	protocol.Handle(m, p, pa)
+}
+
 // Lookup returns the table row of an API action.
 func Lookup(version, api string) (Action, bool) {
 	a, ok := table[version+"/"+api]
@@ -256,21 +276,10 @@ func Actions() []Action {
 // RoleARN returns the ARN PassRole and AssumeRole are decided on for a role.
 func RoleARN(accountID, name string) string { return "acs:ram::" + accountID + ":role/" + name }
 
-// Denial codes per product (see docs/authorization.md).
-var denials = map[string]struct{ code, message string }{
-	VersionECS:         {"Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM."},
-	VersionRAM:         {"NoPermission", "You are not authorized to do this action. You should be authorized by RAM."},
-	VersionSTS:         {"NoPermission", "You are not authorized to do this action. You should be authorized by RAM."},
-	VersionBastionhost: {"NoPermission", "You are not authorized to do this action. You should be authorized by RAM."},
-}
-
-// DenyError is the 403 a product answers when RAM refuses action to p.
-func DenyError(version, ramAction string, p localyun.Principal, d Decision) error {
-	den, ok := denials[version]
-	if !ok {
-		den = denials[VersionRAM]
-	}
-	return &localyun.Error{Status: http.StatusForbidden, Code: den.code, Message: den.message,
+// DenyError is the 403 a product answers (code and message are the
+// product's) when RAM refuses ramAction to p.
+func DenyError(code, message, ramAction string, p localyun.Principal, d Decision) error {
+	return &localyun.Error{Status: http.StatusForbidden, Code: code, Message: message,
 		Detail: Detail(ramAction, p, d)}
 }
 

@@ -11,10 +11,6 @@ import (
 // action; these are the codes real clients (Terraform) match on, with the
 // statuses chosen in docs/compatibility.md.
 
-func apiError(status int, code, message string) error {
-	return &localyun.Error{Status: status, Code: code, Message: message}
-}
-
 func errMissing(name string) error { return protocol.ErrMissing(name) }
 
 // errInvalid is a malformed parameter: 400 InvalidParameter naming it.
@@ -23,24 +19,24 @@ func errInvalid(name, why string) error {
 	if why != "" {
 		msg = `The specified parameter "` + name + `" is not valid: ` + why + "."
 	}
-	return apiError(http.StatusBadRequest, "InvalidParameter", msg)
+	return localyun.NewError(http.StatusBadRequest, "InvalidParameter", msg)
 }
 
 var (
-	errInstanceNotFound = apiError(http.StatusNotFound, "Commodity.BizError.InvalidStatus",
+	errInstanceNotFound = localyun.NewError(http.StatusNotFound, "Commodity.BizError.InvalidStatus",
 		"The specified bastion host instance does not exist or is not in a usable status.")
-	errHostNotFound        = apiError(http.StatusNotFound, "HostNotFound", "The specified host does not exist.")
-	errHostAccountNotFound = apiError(http.StatusNotFound, "HostAccountNotFound", "The specified host account does not exist.")
+	errHostNotFound        = localyun.NewError(http.StatusNotFound, "HostNotFound", "The specified host does not exist.")
+	errHostAccountNotFound = localyun.NewError(http.StatusNotFound, "HostAccountNotFound", "The specified host account does not exist.")
 )
 
 // errObjectNotFound is the top-level OBJECT_NOT_FOUND of a kind of object.
 func errObjectNotFound(what string) error {
-	return apiError(http.StatusNotFound, codeNotFound, "The specified "+what+" does not exist.")
+	return localyun.NewError(http.StatusNotFound, codeNotFound, "The specified "+what+" does not exist.")
 }
 
 // errObjectExists is the top-level OBJECT_AlREADY_EXISTS for a taken name.
 func errObjectExists(what string) error {
-	return apiError(http.StatusConflict, codeExists, "A "+what+" with the specified name already exists.")
+	return localyun.NewError(http.StatusConflict, codeExists, "A "+what+" with the specified name already exists.")
 }
 
 // Per-item result codes, spelled exactly as the API does (the lower-case l

@@ -9,14 +9,14 @@ import (
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
-// Product and Version are the Bastionhost product code and API version.
-const (
-	Product = "Yundun-bastionhost"
-	Version = "2019-12-09"
-)
+// Product is Yundun-bastionhost 2019-12-09 as the wire and RAM know it.
+// Its denial code is UNCONFIRMED for the real service (docs/authorization.md).
+var Product = protocol.Product{Name: "Yundun-bastionhost", Version: "2019-12-09", Service: "yundun-bastionhost",
+	DenyCode: "NoPermission", DenyMessage: "You are not authorized to do this action. You should be authorized by RAM."}
 
 // Limits of the batch parameters.
 const (
@@ -85,7 +85,7 @@ func Register(m *protocol.Mux, s *Service) {
 		"ListHostGroupsForUser":                 h.listHostGroupsFor(localyun.GranteeUser),
 		"ListHostGroupAccountNamesForUser":      h.listHostGroupAccountNamesFor(localyun.GranteeUser),
 	} {
-		m.Handle(Product, Version, action, fn)
+		auth.Legacy(m, Product, action, fn)
 	}
 }
 

@@ -10,38 +10,34 @@ import (
 // reference (DetachInstanceRamRole, AttachInstanceRamRole,
 // DescribeInstanceRamRole, DescribeInstances, DescribeRegions).
 
-func apiError(status int, code, message string) error {
-	return &localyun.Error{Status: status, Code: code, Message: message}
-}
-
 func errMissing(name string) error {
-	return apiError(http.StatusBadRequest, "MissingParameter."+name,
+	return localyun.NewError(http.StatusBadRequest, "MissingParameter."+name,
 		"The input parameter "+name+" that is mandatory for processing this request is missing.")
 }
 
 func errInvalidParameter(name string) error {
-	return apiError(http.StatusBadRequest, "InvalidParameter",
+	return localyun.NewError(http.StatusBadRequest, "InvalidParameter",
 		`The specified parameter "`+name+`" is not valid.`)
 }
 
 var (
-	errInstanceIDsMalformed = apiError(http.StatusBadRequest, "InvalidInstanceIds.Malformed", "The specified InstanceIds is not valid.")
-	errInstanceNotFound     = apiError(http.StatusNotFound, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.")
-	errRAMRoleNotFound      = apiError(http.StatusNotFound, "InvalidRamRole.NotFound", "The specified RamRoleName does not exist.")
-	errRAMRoleNotECS        = apiError(http.StatusNotFound, "InvalidRamRole.NotEcsRole", "The specified ram role is not authorized for ecs, please check your role policy.")
-	errClassicNetwork       = apiError(http.StatusForbidden, "InvalidNetworkType.MismatchRamRole", "Ram role cannot be attached to instances of Classic network type.")
-	errAllEmpty             = apiError(http.StatusForbidden, "InvalidParameter.AllEmpty", "The specified parameters InstanceIds and RamRoleName cannot both be empty.")
-	errRegionNotFound       = apiError(http.StatusNotFound, "InvalidRegionId.NotFound", "The specified RegionId does not exist.")
-	errNetworkTypeNotFound  = apiError(http.StatusNotFound, "InvalidNetworkType.NotFound", "The specified InstanceNetworkType is not found.")
-	errStatusNotFound       = apiError(http.StatusNotFound, "InvalidStatus.NotFound", "The specified Status is not found.")
-	errLanguageNotFound     = apiError(http.StatusNotFound, "InvalidAcceptLanguage.NotFound", "The specified AcceptLanguage is not found.")
-	errResourceTypeNotFound = apiError(http.StatusNotFound, "InvalidResourceType.NotFound", "The specified ResourceType is not found.")
-	errIncorrectStatus      = apiError(http.StatusForbidden, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
-	errAmountMalformed      = apiError(http.StatusBadRequest, "InvalidAmount.Malformed", "The specified parameter Amount is not valid; it must be from 1 to 100.")
-	errNameMalformed        = apiError(http.StatusBadRequest, "InvalidInstanceName.Malformed", "The specified parameter InstanceName is not valid.")
-	errPolicyMalformed      = apiError(http.StatusBadRequest, "InvalidParameter.Policy", "The specified parameter Policy is not valid; it must be a JSON policy document of 1 to 1024 characters.")
-	errTooManyInstanceIDs   = apiError(http.StatusBadRequest, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.")
-	errPassRoleForbidden    = apiError(http.StatusForbidden, "InvalidUser.PassRoleForbidden", "The RAM user does not have the privilege to pass a RAM role.")
+	errInstanceIDsMalformed = localyun.NewError(http.StatusBadRequest, "InvalidInstanceIds.Malformed", "The specified InstanceIds is not valid.")
+	errInstanceNotFound     = localyun.NewError(http.StatusNotFound, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.")
+	errRAMRoleNotFound      = localyun.NewError(http.StatusNotFound, "InvalidRamRole.NotFound", "The specified RamRoleName does not exist.")
+	errRAMRoleNotECS        = localyun.NewError(http.StatusNotFound, "InvalidRamRole.NotEcsRole", "The specified ram role is not authorized for ecs, please check your role policy.")
+	errClassicNetwork       = localyun.NewError(http.StatusForbidden, "InvalidNetworkType.MismatchRamRole", "Ram role cannot be attached to instances of Classic network type.")
+	errAllEmpty             = localyun.NewError(http.StatusForbidden, "InvalidParameter.AllEmpty", "The specified parameters InstanceIds and RamRoleName cannot both be empty.")
+	errRegionNotFound       = localyun.NewError(http.StatusNotFound, "InvalidRegionId.NotFound", "The specified RegionId does not exist.")
+	errNetworkTypeNotFound  = localyun.NewError(http.StatusNotFound, "InvalidNetworkType.NotFound", "The specified InstanceNetworkType is not found.")
+	errStatusNotFound       = localyun.NewError(http.StatusNotFound, "InvalidStatus.NotFound", "The specified Status is not found.")
+	errLanguageNotFound     = localyun.NewError(http.StatusNotFound, "InvalidAcceptLanguage.NotFound", "The specified AcceptLanguage is not found.")
+	errResourceTypeNotFound = localyun.NewError(http.StatusNotFound, "InvalidResourceType.NotFound", "The specified ResourceType is not found.")
+	errIncorrectStatus      = localyun.NewError(http.StatusForbidden, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+	errAmountMalformed      = localyun.NewError(http.StatusBadRequest, "InvalidAmount.Malformed", "The specified parameter Amount is not valid; it must be from 1 to 100.")
+	errNameMalformed        = localyun.NewError(http.StatusBadRequest, "InvalidInstanceName.Malformed", "The specified parameter InstanceName is not valid.")
+	errPolicyMalformed      = localyun.NewError(http.StatusBadRequest, "InvalidParameter.Policy", "The specified parameter Policy is not valid; it must be a JSON policy document of 1 to 1024 characters.")
+	errTooManyInstanceIDs   = localyun.NewError(http.StatusBadRequest, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.")
+	errPassRoleForbidden    = localyun.NewError(http.StatusForbidden, "InvalidUser.PassRoleForbidden", "The RAM user does not have the privilege to pass a RAM role.")
 )
 
 // Per-instance result codes of Attach/DetachInstanceRamRole. The real

@@ -8,10 +8,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
-const version = "2014-05-26"
+// Product is ECS 2014-05-26 as the wire and RAM know it.
+var Product = protocol.Product{Name: "Ecs", Version: "2014-05-26", Service: "ecs", DenyCode: "Forbidden.RAM",
+	DenyMessage: "User not authorized to operate on the specified resource, or this API doesn't support RAM."}
 
 // Register adds the ECS actions to m.
 func Register(m *protocol.Mux, s *Service) {
@@ -28,7 +31,7 @@ func Register(m *protocol.Mux, s *Service) {
 		"DetachInstanceRamRole":   h.detachInstanceRAMRole,
 		"DescribeInstanceRamRole": h.describeInstanceRAMRole,
 	} {
-		m.Handle("Ecs", version, action, fn)
+		auth.Legacy(m, Product, action, fn)
 	}
 }
 

@@ -5,7 +5,6 @@
 package protocol
 
 import (
-	"context"
 	"io"
 	"mime"
 	"net"
@@ -174,72 +173,6 @@ func (r *Request) Bool(name string) (b bool, ok bool, err error) {
 
 // PayloadHash is the lower-hex SHA-256 of the body, as V3 signs it.
 func (r *Request) PayloadHash() string { return hexSHA256(r.Body) }
-
-// Handler serves one action. It never touches the ResponseWriter: it returns
-// a response struct (rendered as JSON or XML with RequestId added) or an
-// error.
-type Handler func(ctx context.Context, r *Request) (any, error)
-
-// Route is one registered action.
-type Route struct {
-	Product string // e.g. "Ecs"; used in error Recommend links
-	Version string
-	Action  string
-	Handler Handler
-}
-
-// Mux dispatches on (Version, Action).
-type Mux struct {
-	routes   map[string]*Route
-	versions map[string]string // version → product
-}
-
-// NewMux returns an empty mux.
-func NewMux() *Mux {
-	return &Mux{routes: map[string]*Route{}, versions: map[string]string{}}
-}
-
-// Handle registers an action of a product version.
-func (m *Mux) Handle(product, version, action string, h Handler) {
-	key := version + "/" + action
-	if _, dup := m.routes[key]; dup {
-		panic("protocol: duplicate route " + key)
-	}
-	m.routes[key] = &Route{Product: product, Version: version, Action: action, Handler: h}
-	m.versions[version] = product
-}
-
-// Routes returns every registered route.
-func (m *Mux) Routes() []*Route {
-	out := make([]*Route, 0, len(m.routes))
-	for _, r := range m.routes {
-		out = append(out, r)
-	}
-	return out
-}
-
-// Lookup finds the route of a request. It returns the gateway errors for a
-// missing or unknown Action or Version.
-func (m *Mux) Lookup(version, action string) (*Route, error) {
-	if action == "" {
-		return nil, ErrMissing("Action")
-	}
-	if version == "" {
-		return nil, ErrMissing("Version")
-	}
-	if rt, ok := m.routes[version+"/"+action]; ok {
-		return rt, nil
-	}
-	if _, ok := m.versions[version]; !ok {
-		return nil, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidVersion",
-			Message: "Specified parameter Version is not valid."}
-	}
-	return nil, &localyun.Error{Status: http.StatusNotFound, Code: "InvalidAction.NotFound",
-		Message: "Specified api is not found, please check your url and method."}
-}
-
-// ProductOf returns the product that registered a version, or "".
-func (m *Mux) ProductOf(version string) string { return m.versions[version] }
 
 // ErrMissing is the gateway's Missing{Name} error.
 func ErrMissing(name string) error {

@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -245,7 +246,14 @@ func TestRequestAccessors(t *testing.T) {
 
 func TestMuxLookup(t *testing.T) {
 	m := protocol.NewMux()
-	m.Handle("Ecs", "2014-05-26", "DescribeRegions", nil)
+	protocol.Handle(m, protocol.Product{Name: "Ecs", Version: "2014-05-26", Service: "ecs"}, protocol.Action[struct{}]{
+		Name:  "DescribeRegions",
+		Parse: func(*protocol.Request) (struct{}, error) { return struct{}{}, nil },
+		Resources: func(context.Context, localyun.Principal, struct{}) ([]string, error) {
+			return []string{"acs:ecs:*:*:*"}, nil
+		},
+		Serve: func(context.Context, struct{}) (any, error) { return nil, nil },
+	})
 	tests := []struct {
 		version, action string
 		wantCode        string
@@ -262,7 +270,7 @@ func TestMuxLookup(t *testing.T) {
 	for _, tt := range tests {
 		rt, err := m.Lookup(tt.version, tt.action)
 		if tt.wantCode == "" {
-			if err != nil || rt.Product != "Ecs" || rt.Action != tt.action {
+			if err != nil || rt.Product.Name != "Ecs" || rt.RAMAction != "ecs:DescribeRegions" || rt.Action != tt.action {
 				t.Errorf("Lookup(%q,%q) = %+v, %v", tt.version, tt.action, rt, err)
 			}
 			continue

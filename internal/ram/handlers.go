@@ -7,10 +7,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
-const version = "2015-05-01"
+// Product is RAM 2015-05-01 as the wire and RAM know it.
+var Product = protocol.Product{Name: "Ram", Version: "2015-05-01", Service: "ram", DenyCode: "NoPermission",
+	DenyMessage: "You are not authorized to do this action. You should be authorized by RAM."}
 
 // Register adds the RAM actions to m.
 func Register(m *protocol.Mux, s *Service) {
@@ -61,7 +64,7 @@ func Register(m *protocol.Mux, s *Service) {
 		"ListPoliciesForRole":     h.listPoliciesFor(localyun.AttachRole),
 		"ListEntitiesForPolicy":   h.listEntitiesForPolicy,
 	} {
-		m.Handle("Ram", version, action, fn)
+		auth.Legacy(m, Product, action, fn)
 	}
 }
 

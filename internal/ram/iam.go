@@ -31,38 +31,38 @@ const (
 )
 
 var (
-	errUserNotExist    = apiError(http.StatusNotFound, "EntityNotExist.User", "The user does not exist.")
-	errUserExists      = apiError(http.StatusConflict, "EntityAlreadyExists.User", "The user does already EXIST.")
-	errUserKeys        = apiError(http.StatusConflict, "DeleteConflict.User.AccessKey", "The user CAN NOT has any access key while deleting the user.")
-	errUserPolicies    = apiError(http.StatusConflict, "DeleteConflict.User.Policy", "The user CAN NOT has any attached policy while deleting the user.")
-	errUserGroups      = apiError(http.StatusConflict, "DeleteConflict.User.Group", "The user CAN NOT belong to any group while deleting the user.")
-	errKeyNotExist     = apiError(http.StatusNotFound, "EntityNotExist.User.AccessKey", "The access key does not exist.")
-	errKeyLimit        = apiError(http.StatusConflict, "LimitExceeded.User.AccessKey", "The count of access keys beyond the current limits.")
-	errGroupNotExist   = apiError(http.StatusNotFound, "EntityNotExist.Group", "The group does not exist.")
-	errGroupExists     = apiError(http.StatusConflict, "EntityAlreadyExists.Group", "The group does already EXIST.")
-	errGroupUsers      = apiError(http.StatusConflict, "DeleteConflict.Group.User", "The group CAN NOT has any user member while deleting the group.")
-	errGroupPolicies   = apiError(http.StatusConflict, "DeleteConflict.Group.Policy", "The group CAN NOT has any attached policy while deleting the group.")
-	errMemberExists    = apiError(http.StatusConflict, "EntityAlreadyExists.User.Group", "The user has already belonged to the group.")
-	errMemberNotExist  = apiError(http.StatusNotFound, "EntityNotExist.User.Group", "The user does not belong to the group.")
-	errPolicyNotExist  = apiError(http.StatusNotFound, "EntityNotExist.Policy", "The policy does not exist.")
-	errPolicyExists    = apiError(http.StatusConflict, "EntityAlreadyExists.Policy", "The policy does already EXIST.")
-	errVersionNotExist = apiError(http.StatusNotFound, "EntityNotExist.PolicyVersion", "The policy version does not exist.")
-	errVersionLimit    = apiError(http.StatusConflict, "LimitExceeded.Policy.Version", "The count of versions of the policy beyond the current limits.")
-	errVersionDefault  = apiError(http.StatusConflict, "DeleteConflict.PolicyVersion.Default", "The default version of the policy CAN NOT be deleted.")
-	errPolicyVersions  = apiError(http.StatusConflict, "DeleteConflict.Policy.Version", "The policy CAN NOT has any non-default version while deleting the policy.")
-	errNoSelf          = apiError(http.StatusBadRequest, "MissingUserName", "UserName is mandatory for this action.")
+	errUserNotExist    = localyun.NewError(http.StatusNotFound, "EntityNotExist.User", "The user does not exist.")
+	errUserExists      = localyun.NewError(http.StatusConflict, "EntityAlreadyExists.User", "The user does already EXIST.")
+	errUserKeys        = localyun.NewError(http.StatusConflict, "DeleteConflict.User.AccessKey", "The user CAN NOT has any access key while deleting the user.")
+	errUserPolicies    = localyun.NewError(http.StatusConflict, "DeleteConflict.User.Policy", "The user CAN NOT has any attached policy while deleting the user.")
+	errUserGroups      = localyun.NewError(http.StatusConflict, "DeleteConflict.User.Group", "The user CAN NOT belong to any group while deleting the user.")
+	errKeyNotExist     = localyun.NewError(http.StatusNotFound, "EntityNotExist.User.AccessKey", "The access key does not exist.")
+	errKeyLimit        = localyun.NewError(http.StatusConflict, "LimitExceeded.User.AccessKey", "The count of access keys beyond the current limits.")
+	errGroupNotExist   = localyun.NewError(http.StatusNotFound, "EntityNotExist.Group", "The group does not exist.")
+	errGroupExists     = localyun.NewError(http.StatusConflict, "EntityAlreadyExists.Group", "The group does already EXIST.")
+	errGroupUsers      = localyun.NewError(http.StatusConflict, "DeleteConflict.Group.User", "The group CAN NOT has any user member while deleting the group.")
+	errGroupPolicies   = localyun.NewError(http.StatusConflict, "DeleteConflict.Group.Policy", "The group CAN NOT has any attached policy while deleting the group.")
+	errMemberExists    = localyun.NewError(http.StatusConflict, "EntityAlreadyExists.User.Group", "The user has already belonged to the group.")
+	errMemberNotExist  = localyun.NewError(http.StatusNotFound, "EntityNotExist.User.Group", "The user does not belong to the group.")
+	errPolicyNotExist  = localyun.NewError(http.StatusNotFound, "EntityNotExist.Policy", "The policy does not exist.")
+	errPolicyExists    = localyun.NewError(http.StatusConflict, "EntityAlreadyExists.Policy", "The policy does already EXIST.")
+	errVersionNotExist = localyun.NewError(http.StatusNotFound, "EntityNotExist.PolicyVersion", "The policy version does not exist.")
+	errVersionLimit    = localyun.NewError(http.StatusConflict, "LimitExceeded.Policy.Version", "The count of versions of the policy beyond the current limits.")
+	errVersionDefault  = localyun.NewError(http.StatusConflict, "DeleteConflict.PolicyVersion.Default", "The default version of the policy CAN NOT be deleted.")
+	errPolicyVersions  = localyun.NewError(http.StatusConflict, "DeleteConflict.Policy.Version", "The policy CAN NOT has any non-default version while deleting the policy.")
+	errNoSelf          = localyun.NewError(http.StatusBadRequest, "MissingUserName", "UserName is mandatory for this action.")
 )
 
 func errAttached(kind string) error {
-	return apiError(http.StatusConflict, "EntityAlreadyExists."+kind+".Policy", "The policy has already been attached to the "+strings.ToLower(kind)+".")
+	return localyun.NewError(http.StatusConflict, "EntityAlreadyExists."+kind+".Policy", "The policy has already been attached to the "+strings.ToLower(kind)+".")
 }
 
 func errNotAttached(kind string) error {
-	return apiError(http.StatusNotFound, "EntityNotExist."+kind+".Policy", "The policy has not been attached to the "+strings.ToLower(kind)+".")
+	return localyun.NewError(http.StatusNotFound, "EntityNotExist."+kind+".Policy", "The policy has not been attached to the "+strings.ToLower(kind)+".")
 }
 
 func errPolicyInUse(kind string) error {
-	return apiError(http.StatusConflict, "DeleteConflict.Policy."+kind, "The policy CAN NOT be deleted while it is attached to a "+strings.ToLower(kind)+".")
+	return localyun.NewError(http.StatusConflict, "DeleteConflict.Policy."+kind, "The policy CAN NOT be deleted while it is attached to a "+strings.ToLower(kind)+".")
 }
 
 var (
@@ -84,7 +84,7 @@ func nameValue(v, param string, max int, re *regexp.Regexp) (string, error) {
 	case len(v) > max:
 		return "", errLength(param)
 	case !re.MatchString(v):
-		return "", apiError(http.StatusBadRequest, "InvalidParameter."+param+".InvalidChars", "The parameter - "+param+" contains invalid chars.")
+		return "", localyun.NewError(http.StatusBadRequest, "InvalidParameter."+param+".InvalidChars", "The parameter - "+param+" contains invalid chars.")
 	}
 	return v, nil
 }

@@ -16,32 +16,28 @@ import (
 // and how long a nonce is remembered.
 const SkewWindow = 15 * time.Minute
 
-func gatewayError(status int, code, message string) error {
-	return &localyun.Error{Status: status, Code: code, Message: message}
-}
-
 var (
-	errMissingSignature  = gatewayError(http.StatusBadRequest, "MissingSignature", "Signature is mandatory for this action.")
-	errTimestampExpired  = gatewayError(http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-	errTimestampFormat   = gatewayError(http.StatusBadRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
-	errNonceUsed         = gatewayError(http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
-	errKeyNotFound       = gatewayError(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
-	errKeyInactive       = gatewayError(http.StatusBadRequest, "InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
-	errSignatureMethod   = gatewayError(http.StatusBadRequest, "InvalidSignatureMethod", "Specified signature method is not valid.")
-	errNonceWindowFull   = gatewayError(http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
-	errContentSHA256     = gatewayError(http.StatusBadRequest, "InvalidParameter.ContentSha256", "The x-acs-content-sha256 header does not match the SHA-256 of the request body.")
+	errMissingSignature  = localyun.NewError(http.StatusBadRequest, "MissingSignature", "Signature is mandatory for this action.")
+	errTimestampExpired  = localyun.NewError(http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+	errTimestampFormat   = localyun.NewError(http.StatusBadRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
+	errNonceUsed         = localyun.NewError(http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
+	errKeyNotFound       = localyun.NewError(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+	errKeyInactive       = localyun.NewError(http.StatusBadRequest, "InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
+	errSignatureMethod   = localyun.NewError(http.StatusBadRequest, "InvalidSignatureMethod", "Specified signature method is not valid.")
+	errNonceWindowFull   = localyun.NewError(http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+	errContentSHA256     = localyun.NewError(http.StatusBadRequest, "InvalidParameter.ContentSha256", "The x-acs-content-sha256 header does not match the SHA-256 of the request body.")
 	requiredV3Headers    = []string{"host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"}
 	timestampLayouts     = []string{"2006-01-02T15:04:05Z", time.RFC3339Nano}
 	errIncompleteMessage = "The request signature does not conform to Aliyun standards. server string to sign is:"
 )
 
 func errSignatureMismatch(stringToSign string) error {
-	return gatewayError(http.StatusBadRequest, "SignatureDoesNotMatch",
+	return localyun.NewError(http.StatusBadRequest, "SignatureDoesNotMatch",
 		"Specified signature is not matched with our calculation. server string to sign is:"+stringToSign)
 }
 
 func errSignatureMismatchV3(stringToSign string) error {
-	return gatewayError(http.StatusBadRequest, "SignatureDoesNotMatch",
+	return localyun.NewError(http.StatusBadRequest, "SignatureDoesNotMatch",
 		"Specified signature does not match our calculation. server StringToSign is ["+stringToSign+"]")
 }
 
@@ -106,7 +102,7 @@ func (s *Server) authenticateV1(ctx context.Context, r *protocol.Request) (local
 func (s *Server) authenticateV3(ctx context.Context, r *protocol.Request, header string) (localyun.Principal, error) {
 	auth, err := protocol.ParseV3Authorization(header)
 	if err != nil {
-		return localyun.Principal{}, gatewayError(http.StatusBadRequest, "IncompleteSignature", errIncompleteMessage)
+		return localyun.Principal{}, localyun.NewError(http.StatusBadRequest, "IncompleteSignature", errIncompleteMessage)
 	}
 	if auth.Algorithm != protocol.V3Algorithm {
 		return localyun.Principal{}, errSignatureMethod
@@ -117,7 +113,7 @@ func (s *Server) authenticateV3(ctx context.Context, r *protocol.Request, header
 	}
 	for _, h := range requiredV3Headers {
 		if !signed[h] {
-			return localyun.Principal{}, gatewayError(http.StatusBadRequest, "IncompleteSignature", errIncompleteMessage)
+			return localyun.Principal{}, localyun.NewError(http.StatusBadRequest, "IncompleteSignature", errIncompleteMessage)
 		}
 	}
 	header3 := func(h string) string {

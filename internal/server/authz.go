@@ -16,10 +16,10 @@ import (
 
 // Errors of STS-credential authentication (see docs/authorization.md).
 var (
-	errMissingToken   = gatewayError(http.StatusBadRequest, "MissingSecurityToken", "SecurityToken is mandatory for this action.")
-	errTokenMalformed = gatewayError(http.StatusBadRequest, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.")
-	errTokenMismatch  = gatewayError(http.StatusBadRequest, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.")
-	errTokenExpired   = gatewayError(http.StatusBadRequest, "InvalidSecurityToken.Expired", `The specified parameter "SecurityToken.Expired" is not valid.`)
+	errMissingToken   = localyun.NewError(http.StatusBadRequest, "MissingSecurityToken", "SecurityToken is mandatory for this action.")
+	errTokenMalformed = localyun.NewError(http.StatusBadRequest, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.")
+	errTokenMismatch  = localyun.NewError(http.StatusBadRequest, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.")
+	errTokenExpired   = localyun.NewError(http.StatusBadRequest, "InvalidSecurityToken.Expired", `The specified parameter "SecurityToken.Expired" is not valid.`)
 	errThrottled      = "Request was denied due to user flow control."
 )
 
@@ -43,27 +43,24 @@ func (s *Server) resolveSession(ctx context.Context, id, token string) (string, 
 		RoleName: sess.RoleName, SessionName: sess.SessionName, AccessKeyID: sess.AccessKeyID}, nil
 }
 
-// authorize decides a request: the account root passes; every other
-// principal needs the route's RAM action allowed on its resources by its
-// policies. An action missing from the table is denied (fail closed).
-func (s *Server) authorize(ctx context.Context, r *protocol.Request, p localyun.Principal) error {
-	if p.IsRoot() {
+// authorize decides a request on its parsed input: the account root
+// passes; every other principal needs the route's RAM action allowed on
+// every resource the route derives from in, the very input the service
+// will act on.
+func (s *Server) authorize(ctx context.Context, rt *protocol.Route, in any, p localyun.Principal) error {
+	if p.IsRoot() || rt.Public {
 		return nil
 	}
-	a, ok := auth.Lookup(r.Version, r.Action)
-	if !ok {
-		ramAction := auth.ServiceOf(r.Version) + ":" + r.Action
-		return auth.DenyError(r.Version, ramAction, p, auth.Decision{PolicyType: auth.PolicyTypeIdentity})
+	resources, err := rt.Resources(ctx, p, in)
+	if err != nil {
+		return err
 	}
-	if a.Public {
-		return nil
-	}
-	d, err := s.decide(ctx, p, auth.Request{Action: a.RAM, Resources: a.Resources(r, p), Context: s.conditionContext(p)})
+	d, err := s.decide(ctx, p, auth.Request{Action: rt.RAMAction, Resources: resources, Context: s.conditionContext(p)})
 	if err != nil {
 		return err
 	}
 	if !d.Allowed {
-		return auth.DenyError(r.Version, a.RAM, p, d)
+		return auth.DenyError(rt.Product.DenyCode, rt.Product.DenyMessage, rt.RAMAction, p, d)
 	}
 	return nil
 }

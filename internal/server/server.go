@@ -119,12 +119,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 				panic(v)
 			}
 			s.log.Error("panic", "request_id", rid, "panic", v)
-			protocol.WriteError(w, s.log, info, &localyun.Error{Status: http.StatusInternalServerError,
-				Code: "InternalError", Message: "The request processing has failed due to some unknown error, exception or failure."})
+			protocol.WriteError(w, s.log, info, localyun.NewError(http.StatusInternalServerError,
+				"InternalError", "The request processing has failed due to some unknown error, exception or failure."))
 		}
 	}()
 	if hr.Method != http.MethodGet && hr.Method != http.MethodPost {
-		protocol.WriteError(w, s.log, info, gatewayError(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
+		protocol.WriteError(w, s.log, info, localyun.NewError(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
 			"This http method is not supported."))
 		return
 	}
@@ -152,13 +152,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
-	if err := s.authorize(hr.Context(), r, p); err != nil {
+	in, err := rt.Parse(r)
+	if err != nil {
+		protocol.WriteError(w, s.log, info, err)
+		return
+	}
+	ctx := localyun.NewContextWithPrincipal(hr.Context(), p)
+	if err := s.authorize(ctx, rt, in, p); err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
 	s.touchKey(hr.Context(), p)
-	ctx := localyun.NewContextWithPrincipal(hr.Context(), p)
-	v, err := rt.Handler(ctx, r)
+	v, err := rt.Serve(ctx, in)
 	if err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return

@@ -20,7 +20,9 @@ import (
 	"github.com/localyun/localyun/internal/protocol"
 )
 
-const version = "2015-04-01"
+// Product is STS 2015-04-01 as the wire and RAM know it.
+var Product = protocol.Product{Name: "Sts", Version: "2015-04-01", Service: "sts", DenyCode: "NoPermission",
+	DenyMessage: "You are not authorized to do this action. You should be authorized by RAM."}
 
 // Store is what the STS service needs of a store.
 type Store interface {
@@ -56,8 +58,8 @@ func NewService(store Store, opts Options) *Service {
 
 // Register adds the STS actions to m.
 func Register(m *protocol.Mux, s *Service) {
-	m.Handle("Sts", version, "AssumeRole", s.assumeRole)
-	m.Handle("Sts", version, "GetCallerIdentity", s.getCallerIdentity)
+	auth.Legacy(m, Product, "AssumeRole", s.assumeRole)
+	auth.Legacy(m, Product, "GetCallerIdentity", s.getCallerIdentity)
 }
 
 // Session limits.
@@ -70,19 +72,15 @@ const (
 // TokenPrefix starts every SecurityToken localyun issues.
 const TokenPrefix = "CAIS"
 
-func apiError(status int, code, message string) error {
-	return &localyun.Error{Status: status, Code: code, Message: message}
-}
-
 func errInvalid(name string) error {
-	return apiError(http.StatusBadRequest, "InvalidParameter."+name, "The parameter "+name+" is invalid.")
+	return localyun.NewError(http.StatusBadRequest, "InvalidParameter."+name, "The parameter "+name+" is invalid.")
 }
 
 var (
-	errRoleNotExist = apiError(http.StatusNotFound, "EntityNotExist.Role", "The specified Role not exists .")
-	errRootAssume   = apiError(http.StatusForbidden, "NoPermission", "Roles may not be assumed by root accounts.")
-	errNotTrusted   = apiError(http.StatusForbidden, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.")
-	errPolicyLength = apiError(http.StatusBadRequest, "InvalidParameter.PolicySize", "The parameter Policy is too long.")
+	errRoleNotExist = localyun.NewError(http.StatusNotFound, "EntityNotExist.Role", "The specified Role not exists .")
+	errRootAssume   = localyun.NewError(http.StatusForbidden, "NoPermission", "Roles may not be assumed by root accounts.")
+	errNotTrusted   = localyun.NewError(http.StatusForbidden, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.")
+	errPolicyLength = localyun.NewError(http.StatusBadRequest, "InvalidParameter.PolicySize", "The parameter Policy is too long.")
 	roleArnRE       = regexp.MustCompile(`^acs:ram::([0-9]{1,32}):role/([a-zA-Z0-9.\-]{1,64})$`)
 	sessionRE       = regexp.MustCompile(`^[a-zA-Z0-9.@_\-]{2,64}$`)
 	externalIDRE    = regexp.MustCompile(`^[\w+=,.@:/\-]+$`)
@@ -193,7 +191,7 @@ func (s *Service) assumeRole(ctx context.Context, r *protocol.Request) (any, err
 	}
 	if policy != "" {
 		if _, err := auth.Parse(policy); err != nil {
-			return nil, apiError(http.StatusBadRequest, "InvalidParameter.PolicyGrammar", "The parameter Policy has not a valid grammar: "+err.Error())
+			return nil, localyun.NewError(http.StatusBadRequest, "InvalidParameter.PolicyGrammar", "The parameter Policy has not a valid grammar: "+err.Error())
 		}
 	}
 	externalID := r.Get("ExternalId")

@@ -1,42 +1,44 @@
-package auth
+package server
 
 import (
 	"strings"
+
+	"github.com/localyun/localyun/internal/auth"
+	"github.com/localyun/localyun/internal/protocol"
 )
 
-// Markdown renders docs/authorization.md from the table.
-func Markdown() string {
+// AuthorizationDoc renders docs/authorization.md from the served routes:
+// every row is an action the mux answers, with the RAM action and the
+// resources its route derives from the parsed input.
+func AuthorizationDoc(m *protocol.Mux) string {
 	var b strings.Builder
 	b.WriteString(docHeader)
 	last := ""
-	for _, a := range Actions() {
-		if a.Version != last {
-			last = a.Version
-			b.WriteString("\n### " + productNames[a.Version] + " (" + a.Version + ")\n\n")
+	for _, rt := range m.Routes() {
+		if rt.Product.Version != last {
+			last = rt.Product.Version
+			b.WriteString("\n### " + rt.Product.Name + " (" + rt.Product.Version + ")\n\n")
 			b.WriteString("| API action | RAM action | Resources |\n|---|---|---|\n")
 		}
-		ram := "`" + a.RAM + "`"
-		if a.Public {
+		ram := "`" + rt.RAMAction + "`"
+		if rt.Public {
 			ram += " (no policy needed)"
 		}
-		b.WriteString("| " + a.API + " | " + ram + " | `" + a.Resource + "` |\n")
+		b.WriteString("| " + rt.Action + " | " + ram + " | `" + rt.Resource + "` |\n")
 	}
 	b.WriteString("\n## System policies\n\n| Name | Document |\n|---|---|\n")
-	for _, sp := range SystemPolicies() {
+	for _, sp := range auth.SystemPolicies() {
 		b.WriteString("| " + sp.Name + " | `" + sp.Document + "` |\n")
 	}
 	return b.String()
 }
 
-var productNames = map[string]string{
-	VersionECS: "ECS", VersionRAM: "RAM", VersionSTS: "STS", VersionBastionhost: "Bastionhost",
-}
-
 const docHeader = `# Authorization
 
-Generated from ` + "`internal/auth/actions.go`" + ` by
-` + "`go test ./internal/auth -run TestAuthorizationDoc -update`" + `; a test fails when it is stale,
-and another (` + "`internal/server/authz_test.go`" + `) fails when a served route has no row.
+Generated from the served routes (each product's ` + "`Register`" + `: one row per action with its RAM
+action and the resources derived from its parsed input) by
+` + "`go test ./internal/server -run TestAuthorizationDoc -update`" + `; the test fails when it is stale,
+so this page lists exactly the actions localyun answers.
 
 ## How a request is decided
 
@@ -98,8 +100,9 @@ at most 6144 bytes.
 
 Resource ARNs of RAM use an empty region (` + "`acs:ram::<uid>:...`" + `), so both
 ` + "`acs:ram::<uid>:role/x`" + ` and ` + "`acs:ram:*:<uid>:role/x`" + ` patterns match. ECS and Bastionhost ARNs carry the
-request's RegionId (` + "`*`" + ` when absent). Resources come from request parameters as sent; a request naming more
-than 100 resources is decided on the wildcard ARN.
+request's RegionId. Resources come from the action's parsed, validated input (the very values the service acts on,
+after every 4xx check), never from raw parameters; RAM names are resolved to the stored entity's spelling
+before the ARN is built (a name that names no entity yet is used as sent, the spelling it will be stored in).
 
 ## Actions
 `
