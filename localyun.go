@@ -1,11 +1,16 @@
 // Package localyun holds the domain of localyun: the types every product
-// shares, the error kinds stores return, and the store interfaces that the
-// SQLite (and later PostgreSQL) implementations satisfy.
+// shares, the error kinds stores return, the API error type, and the store
+// interfaces that the SQLite and PostgreSQL implementations satisfy.
 //
 // localyun is a stateful server that speaks Alibaba Cloud's RPC OpenAPI
 // protocol for ECS instance RAM roles, RAM/STS and Bastionhost
-// authorizations. Subpackages never import each other; they talk in the
-// types declared here.
+// authorizations. Every action runs in one lane: its route row
+// (internal/protocol) parses a typed input once, authorization decides on
+// the resources derived from that input (internal/server, internal/auth),
+// the product's service method of the action's name holds every rule
+// (internal/ecs, ram, sts, bastionhost), and a store method named for its
+// intent runs the SQL (internal/sqlite, internal/postgres). This package
+// imports only the standard library.
 package localyun
 
 import (

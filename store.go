@@ -99,9 +99,6 @@ type Store interface {
 	Close() error
 }
 
-// Clock returns the current time; injected so tests are deterministic.
-type Clock func() time.Time
-
 // NonceStore is the signature-nonce replay window. UseNonce records key
 // until expires and returns ErrAlreadyExists if it is already recorded and
 // unexpired at now, or ErrUnavailable if the window cannot take it.
