@@ -19,14 +19,20 @@ func (st *Store) CreateGroup(ctx context.Context, g localyun.Group) error {
 	})
 }
 
+// groupByName reads a group by name (any case).
+const groupByName = `SELECT ` + sqlstore.GroupColumns + ` FROM ram_groups WHERE account_id = ? AND name = ?`
+
 // FindGroupByName returns ErrNotFound if the account has no such group.
+// It runs through a cached statement: authorization reads groups by name.
 func (st *Store) FindGroupByName(ctx context.Context, accountID, name string) (localyun.Group, error) {
-	return findGroup(ctx, st.read, accountID, name)
+	return sqlstore.One(st.readRow(ctx, groupByName, accountID, name), sqlstore.ScanGroup, groupNotFound(name))
 }
 
-func findGroup(ctx context.Context, q queryer, accountID, name string) (localyun.Group, error) {
-	return sqlstore.One(q.QueryRowContext(ctx, `SELECT `+sqlstore.GroupColumns+` FROM ram_groups WHERE account_id = ? AND name = ?`,
-		accountID, name), sqlstore.ScanGroup, fmt.Errorf("group %s: %w", name, localyun.ErrNotFound))
+func groupNotFound(name string) error { return fmt.Errorf("group %s: %w", name, localyun.ErrNotFound) }
+
+// findGroup reads a group in a write transaction.
+func findGroup(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.Group, error) {
+	return sqlstore.One(tx.QueryRowContext(ctx, groupByName, accountID, name), sqlstore.ScanGroup, groupNotFound(name))
 }
 
 // FindGroups lists groups in case-insensitive name order after f.After.

@@ -25,14 +25,23 @@ func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun
 	})
 }
 
+// policyByName reads a custom policy by name (any case).
+const policyByName = `SELECT ` + sqlstore.PolicyColumns + ` FROM policies p WHERE p.account_id = ? AND p.name = ?`
+
 // FindPolicy returns ErrNotFound if the account has no such custom policy.
+// It runs through a cached statement: authorization reads the custom
+// policies of every RAM user's request.
 func (st *Store) FindPolicy(ctx context.Context, accountID, name string) (localyun.Policy, error) {
-	return findPolicy(ctx, st.read, accountID, name)
+	return sqlstore.One(st.readRow(ctx, policyByName, accountID, name), sqlstore.ScanPolicy, policyNotFound(name))
 }
 
-func findPolicy(ctx context.Context, q queryer, accountID, name string) (localyun.Policy, error) {
-	return sqlstore.One(q.QueryRowContext(ctx, `SELECT `+sqlstore.PolicyColumns+` FROM policies p WHERE p.account_id = ? AND p.name = ?`,
-		accountID, name), sqlstore.ScanPolicy, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound))
+func policyNotFound(name string) error {
+	return fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
+}
+
+// findPolicy reads a custom policy in a write transaction.
+func findPolicy(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.Policy, error) {
+	return sqlstore.One(tx.QueryRowContext(ctx, policyByName, accountID, name), sqlstore.ScanPolicy, policyNotFound(name))
 }
 
 // FindPolicies lists custom policies in name order after f.After.

@@ -19,11 +19,14 @@ func (st *Store) CreateRole(ctx context.Context, r localyun.Role) error {
 	})
 }
 
+// roleByName reads a role by name (any case).
+const roleByName = `SELECT ` + sqlstore.RoleColumns + ` FROM roles WHERE account_id = ? AND name = ?`
+
 // FindRoleByName returns ErrNotFound if the account has no such role. It
-// runs through a cached statement: ECS and STS requests read roles by name.
+// runs through a cached statement: ECS, STS and authorization read roles
+// by name.
 func (st *Store) FindRoleByName(ctx context.Context, accountID, name string) (localyun.Role, error) {
-	return sqlstore.One(st.readRow(ctx, `SELECT `+sqlstore.RoleColumns+` FROM roles WHERE account_id = ? AND name = ?`,
-		accountID, name), sqlstore.ScanRole, roleNotFound(name))
+	return sqlstore.One(st.readRow(ctx, roleByName, accountID, name), sqlstore.ScanRole, roleNotFound(name))
 }
 
 func roleNotFound(name string) error { return fmt.Errorf("role %s: %w", name, localyun.ErrNotFound) }
@@ -33,9 +36,9 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func findRole(ctx context.Context, q queryer, accountID, name string) (localyun.Role, error) {
-	return sqlstore.One(q.QueryRowContext(ctx, `SELECT `+sqlstore.RoleColumns+` FROM roles WHERE account_id = ? AND name = ?`,
-		accountID, name), sqlstore.ScanRole, roleNotFound(name))
+// findRole reads a role in a write transaction.
+func findRole(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.Role, error) {
+	return sqlstore.One(tx.QueryRowContext(ctx, roleByName, accountID, name), sqlstore.ScanRole, roleNotFound(name))
 }
 
 // FindRoles lists roles in case-insensitive name order after f.After.

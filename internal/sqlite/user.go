@@ -19,14 +19,20 @@ func (st *Store) CreateUser(ctx context.Context, u localyun.User) error {
 	})
 }
 
-// FindUserByName returns ErrNotFound if the account has no such user.
+// userByName reads a user by name (any case).
+const userByName = `SELECT ` + sqlstore.UserColumns + ` FROM users WHERE account_id = ? AND name = ?`
+
+// FindUserByName returns ErrNotFound if the account has no such user. It
+// runs through a cached statement: authorization reads users by name.
 func (st *Store) FindUserByName(ctx context.Context, accountID, name string) (localyun.User, error) {
-	return findUser(ctx, st.read, accountID, name)
+	return sqlstore.One(st.readRow(ctx, userByName, accountID, name), sqlstore.ScanUser, userNotFound(name))
 }
 
-func findUser(ctx context.Context, q queryer, accountID, name string) (localyun.User, error) {
-	return sqlstore.One(q.QueryRowContext(ctx, `SELECT `+sqlstore.UserColumns+` FROM users WHERE account_id = ? AND name = ?`,
-		accountID, name), sqlstore.ScanUser, fmt.Errorf("user %s: %w", name, localyun.ErrNotFound))
+func userNotFound(name string) error { return fmt.Errorf("user %s: %w", name, localyun.ErrNotFound) }
+
+// findUser reads a user in a write transaction.
+func findUser(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.User, error) {
+	return sqlstore.One(tx.QueryRowContext(ctx, userByName, accountID, name), sqlstore.ScanUser, userNotFound(name))
 }
 
 // FindUsers lists users in case-insensitive name order after f.After.
