@@ -31,3 +31,18 @@ type RoleUpdate struct {
 	MaxSessionDuration       *int64
 	UpdatedAt                time.Time
 }
+
+// Apply returns r with the fields upd sets, updated at upd.UpdatedAt.
+func (upd RoleUpdate) Apply(r Role) Role {
+	if upd.Description != nil {
+		r.Description = *upd.Description
+	}
+	if upd.AssumeRolePolicyDocument != nil {
+		r.AssumeRolePolicyDocument = *upd.AssumeRolePolicyDocument
+	}
+	if upd.MaxSessionDuration != nil {
+		r.MaxSessionDuration = *upd.MaxSessionDuration
+	}
+	r.UpdatedAt = upd.UpdatedAt
+	return r
+}

@@ -52,6 +52,18 @@ type UserUpdate struct {
 	UpdatedAt   time.Time
 }
 
+// Apply returns u with the fields upd sets, updated at upd.UpdatedAt.
+func (upd UserUpdate) Apply(u User) User {
+	for _, f := range []struct{ dst, src *string }{{&u.Name, upd.Name}, {&u.DisplayName, upd.DisplayName},
+		{&u.Comments, upd.Comments}, {&u.Email, upd.Email}, {&u.MobilePhone, upd.MobilePhone}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	u.UpdatedAt = upd.UpdatedAt
+	return u
+}
+
 // Group is a RAM user group.
 type Group struct {
 	ID        string
@@ -74,6 +86,18 @@ type GroupUpdate struct {
 	Name      *string
 	Comments  *string
 	UpdatedAt time.Time
+}
+
+// Apply returns g with the fields upd sets, updated at upd.UpdatedAt.
+func (upd GroupUpdate) Apply(g Group) Group {
+	if upd.Name != nil {
+		g.Name = *upd.Name
+	}
+	if upd.Comments != nil {
+		g.Comments = *upd.Comments
+	}
+	g.UpdatedAt = upd.UpdatedAt
+	return g
 }
 
 // Membership is a user in a group. Find* fill the side the caller did not
@@ -101,9 +125,13 @@ type UserStore interface {
 	// "Policy" or "Group") while the user still has any of them.
 	DeleteUser(ctx context.Context, accountID, name string) error
 
-	// CreateUserAccessKey stores a key of an existing user, refusing with
-	// ErrLimitExceeded when the user already has limit keys. Returns
-	// ErrNotFound if the user does not exist.
+	// CreateUserAccessKey stores a key of an existing user (k.UserName is
+	// looked up case-insensitively and stored in the user's spelling), or
+	// of the account root when k.UserName is "", refusing with
+	// ErrLimitExceeded when the owner already has limit keys. The count
+	// and the insert are one transaction, so concurrent calls never exceed
+	// the limit. Returns ErrNotFound if the user (or the account) does not
+	// exist.
 	CreateUserAccessKey(ctx context.Context, k AccessKey, limit int) error
 	// FindAccessKeys lists the keys of a user ("" for the account root) in
 	// creation order.

@@ -94,46 +94,52 @@ func validateIAM(at string, a SeedAccount, keys map[string]bool) error {
 	}
 	users := map[string]bool{}
 	for j, u := range a.RAM.Users {
-		ut := fmt.Sprintf("%s.ram.users[%d]", at, j)
-		if !seedUserRE.MatchString(u.Name) {
-			return fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots, hyphens or underscores", ut, u.Name)
-		}
-		if users[strings.ToLower(u.Name)] {
-			return fmt.Errorf("%s.name: user %s is declared twice", ut, u.Name)
-		}
-		users[strings.ToLower(u.Name)] = true
-		if len(u.DisplayName) > 128 {
-			return fmt.Errorf("%s.display_name: longer than 128 characters", ut)
-		}
-		if len(u.AccessKeys) > ram.MaxAccessKeysPerUser {
-			return fmt.Errorf("%s.access_keys: at most %d keys per user", ut, ram.MaxAccessKeysPerUser)
-		}
-		for k, key := range u.AccessKeys {
-			kt := fmt.Sprintf("%s.access_keys[%d]", ut, k)
-			if !accessKeyRE.MatchString(key.ID) || strings.HasPrefix(key.ID, "STS.") {
-				return fmt.Errorf("%s.id: %q must be 8 to 128 letters, digits or dots, not starting STS.", kt, key.ID)
-			}
-			if keys[key.ID] {
-				return fmt.Errorf("%s.id: access key %s is declared twice", kt, key.ID)
-			}
-			keys[key.ID] = true
-			if len(key.Secret) < 8 || len(key.Secret) > 128 {
-				return fmt.Errorf("%s.secret: must be 8 to 128 characters", kt)
-			}
-			if key.Status != "" && key.Status != localyun.AccessKeyActive && key.Status != localyun.AccessKeyInactive {
-				return fmt.Errorf("%s.status: %q must be Active or Inactive", kt, key.Status)
-			}
-		}
-		for k, g := range u.Groups {
-			if !groups[strings.ToLower(g)] {
-				return fmt.Errorf("%s.groups[%d]: group %q is not declared in %s.ram.groups", ut, k, g, at)
-			}
-		}
-		if err := refs(ut+".policies", u.Policies); err != nil {
+		if err := validateSeedUser(fmt.Sprintf("%s.ram.users[%d]", at, j), at, u, users, groups, keys, refs); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// validateSeedUser checks user u (at ut) of the account at at: its name
+// is new among users, its keys new among keys, its groups declared and
+// its policies known (refs).
+func validateSeedUser(ut, at string, u SeedUser, users, groups, keys map[string]bool, refs func(string, []string) error) error {
+	if !seedUserRE.MatchString(u.Name) {
+		return fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots, hyphens or underscores", ut, u.Name)
+	}
+	if users[strings.ToLower(u.Name)] {
+		return fmt.Errorf("%s.name: user %s is declared twice", ut, u.Name)
+	}
+	users[strings.ToLower(u.Name)] = true
+	if len(u.DisplayName) > 128 {
+		return fmt.Errorf("%s.display_name: longer than 128 characters", ut)
+	}
+	if len(u.AccessKeys) > ram.MaxAccessKeysPerUser {
+		return fmt.Errorf("%s.access_keys: at most %d keys per user", ut, ram.MaxAccessKeysPerUser)
+	}
+	for k, key := range u.AccessKeys {
+		kt := fmt.Sprintf("%s.access_keys[%d]", ut, k)
+		if !accessKeyRE.MatchString(key.ID) || strings.HasPrefix(key.ID, "STS.") {
+			return fmt.Errorf("%s.id: %q must be 8 to 128 letters, digits or dots, not starting with \"STS.\"", kt, key.ID)
+		}
+		if keys[key.ID] {
+			return fmt.Errorf("%s.id: access key %s is declared twice", kt, key.ID)
+		}
+		keys[key.ID] = true
+		if len(key.Secret) < 8 || len(key.Secret) > 128 {
+			return fmt.Errorf("%s.secret: must be 8 to 128 characters", kt)
+		}
+		if key.Status != "" && key.Status != localyun.AccessKeyActive && key.Status != localyun.AccessKeyInactive {
+			return fmt.Errorf("%s.status: %q must be Active or Inactive", kt, key.Status)
+		}
+	}
+	for k, g := range u.Groups {
+		if !groups[strings.ToLower(g)] {
+			return fmt.Errorf("%s.groups[%d]: group %q is not declared in %s.ram.groups", ut, k, g, at)
+		}
+	}
+	return refs(ut+".policies", u.Policies)
 }
 
 // seedPolicyType resolves a policy reference: a custom policy of the seed
@@ -202,41 +208,79 @@ func applyIAM(ctx context.Context, st localyun.Store, a SeedAccount, now time.Ti
 		}
 	}
 	for _, u := range a.RAM.Users {
-		display := u.DisplayName
-		if display == "" {
-			display = u.Name
-		}
-		err := st.CreateUser(ctx, localyun.User{ID: server.NewID("role"), AccountID: a.ID, Name: u.Name, DisplayName: display,
-			CreatedAt: now, UpdatedAt: now})
-		if err := exists(err); err != nil {
-			return fmt.Errorf("user %s: %w", u.Name, err)
-		}
-		for _, k := range u.AccessKeys {
-			status := k.Status
-			if status == "" {
-				status = localyun.AccessKeyActive
-			}
-			err := st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: k.ID, Secret: k.Secret, AccountID: a.ID, UserName: u.Name,
-				Status: status, CreatedAt: now}, ram.MaxAccessKeysPerUser)
-			if errors.Is(err, localyun.ErrAlreadyExists) {
-				if have, ferr := st.FindAccessKey(ctx, k.ID); ferr == nil && (have.AccountID != a.ID || !strings.EqualFold(have.UserName, u.Name)) {
-					return fmt.Errorf("access key %s: already belongs to another owner", k.ID)
-				}
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("access key %s of user %s: %w", k.ID, u.Name, err)
-			}
-			rep.AccessKeys++
-		}
-		for _, g := range u.Groups {
-			if err := exists(st.AddUserToGroup(ctx, a.ID, g, u.Name, now)); err != nil {
-				return fmt.Errorf("user %s in group %s: %w", u.Name, g, err)
-			}
-		}
-		if err := attach(localyun.AttachUser, u.Name, u.Policies); err != nil {
+		if err := applySeedUser(ctx, st, a.ID, u, now, rep, exists, attach); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// applySeedUser creates user u of an account with its keys (counted in
+// rep), memberships and attachments, where the store lacks them; exists
+// forgives ErrAlreadyExists, attach attaches policies.
+func applySeedUser(ctx context.Context, st localyun.Store, accountID string, u SeedUser, now time.Time, rep *SeedReport,
+	exists func(error) error, attach func(kind, who string, names []string) error) error {
+	display := u.DisplayName
+	if display == "" {
+		display = u.Name
+	}
+	err := st.CreateUser(ctx, localyun.User{ID: server.NewID("role"), AccountID: accountID, Name: u.Name, DisplayName: display,
+		CreatedAt: now, UpdatedAt: now})
+	if err := exists(err); err != nil {
+		return fmt.Errorf("user %s: %w", u.Name, err)
+	}
+	for _, k := range u.AccessKeys {
+		status := k.Status
+		if status == "" {
+			status = localyun.AccessKeyActive
+		}
+		// A key already there (a seed is applied at every start, maybe by
+		// several nodes at once) is not created again: a user holding its
+		// two keys is at the limit.
+		created, err := seedUserKey(ctx, st, localyun.AccessKey{ID: k.ID, Secret: k.Secret, AccountID: accountID, UserName: u.Name,
+			Status: status, CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		if created {
+			rep.AccessKeys++
+		}
+	}
+	for _, g := range u.Groups {
+		if err := exists(st.AddUserToGroup(ctx, accountID, g, u.Name, now)); err != nil {
+			return fmt.Errorf("user %s in group %s: %w", u.Name, g, err)
+		}
+	}
+	return attach(localyun.AttachUser, u.Name, u.Policies)
+}
+
+// seedUserKey creates a user's seed key unless the key is there already;
+// created says whether it did. A key of another owner is an error.
+func seedUserKey(ctx context.Context, st localyun.Store, k localyun.AccessKey) (created bool, err error) {
+	there := func() (bool, error) {
+		have, err := st.FindAccessKey(ctx, k.ID)
+		switch {
+		case errors.Is(err, localyun.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, err
+		case have.AccountID != k.AccountID || !strings.EqualFold(have.UserName, k.UserName):
+			return false, fmt.Errorf("access key %s: already belongs to another owner", k.ID)
+		}
+		return true, nil
+	}
+	if ok, err := there(); ok || err != nil {
+		return false, err
+	}
+	err = st.CreateUserAccessKey(ctx, k, ram.MaxAccessKeysPerUser)
+	if errors.Is(err, localyun.ErrAlreadyExists) || errors.Is(err, localyun.ErrLimitExceeded) {
+		// Created meanwhile, by another node applying the same seed?
+		if ok, ferr := there(); ok || ferr != nil {
+			return false, ferr
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("access key %s of user %s: %w", k.ID, k.UserName, err)
+	}
+	return true, nil
 }

@@ -3,10 +3,10 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 // CreateAccount creates an account. Returns ErrAlreadyExists.
@@ -20,14 +20,8 @@ func (st *Store) CreateAccount(ctx context.Context, a localyun.Account) error {
 
 // FindAccountByID returns ErrNotFound if there is no such account.
 func (st *Store) FindAccountByID(ctx context.Context, id string) (localyun.Account, error) {
-	var a localyun.Account
-	var created int64
-	err := st.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM accounts WHERE id = $1`, id).
-		Scan(&a.ID, &a.Name, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("account %s: %w", id, localyun.ErrNotFound)
-	}
-	a.CreatedAt = fromMS(created)
+	a, err := sqlstore.One(st.db.QueryRowContext(ctx, `SELECT `+sqlstore.AccountColumns+` FROM accounts WHERE id = $1`, id),
+		sqlstore.ScanAccount, fmt.Errorf("account %s: %w", id, localyun.ErrNotFound))
 	return a, formatError(err)
 }
 
@@ -54,17 +48,11 @@ func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) erro
 
 // FindAccessKey returns ErrNotFound if there is no such key.
 func (st *Store) FindAccessKey(ctx context.Context, id string) (localyun.AccessKey, error) {
-	var k localyun.AccessKey
-	var created int64
-	err := st.db.QueryRowContext(ctx, `SELECT id, secret, account_id, user_name, status, created_at
-		FROM access_keys WHERE id = $1`, id).Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, &k.Status, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return k, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound)
-	}
+	k, err := sqlstore.One(st.db.QueryRowContext(ctx, `SELECT `+sqlstore.SecretKeyColumns+` FROM access_keys WHERE id = $1`, id),
+		sqlstore.ScanSecretKey, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound))
 	if err != nil {
 		return k, formatError(err)
 	}
-	k.CreatedAt = fromMS(created)
 	k.Secret, err = unsealWith(st.Sealer, k.Secret)
 	return k, err
 }

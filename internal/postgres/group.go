@@ -3,27 +3,17 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const groupColumns = `id, account_id, name, comments, created_at, updated_at`
-
-func scanGroup(row interface{ Scan(...any) error }, extra ...any) (localyun.Group, error) {
-	var g localyun.Group
-	var created, updated int64
-	err := row.Scan(append([]any{&g.ID, &g.AccountID, &g.Name, &g.Comments, &created, &updated}, extra...)...)
-	g.CreatedAt, g.UpdatedAt = fromMS(created), fromMS(updated)
-	return g, err
-}
 
 // CreateGroup returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateGroup(ctx context.Context, g localyun.Group) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO ram_groups (`+groupColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO ram_groups (`+sqlstore.GroupColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 			g.ID, g.AccountID, g.Name, g.Comments, ms(g.CreatedAt), ms(g.UpdatedAt))
 		return err
 	})
@@ -37,36 +27,15 @@ func (st *Store) FindGroupByName(ctx context.Context, accountID, name string) (l
 
 // findGroup reads a group; lock is "", "FOR SHARE" or "FOR UPDATE".
 func findGroup(ctx context.Context, q queryer, accountID, name, lock string) (localyun.Group, error) {
-	g, err := scanGroup(q.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM ram_groups
-		WHERE account_id = $1 AND name = $2 `+lock, accountID, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return g, fmt.Errorf("group %s: %w", name, localyun.ErrNotFound)
-	}
-	return g, err
+	return sqlstore.One(q.QueryRowContext(ctx, `SELECT `+sqlstore.GroupColumns+` FROM ram_groups
+		WHERE account_id = $1 AND name = $2 `+lock, accountID, name), sqlstore.ScanGroup, fmt.Errorf("group %s: %w", name, localyun.ErrNotFound))
 }
 
 // FindGroups lists groups in case-insensitive name order after f.After.
 func (st *Store) FindGroups(ctx context.Context, f localyun.GroupFilter) ([]localyun.Group, error) {
-	var a args
-	q := `SELECT ` + groupColumns + ` FROM ram_groups WHERE account_id = ` + a.add(f.AccountID) +
-		` AND ` + nameKey("name") + ` > ` + nameKey(a.add(f.After)+"::text") + ` ORDER BY ` + nameKey("name")
-	if f.Limit > 0 {
-		q += ` LIMIT ` + a.add(f.Limit)
-	}
-	rows, err := st.db.QueryContext(ctx, q, a...)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, formatError(err)
-		}
-		out = append(out, g)
-	}
-	return out, formatError(rows.Err())
+	groups, err := sqlstore.All(sqlstore.ScanGroup)(st.db.QueryContext(ctx, `SELECT `+sqlstore.GroupColumns+` FROM ram_groups
+		WHERE account_id = $1 AND lower(name COLLATE "C") > lower($2::text COLLATE "C") ORDER BY lower(name COLLATE "C") LIMIT $3`, f.AccountID, f.After, limitOf(f.Limit)))
+	return groups, formatError(err)
 }
 
 // UpdateGroup applies upd; a rename carries members (ON UPDATE CASCADE)
@@ -74,27 +43,20 @@ func (st *Store) FindGroups(ctx context.Context, f localyun.GroupFilter) ([]loca
 func (st *Store) UpdateGroup(ctx context.Context, accountID, name string, upd localyun.GroupUpdate) (localyun.Group, error) {
 	var g localyun.Group
 	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if g, err = findGroup(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
+		old, err := findGroup(ctx, tx, accountID, name, "FOR UPDATE")
+		if err != nil {
 			return err
 		}
-		old := g.Name
-		if upd.Name != nil {
-			g.Name = *upd.Name
-		}
-		if upd.Comments != nil {
-			g.Comments = *upd.Comments
-		}
-		g.UpdatedAt = upd.UpdatedAt
+		g = upd.Apply(old)
 		if _, err := tx.ExecContext(ctx, `UPDATE ram_groups SET name = $1, comments = $2, updated_at = $3 WHERE account_id = $4 AND name = $5`,
-			g.Name, g.Comments, ms(g.UpdatedAt), accountID, old); err != nil {
+			g.Name, g.Comments, ms(g.UpdatedAt), accountID, old.Name); err != nil {
 			return err
 		}
-		if g.Name == old {
+		if g.Name == old.Name {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE policy_attachments SET principal_name = $1
-			WHERE account_id = $2 AND principal_type = $3 AND principal_name = $4`, g.Name, accountID, localyun.AttachGroup, old)
+			WHERE account_id = $2 AND principal_type = 'Group' AND principal_name = $3`, g.Name, accountID, old.Name)
 		return err
 	})
 	return g, err
@@ -107,17 +69,11 @@ func (st *Store) DeleteGroup(ctx context.Context, accountID, name string) error 
 		if _, err := findGroup(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
 			return err
 		}
-		for _, dep := range []struct{ with, query string }{
-			{"User", `SELECT COUNT(*) FROM group_members WHERE account_id = $1 AND group_name = $2`},
-			{"Policy", `SELECT COUNT(*) FROM policy_attachments WHERE account_id = $1 AND principal_type = 'Group' AND principal_name = $2`},
-		} {
-			var n int
-			if err := tx.QueryRowContext(ctx, dep.query, accountID, name).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return &localyun.ConflictError{With: dep.with}
-			}
+		if err := sqlstore.NoDependents(ctx, tx, []any{accountID, name},
+			sqlstore.Dependent{With: "User", Count: `SELECT COUNT(*) FROM group_members WHERE account_id = $1 AND group_name = $2`},
+			sqlstore.Dependent{With: "Policy", Count: `SELECT COUNT(*) FROM policy_attachments WHERE account_id = $1 AND principal_type = 'Group' AND principal_name = $2`},
+		); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM ram_groups WHERE account_id = $1 AND name = $2`, accountID, name)
 		return err
@@ -147,57 +103,26 @@ func (st *Store) RemoveUserFromGroup(ctx context.Context, accountID, group, user
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE account_id = $1 AND group_name = $2 AND user_name = $3`,
 			accountID, group, user)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("user %s in group %s: %w", user, group, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, fmt.Errorf("user %s in group %s: %w", user, group, localyun.ErrNotFound))
 	})
 }
 
 // FindGroupsForUser lists the groups of a user in group name order.
 func (st *Store) FindGroupsForUser(ctx context.Context, accountID, user string) ([]localyun.Membership, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT g.id, g.account_id, g.name, g.comments, g.created_at, g.updated_at, m.joined_at
+	ms, err := sqlstore.All(sqlstore.ScanGroupMember)(st.db.QueryContext(ctx, `SELECT g.id, g.account_id, g.name, g.comments,
+		g.created_at, g.updated_at, m.joined_at
 		FROM group_members m JOIN ram_groups g ON g.account_id = m.account_id AND g.name = m.group_name
-		WHERE m.account_id = $1 AND m.user_name = $2 ORDER BY `+nameKey("g.name"), accountID, user)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Membership
-	for rows.Next() {
-		var joined int64
-		g, err := scanGroup(rows, &joined)
-		if err != nil {
-			return nil, formatError(err)
-		}
-		out = append(out, localyun.Membership{Group: g, JoinedAt: fromMS(joined)})
-	}
-	return out, formatError(rows.Err())
+		WHERE m.account_id = $1 AND m.user_name = $2 ORDER BY lower(g.name COLLATE "C")`, accountID, user))
+	return ms, formatError(err)
 }
 
 // FindUsersForGroup lists the members of a group in user name order.
 func (st *Store) FindUsersForGroup(ctx context.Context, accountID, group string) ([]localyun.Membership, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT u.id, u.account_id, u.name, u.display_name, u.comments, u.email,
-		u.mobile_phone, u.created_at, u.updated_at, m.joined_at
+	ms, err := sqlstore.All(sqlstore.ScanUserMember)(st.db.QueryContext(ctx, `SELECT u.id, u.account_id, u.name, u.display_name,
+		u.comments, u.email, u.mobile_phone, u.created_at, u.updated_at, m.joined_at
 		FROM group_members m JOIN users u ON u.account_id = m.account_id AND u.name = m.user_name
-		WHERE m.account_id = $1 AND m.group_name = $2 ORDER BY `+nameKey("u.name"), accountID, group)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Membership
-	for rows.Next() {
-		var joined int64
-		u, err := scanUser(rows, &joined)
-		if err != nil {
-			return nil, formatError(err)
-		}
-		out = append(out, localyun.Membership{User: u, JoinedAt: fromMS(joined)})
-	}
-	return out, formatError(rows.Err())
+		WHERE m.account_id = $1 AND m.group_name = $2 ORDER BY lower(u.name COLLATE "C")`, accountID, group))
+	return ms, formatError(err)
 }
 
 var _ localyun.GroupStore = (*Store)(nil)

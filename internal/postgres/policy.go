@@ -10,18 +10,8 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const policyColumns = `p.account_id, p.name, p.description, p.default_version, p.created_at, p.updated_at,
-	(SELECT COUNT(*) FROM policy_attachments a WHERE a.account_id = p.account_id AND a.policy_type = 'Custom' AND a.policy_name = p.name)`
-
-func scanPolicy(row interface{ Scan(...any) error }) (localyun.Policy, error) {
-	p := localyun.Policy{Type: localyun.PolicyTypeCustom}
-	var created, updated int64
-	err := row.Scan(&p.AccountID, &p.Name, &p.Description, &p.DefaultVersion, &created, &updated, &p.AttachmentCount)
-	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
-	return p, err
-}
 
 // CreatePolicy creates a custom policy whose default version is v.
 func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun.PolicyVersion) error {
@@ -38,11 +28,8 @@ func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun
 
 // FindPolicy returns ErrNotFound if the account has no such custom policy.
 func (st *Store) FindPolicy(ctx context.Context, accountID, name string) (localyun.Policy, error) {
-	p, err := scanPolicy(st.db.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies p
-		WHERE p.account_id = $1 AND p.name = $2`, accountID, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
-	}
+	p, err := sqlstore.One(st.db.QueryRowContext(ctx, `SELECT `+sqlstore.PolicyColumns+` FROM policies p
+		WHERE p.account_id = $1 AND p.name = $2`, accountID, name), sqlstore.ScanPolicy, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound))
 	return p, formatError(err)
 }
 
@@ -68,26 +55,9 @@ func lockPolicy(ctx context.Context, tx *sql.Tx, accountID, name, lock string) (
 
 // FindPolicies lists custom policies in name order after f.After.
 func (st *Store) FindPolicies(ctx context.Context, f localyun.PolicyFilter) ([]localyun.Policy, error) {
-	var a args
-	q := `SELECT ` + policyColumns + ` FROM policies p WHERE p.account_id = ` + a.add(f.AccountID) +
-		` AND ` + nameKey("p.name") + ` > ` + nameKey(a.add(f.After)+"::text") + ` ORDER BY ` + nameKey("p.name")
-	if f.Limit > 0 {
-		q += ` LIMIT ` + a.add(f.Limit)
-	}
-	rows, err := st.db.QueryContext(ctx, q, a...)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Policy
-	for rows.Next() {
-		p, err := scanPolicy(rows)
-		if err != nil {
-			return nil, formatError(err)
-		}
-		out = append(out, p)
-	}
-	return out, formatError(rows.Err())
+	ps, err := sqlstore.All(sqlstore.ScanPolicy)(st.db.QueryContext(ctx, `SELECT `+sqlstore.PolicyColumns+` FROM policies p
+		WHERE p.account_id = $1 AND lower(p.name COLLATE "C") > lower($2::text COLLATE "C") ORDER BY lower(p.name COLLATE "C") LIMIT $3`, f.AccountID, f.After, limitOf(f.Limit)))
+	return ps, formatError(err)
 }
 
 // DeletePolicy refuses while the policy is attached or has non-default versions.
@@ -156,42 +126,25 @@ func (st *Store) CreatePolicyVersion(ctx context.Context, accountID, name string
 	return v, err
 }
 
-const versionColumns = `v.version_id, v.document, v.version_id = p.default_version, v.created_at
-	FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name`
+func versionNotFound(name, versionID string) error {
+	return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+}
 
 // FindPolicyVersion returns ErrNotFound if the version does not exist.
 func (st *Store) FindPolicyVersion(ctx context.Context, accountID, name, versionID string) (localyun.PolicyVersion, error) {
-	var v localyun.PolicyVersion
-	var created int64
-	err := st.db.QueryRowContext(ctx, `SELECT `+versionColumns+`
-		WHERE v.account_id = $1 AND v.policy_name = $2 AND v.version_id = $3`, accountID, name, versionID).
-		Scan(&v.VersionID, &v.Document, &v.IsDefault, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
-	}
-	v.CreatedAt = fromMS(created)
+	v, err := sqlstore.One(st.db.QueryRowContext(ctx, `SELECT `+sqlstore.VersionColumns+`
+		FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name
+		WHERE v.account_id = $1 AND v.policy_name = $2 AND v.version_id = $3`, accountID, name, versionID),
+		sqlstore.ScanVersion, versionNotFound(name, versionID))
 	return v, formatError(err)
 }
 
 // FindPolicyVersions lists versions in creation order.
 func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string) ([]localyun.PolicyVersion, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT `+versionColumns+`
-		WHERE v.account_id = $1 AND v.policy_name = $2 ORDER BY v.seq`, accountID, name)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.PolicyVersion
-	for rows.Next() {
-		var v localyun.PolicyVersion
-		var created int64
-		if err := rows.Scan(&v.VersionID, &v.Document, &v.IsDefault, &created); err != nil {
-			return nil, formatError(err)
-		}
-		v.CreatedAt = fromMS(created)
-		out = append(out, v)
-	}
-	return out, formatError(rows.Err())
+	vs, err := sqlstore.All(sqlstore.ScanVersion)(st.db.QueryContext(ctx, `SELECT `+sqlstore.VersionColumns+`
+		FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name
+		WHERE v.account_id = $1 AND v.policy_name = $2 ORDER BY v.seq`, accountID, name))
+	return vs, formatError(err)
 }
 
 // SetDefaultPolicyVersion returns ErrNotFound if the version does not exist.
@@ -199,7 +152,7 @@ func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string)
 // concurrently never becomes the default.
 func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, versionID string, at time.Time) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		notFound := fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+		notFound := versionNotFound(name, versionID)
 		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
 		if errors.Is(err, localyun.ErrNotFound) {
 			return notFound
@@ -232,13 +185,7 @@ func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versi
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM policy_versions WHERE account_id = $1 AND policy_name = $2 AND version_id = $3`,
 			accountID, p.name, versionID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, versionNotFound(name, versionID))
 	})
 }
 
@@ -270,7 +217,7 @@ func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error 
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (account_id, policy_type, policy_name, principal_type, principal_name, attached_at)
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (`+sqlstore.AttachmentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6)`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
 		return err
 	})
@@ -281,13 +228,7 @@ func (st *Store) DetachPolicy(ctx context.Context, a localyun.Attachment) error 
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE account_id = $1 AND policy_type = $2 AND policy_name = $3
 			AND principal_type = $4 AND principal_name = $5`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound))
 	})
 }
 
@@ -303,23 +244,9 @@ func (st *Store) FindAttachments(ctx context.Context, f localyun.AttachmentFilte
 			where = append(where, c.col+" = "+a.add(c.v))
 		}
 	}
-	rows, err := st.db.QueryContext(ctx, `SELECT account_id, policy_type, policy_name, principal_type, principal_name, attached_at
-		FROM policy_attachments WHERE `+strings.Join(where, " AND ")+` ORDER BY seq`, a...)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Attachment
-	for rows.Next() {
-		var at localyun.Attachment
-		var n int64
-		if err := rows.Scan(&at.AccountID, &at.PolicyType, &at.PolicyName, &at.PrincipalType, &at.PrincipalName, &n); err != nil {
-			return nil, formatError(err)
-		}
-		at.AttachedAt = fromMS(n)
-		out = append(out, at)
-	}
-	return out, formatError(rows.Err())
+	as, err := sqlstore.All(sqlstore.ScanAttachment)(st.db.QueryContext(ctx, `SELECT `+sqlstore.AttachmentColumns+`
+		FROM policy_attachments WHERE `+strings.Join(where, " AND ")+` ORDER BY seq`, a...))
+	return as, formatError(err)
 }
 
 var _ localyun.PolicyStore = (*Store)(nil)

@@ -3,14 +3,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const sessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at`
 
 // CreateSession returns ErrAlreadyExists if the AccessKeyID is taken. The
 // secret is sealed when a Sealer is set.
@@ -20,7 +18,7 @@ func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 		return err
 	}
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sqlstore.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID, s.SessionName, s.Policy, s.Caller,
 			ms(s.CreatedAt), ms(s.ExpiresAt))
 		return err
@@ -29,17 +27,11 @@ func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 
 // FindSession returns ErrNotFound if there is no such session.
 func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.Session, error) {
-	var s localyun.Session
-	var created, expires int64
-	err := st.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sts_sessions WHERE access_key_id = $1`, accessKeyID).
-		Scan(&s.AccessKeyID, &s.Secret, &s.TokenHash, &s.AccountID, &s.RoleName, &s.RoleID, &s.SessionName, &s.Policy, &s.Caller, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("session %s: %w", accessKeyID, localyun.ErrNotFound)
-	}
+	s, err := sqlstore.One(st.db.QueryRowContext(ctx, `SELECT `+sqlstore.SessionColumns+` FROM sts_sessions WHERE access_key_id = $1`,
+		accessKeyID), sqlstore.ScanSession, fmt.Errorf("session %s: %w", accessKeyID, localyun.ErrNotFound))
 	if err != nil {
 		return s, formatError(err)
 	}
-	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
 	s.Secret, err = unsealWith(st.Sealer, s.Secret)
 	return s, err
 }

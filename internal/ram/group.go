@@ -6,253 +6,120 @@ import (
 	"strings"
 
 	"github.com/localyun/localyun"
-	"github.com/localyun/localyun/internal/protocol"
 )
 
-type groupItem struct {
-	GroupID    string `json:"GroupId,omitempty" xml:"GroupId,omitempty"`
-	GroupName  string `json:"GroupName" xml:"GroupName"`
-	Comments   string `json:"Comments" xml:"Comments"`
-	CreateDate string `json:"CreateDate,omitempty" xml:"CreateDate,omitempty"`
-	UpdateDate string `json:"UpdateDate,omitempty" xml:"UpdateDate,omitempty"`
-	JoinDate   string `json:"JoinDate,omitempty" xml:"JoinDate,omitempty"`
-	AttachDate string `json:"AttachDate,omitempty" xml:"AttachDate,omitempty"`
+// CreateGroup creates a group in the caller's account. Returns
+// EntityAlreadyExists.Group.
+func (s *Service) CreateGroup(ctx context.Context, g localyun.Group) (localyun.Group, error) {
+	g.ID, g.AccountID = numericID(), accountOf(ctx)
+	g.CreatedAt = s.now()
+	g.UpdatedAt = g.CreatedAt
+	return g, groupError(s.store.CreateGroup(ctx, g))
 }
 
-func newGroupItem(g localyun.Group) groupItem {
-	return groupItem{GroupID: g.ID, GroupName: g.Name, Comments: g.Comments, CreateDate: date(g.CreatedAt), UpdateDate: date(g.UpdatedAt)}
+// GetGroup returns EntityNotExist.Group if the account has no such group.
+func (s *Service) GetGroup(ctx context.Context, name string) (localyun.Group, error) {
+	g, err := s.store.FindGroupByName(ctx, accountOf(ctx), name)
+	return g, groupError(err)
 }
 
-type groupResponse struct {
-	Group groupItem `json:"Group" xml:"Group"`
+// ListGroups returns up to max groups after the name after, and the
+// Marker of the next page ("" when there is none).
+func (s *Service) ListGroups(ctx context.Context, after string, max int) ([]localyun.Group, string, error) {
+	return listPage(max, func(limit int) ([]localyun.Group, error) {
+		return s.store.FindGroups(ctx, localyun.GroupFilter{AccountID: accountOf(ctx), After: after, Limit: limit})
+	}, func(g localyun.Group) string { return g.Name })
 }
 
-type groupsList struct {
-	Group []groupItem `json:"Group" xml:"Group"`
+// UpdateGroup changes a group; a new name carries its members and
+// policies along. Returns EntityNotExist.Group or EntityAlreadyExists.Group.
+func (s *Service) UpdateGroup(ctx context.Context, name string, upd localyun.GroupUpdate) (localyun.Group, error) {
+	upd.UpdatedAt = s.now()
+	g, err := s.store.UpdateGroup(ctx, accountOf(ctx), name, upd)
+	return g, groupError(err)
 }
 
-type listGroupsResponse struct {
-	IsTruncated bool       `json:"IsTruncated" xml:"IsTruncated"`
-	Marker      string     `json:"Marker,omitempty" xml:"Marker,omitempty"`
-	Groups      groupsList `json:"Groups" xml:"Groups"`
+// DeleteGroup deletes a group. Returns EntityNotExist.Group, or
+// DeleteConflict.Group.User or .Policy while it has members or policies.
+func (s *Service) DeleteGroup(ctx context.Context, name string) error {
+	return groupError(s.store.DeleteGroup(ctx, accountOf(ctx), name))
 }
 
-type groupsForUserResponse struct {
-	Groups groupsList `json:"Groups" xml:"Groups"`
-}
-
-func groupName(r *protocol.Request, param string) (string, error) {
-	return name(r, param, 64, groupNameRE)
-}
-
-func groupError(err error) error {
-	switch {
-	case errors.Is(err, localyun.ErrNotFound):
-		return errGroupNotExist
-	case errors.Is(err, localyun.ErrAlreadyExists):
-		return errGroupExists
+// member resolves the group and the user of a membership action, in that
+// order: EntityNotExist.Group, then EntityNotExist.User.
+func (s *Service) member(ctx context.Context, group, user string) (localyun.Group, localyun.User, error) {
+	g, err := s.GetGroup(ctx, group)
+	if err != nil {
+		return g, localyun.User{}, err
 	}
-	switch conflictWith(err) {
-	case "User":
-		return errGroupUsers
-	case "Policy":
-		return errGroupPolicies
+	u, err := s.GetUser(ctx, user)
+	return g, u, err
+}
+
+// AddUserToGroup makes a user a member of a group. Returns
+// EntityNotExist.Group, EntityNotExist.User or EntityAlreadyExists.User.Group.
+func (s *Service) AddUserToGroup(ctx context.Context, group, user string) error {
+	g, u, err := s.member(ctx, group, user)
+	if err != nil {
+		return err
+	}
+	err = s.store.AddUserToGroup(ctx, g.AccountID, g.Name, u.Name, s.now())
+	switch {
+	case errors.Is(err, localyun.ErrAlreadyExists):
+		return errMemberExists
+	case errors.Is(err, localyun.ErrNotFound):
+		// The user or the group went away meanwhile.
+		return errUserNotExist
 	}
 	return err
 }
 
-// createGroup serves CreateGroup (2015-05-01).
-func (h handlers) createGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	n, err := groupName(r, "GroupName")
+// RemoveUserFromGroup ends a membership. Returns EntityNotExist.Group,
+// EntityNotExist.User or EntityNotExist.User.Group.
+func (s *Service) RemoveUserFromGroup(ctx context.Context, group, user string) error {
+	g, u, err := s.member(ctx, group, user)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	comments, err := text(r, "Comments", 128)
-	if err != nil {
-		return nil, err
+	err = s.store.RemoveUserFromGroup(ctx, g.AccountID, g.Name, u.Name)
+	if errors.Is(err, localyun.ErrNotFound) {
+		return errMemberNotExist
 	}
-	now := h.s.now()
-	g := localyun.Group{ID: numericID(), AccountID: accountOf(ctx), Name: n, Comments: comments, CreatedAt: now, UpdatedAt: now}
-	if err := h.s.store.CreateGroup(ctx, g); err != nil {
-		return nil, groupError(err)
-	}
-	it := newGroupItem(g)
-	it.UpdateDate = ""
-	return groupResponse{Group: it}, nil
+	return err
 }
 
-// getGroup serves GetGroup (2015-05-01).
-func (h handlers) getGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	n, err := groupName(r, "GroupName")
+// ListGroupsForUser lists the groups of a user in group name order.
+// Returns EntityNotExist.User.
+func (s *Service) ListGroupsForUser(ctx context.Context, user string) ([]localyun.Membership, error) {
+	u, err := s.GetUser(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	g, err := h.s.store.FindGroupByName(ctx, accountOf(ctx), n)
-	if err != nil {
-		return nil, groupError(err)
-	}
-	return groupResponse{Group: newGroupItem(g)}, nil
+	return s.store.FindGroupsForUser(ctx, u.AccountID, u.Name)
 }
 
-// listGroups serves ListGroups (2015-05-01): Marker/MaxItems paging.
-func (h handlers) listGroups(ctx context.Context, r *protocol.Request) (any, error) {
-	max, err := maxItems(r)
+// ListUsersForGroup lists up to max members of a group after the user
+// name after, in case-insensitive name order (as Markers compare), and the
+// Marker of the next page ("" when there is none). Returns
+// EntityNotExist.Group.
+func (s *Service) ListUsersForGroup(ctx context.Context, group, after string, max int) ([]localyun.Membership, string, error) {
+	g, err := s.GetGroup(ctx, group)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	after, err := decodeMarker(r.Get("Marker"))
+	ms, err := s.store.FindUsersForGroup(ctx, g.AccountID, g.Name)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	groups, err := h.s.store.FindGroups(ctx, localyun.GroupFilter{AccountID: accountOf(ctx), After: after, Limit: max + 1})
-	if err != nil {
-		return nil, err
-	}
-	out := listGroupsResponse{Groups: groupsList{Group: []groupItem{}}}
-	if len(groups) > max {
-		groups = groups[:max]
-		out.IsTruncated, out.Marker = true, encodeMarker(groups[max-1].Name)
-	}
-	for _, g := range groups {
-		out.Groups.Group = append(out.Groups.Group, newGroupItem(g))
-	}
-	return out, nil
-}
-
-// updateGroup serves UpdateGroup (2015-05-01).
-func (h handlers) updateGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	n, err := groupName(r, "GroupName")
-	if err != nil {
-		return nil, err
-	}
-	upd := localyun.GroupUpdate{UpdatedAt: h.s.now()}
-	if r.Has("NewGroupName") {
-		nn, err := groupName(r, "NewGroupName")
-		if err != nil {
-			return nil, err
-		}
-		upd.Name = &nn
-	}
-	if upd.Comments, err = optText(r, "NewComments", 128); err != nil {
-		return nil, err
-	}
-	g, err := h.s.store.UpdateGroup(ctx, accountOf(ctx), n, upd)
-	if err != nil {
-		return nil, groupError(err)
-	}
-	return groupResponse{Group: newGroupItem(g)}, nil
-}
-
-// deleteGroup serves DeleteGroup (2015-05-01): refused while the group has
-// members or policies.
-func (h handlers) deleteGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	n, err := groupName(r, "GroupName")
-	if err != nil {
-		return nil, err
-	}
-	return nil, groupError(h.s.store.DeleteGroup(ctx, accountOf(ctx), n))
-}
-
-func (h handlers) memberParams(ctx context.Context, r *protocol.Request) (group, user string, err error) {
-	if group, err = groupName(r, "GroupName"); err != nil {
-		return
-	}
-	if user, err = userName(r, "UserName"); err != nil {
-		return
-	}
-	if _, err = h.s.store.FindGroupByName(ctx, accountOf(ctx), group); err != nil {
-		return "", "", groupError(err)
-	}
-	if _, err = h.s.store.FindUserByName(ctx, accountOf(ctx), user); err != nil {
-		return "", "", userError(err)
-	}
-	return group, user, nil
-}
-
-// addUserToGroup serves AddUserToGroup (2015-05-01).
-func (h handlers) addUserToGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	group, user, err := h.memberParams(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	err = h.s.store.AddUserToGroup(ctx, accountOf(ctx), group, user, h.s.now())
-	switch {
-	case errors.Is(err, localyun.ErrAlreadyExists):
-		return nil, errMemberExists
-	case errors.Is(err, localyun.ErrNotFound):
-		return nil, errUserNotExist
-	}
-	return nil, err
-}
-
-// removeUserFromGroup serves RemoveUserFromGroup (2015-05-01).
-func (h handlers) removeUserFromGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	group, user, err := h.memberParams(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.s.store.RemoveUserFromGroup(ctx, accountOf(ctx), group, user); errors.Is(err, localyun.ErrNotFound) {
-		return nil, errMemberNotExist
-	} else if err != nil {
-		return nil, err
-	}
-	return nil, nil
-}
-
-// listGroupsForUser serves ListGroupsForUser (2015-05-01).
-func (h handlers) listGroupsForUser(ctx context.Context, r *protocol.Request) (any, error) {
-	user, err := userName(r, "UserName")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := h.s.store.FindUserByName(ctx, accountOf(ctx), user); err != nil {
-		return nil, userError(err)
-	}
-	ms, err := h.s.store.FindGroupsForUser(ctx, accountOf(ctx), user)
-	if err != nil {
-		return nil, err
-	}
-	out := groupsForUserResponse{Groups: groupsList{Group: []groupItem{}}}
+	out := []localyun.Membership{}
 	for _, m := range ms {
-		out.Groups.Group = append(out.Groups.Group, groupItem{GroupName: m.Group.Name, Comments: m.Group.Comments, JoinDate: date(m.JoinedAt)})
-	}
-	return out, nil
-}
-
-// listUsersForGroup serves ListUsersForGroup (2015-05-01), paged by
-// Marker/MaxItems over the members in name order.
-func (h handlers) listUsersForGroup(ctx context.Context, r *protocol.Request) (any, error) {
-	group, err := groupName(r, "GroupName")
-	if err != nil {
-		return nil, err
-	}
-	max, err := maxItems(r)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeMarker(r.Get("Marker"))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := h.s.store.FindGroupByName(ctx, accountOf(ctx), group); err != nil {
-		return nil, groupError(err)
-	}
-	ms, err := h.s.store.FindUsersForGroup(ctx, accountOf(ctx), group)
-	if err != nil {
-		return nil, err
-	}
-	out := listUsersResponse{Users: usersList{User: []userItem{}}}
-	for _, m := range ms {
-		// Members come in case-insensitive name order, as markers compare.
 		if after != "" && strings.ToLower(m.User.Name) <= strings.ToLower(after) {
 			continue
 		}
-		if len(out.Users.User) == max {
-			last := out.Users.User[max-1].UserName
-			out.IsTruncated, out.Marker = true, encodeMarker(last)
-			break
+		if len(out) == max {
+			return out, encodeMarker(out[max-1].User.Name), nil
 		}
-		out.Users.User = append(out.Users.User, userItem{UserName: m.User.Name, DisplayName: m.User.DisplayName, JoinDate: date(m.JoinedAt)})
+		out = append(out, m)
 	}
-	return out, nil
+	return out, "", nil
 }

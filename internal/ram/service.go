@@ -1,15 +1,28 @@
-// Package ram implements the RAM API (2015-05-01): roles (and, later,
-// users, groups, access keys and policies).
+// Package ram implements the RAM API (2015-05-01): roles, users, access
+// keys, groups, custom and system policies and their attachments.
+//
+// Each action is one row of Register (actions.go): a typed input parsed
+// once (inputs*.go), the entities it names for authorization (resources.go),
+// and a handler (handlers.go) that calls the Service method of the action's
+// name, where its rules are (role.go, user.go, group.go, accesskey.go,
+// policy.go, attachment.go).
 package ram
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
+	"crypto/rand"
 	"time"
 
 	"github.com/localyun/localyun"
 )
+
+// Store is what the RAM service needs of a store.
+type Store interface {
+	localyun.RoleStore
+	localyun.UserStore
+	localyun.GroupStore
+	localyun.PolicyStore
+}
 
 // Options configure a Service.
 type Options struct {
@@ -31,83 +44,54 @@ func NewService(store Store, opts Options) *Service {
 	return &Service{store: store, opts: opts}
 }
 
+// Limits of the RAM API that localyun enforces.
+const (
+	DefaultMaxSessionDuration = 3600
+	MinMaxSessionDuration     = 3600
+	MaxMaxSessionDuration     = 43200
+	MaxAccessKeysPerUser      = 2
+	MaxPolicyVersions         = 5
+)
+
 func accountOf(ctx context.Context) string {
 	p, _ := localyun.PrincipalFromContext(ctx)
 	return p.AccountID
 }
 
-// Role limits of the RAM API.
-const (
-	DefaultMaxSessionDuration = 3600
-	MinMaxSessionDuration     = 3600
-	MaxMaxSessionDuration     = 43200
-)
+func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
-// CreateRole creates a role in the caller's account. Returns
-// EntityAlreadyExists.Role.
-func (s *Service) CreateRole(ctx context.Context, r localyun.Role) (localyun.Role, error) {
-	now := s.opts.Now().UTC().Truncate(time.Second)
-	r.ID = s.opts.NewID("role")
-	r.AccountID = accountOf(ctx)
-	r.CreatedAt, r.UpdatedAt = now, now
-	if err := s.store.CreateRole(ctx, r); err != nil {
-		if errors.Is(err, localyun.ErrAlreadyExists) {
-			return r, errRoleExists
-		}
-		return r, err
-	}
-	return r, nil
-}
-
-// GetRole returns EntityNotExist.Role if the account has no such role.
-func (s *Service) GetRole(ctx context.Context, name string) (localyun.Role, error) {
-	r, err := s.store.FindRoleByName(ctx, accountOf(ctx), name)
-	return r, roleError(err)
-}
-
-// ListRoles returns up to max roles after marker, and the marker of the
-// next page ("" when there is none).
-func (s *Service) ListRoles(ctx context.Context, marker string, max int) ([]localyun.Role, string, error) {
-	after := ""
-	if marker != "" {
-		b, err := base64.RawURLEncoding.DecodeString(marker)
-		if err != nil || len(b) == 0 {
-			return nil, "", errInvalidMarker
-		}
-		after = string(b)
-	}
-	roles, err := s.store.FindRoles(ctx, localyun.RoleFilter{AccountID: accountOf(ctx), After: after, Limit: max + 1})
+// listPage returns up to max items of a listing that find reads (asked for
+// one more than max, to tell whether the listing goes on), and the Marker
+// of the next page: the name of the last item returned ("" at the end).
+func listPage[T any](max int, find func(limit int) ([]T, error), name func(T) string) ([]T, string, error) {
+	items, err := find(max + 1)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(roles) > max {
-		roles = roles[:max]
-		next = base64.RawURLEncoding.EncodeToString([]byte(roles[max-1].Name))
+	if len(items) <= max {
+		return items, "", nil
 	}
-	return roles, next, nil
+	items = items[:max]
+	return items, encodeMarker(name(items[max-1])), nil
 }
 
-// UpdateRole changes a role. Returns EntityNotExist.Role.
-func (s *Service) UpdateRole(ctx context.Context, name string, upd localyun.RoleUpdate) (localyun.Role, error) {
-	upd.UpdatedAt = s.opts.Now().UTC().Truncate(time.Second)
-	r, err := s.store.UpdateRole(ctx, accountOf(ctx), name, upd)
-	return r, roleError(err)
-}
-
-// DeleteRole deletes a role. Instances that hold it as their instance RAM
-// role keep the name (see docs/compatibility.md). Returns
-// EntityNotExist.Role or DeleteConflict.Role.Policy.
-func (s *Service) DeleteRole(ctx context.Context, name string) error {
-	return roleError(s.store.DeleteRole(ctx, accountOf(ctx), name))
-}
-
-func roleError(err error) error {
-	switch {
-	case errors.Is(err, localyun.ErrNotFound):
-		return errRoleNotExist
-	case errors.Is(err, localyun.ErrConflict):
-		return errRolePolicy
+func randomAlnum(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	return err
+	return string(b)
+}
+
+// numericID is the id of a user or group: "2" and 16 digits.
+func numericID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	out := []byte{'2'}
+	for _, c := range b {
+		out = append(out, '0'+c%10)
+	}
+	return string(out)
 }

@@ -21,58 +21,68 @@ func ValidateTrustPolicy(doc string) error {
 		Statement []map[string]json.RawMessage
 	}
 	if err := dec.Decode(&p); err != nil {
-		return fmt.Errorf("not a JSON object of Version and Statement: %v", err)
+		return problemf("not a JSON object of Version and Statement: %v", err)
 	}
 	if dec.More() {
-		return fmt.Errorf("trailing data after the policy document")
+		return problemf("trailing data after the policy document")
 	}
 	if v, _ := p.Version.(string); v != "1" {
-		return fmt.Errorf(`Version must be "1"`)
+		return problemf(`Version must be "1"`)
 	}
 	if len(p.Statement) == 0 {
-		return fmt.Errorf("Statement must be a non-empty list")
+		return problemf("Statement must be a non-empty list")
 	}
 	for i, st := range p.Statement {
 		for k := range st {
 			switch k {
 			case "Effect", "Action", "Principal", "Condition":
 			default:
-				return fmt.Errorf("Statement[%d]: unknown element %q", i, k)
+				return problemf("Statement[%d]: unknown element %q", i, k)
 			}
 		}
 		var effect string
 		if err := json.Unmarshal(st["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
-			return fmt.Errorf("Statement[%d]: Effect must be Allow or Deny", i)
+			return problemf("Statement[%d]: Effect must be Allow or Deny", i)
 		}
 		if !isStringOrList(st["Action"]) {
-			return fmt.Errorf("Statement[%d]: Action must be a string or a list of strings", i)
+			return problemf("Statement[%d]: Action must be a string or a list of strings", i)
 		}
 		var principal map[string]json.RawMessage
 		if err := json.Unmarshal(st["Principal"], &principal); err != nil || len(principal) == 0 {
-			return fmt.Errorf("Statement[%d]: Principal must be an object", i)
+			return problemf("Statement[%d]: Principal must be an object", i)
 		}
 		for k, v := range principal {
 			switch k {
 			case "RAM", "Service", "Federated":
 			default:
-				return fmt.Errorf("Statement[%d]: unknown principal type %q", i, k)
+				return problemf("Statement[%d]: unknown principal type %q", i, k)
 			}
 			if !isStringOrList(v) {
-				return fmt.Errorf("Statement[%d]: Principal.%s must be a string or a list of strings", i, k)
+				return problemf("Statement[%d]: Principal.%s must be a string or a list of strings", i, k)
 			}
 		}
 		if c, ok := st["Condition"]; ok {
 			var cond map[string]map[string]json.RawMessage
 			if err := json.Unmarshal(c, &cond); err != nil {
-				return fmt.Errorf("Statement[%d]: Condition must be an object of objects", i)
+				return problemf("Statement[%d]: Condition must be an object of objects", i)
 			}
 			if err := auth.ValidateConditions(c); err != nil {
-				return fmt.Errorf("Statement[%d]: Condition: %v", i, err)
+				return problemf("Statement[%d]: Condition: %v", i, err)
 			}
 		}
 	}
 	return nil
 }
+
+// problem says what is wrong with a document. It is the user-facing
+// detail of MalformedPolicyDocument and names the document's elements as
+// they are spelled (Version, Statement[0], ...), so it is no Go-style
+// error string.
+type problem string
+
+func (p problem) Error() string { return string(p) }
+
+func problemf(format string, args ...any) error { return problem(fmt.Sprintf(format, args...)) }
 
 func isStringOrList(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 // CreateAccount creates an account. Returns ErrAlreadyExists.
@@ -20,15 +20,8 @@ func (st *Store) CreateAccount(ctx context.Context, a localyun.Account) error {
 
 // FindAccountByID returns ErrNotFound if there is no such account.
 func (st *Store) FindAccountByID(ctx context.Context, id string) (localyun.Account, error) {
-	var a localyun.Account
-	var created int64
-	err := st.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM accounts WHERE id = ?`, id).
-		Scan(&a.ID, &a.Name, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("account %s: %w", id, localyun.ErrNotFound)
-	}
-	a.CreatedAt = fromMS(created)
-	return a, err
+	return sqlstore.One(st.read.QueryRowContext(ctx, `SELECT `+sqlstore.AccountColumns+` FROM accounts WHERE id = ?`, id),
+		sqlstore.ScanAccount, fmt.Errorf("account %s: %w", id, localyun.ErrNotFound))
 }
 
 // CountAccounts returns the number of accounts.
@@ -67,17 +60,11 @@ func (st *Store) FindAccessKey(ctx context.Context, id string) (localyun.AccessK
 }
 
 func (st *Store) findAccessKey(ctx context.Context, id string) (localyun.AccessKey, error) {
-	var k localyun.AccessKey
-	var created int64
-	err := st.readRow(ctx, `SELECT id, secret, account_id, user_name, status, created_at
-		FROM access_keys WHERE id = ?`, id).Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, &k.Status, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return k, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound)
-	}
+	k, err := sqlstore.One(st.readRow(ctx, `SELECT `+sqlstore.SecretKeyColumns+` FROM access_keys WHERE id = ?`, id),
+		sqlstore.ScanSecretKey, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound))
 	if err != nil {
 		return k, err
 	}
-	k.CreatedAt = fromMS(created)
 	k.Secret, err = st.unseal(k.Secret)
 	return k, err
 }

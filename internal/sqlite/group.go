@@ -3,89 +3,62 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const groupColumns = `id, account_id, name, comments, created_at, updated_at`
-
-func scanGroup(row interface{ Scan(...any) error }, extra ...any) (localyun.Group, error) {
-	var g localyun.Group
-	var created, updated int64
-	err := row.Scan(append([]any{&g.ID, &g.AccountID, &g.Name, &g.Comments, &created, &updated}, extra...)...)
-	g.CreatedAt, g.UpdatedAt = fromMS(created), fromMS(updated)
-	return g, err
-}
 
 // CreateGroup returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateGroup(ctx context.Context, g localyun.Group) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO ram_groups (`+groupColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO ram_groups (`+sqlstore.GroupColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			g.ID, g.AccountID, g.Name, g.Comments, ms(g.CreatedAt), ms(g.UpdatedAt))
 		return err
 	})
 }
 
+// groupByName reads a group by name (any case).
+const groupByName = `SELECT ` + sqlstore.GroupColumns + ` FROM ram_groups WHERE account_id = ? AND name = ?`
+
 // FindGroupByName returns ErrNotFound if the account has no such group.
+// It runs through a cached statement: authorization reads groups by name.
 func (st *Store) FindGroupByName(ctx context.Context, accountID, name string) (localyun.Group, error) {
-	return findGroup(ctx, st.read, accountID, name)
+	return sqlstore.One(st.readRow(ctx, groupByName, accountID, name), sqlstore.ScanGroup, groupNotFound(name))
 }
 
-func findGroup(ctx context.Context, q queryer, accountID, name string) (localyun.Group, error) {
-	g, err := scanGroup(q.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM ram_groups WHERE account_id = ? AND name = ?`, accountID, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return g, fmt.Errorf("group %s: %w", name, localyun.ErrNotFound)
-	}
-	return g, err
+func groupNotFound(name string) error { return fmt.Errorf("group %s: %w", name, localyun.ErrNotFound) }
+
+// findGroup reads a group in a write transaction.
+func findGroup(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.Group, error) {
+	return sqlstore.One(tx.QueryRowContext(ctx, groupByName, accountID, name), sqlstore.ScanGroup, groupNotFound(name))
 }
 
 // FindGroups lists groups in case-insensitive name order after f.After.
 func (st *Store) FindGroups(ctx context.Context, f localyun.GroupFilter) ([]localyun.Group, error) {
-	rows, err := st.read.QueryContext(ctx, `SELECT `+groupColumns+` FROM ram_groups
-		WHERE account_id = ? AND name > ? ORDER BY name LIMIT ?`, f.AccountID, f.After, limitOf(f.Limit))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []localyun.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return sqlstore.All(sqlstore.ScanGroup)(st.read.QueryContext(ctx, `SELECT `+sqlstore.GroupColumns+` FROM ram_groups
+		WHERE account_id = ? AND name > ? ORDER BY name LIMIT ?`, f.AccountID, f.After, limitOf(f.Limit)))
 }
 
 // UpdateGroup applies upd; a rename carries members and attachments along.
 func (st *Store) UpdateGroup(ctx context.Context, accountID, name string, upd localyun.GroupUpdate) (localyun.Group, error) {
 	var g localyun.Group
 	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if g, err = findGroup(ctx, tx, accountID, name); err != nil {
+		old, err := findGroup(ctx, tx, accountID, name)
+		if err != nil {
 			return err
 		}
-		old := g.Name
-		if upd.Name != nil {
-			g.Name = *upd.Name
-		}
-		if upd.Comments != nil {
-			g.Comments = *upd.Comments
-		}
-		g.UpdatedAt = upd.UpdatedAt
+		g = upd.Apply(old)
 		if _, err := tx.ExecContext(ctx, `UPDATE ram_groups SET name = ?, comments = ?, updated_at = ? WHERE account_id = ? AND name = ?`,
-			g.Name, g.Comments, ms(g.UpdatedAt), accountID, old); err != nil {
+			g.Name, g.Comments, ms(g.UpdatedAt), accountID, old.Name); err != nil {
 			return err
 		}
-		if g.Name == old {
+		if g.Name == old.Name {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE policy_attachments SET principal_name = ?
-			WHERE account_id = ? AND principal_type = ? AND principal_name = ?`, g.Name, accountID, localyun.AttachGroup, old)
+			WHERE account_id = ? AND principal_type = 'Group' AND principal_name = ?`, g.Name, accountID, old.Name)
 		return err
 	})
 	return g, err
@@ -97,17 +70,11 @@ func (st *Store) DeleteGroup(ctx context.Context, accountID, name string) error 
 		if _, err := findGroup(ctx, tx, accountID, name); err != nil {
 			return err
 		}
-		for _, dep := range []struct{ with, query string }{
-			{"User", `SELECT COUNT(*) FROM group_members WHERE account_id = ? AND group_name = ?`},
-			{"Policy", `SELECT COUNT(*) FROM policy_attachments WHERE account_id = ? AND principal_type = 'Group' AND principal_name = ?`},
-		} {
-			var n int
-			if err := tx.QueryRowContext(ctx, dep.query, accountID, name).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return &localyun.ConflictError{With: dep.with}
-			}
+		if err := sqlstore.NoDependents(ctx, tx, []any{accountID, name},
+			sqlstore.Dependent{With: "User", Count: `SELECT COUNT(*) FROM group_members WHERE account_id = ? AND group_name = ?`},
+			sqlstore.Dependent{With: "Policy", Count: `SELECT COUNT(*) FROM policy_attachments WHERE account_id = ? AND principal_type = 'Group' AND principal_name = ?`},
+		); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM ram_groups WHERE account_id = ? AND name = ?`, accountID, name)
 		return err
@@ -136,57 +103,22 @@ func (st *Store) RemoveUserFromGroup(ctx context.Context, accountID, group, user
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE account_id = ? AND group_name = ? AND user_name = ?`,
 			accountID, group, user)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("user %s in group %s: %w", user, group, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, fmt.Errorf("user %s in group %s: %w", user, group, localyun.ErrNotFound))
 	})
 }
 
 // FindGroupsForUser lists the groups of a user in group name order.
 func (st *Store) FindGroupsForUser(ctx context.Context, accountID, user string) ([]localyun.Membership, error) {
-	rows, err := st.read.QueryContext(ctx, `SELECT g.id, g.account_id, g.name, g.comments, g.created_at, g.updated_at, m.joined_at
+	return sqlstore.All(sqlstore.ScanGroupMember)(st.read.QueryContext(ctx, `SELECT g.id, g.account_id, g.name, g.comments,
+		g.created_at, g.updated_at, m.joined_at
 		FROM group_members m JOIN ram_groups g ON g.account_id = m.account_id AND g.name = m.group_name
-		WHERE m.account_id = ? AND m.user_name = ? ORDER BY g.name`, accountID, user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []localyun.Membership
-	for rows.Next() {
-		var joined int64
-		g, err := scanGroup(rows, &joined)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, localyun.Membership{Group: g, JoinedAt: fromMS(joined)})
-	}
-	return out, rows.Err()
+		WHERE m.account_id = ? AND m.user_name = ? ORDER BY g.name`, accountID, user))
 }
 
 // FindUsersForGroup lists the members of a group in user name order.
 func (st *Store) FindUsersForGroup(ctx context.Context, accountID, group string) ([]localyun.Membership, error) {
-	rows, err := st.read.QueryContext(ctx, `SELECT u.id, u.account_id, u.name, u.display_name, u.comments, u.email,
-		u.mobile_phone, u.created_at, u.updated_at, m.joined_at
+	return sqlstore.All(sqlstore.ScanUserMember)(st.read.QueryContext(ctx, `SELECT u.id, u.account_id, u.name, u.display_name,
+		u.comments, u.email, u.mobile_phone, u.created_at, u.updated_at, m.joined_at
 		FROM group_members m JOIN users u ON u.account_id = m.account_id AND u.name = m.user_name
-		WHERE m.account_id = ? AND m.group_name = ? ORDER BY u.name`, accountID, group)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []localyun.Membership
-	for rows.Next() {
-		var u localyun.User
-		var created, updated, joined int64
-		if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.DisplayName, &u.Comments, &u.Email, &u.MobilePhone,
-			&created, &updated, &joined); err != nil {
-			return nil, err
-		}
-		u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
-		out = append(out, localyun.Membership{User: u, JoinedAt: fromMS(joined)})
-	}
-	return out, rows.Err()
+		WHERE m.account_id = ? AND m.group_name = ? ORDER BY u.name`, accountID, group))
 }

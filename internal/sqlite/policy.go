@@ -9,18 +9,8 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const policyColumns = `p.account_id, p.name, p.description, p.default_version, p.created_at, p.updated_at,
-	(SELECT COUNT(*) FROM policy_attachments a WHERE a.account_id = p.account_id AND a.policy_type = 'Custom' AND a.policy_name = p.name)`
-
-func scanPolicy(row interface{ Scan(...any) error }) (localyun.Policy, error) {
-	p := localyun.Policy{Type: localyun.PolicyTypeCustom}
-	var created, updated int64
-	err := row.Scan(&p.AccountID, &p.Name, &p.Description, &p.DefaultVersion, &created, &updated, &p.AttachmentCount)
-	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
-	return p, err
-}
 
 // CreatePolicy creates a custom policy whose default version is v.
 func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun.PolicyVersion) error {
@@ -35,36 +25,29 @@ func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun
 	})
 }
 
+// policyByName reads a custom policy by name (any case).
+const policyByName = `SELECT ` + sqlstore.PolicyColumns + ` FROM policies p WHERE p.account_id = ? AND p.name = ?`
+
 // FindPolicy returns ErrNotFound if the account has no such custom policy.
+// It runs through a cached statement: authorization reads the custom
+// policies of every RAM user's request.
 func (st *Store) FindPolicy(ctx context.Context, accountID, name string) (localyun.Policy, error) {
-	return findPolicy(ctx, st.read, accountID, name)
+	return sqlstore.One(st.readRow(ctx, policyByName, accountID, name), sqlstore.ScanPolicy, policyNotFound(name))
 }
 
-func findPolicy(ctx context.Context, q queryer, accountID, name string) (localyun.Policy, error) {
-	p, err := scanPolicy(q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies p WHERE p.account_id = ? AND p.name = ?`, accountID, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
-	}
-	return p, err
+func policyNotFound(name string) error {
+	return fmt.Errorf("policy %s: %w", name, localyun.ErrNotFound)
+}
+
+// findPolicy reads a custom policy in a write transaction.
+func findPolicy(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.Policy, error) {
+	return sqlstore.One(tx.QueryRowContext(ctx, policyByName, accountID, name), sqlstore.ScanPolicy, policyNotFound(name))
 }
 
 // FindPolicies lists custom policies in name order after f.After.
 func (st *Store) FindPolicies(ctx context.Context, f localyun.PolicyFilter) ([]localyun.Policy, error) {
-	rows, err := st.read.QueryContext(ctx, `SELECT `+policyColumns+` FROM policies p
-		WHERE p.account_id = ? AND p.name > ? ORDER BY p.name LIMIT ?`, f.AccountID, f.After, limitOf(f.Limit))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []localyun.Policy
-	for rows.Next() {
-		p, err := scanPolicy(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return sqlstore.All(sqlstore.ScanPolicy)(st.read.QueryContext(ctx, `SELECT `+sqlstore.PolicyColumns+` FROM policies p
+		WHERE p.account_id = ? AND p.name > ? ORDER BY p.name LIMIT ?`, f.AccountID, f.After, limitOf(f.Limit)))
 }
 
 // DeletePolicy refuses while the policy is attached or has non-default versions.
@@ -131,41 +114,23 @@ func (st *Store) CreatePolicyVersion(ctx context.Context, accountID, name string
 	return v, err
 }
 
+func versionNotFound(name, versionID string) error {
+	return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
+}
+
 // FindPolicyVersion returns ErrNotFound if the version does not exist.
 func (st *Store) FindPolicyVersion(ctx context.Context, accountID, name, versionID string) (localyun.PolicyVersion, error) {
-	var v localyun.PolicyVersion
-	var created int64
-	err := st.read.QueryRowContext(ctx, `SELECT v.version_id, v.document, v.version_id = p.default_version, v.created_at
+	return sqlstore.One(st.read.QueryRowContext(ctx, `SELECT `+sqlstore.VersionColumns+`
 		FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name
-		WHERE v.account_id = ? AND v.policy_name = ? AND v.version_id = ?`, accountID, name, versionID).
-		Scan(&v.VersionID, &v.Document, &v.IsDefault, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
-	}
-	v.CreatedAt = fromMS(created)
-	return v, err
+		WHERE v.account_id = ? AND v.policy_name = ? AND v.version_id = ?`, accountID, name, versionID),
+		sqlstore.ScanVersion, versionNotFound(name, versionID))
 }
 
 // FindPolicyVersions lists versions in creation order.
 func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string) ([]localyun.PolicyVersion, error) {
-	rows, err := st.read.QueryContext(ctx, `SELECT v.version_id, v.document, v.version_id = p.default_version, v.created_at
+	return sqlstore.All(sqlstore.ScanVersion)(st.read.QueryContext(ctx, `SELECT `+sqlstore.VersionColumns+`
 		FROM policy_versions v JOIN policies p ON p.account_id = v.account_id AND p.name = v.policy_name
-		WHERE v.account_id = ? AND v.policy_name = ? ORDER BY v.seq`, accountID, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []localyun.PolicyVersion
-	for rows.Next() {
-		var v localyun.PolicyVersion
-		var created int64
-		if err := rows.Scan(&v.VersionID, &v.Document, &v.IsDefault, &created); err != nil {
-			return nil, err
-		}
-		v.CreatedAt = fromMS(created)
-		out = append(out, v)
-	}
-	return out, rows.Err()
+		WHERE v.account_id = ? AND v.policy_name = ? ORDER BY v.seq`, accountID, name))
 }
 
 // SetDefaultPolicyVersion returns ErrNotFound if the version does not exist.
@@ -174,13 +139,7 @@ func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, v
 		res, err := tx.ExecContext(ctx, `UPDATE policies SET default_version = ?, updated_at = ? WHERE account_id = ? AND name = ?
 			AND EXISTS (SELECT 1 FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?)`,
 			versionID, ms(at), accountID, name, accountID, name, versionID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, versionNotFound(name, versionID))
 	})
 }
 
@@ -196,20 +155,14 @@ func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versi
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?`,
 			accountID, name, versionID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("policy %s version %s: %w", name, versionID, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, versionNotFound(name, versionID))
 	})
 }
 
 // AttachPolicy returns ErrAlreadyExists if the policy is already attached.
 func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (account_id, policy_type, policy_name, principal_type, principal_name, attached_at)
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (`+sqlstore.AttachmentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?)`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
 		return err
 	})
@@ -220,37 +173,16 @@ func (st *Store) DetachPolicy(ctx context.Context, a localyun.Attachment) error 
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE account_id = ? AND policy_type = ? AND policy_name = ?
 			AND principal_type = ? AND principal_name = ?`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound)
-		}
-		return nil
+		return sqlstore.Changed(res, err, fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound))
 	})
 }
 
 // FindAttachments lists attachments matching f in attach order.
 func (st *Store) FindAttachments(ctx context.Context, f localyun.AttachmentFilter) ([]localyun.Attachment, error) {
-	rows, err := st.read.QueryContext(ctx, `SELECT account_id, policy_type, policy_name, principal_type, principal_name, attached_at
+	return sqlstore.All(sqlstore.ScanAttachment)(st.read.QueryContext(ctx, `SELECT `+sqlstore.AttachmentColumns+`
 		FROM policy_attachments WHERE account_id = ?
 		AND (? = '' OR policy_type = ?) AND (? = '' OR policy_name = ?)
 		AND (? = '' OR principal_type = ?) AND (? = '' OR principal_name = ?) ORDER BY seq`,
 		f.AccountID, f.PolicyType, f.PolicyType, f.PolicyName, f.PolicyName,
-		f.PrincipalType, f.PrincipalType, f.PrincipalName, f.PrincipalName)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []localyun.Attachment
-	for rows.Next() {
-		var a localyun.Attachment
-		var at int64
-		if err := rows.Scan(&a.AccountID, &a.PolicyType, &a.PolicyName, &a.PrincipalType, &a.PrincipalName, &at); err != nil {
-			return nil, err
-		}
-		a.AttachedAt = fromMS(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		f.PrincipalType, f.PrincipalType, f.PrincipalName, f.PrincipalName))
 }

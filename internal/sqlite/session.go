@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/seal"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 // Sealer encrypts secrets at rest; see package seal.
@@ -18,8 +18,6 @@ func (st *Store) seal(secret string) (string, error) { return seal.Seal(st.Seale
 
 func (st *Store) unseal(stored string) (string, error) { return seal.Open(st.Sealer, stored) }
 
-const sessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at`
-
 // CreateSession returns ErrAlreadyExists if the AccessKeyID is taken.
 func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 	secret, err := st.seal(s.Secret)
@@ -27,7 +25,7 @@ func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 		return err
 	}
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sqlstore.SessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID, s.SessionName, s.Policy, s.Caller,
 			ms(s.CreatedAt), ms(s.ExpiresAt))
 		return err
@@ -36,17 +34,11 @@ func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 
 // FindSession returns ErrNotFound if there is no such session.
 func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.Session, error) {
-	var s localyun.Session
-	var created, expires int64
-	err := st.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sts_sessions WHERE access_key_id = ?`, accessKeyID).
-		Scan(&s.AccessKeyID, &s.Secret, &s.TokenHash, &s.AccountID, &s.RoleName, &s.RoleID, &s.SessionName, &s.Policy, &s.Caller, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("session %s: %w", accessKeyID, localyun.ErrNotFound)
-	}
+	s, err := sqlstore.One(st.read.QueryRowContext(ctx, `SELECT `+sqlstore.SessionColumns+` FROM sts_sessions WHERE access_key_id = ?`,
+		accessKeyID), sqlstore.ScanSession, fmt.Errorf("session %s: %w", accessKeyID, localyun.ErrNotFound))
 	if err != nil {
 		return s, err
 	}
-	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
 	s.Secret, err = st.unseal(s.Secret)
 	return s, err
 }

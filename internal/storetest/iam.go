@@ -97,6 +97,21 @@ func testIAM(t *testing.T, open IAMOpener) {
 	_, err = st.FindAccessKeyLastUsed(ctx, acct2, "alice", "AKU2")
 	wantKind(t, err, localyun.ErrNotFound)
 
+	// The root's keys ("" user) have their limit too, per account; the
+	// account's root key of MustCreateAccount counts.
+	wantKind(t, st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKR2", Secret: "x", AccountID: acct1, Status: localyun.AccessKeyActive}, 1), localyun.ErrLimitExceeded)
+	if err := st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKR2", Secret: "secAKR2", AccountID: acct1, Status: localyun.AccessKeyActive, CreatedAt: epoch}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := st.FindAccessKeys(ctx, acct1, ""); err != nil || len(keys) != 2 || keys[1].ID != "AKR2" || keys[1].UserName != "" {
+		t.Fatalf("root keys = %+v, %v", keys, err)
+	}
+	wantKind(t, st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKR3", Secret: "x", AccountID: acct1, Status: localyun.AccessKeyActive}, 2), localyun.ErrLimitExceeded)
+	wantKind(t, st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKR4", Secret: "x", AccountID: "3333333333333333", Status: localyun.AccessKeyActive}, 2), localyun.ErrNotFound)
+	if err := st.DeleteAccessKey(ctx, acct1, "", "AKR2"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Groups and members.
 	if err := st.CreateGroup(ctx, localyun.Group{ID: "301", AccountID: acct1, Name: "ops", Comments: "c", CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
 		t.Fatal(err)

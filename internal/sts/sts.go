@@ -1,6 +1,10 @@
 // Package sts implements the STS API (2015-04-01): AssumeRole and
 // GetCallerIdentity. Sessions are stored (localyun.SessionStore); the
 // server verifies requests signed with their temporary credentials.
+//
+// Each action is one row of Register: a typed input parsed once, what it
+// is authorized on, and a handler that calls the Service method of the
+// action's name (assume.go, identity.go).
 package sts
 
 import (
@@ -9,7 +13,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -56,10 +59,21 @@ func NewService(store Store, opts Options) *Service {
 	return &Service{store: store, opts: opts}
 }
 
-// Register adds the STS actions to m.
+// Register adds the STS actions to m: one row per action, its input
+// parser, what it is authorized on, and its handler.
 func Register(m *protocol.Mux, s *Service) {
-	auth.Legacy(m, Product, "AssumeRole", s.assumeRole)
-	auth.Legacy(m, Product, "GetCallerIdentity", s.getCallerIdentity)
+	protocol.Handle(m, Product, protocol.Action[AssumeRoleInput]{Name: "AssumeRole",
+		Resource: "acs:ram::<uid of RoleArn>:role/<role name of RoleArn as stored>",
+		Parse:    parseAssumeRole,
+		Resources: func(ctx context.Context, _ localyun.Principal, in AssumeRoleInput) ([]string, error) {
+			arn, err := s.RoleARN(ctx, in.AccountID, in.RoleName)
+			return []string{arn}, err
+		},
+		Serve: s.assumeRole})
+	protocol.Handle(m, Product, protocol.Action[struct{}]{Name: "GetCallerIdentity", Public: true,
+		Resource: "none (any authenticated caller)",
+		Parse:    func(*protocol.Request) (struct{}, error) { return struct{}{}, nil },
+		Serve:    s.getCallerIdentity})
 }
 
 // Session limits.
@@ -85,32 +99,6 @@ var (
 	sessionRE       = regexp.MustCompile(`^[a-zA-Z0-9.@_\-]{2,64}$`)
 	externalIDRE    = regexp.MustCompile(`^[\w+=,.@:/\-]+$`)
 )
-
-type credentials struct {
-	AccessKeyID     string `json:"AccessKeyId" xml:"AccessKeyId"`
-	AccessKeySecret string `json:"AccessKeySecret" xml:"AccessKeySecret"`
-	SecurityToken   string `json:"SecurityToken" xml:"SecurityToken"`
-	Expiration      string `json:"Expiration" xml:"Expiration"`
-}
-
-type assumedRoleUser struct {
-	Arn           string `json:"Arn" xml:"Arn"`
-	AssumedRoleID string `json:"AssumedRoleId" xml:"AssumedRoleId"`
-}
-
-type assumeRoleResponse struct {
-	AssumedRoleUser assumedRoleUser `json:"AssumedRoleUser" xml:"AssumedRoleUser"`
-	Credentials     credentials     `json:"Credentials" xml:"Credentials"`
-}
-
-type callerIdentityResponse struct {
-	IdentityType string `json:"IdentityType" xml:"IdentityType"`
-	AccountID    string `json:"AccountId" xml:"AccountId"`
-	PrincipalID  string `json:"PrincipalId" xml:"PrincipalId"`
-	UserID       string `json:"UserId" xml:"UserId"`
-	Arn          string `json:"Arn" xml:"Arn"`
-	RoleID       string `json:"RoleId,omitempty" xml:"RoleId,omitempty"`
-}
 
 func random(n int) []byte {
 	b := make([]byte, n)
@@ -156,122 +144,4 @@ func callerARN(p localyun.Principal) string {
 		return "acs:ram::" + p.AccountID + ":assumed-role/" + p.RoleName + "/" + p.SessionName
 	}
 	return "acs:ram::" + p.AccountID + ":root"
-}
-
-// assumeRole serves AssumeRole (2015-04-01). The server has already
-// checked the caller's sts:AssumeRole permission on RoleArn; this checks
-// the role's trust policy and issues the session.
-func (s *Service) assumeRole(ctx context.Context, r *protocol.Request) (any, error) {
-	p, _ := localyun.PrincipalFromContext(ctx)
-	arn := r.Get("RoleArn")
-	if arn == "" {
-		return nil, protocol.ErrMissing("RoleArn")
-	}
-	m := roleArnRE.FindStringSubmatch(arn)
-	if m == nil {
-		return nil, errInvalid("RoleArn")
-	}
-	sessionName := r.Get("RoleSessionName")
-	if sessionName == "" {
-		return nil, protocol.ErrMissing("RoleSessionName")
-	}
-	if !sessionRE.MatchString(sessionName) {
-		return nil, errInvalid("RoleSessionName")
-	}
-	duration, ok, err := r.Int("DurationSeconds")
-	if err != nil {
-		return nil, errInvalid("DurationSeconds")
-	}
-	if !ok {
-		duration = DefaultDuration
-	}
-	policy := r.Get("Policy")
-	if len(policy) > MaxPolicyBytes {
-		return nil, errPolicyLength
-	}
-	if policy != "" {
-		if _, err := auth.Parse(policy); err != nil {
-			return nil, localyun.NewError(http.StatusBadRequest, "InvalidParameter.PolicyGrammar", "The parameter Policy has not a valid grammar: "+err.Error())
-		}
-	}
-	externalID := r.Get("ExternalId")
-	if externalID != "" && (len(externalID) < 2 || len(externalID) > 1224 || !externalIDRE.MatchString(externalID)) {
-		return nil, errInvalid("ExternalId")
-	}
-	if p.IsRoot() {
-		return nil, errRootAssume
-	}
-	role, err := s.store.FindRoleByName(ctx, m[1], m[2])
-	if errors.Is(err, localyun.ErrNotFound) {
-		return nil, errRoleNotExist
-	} else if err != nil {
-		return nil, err
-	}
-	cond := map[string]string{"sts:externalid": externalID, auth.KeySourceIP: p.SourceIP}
-	if externalID == "" {
-		delete(cond, "sts:externalid")
-	}
-	if !auth.TrustAllows(role.AssumeRolePolicyDocument, caller(p), cond) {
-		if role.AccountID != p.AccountID {
-			// Another account's role is answered as if it did not exist.
-			return nil, errRoleNotExist
-		}
-		return nil, errNotTrusted
-	}
-	if duration < MinDuration || duration > role.MaxSessionDuration {
-		return nil, errInvalid("DurationSeconds")
-	}
-	now := s.opts.Now().UTC().Truncate(time.Second)
-	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(random(48))
-	sess := localyun.Session{
-		AccessKeyID: "STS.NT" + alnum(26),
-		Secret:      alnum(44),
-		TokenHash:   HashToken(token),
-		AccountID:   role.AccountID,
-		RoleName:    role.Name,
-		RoleID:      role.ID,
-		SessionName: sessionName,
-		Policy:      policy,
-		Caller:      callerARN(p),
-		CreatedAt:   now,
-		ExpiresAt:   now.Add(time.Duration(duration) * time.Second),
-	}
-	if _, err := s.store.DeleteExpiredSessions(ctx, now.Add(-s.opts.Retain)); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return nil, err
-	}
-	return assumeRoleResponse{
-		AssumedRoleUser: assumedRoleUser{Arn: "acs:ram::" + role.AccountID + ":role/" + strings.ToLower(role.Name) + "/" + sessionName,
-			AssumedRoleID: role.ID + ":" + sessionName},
-		Credentials: credentials{AccessKeyID: sess.AccessKeyID, AccessKeySecret: sess.Secret, SecurityToken: token,
-			Expiration: sess.ExpiresAt.Format("2006-01-02T15:04:05Z")},
-	}, nil
-}
-
-// getCallerIdentity serves GetCallerIdentity (2015-04-01) for every
-// principal type; it needs no policy.
-func (s *Service) getCallerIdentity(ctx context.Context, r *protocol.Request) (any, error) {
-	p, _ := localyun.PrincipalFromContext(ctx)
-	out := callerIdentityResponse{AccountID: p.AccountID, Arn: callerARN(p)}
-	switch p.Type {
-	case localyun.PrincipalTypeUser:
-		u, err := s.store.FindUserByName(ctx, p.AccountID, p.UserName)
-		if err != nil {
-			return nil, err
-		}
-		out.IdentityType, out.UserID, out.PrincipalID = "RAMUser", u.ID, u.ID
-	case localyun.PrincipalTypeAssumed:
-		sess, err := s.store.FindSession(ctx, p.AccessKeyID)
-		if err != nil {
-			return nil, err
-		}
-		out.IdentityType, out.RoleID = "AssumedRoleUser", sess.RoleID
-		out.PrincipalID = sess.RoleID + ":" + sess.SessionName
-		out.UserID = out.PrincipalID
-	default:
-		out.IdentityType, out.UserID, out.PrincipalID = "Account", p.AccountID, p.AccountID
-	}
-	return out, nil
 }
