@@ -3,10 +3,10 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"sort"
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 const instanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
@@ -120,93 +120,85 @@ func likePattern(p string) string {
 	return b.String()
 }
 
-// lockInstances reads and row-locks the named instances inside tx, in id
-// order (so that overlapping batches cannot deadlock), and returns them in
-// the order of ids.
-func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	var a args
-	q := `SELECT ` + instanceColumns + ` FROM instances WHERE account_id = ` + a.add(accountID) +
-		` AND region_id = ` + a.add(regionID) + ` AND id IN (` + a.in(sorted) + `) ORDER BY id FOR UPDATE`
-	rows, err := tx.QueryContext(ctx, q, a...)
-	if err != nil {
-		return nil, err
+// SetInstancesRAMRole sets the roles of instances as a compare-and-set:
+// it locks their rows in id order (so that overlapping batches cannot
+// deadlock), then runs one UPDATE per (From, To) pair, each of which must
+// change every one of its instances. Returns *MissingIDsError (ErrNotFound)
+// or ErrConflict, and then writes nothing.
+func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
+	if len(changes) == 0 {
+		return nil
 	}
-	defer rows.Close()
-	byID := make(map[string]localyun.Instance, len(ids))
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		byID[in.ID] = in
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]localyun.Instance, 0, len(ids))
-	var missing []string
-	for _, id := range ids {
-		in, ok := byID[id]
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
-		out = append(out, in)
-	}
-	if missing != nil {
-		return nil, &localyun.MissingIDsError{IDs: missing}
-	}
-	return out, nil
-}
-
-// UpdateInstances runs fn over the named instances in one transaction with
-// their rows locked, and writes back what it returns. Returns
-// *MissingIDsError (ErrNotFound).
-func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
-	fn func([]localyun.Instance) ([]localyun.Instance, error)) error {
+	ids := sqlstore.ChangedIDs(changes)
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
+			AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids))
 		if err != nil {
 			return err
 		}
-		changed, err := fn(insts)
-		if err != nil || len(changed) == 0 {
+		if err := sqlstore.MissingIDs(ids, found); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE instances SET name = $1, description = $2, status = $3,
-			ram_role_name = $4 WHERE account_id = $5 AND id = $6`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, in := range changed {
-			if _, err := stmt.ExecContext(ctx, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
+		for _, g := range sqlstore.GroupRoleChanges(changes) {
+			res, err := tx.ExecContext(ctx, `UPDATE instances SET ram_role_name = $1 WHERE account_id = $2 AND region_id = $3
+				AND id = ANY($4) AND ram_role_name = $5`, g.To, accountID, regionID, g.IDs, g.From)
+			if err != nil {
 				return err
+			}
+			if changed, err := res.RowsAffected(); err != nil || changed != int64(len(g.IDs)) {
+				return sqlstore.Unchanged(g.IDs, found, err)
 			}
 		}
 		return nil
 	})
 }
 
-// DeleteInstances deletes the named instances in one transaction after fn
-// approves them. Returns *MissingIDsError (ErrNotFound).
-func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string,
-	fn func([]localyun.Instance) error) error {
+// SetInstanceStatus moves one instance from status from to to, its row
+// locked first. Returns ErrNotFound or ErrConflict.
+func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		ids := []string{id}
+		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
+			AND id = ANY($3) FOR UPDATE`, accountID, regionID, ids))
 		if err != nil {
 			return err
 		}
-		if fn != nil {
-			if err := fn(insts); err != nil {
-				return err
-			}
+		if err := sqlstore.MissingIDs(ids, found); err != nil {
+			return err
 		}
-		var a args
-		_, err = tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = `+a.add(accountID)+
-			` AND region_id = `+a.add(regionID)+` AND id IN (`+a.in(ids)+`)`, a...)
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = $1 WHERE account_id = $2 AND region_id = $3 AND id = $4
+			AND status = $5`, to, accountID, regionID, id, from)
+		if err != nil {
+			return err
+		}
+		if changed, err := res.RowsAffected(); err != nil || changed != 1 {
+			return sqlstore.Unchanged(ids, found, err)
+		}
+		return nil
+	})
+}
+
+// DeleteInstances deletes the named instances in one transaction, only if
+// they all exist (and, with status set, all have it); it locks their rows in
+// id order first. Returns *MissingIDsError (ErrNotFound) or ErrConflict.
+func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
+			AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids))
+		if err != nil {
+			return err
+		}
+		if err := sqlstore.MissingIDs(ids, found); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = $1 AND region_id = $2 AND id = ANY($3)
+			AND ($4 = '' OR status = $4)`, accountID, regionID, ids, status)
+		if err != nil {
+			return err
+		}
+		if deleted, err := res.RowsAffected(); err != nil || deleted != int64(len(ids)) {
+			return sqlstore.Unchanged(ids, found, err)
+		}
+		return nil
 	})
 }
