@@ -17,14 +17,41 @@ type RoleResult struct {
 	RAMRoleName string // Detach: the role removed
 }
 
-// setRoles asks the store for the compare-and-set of changes; an instance
-// deleted since it was read is InvalidInstanceId.NotFound, one changed
-// since is ErrConflict (retryConflicts reads again).
-func (s *Service) setRoles(ctx context.Context, regionID string, changes []localyun.InstanceRoleChange) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	return instanceError(s.store.SetInstancesRAMRole(ctx, accountOf(ctx), regionID, changes))
+// changeRoles is the read-decide-write of Attach and Detach: it reads the
+// instances ids of a region (every one must exist, none may be classic),
+// asks decide for each one's result in order (a success moves the instance
+// from the role it holds to the role to), and asks the store for the
+// compare-and-set of those changes in one transaction. While the store
+// finds an instance changed since it was read, it reads and decides again.
+func (s *Service) changeRoles(ctx context.Context, regionID string, ids []string, to string,
+	decide func(localyun.Instance) (RoleResult, error)) ([]RoleResult, error) {
+	var results []RoleResult
+	err := retryConflicts(ctx, func() error {
+		insts, err := s.findInstances(ctx, regionID, ids)
+		if err != nil {
+			return err
+		}
+		results = make([]RoleResult, len(insts))
+		var changes []localyun.InstanceRoleChange
+		for i, inst := range insts {
+			if inst.NetworkType == localyun.NetworkClassic {
+				return errClassicNetwork
+			}
+			if results[i], err = decide(inst); err != nil {
+				return err
+			}
+			if results[i].Success {
+				changes = append(changes, localyun.InstanceRoleChange{InstanceID: inst.ID, From: inst.RAMRoleName, To: to})
+			}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		// An instance deleted since it was read is not found; one changed
+		// since is ErrConflict, and another round.
+		return instanceError(s.store.SetInstancesRAMRole(ctx, accountOf(ctx), regionID, changes))
+	})
+	return results, err
 }
 
 // AttachInstanceRAMRole attaches the role RAMRoleName to every instance of
@@ -44,26 +71,11 @@ func (s *Service) AttachInstanceRAMRole(ctx context.Context, in AttachInstanceRA
 	if err := s.checkPassRole(ctx, role.Name); err != nil {
 		return "", nil, err
 	}
-	var results []RoleResult
-	err = retryConflicts(ctx, func() error {
-		insts, err := s.findInstances(ctx, in.RegionID, in.InstanceIDs)
-		if err != nil {
-			return err
+	results, err := s.changeRoles(ctx, in.RegionID, in.InstanceIDs, role.Name, func(inst localyun.Instance) (RoleResult, error) {
+		if inst.RAMRoleName != "" { // one role per instance
+			return RoleResult{InstanceID: inst.ID, Code: codeRoleAttached, Message: messageRoleAttached}, nil
 		}
-		results = make([]RoleResult, 0, len(insts))
-		var changes []localyun.InstanceRoleChange
-		for _, inst := range insts {
-			switch {
-			case inst.NetworkType == localyun.NetworkClassic:
-				return errClassicNetwork
-			case inst.RAMRoleName != "": // one role per instance
-				results = append(results, RoleResult{InstanceID: inst.ID, Code: codeRoleAttached, Message: messageRoleAttached})
-			default:
-				changes = append(changes, localyun.InstanceRoleChange{InstanceID: inst.ID, To: role.Name})
-				results = append(results, RoleResult{InstanceID: inst.ID, Code: resultOK, Message: "success", Success: true})
-			}
-		}
-		return s.setRoles(ctx, in.RegionID, changes)
+		return RoleResult{InstanceID: inst.ID, Code: resultOK, Message: "success", Success: true}, nil
 	})
 	if err != nil {
 		return "", nil, err
@@ -91,35 +103,20 @@ func (s *Service) DetachInstanceRAMRole(ctx context.Context, in DetachInstanceRA
 		}
 	}
 	passed := map[string]bool{} // attached roles the caller may pass
-	var results []RoleResult
-	err := retryConflicts(ctx, func() error {
-		insts, err := s.findInstances(ctx, in.RegionID, in.InstanceIDs)
-		if err != nil {
-			return err
-		}
-		results = make([]RoleResult, 0, len(insts))
-		var changes []localyun.InstanceRoleChange
-		for _, inst := range insts {
-			switch {
-			case inst.NetworkType == localyun.NetworkClassic:
-				return errClassicNetwork
-			case inst.RAMRoleName == "":
-				results = append(results, RoleResult{InstanceID: inst.ID, Code: codeRoleNotAttached, Message: messageRoleNotAttached})
-				continue
-			case in.RAMRoleName != "" && !strings.EqualFold(inst.RAMRoleName, named.Name):
-				results = append(results, RoleResult{InstanceID: inst.ID, Code: codeRoleMismatch, Message: messageRoleMismatch})
-				continue
-			case in.RAMRoleName == "" && !passed[inst.RAMRoleName]:
-				// Without a RamRoleName the role passed is the attached one.
-				if err := s.checkPassAttached(ctx, inst.RAMRoleName); err != nil {
-					return err
-				}
-				passed[inst.RAMRoleName] = true
+	results, err := s.changeRoles(ctx, in.RegionID, in.InstanceIDs, "", func(inst localyun.Instance) (RoleResult, error) {
+		switch {
+		case inst.RAMRoleName == "":
+			return RoleResult{InstanceID: inst.ID, Code: codeRoleNotAttached, Message: messageRoleNotAttached}, nil
+		case in.RAMRoleName != "" && !strings.EqualFold(inst.RAMRoleName, named.Name):
+			return RoleResult{InstanceID: inst.ID, Code: codeRoleMismatch, Message: messageRoleMismatch}, nil
+		case in.RAMRoleName == "" && !passed[inst.RAMRoleName]:
+			// Without a RamRoleName the role passed is the attached one.
+			if err := s.checkPassAttached(ctx, inst.RAMRoleName); err != nil {
+				return RoleResult{}, err
 			}
-			changes = append(changes, localyun.InstanceRoleChange{InstanceID: inst.ID, From: inst.RAMRoleName})
-			results = append(results, RoleResult{InstanceID: inst.ID, Code: resultOK, Message: "success", Success: true, RAMRoleName: inst.RAMRoleName})
+			passed[inst.RAMRoleName] = true
 		}
-		return s.setRoles(ctx, in.RegionID, changes)
+		return RoleResult{InstanceID: inst.ID, Code: resultOK, Message: "success", Success: true, RAMRoleName: inst.RAMRoleName}, nil
 	})
 	if err != nil {
 		return "", nil, err

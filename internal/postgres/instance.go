@@ -9,37 +9,12 @@ import (
 	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-const instanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
-	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
-
-func scanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
-	var in localyun.Instance
-	var created int64
-	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
-		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
-		&in.InstanceType, &in.RAMRoleName, &created)
-	in.CreatedAt = fromMS(created)
-	return in, err
-}
-
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
+		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
-			ram_role_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, in := range insts {
-			if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
-				in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
-				in.InstanceType, in.RAMRoleName, ms(in.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		return nil
+			ram_role_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, insts)
 	})
 }
 
@@ -79,27 +54,15 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	if f.AfterSeq > 0 {
 		cond += " AND seq > " + a.add(f.AfterSeq)
 	}
-	q := `SELECT ` + instanceColumns + ` FROM instances WHERE ` + cond + ` ORDER BY seq`
+	q := `SELECT ` + sqlstore.InstanceColumns + ` FROM instances WHERE ` + cond + ` ORDER BY seq`
 	if f.Limit > 0 {
 		q += " LIMIT " + a.add(f.Limit)
 	}
 	if f.Offset > 0 {
 		q += " OFFSET " + a.add(f.Offset)
 	}
-	rows, err := st.db.QueryContext(ctx, q, a...)
-	if err != nil {
-		return nil, 0, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Instance
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, 0, formatError(err)
-		}
-		out = append(out, in)
-	}
-	return out, total, formatError(rows.Err())
+	out, err := sqlstore.ScanInstances(st.db.QueryContext(ctx, q, a...))
+	return out, total, formatError(err)
 }
 
 // likePattern turns an ECS name pattern (only * is special) into a LIKE
@@ -120,23 +83,30 @@ func likePattern(p string) string {
 	return b.String()
 }
 
-// SetInstancesRAMRole sets the roles of instances as a compare-and-set:
-// it locks their rows in id order (so that overlapping batches cannot
-// deadlock), then runs one UPDATE per (From, To) pair, each of which must
-// change every one of its instances. Returns *MissingIDsError (ErrNotFound)
-// or ErrConflict, and then writes nothing.
+// lockInstances locks the rows of the instances ids of an account and
+// region in id order (so that overlapping batches cannot deadlock) and
+// returns the set of ids found; *MissingIDsError unless it holds them all.
+func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) (map[string]bool, error) {
+	found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
+		AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids))
+	if err != nil {
+		return nil, err
+	}
+	return found, sqlstore.MissingIDs(ids, found)
+}
+
+// SetInstancesRAMRole sets the roles of instances as a compare-and-set: it
+// locks their rows (lockInstances), then runs one UPDATE per (From, To)
+// pair, each of which must change every one of its instances. Returns
+// *MissingIDsError (ErrNotFound) or ErrConflict, and then writes nothing.
 func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	ids := sqlstore.ChangedIDs(changes)
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
-			AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids))
+		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
-			return err
-		}
-		if err := sqlstore.MissingIDs(ids, found); err != nil {
 			return err
 		}
 		for _, g := range sqlstore.GroupRoleChanges(changes) {
@@ -158,12 +128,8 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
 		ids := []string{id}
-		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
-			AND id = ANY($3) FOR UPDATE`, accountID, regionID, ids))
+		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
-			return err
-		}
-		if err := sqlstore.MissingIDs(ids, found); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = $1 WHERE account_id = $2 AND region_id = $3 AND id = $4
@@ -179,16 +145,12 @@ func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id,
 }
 
 // DeleteInstances deletes the named instances in one transaction, only if
-// they all exist (and, with status set, all have it); it locks their rows in
-// id order first. Returns *MissingIDsError (ErrNotFound) or ErrConflict.
+// they all exist (and, with status set, all have it); it locks their rows
+// first. Returns *MissingIDsError (ErrNotFound) or ErrConflict.
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
-			AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids))
+		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
-			return err
-		}
-		if err := sqlstore.MissingIDs(ids, found); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = $1 AND region_id = $2 AND id = ANY($3)

@@ -9,98 +9,28 @@ import (
 	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-const instanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
-	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
-
-func scanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
-	var in localyun.Instance
-	var created int64
-	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
-		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
-		&in.InstanceType, &in.RAMRoleName, &created)
-	in.CreatedAt = fromMS(created)
-	return in, err
-}
-
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
+		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
-			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, in := range insts {
-			if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
-				in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
-				in.InstanceType, in.RAMRoleName, ms(in.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		return nil
+			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, insts)
 	})
 }
 
 // FindInstances lists instances matching f in creation order, and the total
 // number of matches (ignoring Offset/Limit/AfterSeq).
 func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) ([]localyun.Instance, int, error) {
-	where := []string{"account_id = ?"}
-	args := []any{f.AccountID}
-	if f.RegionID != "" {
-		where = append(where, "region_id = ?")
-		args = append(args, f.RegionID)
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return nil, 0, nil
 	}
-	if f.IDs != nil {
-		if len(f.IDs) == 0 {
-			return nil, 0, nil
-		}
-		// Only the unique id index is selective here: "+" keeps the planner
-		// off the (account, region, ...) indexes, which it picks for long
-		// id lists and which scan the whole region.
-		for i := range where {
-			where[i] = "+" + where[i]
-		}
-		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
-		args = append(args, anys(f.IDs)...)
-	}
-	if f.NetworkType != "" {
-		where = append(where, "network_type = ?")
-		args = append(args, f.NetworkType)
-	}
-	if f.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, f.Status)
-	}
-	if f.NamePattern != "" {
-		where = append(where, "name GLOB ?")
-		args = append(args, globPattern(f.NamePattern))
-	}
-	if f.RAMRoleName != "" {
-		where = append(where, "ram_role_name = ?")
-		args = append(args, f.RAMRoleName)
-	} else if f.HasRAMRole {
-		where = append(where, "ram_role_name <> ''")
-	}
-	cond := strings.Join(where, " AND ")
+	cond, args := instanceCond(f)
 	if f.IDs != nil {
 		// At most one row per id: one query serves the total and the page,
 		// cut here exactly as COUNT(*) and LIMIT/OFFSET would.
-		rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+` ORDER BY seq`, args...)
+		all, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
+			` ORDER BY seq`, args...))
 		if err != nil {
-			return nil, 0, err
-		}
-		defer rows.Close()
-		var all []localyun.Instance
-		for rows.Next() {
-			in, err := scanInstance(rows)
-			if err != nil {
-				return nil, 0, err
-			}
-			all = append(all, in)
-		}
-		if err := rows.Err(); err != nil {
 			return nil, 0, err
 		}
 		total := len(all)
@@ -131,21 +61,49 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	// "?+0": a bare "LIMIT ?" lets SQLite read the bound value while
 	// planning, which marks the statement for re-preparation on every new
 	// binding and defeats the statement cache; the value is the same.
-	rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+
-		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...)
-	if err != nil {
-		return nil, 0, err
+	out, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
+		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...))
+	return out, total, err
+}
+
+// instanceCond is the WHERE condition of FindInstances for f (ignoring
+// paging) and its arguments.
+func instanceCond(f localyun.InstanceFilter) (string, []any) {
+	where := []string{"account_id = ?"}
+	args := []any{f.AccountID}
+	if f.RegionID != "" {
+		where = append(where, "region_id = ?")
+		args = append(args, f.RegionID)
 	}
-	defer rows.Close()
-	var out []localyun.Instance
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, 0, err
+	if f.IDs != nil {
+		// Only the unique id index is selective here: "+" keeps the planner
+		// off the (account, region, ...) indexes, which it picks for long
+		// id lists and which scan the whole region.
+		for i := range where {
+			where[i] = "+" + where[i]
 		}
-		out = append(out, in)
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		args = append(args, anys(f.IDs)...)
 	}
-	return out, total, rows.Err()
+	if f.NetworkType != "" {
+		where = append(where, "network_type = ?")
+		args = append(args, f.NetworkType)
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.NamePattern != "" {
+		where = append(where, "name GLOB ?")
+		args = append(args, globPattern(f.NamePattern))
+	}
+	if f.RAMRoleName != "" {
+		where = append(where, "ram_role_name = ?")
+		args = append(args, f.RAMRoleName)
+	} else if f.HasRAMRole {
+		where = append(where, "ram_role_name <> ''")
+	}
+	return strings.Join(where, " AND "), args
 }
 
 // pageSlice cuts s as LIMIT limit OFFSET offset would (limit <= 0: no

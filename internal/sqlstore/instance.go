@@ -1,12 +1,75 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/localyun/localyun"
 )
+
+// InstanceColumns are the columns of the instances table ScanInstance reads,
+// in its order.
+const InstanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
+	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
+
+// ScanInstance reads a row of InstanceColumns (created_at in Unix
+// milliseconds, 0 for none).
+func ScanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
+	var in localyun.Instance
+	var created int64
+	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
+		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
+		&in.InstanceType, &in.RAMRoleName, &created)
+	if created != 0 {
+		in.CreatedAt = time.UnixMilli(created).UTC()
+	}
+	return in, err
+}
+
+// ScanInstances reads the rows of a query of InstanceColumns (as
+// QueryContext returns it) and closes them.
+func ScanInstances(rows *sql.Rows, err error) ([]localyun.Instance, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []localyun.Instance
+	for rows.Next() {
+		in, err := ScanInstance(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// InsertInstances runs insert, an INSERT of the instances columns id,
+// account_id, region_id, zone_id, name, description, status, network_type,
+// vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name and
+// created_at (Unix milliseconds, 0 for none), once per instance in tx.
+func InsertInstances(ctx context.Context, tx *sql.Tx, insert string, insts []localyun.Instance) error {
+	stmt, err := tx.PrepareContext(ctx, insert)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, in := range insts {
+		var created int64
+		if !in.CreatedAt.IsZero() {
+			created = in.CreatedAt.UnixMilli()
+		}
+		if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
+			in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
+			in.InstanceType, in.RAMRoleName, created); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // RoleChangeGroup is the instances of one SetInstancesRAMRole call that go
 // from the same role to the same role: one compare-and-set UPDATE.
