@@ -38,6 +38,14 @@ type Instance struct {
 	Seq          int64 // store-assigned creation order, for NextToken paging
 }
 
+// InstanceRoleChange is one compare-and-set of an instance's RAM role: the
+// instance goes from the role From (as the service read it, "" for none)
+// to the role To ("" detaches).
+type InstanceRoleChange struct {
+	InstanceID string
+	From, To   string
+}
+
 // InstanceFilter selects instances of one account.
 type InstanceFilter struct {
 	AccountID   string

@@ -2,6 +2,7 @@ package localyun
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -41,37 +42,36 @@ type InstanceStore interface {
 	// FindInstances lists instances matching f, ordered by creation, and the
 	// total count of matches.
 	FindInstances(ctx context.Context, f InstanceFilter) ([]Instance, int, error)
-	// UpdateInstances applies fn to the named instances of one account and
-	// region in one transaction. fn sees every instance (in the order of ids)
-	// and returns the instances to write back; if fn returns an error nothing
-	// is written. Returns ErrNotFound (wrapped as *MissingIDsError) if any id
-	// does not exist in that account and region.
-	UpdateInstances(ctx context.Context, accountID, regionID string, ids []string, fn func([]Instance) ([]Instance, error)) error
-	// DeleteInstances deletes the instances in one transaction (their role
-	// attachments go with them). Returns *MissingIDsError if any is absent.
-	DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, fn func([]Instance) error) error
+	// SetInstancesRAMRole applies changes (distinct instances) to instances
+	// of one account and region in one transaction, as a compare-and-set:
+	// every instance must exist in that account and region, else
+	// *MissingIDsError (ErrNotFound) naming the absent ones; every one must
+	// hold exactly the role From, else ErrConflict; then each gets To. On
+	// error nothing is written.
+	SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []InstanceRoleChange) error
+	// SetInstanceStatus sets the status of one instance from from to to, as
+	// a compare-and-set. Returns ErrNotFound unless the instance exists in
+	// that account and region, ErrConflict if its status is not from.
+	SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error
+	// DeleteInstances deletes the instances (their role attachments go with
+	// them) in one transaction. With status set, every instance must have
+	// that status, else ErrConflict. Returns *MissingIDsError (ErrNotFound)
+	// if any is absent from that account and region. On error nothing is
+	// deleted.
+	DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error
 }
 
 // MissingIDsError reports ids that a batch named but the store does not hold.
 // It wraps ErrNotFound.
 type MissingIDsError struct{ IDs []string }
 
+// Error names the missing ids.
 func (e *MissingIDsError) Error() string {
-	return "missing ids " + joinIDs(e.IDs) + ": " + ErrNotFound.Error()
+	return "missing ids " + strings.Join(e.IDs, ",") + ": " + ErrNotFound.Error()
 }
 
+// Unwrap returns ErrNotFound.
 func (e *MissingIDsError) Unwrap() error { return ErrNotFound }
-
-func joinIDs(ids []string) string {
-	s := ""
-	for i, id := range ids {
-		if i > 0 {
-			s += ","
-		}
-		s += id
-	}
-	return s
-}
 
 // BastionInstanceStore persists bastion host instances.
 type BastionInstanceStore interface {

@@ -152,7 +152,8 @@ func TestSeedApply(t *testing.T) {
 	// nothing is created and the detached role stays detached.
 	svc := ecs.NewService(st, ecs.Options{})
 	pctx := localyun.NewContextWithPrincipal(ctx, localyun.Principal{AccountID: "1234567890123456", Type: localyun.PrincipalTypeRoot})
-	if _, res, err := svc.DetachInstanceRAMRole(pctx, "cn-hangzhou", []string{"i-instance1"}, "RamRoleTest"); err != nil || !res[0].Success {
+	if _, res, err := svc.DetachInstanceRAMRole(pctx, ecs.DetachInstanceRAMRoleInput{RegionID: "cn-hangzhou",
+		InstanceIDs: []string{"i-instance1"}, RAMRoleName: "RamRoleTest"}); err != nil || !res[0].Success {
 		t.Fatalf("detach %+v, %v", res, err)
 	}
 	for range 2 {

@@ -161,11 +161,13 @@ func MustOpenSeedWorld(tb testing.TB) (localyun.Store, *sdkecs.Client, string) {
 // MustSetRole sets the instance RAM role of i-instance1 through the store.
 func MustSetRole(tb testing.TB, st localyun.Store, role string) {
 	tb.Helper()
-	err := st.UpdateInstances(context.Background(), seedAccount, seedRegion, []string{seedInstance},
-		func(insts []localyun.Instance) ([]localyun.Instance, error) {
-			insts[0].RAMRoleName = role
-			return insts, nil
-		})
+	ctx := context.Background()
+	insts, _, err := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: seedAccount, IDs: []string{seedInstance}})
+	if err != nil || len(insts) != 1 {
+		tb.Fatalf("%s: %v, %v", seedInstance, insts, err)
+	}
+	err = st.SetInstancesRAMRole(ctx, seedAccount, seedRegion, []localyun.InstanceRoleChange{
+		{InstanceID: seedInstance, From: insts[0].RAMRoleName, To: role}})
 	if err != nil {
 		tb.Fatal(err)
 	}

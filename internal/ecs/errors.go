@@ -20,6 +20,13 @@ func errInvalidParameter(name string) error {
 		`The specified parameter "`+name+`" is not valid.`)
 }
 
+// errOperationConflict answers a change that lost every race it ran (see
+// retryConflicts); cause is the last conflict, for the log.
+func errOperationConflict(cause error) error {
+	return &localyun.Error{Status: http.StatusConflict, Code: "OperationConflict",
+		Message: "Request was denied due to conflict with a previous request, please try again later.", Err: cause}
+}
+
 var (
 	errInstanceIDsMalformed = localyun.NewError(http.StatusBadRequest, "InvalidInstanceIds.Malformed", "The specified InstanceIds is not valid.")
 	errInstanceNotFound     = localyun.NewError(http.StatusNotFound, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.")
@@ -37,7 +44,6 @@ var (
 	errNameMalformed        = localyun.NewError(http.StatusBadRequest, "InvalidInstanceName.Malformed", "The specified parameter InstanceName is not valid.")
 	errPolicyMalformed      = localyun.NewError(http.StatusBadRequest, "InvalidParameter.Policy", "The specified parameter Policy is not valid; it must be a JSON policy document of 1 to 1024 characters.")
 	errTooManyInstanceIDs   = localyun.NewError(http.StatusBadRequest, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.")
-	errPassRoleForbidden    = localyun.NewError(http.StatusForbidden, "InvalidUser.PassRoleForbidden", "The RAM user does not have the privilege to pass a RAM role.")
 )
 
 // Per-instance result codes of Attach/DetachInstanceRamRole. The real

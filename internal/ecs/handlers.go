@@ -2,13 +2,8 @@ package ecs
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/localyun/localyun"
-	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
@@ -16,146 +11,132 @@ import (
 var Product = protocol.Product{Name: "Ecs", Version: "2014-05-26", Service: "ecs", DenyCode: "Forbidden.RAM",
 	DenyMessage: "User not authorized to operate on the specified resource, or this API doesn't support RAM."}
 
-// Register adds the ECS actions to m.
+// The ARN patterns of the rows, for docs/authorization.md.
+const (
+	docInstances         = "acs:ecs:<RegionId>:<uid>:instance/<id> (each id of InstanceIds)"
+	docInstancesOrAll    = "acs:ecs:<RegionId>:<uid>:instance/<id> (each id of InstanceIds; instance/* without)"
+	docInstanceAnyRegion = "acs:ecs:<the instance's region>:<uid>:instance/<InstanceId> (unknown instance: <RegionId> if a region, else *)"
+)
+
+// Register adds the ECS actions to m: one row per action, its input parsed
+// once, authorized on Resources(input) and served by the Service method of
+// the action's name.
 func Register(m *protocol.Mux, s *Service) {
 	h := handlers{s}
-	for action, fn := range map[string]protocol.Handler{
-		"DescribeRegions":         h.describeRegions,
-		"RunInstances":            h.runInstances,
-		"DeleteInstance":          h.deleteInstance,
-		"DeleteInstances":         h.deleteInstances,
-		"StartInstance":           h.startInstance,
-		"StopInstance":            h.stopInstance,
-		"DescribeInstances":       h.describeInstances,
-		"AttachInstanceRamRole":   h.attachInstanceRAMRole,
-		"DetachInstanceRamRole":   h.detachInstanceRAMRole,
-		"DescribeInstanceRamRole": h.describeInstanceRAMRole,
-	} {
-		auth.Legacy(m, Product, action, fn)
-	}
+	protocol.Handle(m, Product, protocol.Action[DescribeRegionsInput]{Name: "DescribeRegions",
+		Resource: "acs:ecs:<RegionId, * without>:<uid>:*",
+		Parse:    parseDescribeRegions,
+		Resources: func(_ context.Context, p localyun.Principal, in DescribeRegionsInput) ([]string, error) {
+			region := in.RegionID
+			if region == "" {
+				region = "*"
+			}
+			return []string{"acs:ecs:" + region + ":" + p.AccountID + ":*"}, nil
+		},
+		Serve: h.describeRegions,
+	})
+	protocol.Handle(m, Product, protocol.Action[RunInstancesInput]{Name: "RunInstances",
+		Resource: "acs:ecs:<RegionId>:<uid>:instance/*",
+		Parse:    parseRunInstances,
+		Resources: func(_ context.Context, p localyun.Principal, in RunInstancesInput) ([]string, error) {
+			return instanceARNs(p, in.RegionID, nil), nil
+		},
+		Serve: h.runInstances,
+	})
+	protocol.Handle(m, Product, protocol.Action[DeleteInstanceInput]{Name: "DeleteInstance",
+		Resource: docInstanceAnyRegion,
+		Parse:    parseDeleteInstance,
+		Resources: func(ctx context.Context, p localyun.Principal, in DeleteInstanceInput) ([]string, error) {
+			return s.InstanceARN(ctx, p, in.RegionID, in.InstanceID)
+		},
+		Serve: func(ctx context.Context, in DeleteInstanceInput) (any, error) { return nil, s.DeleteInstance(ctx, in) },
+	})
+	protocol.Handle(m, Product, protocol.Action[DeleteInstancesInput]{Name: "DeleteInstances",
+		Resource: "acs:ecs:<RegionId>:<uid>:instance/<id> (each InstanceId.N)",
+		Parse:    parseDeleteInstances,
+		Resources: func(_ context.Context, p localyun.Principal, in DeleteInstancesInput) ([]string, error) {
+			return instanceARNs(p, in.RegionID, in.InstanceIDs), nil
+		},
+		Serve: func(ctx context.Context, in DeleteInstancesInput) (any, error) {
+			return nil, s.DeleteInstances(ctx, in)
+		},
+	})
+	protocol.Handle(m, Product, protocol.Action[StartInstanceInput]{Name: "StartInstance",
+		Resource: docInstanceAnyRegion,
+		Parse:    parseStartInstance,
+		Resources: func(ctx context.Context, p localyun.Principal, in StartInstanceInput) ([]string, error) {
+			return s.InstanceARN(ctx, p, in.RegionID, in.InstanceID)
+		},
+		Serve: func(ctx context.Context, in StartInstanceInput) (any, error) { return nil, s.StartInstance(ctx, in) },
+	})
+	protocol.Handle(m, Product, protocol.Action[StopInstanceInput]{Name: "StopInstance",
+		Resource: docInstanceAnyRegion,
+		Parse:    parseStopInstance,
+		Resources: func(ctx context.Context, p localyun.Principal, in StopInstanceInput) ([]string, error) {
+			return s.InstanceARN(ctx, p, in.RegionID, in.InstanceID)
+		},
+		Serve: func(ctx context.Context, in StopInstanceInput) (any, error) { return nil, s.StopInstance(ctx, in) },
+	})
+	protocol.Handle(m, Product, protocol.Action[DescribeInstancesInput]{Name: "DescribeInstances",
+		Resource: docInstancesOrAll,
+		Parse:    parseDescribeInstances,
+		Resources: func(_ context.Context, p localyun.Principal, in DescribeInstancesInput) ([]string, error) {
+			return instanceARNs(p, in.RegionID, in.InstanceIDs), nil
+		},
+		Serve: h.describeInstances,
+	})
+	registerRAMRoles(m, s)
 }
 
+// registerRAMRoles adds the instance RAM role actions, the seed document's
+// DetachInstanceRamRole among them.
+func registerRAMRoles(m *protocol.Mux, s *Service) {
+	h := handlers{s}
+	protocol.Handle(m, Product, protocol.Action[AttachInstanceRAMRoleInput]{Name: "AttachInstanceRamRole",
+		Resource: docInstances,
+		Parse:    parseAttachInstanceRAMRole,
+		Resources: func(_ context.Context, p localyun.Principal, in AttachInstanceRAMRoleInput) ([]string, error) {
+			return instanceARNs(p, in.RegionID, in.InstanceIDs), nil
+		},
+		Serve: h.attachInstanceRAMRole,
+	})
+	protocol.Handle(m, Product, protocol.Action[DetachInstanceRAMRoleInput]{Name: "DetachInstanceRamRole",
+		Resource: docInstances,
+		Parse:    parseDetachInstanceRAMRole,
+		Resources: func(_ context.Context, p localyun.Principal, in DetachInstanceRAMRoleInput) ([]string, error) {
+			return instanceARNs(p, in.RegionID, in.InstanceIDs), nil
+		},
+		Serve: h.detachInstanceRAMRole,
+	})
+	protocol.Handle(m, Product, protocol.Action[DescribeInstanceRAMRoleInput]{Name: "DescribeInstanceRamRole",
+		Resource: docInstancesOrAll,
+		Parse:    parseDescribeInstanceRAMRole,
+		Resources: func(_ context.Context, p localyun.Principal, in DescribeInstanceRAMRoleInput) ([]string, error) {
+			return instanceARNs(p, in.RegionID, in.InstanceIDs), nil
+		},
+		Serve: h.describeInstanceRAMRole,
+	})
+}
+
+// instanceARNs are the ARNs of the instances ids of a region, or
+// instance/* for nil ids (every instance, or one not created yet).
+func instanceARNs(p localyun.Principal, regionID string, ids []string) []string {
+	prefix := "acs:ecs:" + regionID + ":" + p.AccountID + ":instance/"
+	if ids == nil {
+		return []string{prefix + "*"}
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = prefix + id
+	}
+	return out
+}
+
+// handlers are the Serve functions of the rows: each calls the Service
+// method of its action's name and builds the response.
 type handlers struct{ s *Service }
 
-// required returns a parameter that must be present and non-empty.
-func required(r *protocol.Request, name string) (string, error) {
-	v := strings.TrimSpace(r.Get(name))
-	if v == "" {
-		return "", errMissing(name)
-	}
-	return v, nil
-}
-
-// regionOf returns the RegionId of a request, which must be a known region.
-func regionOf(r *protocol.Request) (string, error) {
-	id, err := required(r, "RegionId")
-	if err != nil {
-		return "", err
-	}
-	if !KnownRegion(id) {
-		return "", errRegionNotFound
-	}
-	return id, nil
-}
-
-// ParseInstanceIDs parses the InstanceIds parameter: a JSON array of 1 to
-// max distinct, non-empty instance ids.
-func ParseInstanceIDs(s string, max int) ([]string, error) {
-	var ids []string
-	if err := json.Unmarshal([]byte(s), &ids); err != nil || len(ids) == 0 {
-		return nil, errInstanceIDsMalformed
-	}
-	if len(ids) > max {
-		return nil, errInstanceIDsMalformed
-	}
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if id == "" || len(id) > 64 || seen[id] {
-			return nil, errInstanceIDsMalformed
-		}
-		seen[id] = true
-	}
-	return ids, nil
-}
-
-// intParam parses an optional integer parameter within [min, max].
-func intParam(r *protocol.Request, name string, def, min, max int) (int, error) {
-	n, ok, err := r.Int(name)
-	if err != nil || (ok && (n < int64(min) || n > int64(max))) {
-		return 0, errInvalidParameter(name)
-	}
-	if !ok {
-		return def, nil
-	}
-	return int(n), nil
-}
-
-func boolParam(r *protocol.Request, name string) (bool, error) {
-	b, _, err := r.Bool(name)
-	if err != nil {
-		return false, errInvalidParameter(name)
-	}
-	return b, nil
-}
-
-// describeRegions serves DescribeRegions (2014-05-26).
-func (h handlers) describeRegions(ctx context.Context, r *protocol.Request) (any, error) {
-	lang := r.Get("AcceptLanguage")
-	switch strings.ToLower(lang) {
-	case "", "zh-cn", "en-us", "ja":
-	default:
-		return nil, errLanguageNotFound
-	}
-	switch rt := r.Get("ResourceType"); rt {
-	case "", "instance", "disk", "reservedinstance", "scu":
-	default:
-		return nil, errResourceTypeNotFound
-	}
-	out := describeRegionsResponse{}
-	out.Regions.Region = make([]regionItem, len(regions))
-	for i, rg := range regions {
-		name := rg.ZH
-		switch strings.ToLower(lang) {
-		case "en-us":
-			name = rg.EN
-		case "ja":
-			name = rg.JA
-		}
-		out.Regions.Region[i] = regionItem{RegionID: rg.ID, LocalName: name, RegionEndpoint: rg.Endpoint, Status: "available"}
-	}
-	return out, nil
-}
-
-// runInstances serves RunInstances (2014-05-26). Instances start Running in
-// a VPC; disks, images and networks are not modelled.
-func (h handlers) runInstances(ctx context.Context, r *protocol.Request) (any, error) {
-	region, err := regionOf(r)
-	if err != nil {
-		return nil, err
-	}
-	in := RunInstancesInput{RegionID: region, ZoneID: r.Get("ZoneId"), VSwitchID: r.Get("VSwitchId"),
-		Name: r.Get("InstanceName"), Description: r.Get("Description"), RAMRoleName: strings.TrimSpace(r.Get("RamRoleName"))}
-	if in.ImageID, err = required(r, "ImageId"); err != nil {
-		return nil, err
-	}
-	if in.InstanceType, err = required(r, "InstanceType"); err != nil {
-		return nil, err
-	}
-	n, ok, err := r.Int("Amount")
-	switch {
-	case err != nil || ok && (n < 1 || n > 100):
-		return nil, errAmountMalformed
-	case ok:
-		in.Amount = int(n)
-	default:
-		in.Amount = 1
-	}
-	if utf8.RuneCountInString(in.Name) > 128 || !utf8.ValidString(in.Name) {
-		return nil, errNameMalformed
-	}
-	if utf8.RuneCountInString(in.Description) > 256 || !utf8.ValidString(in.Description) {
-		return nil, errInvalidParameter("Description")
-	}
+func (h handlers) runInstances(ctx context.Context, in RunInstancesInput) (any, error) {
 	ids, err := h.s.RunInstances(ctx, in)
 	if err != nil {
 		return nil, err
@@ -165,131 +146,31 @@ func (h handlers) runInstances(ctx context.Context, r *protocol.Request) (any, e
 	return out, nil
 }
 
-// deleteInstance serves DeleteInstance (2014-05-26). A running instance
-// needs Force=true.
-func (h handlers) deleteInstance(ctx context.Context, r *protocol.Request) (any, error) {
-	id, err := required(r, "InstanceId")
+func (h handlers) describeRegions(ctx context.Context, in DescribeRegionsInput) (any, error) {
+	regions, err := h.s.DescribeRegions(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	force, err := boolParam(r, "Force")
-	if err != nil {
-		return nil, err
+	out := describeRegionsResponse{}
+	out.Regions.Region = make([]regionItem, len(regions))
+	for i, rg := range regions {
+		out.Regions.Region[i] = regionItem{RegionID: rg.ID, LocalName: rg.LocalName, RegionEndpoint: rg.Endpoint, Status: "available"}
 	}
-	return nil, h.s.DeleteInstance(ctx, id, force)
+	return out, nil
 }
 
-// deleteInstances serves DeleteInstances (2014-05-26): InstanceId.N, 1 to 100.
-func (h handlers) deleteInstances(ctx context.Context, r *protocol.Request) (any, error) {
-	region, err := regionOf(r)
+func (h handlers) describeInstances(ctx context.Context, in DescribeInstancesInput) (any, error) {
+	page, err := h.s.DescribeInstances(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	ids := r.RepeatList("InstanceId")
-	if len(ids) == 0 {
-		return nil, errMissing("InstanceId")
+	out := describeInstancesResponse{TotalCount: page.TotalCount, NextToken: page.NextToken}
+	if in.TokenPaging {
+		out.PageSize = in.MaxResults
+	} else {
+		out.PageNumber, out.PageSize = in.PageNumber, in.PageSize
 	}
-	if len(ids) > 100 {
-		return nil, errTooManyInstanceIDs
-	}
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			return nil, errInvalidParameter("InstanceId")
-		}
-		seen[id] = true
-	}
-	force, err := boolParam(r, "Force")
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.s.DeleteInstances(ctx, region, ids, force)
-}
-
-func (h handlers) startInstance(ctx context.Context, r *protocol.Request) (any, error) {
-	id, err := required(r, "InstanceId")
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.s.SetInstanceStatus(ctx, id, localyun.StatusStopped, localyun.StatusRunning)
-}
-
-func (h handlers) stopInstance(ctx context.Context, r *protocol.Request) (any, error) {
-	id, err := required(r, "InstanceId")
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.s.SetInstanceStatus(ctx, id, localyun.StatusRunning, localyun.StatusStopped)
-}
-
-// describeInstances serves DescribeInstances (2014-05-26) with the filters
-// RegionId, InstanceIds, InstanceNetworkType, Status, InstanceName, VpcId
-// and PageNumber/PageSize or NextToken/MaxResults paging.
-func (h handlers) describeInstances(ctx context.Context, r *protocol.Request) (any, error) {
-	region, err := regionOf(r)
-	if err != nil {
-		return nil, err
-	}
-	f := localyun.InstanceFilter{RegionID: region, NamePattern: r.Get("InstanceName")}
-	if s := r.Get("InstanceIds"); s != "" {
-		if f.IDs, err = ParseInstanceIDs(s, 100); err != nil {
-			return nil, err
-		}
-	}
-	switch nt := r.Get("InstanceNetworkType"); nt {
-	case "", localyun.NetworkVPC, localyun.NetworkClassic:
-		f.NetworkType = nt
-	default:
-		return nil, errNetworkTypeNotFound
-	}
-	switch st := r.Get("Status"); st {
-	case "", localyun.StatusPending, localyun.StatusRunning, localyun.StatusStarting, localyun.StatusStopping, localyun.StatusStopped:
-		f.Status = st
-	default:
-		return nil, errStatusNotFound
-	}
-	out := describeInstancesResponse{}
-	tokenPaging := r.Get("NextToken") != "" || r.Get("MaxResults") != ""
-	if tokenPaging {
-		max, err := intParam(r, "MaxResults", 10, 1, 100)
-		if err != nil {
-			return nil, err
-		}
-		if tok := r.Get("NextToken"); tok != "" {
-			seq, err := strconv.ParseInt(tok, 16, 64)
-			if err != nil || seq <= 0 {
-				return nil, errInvalidParameter("NextToken")
-			}
-			f.AfterSeq = seq
-		}
-		f.Limit = max + 1
-		insts, total, err := h.s.DescribeInstances(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		if len(insts) > max {
-			insts = insts[:max]
-			out.NextToken = strconv.FormatInt(insts[max-1].Seq, 16)
-		}
-		out.TotalCount, out.PageSize = total, max
-		out.Instances.Instance = instanceItems(insts)
-		return out, nil
-	}
-	page, err := intParam(r, "PageNumber", 1, 1, 1<<30)
-	if err != nil {
-		return nil, err
-	}
-	size, err := intParam(r, "PageSize", 10, 1, 100)
-	if err != nil {
-		return nil, err
-	}
-	f.Offset, f.Limit = (page-1)*size, size
-	insts, total, err := h.s.DescribeInstances(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	out.TotalCount, out.PageNumber, out.PageSize = total, page, size
-	out.Instances.Instance = instanceItems(insts)
+	out.Instances.Instance = instanceItems(page.Instances)
 	return out, nil
 }
 
@@ -315,38 +196,8 @@ func instanceItems(insts []localyun.Instance) []instanceItem {
 	return items
 }
 
-// instanceIDsParam reads the mandatory InstanceIds of the RAM-role actions.
-func instanceIDsParam(r *protocol.Request, max int) ([]string, error) {
-	s, err := required(r, "InstanceIds")
-	if err != nil {
-		return nil, err
-	}
-	return ParseInstanceIDs(s, max)
-}
-
-// attachInstanceRAMRole serves AttachInstanceRamRole (2014-05-26). The
-// optional Policy is validated but not applied (there is no metadata
-// service yet to scope credentials with it).
-func (h handlers) attachInstanceRAMRole(ctx context.Context, r *protocol.Request) (any, error) {
-	region, err := regionOf(r)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := instanceIDsParam(r, 100)
-	if err != nil {
-		return nil, err
-	}
-	role, err := required(r, "RamRoleName")
-	if err != nil {
-		return nil, err
-	}
-	if p := r.Get("Policy"); r.Has("Policy") {
-		var doc map[string]any
-		if len(p) < 1 || len(p) > 1024 || json.Unmarshal([]byte(p), &doc) != nil {
-			return nil, errPolicyMalformed
-		}
-	}
-	name, results, err := h.s.AttachInstanceRAMRole(ctx, region, ids, role)
+func (h handlers) attachInstanceRAMRole(ctx context.Context, in AttachInstanceRAMRoleInput) (any, error) {
+	name, results, err := h.s.AttachInstanceRAMRole(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -361,18 +212,8 @@ func (h handlers) attachInstanceRAMRole(ctx context.Context, r *protocol.Request
 	return out, nil
 }
 
-// detachInstanceRAMRole serves DetachInstanceRamRole (2014-05-26), the
-// seed document: RegionId, InstanceIds (1 to 100), optional RamRoleName.
-func (h handlers) detachInstanceRAMRole(ctx context.Context, r *protocol.Request) (any, error) {
-	region, err := regionOf(r)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := instanceIDsParam(r, 100)
-	if err != nil {
-		return nil, err
-	}
-	name, results, err := h.s.DetachInstanceRAMRole(ctx, region, ids, strings.TrimSpace(r.Get("RamRoleName")))
+func (h handlers) detachInstanceRAMRole(ctx context.Context, in DetachInstanceRAMRoleInput) (any, error) {
+	name, results, err := h.s.DetachInstanceRAMRole(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -391,38 +232,15 @@ func (h handlers) detachInstanceRAMRole(ctx context.Context, r *protocol.Request
 	return out, nil
 }
 
-// describeInstanceRAMRole serves DescribeInstanceRamRole (2014-05-26).
-func (h handlers) describeInstanceRAMRole(ctx context.Context, r *protocol.Request) (any, error) {
-	region, err := regionOf(r)
+func (h handlers) describeInstanceRAMRole(ctx context.Context, in DescribeInstanceRAMRoleInput) (any, error) {
+	rows, total, err := h.s.DescribeInstanceRAMRole(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	if s := strings.TrimSpace(r.Get("InstanceIds")); s != "" {
-		if ids, err = ParseInstanceIDs(s, 100); err != nil {
-			return nil, err
-		}
-	}
-	role := strings.TrimSpace(r.Get("RamRoleName"))
-	if ids == nil && role == "" {
-		return nil, errAllEmpty
-	}
-	page, err := intParam(r, "PageNumber", 1, 1, 1<<30)
-	if err != nil {
-		return nil, err
-	}
-	size, err := intParam(r, "PageSize", 10, 1, 50)
-	if err != nil {
-		return nil, err
-	}
-	rows, total, err := h.s.DescribeInstanceRAMRole(ctx, region, ids, role, page, size)
-	if err != nil {
-		return nil, err
-	}
-	out := describeRoleResponse{RegionID: region, TotalCount: total}
+	out := describeRoleResponse{RegionID: in.RegionID, TotalCount: total}
 	out.Sets.Set = make([]roleSet, len(rows))
 	for i, row := range rows {
-		out.Sets.Set[i] = roleSet{InstanceID: row.InstanceID, RAMRoleName: row.RAMRoleName}
+		out.Sets.Set[i] = roleSet(row)
 	}
 	return out, nil
 }

@@ -3,43 +3,18 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"sort"
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const instanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
-	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
-
-func scanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
-	var in localyun.Instance
-	var created int64
-	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
-		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
-		&in.InstanceType, &in.RAMRoleName, &created)
-	in.CreatedAt = fromMS(created)
-	return in, err
-}
 
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
+		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
-			ram_role_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, in := range insts {
-			if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
-				in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
-				in.InstanceType, in.RAMRoleName, ms(in.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		return nil
+			ram_role_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, insts)
 	})
 }
 
@@ -79,27 +54,15 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	if f.AfterSeq > 0 {
 		cond += " AND seq > " + a.add(f.AfterSeq)
 	}
-	q := `SELECT ` + instanceColumns + ` FROM instances WHERE ` + cond + ` ORDER BY seq`
+	q := `SELECT ` + sqlstore.InstanceColumns + ` FROM instances WHERE ` + cond + ` ORDER BY seq`
 	if f.Limit > 0 {
 		q += " LIMIT " + a.add(f.Limit)
 	}
 	if f.Offset > 0 {
 		q += " OFFSET " + a.add(f.Offset)
 	}
-	rows, err := st.db.QueryContext(ctx, q, a...)
-	if err != nil {
-		return nil, 0, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Instance
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, 0, formatError(err)
-		}
-		out = append(out, in)
-	}
-	return out, total, formatError(rows.Err())
+	out, err := sqlstore.ScanInstances(st.db.QueryContext(ctx, q, a...))
+	return out, total, formatError(err)
 }
 
 // likePattern turns an ECS name pattern (only * is special) into a LIKE
@@ -120,93 +83,84 @@ func likePattern(p string) string {
 	return b.String()
 }
 
-// lockInstances reads and row-locks the named instances inside tx, in id
-// order (so that overlapping batches cannot deadlock), and returns them in
-// the order of ids.
-func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	var a args
-	q := `SELECT ` + instanceColumns + ` FROM instances WHERE account_id = ` + a.add(accountID) +
-		` AND region_id = ` + a.add(regionID) + ` AND id IN (` + a.in(sorted) + `) ORDER BY id FOR UPDATE`
-	rows, err := tx.QueryContext(ctx, q, a...)
+// lockInstances locks the rows of the instances ids of an account and
+// region in id order (so that overlapping batches cannot deadlock) and
+// returns the set of ids found; *MissingIDsError unless it holds them all.
+func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string) (map[string]bool, error) {
+	found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
+		AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	byID := make(map[string]localyun.Instance, len(ids))
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		byID[in.ID] = in
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]localyun.Instance, 0, len(ids))
-	var missing []string
-	for _, id := range ids {
-		in, ok := byID[id]
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
-		out = append(out, in)
-	}
-	if missing != nil {
-		return nil, &localyun.MissingIDsError{IDs: missing}
-	}
-	return out, nil
+	return found, sqlstore.MissingIDs(ids, found)
 }
 
-// UpdateInstances runs fn over the named instances in one transaction with
-// their rows locked, and writes back what it returns. Returns
-// *MissingIDsError (ErrNotFound).
-func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
-	fn func([]localyun.Instance) ([]localyun.Instance, error)) error {
+// SetInstancesRAMRole sets the roles of instances as a compare-and-set: it
+// locks their rows (lockInstances), then runs one UPDATE per (From, To)
+// pair, each of which must change every one of its instances. Returns
+// *MissingIDsError (ErrNotFound) or ErrConflict, and then writes nothing.
+func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	ids := sqlstore.ChangedIDs(changes)
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}
-		changed, err := fn(insts)
-		if err != nil || len(changed) == 0 {
-			return err
-		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE instances SET name = $1, description = $2, status = $3,
-			ram_role_name = $4 WHERE account_id = $5 AND id = $6`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, in := range changed {
-			if _, err := stmt.ExecContext(ctx, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
+		for _, g := range sqlstore.GroupRoleChanges(changes) {
+			res, err := tx.ExecContext(ctx, `UPDATE instances SET ram_role_name = $1 WHERE account_id = $2 AND region_id = $3
+				AND id = ANY($4) AND ram_role_name = $5`, g.To, accountID, regionID, g.IDs, g.From)
+			if err != nil {
 				return err
+			}
+			if changed, err := res.RowsAffected(); err != nil || changed != int64(len(g.IDs)) {
+				return sqlstore.Unchanged(g.IDs, found, err)
 			}
 		}
 		return nil
 	})
 }
 
-// DeleteInstances deletes the named instances in one transaction after fn
-// approves them. Returns *MissingIDsError (ErrNotFound).
-func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string,
-	fn func([]localyun.Instance) error) error {
+// SetInstanceStatus moves one instance from status from to to, its row
+// locked first. Returns ErrNotFound or ErrConflict.
+func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		ids := []string{id}
+		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
 			return err
 		}
-		if fn != nil {
-			if err := fn(insts); err != nil {
-				return err
-			}
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = $1 WHERE account_id = $2 AND region_id = $3 AND id = $4
+			AND status = $5`, to, accountID, regionID, id, from)
+		if err != nil {
+			return err
 		}
-		var a args
-		_, err = tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = `+a.add(accountID)+
-			` AND region_id = `+a.add(regionID)+` AND id IN (`+a.in(ids)+`)`, a...)
-		return err
+		if changed, err := res.RowsAffected(); err != nil || changed != 1 {
+			return sqlstore.Unchanged(ids, found, err)
+		}
+		return nil
+	})
+}
+
+// DeleteInstances deletes the named instances in one transaction, only if
+// they all exist (and, with status set, all have it); it locks their rows
+// first. Returns *MissingIDsError (ErrNotFound) or ErrConflict.
+func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = $1 AND region_id = $2 AND id = ANY($3)
+			AND ($4 = '' OR status = $4)`, accountID, regionID, ids, status)
+		if err != nil {
+			return err
+		}
+		if deleted, err := res.RowsAffected(); err != nil || deleted != int64(len(ids)) {
+			return sqlstore.Unchanged(ids, found, err)
+		}
+		return nil
 	})
 }

@@ -155,14 +155,16 @@ var errPassRoleForbidden = func(d *localyun.AccessDeniedDetail) error {
 		Message: "The RAM user does not have the privilege to pass a RAM role.", Detail: d}
 }
 
-// checkPassRole is ecs.Options.CheckPassRole: ram:PassRole on the role.
-func (s *Server) checkPassRole(ctx context.Context, role localyun.Role) error {
+// checkPassRole is ecs.Options.CheckPassRole: ram:PassRole on the role of
+// that name (its stored spelling), for the caller in ctx. The ECS service
+// calls it before it writes, never inside a store transaction.
+func (s *Server) checkPassRole(ctx context.Context, roleName string) error {
 	p, _ := localyun.PrincipalFromContext(ctx)
 	if p.IsRoot() {
 		return nil
 	}
 	const action = "ram:PassRole"
-	d, err := s.decide(ctx, p, auth.Request{Action: action, Resources: []string{auth.RoleARN(p.AccountID, role.Name)},
+	d, err := s.decide(ctx, p, auth.Request{Action: action, Resources: []string{auth.RoleARN(p.AccountID, roleName)},
 		Context: s.conditionContext(p)})
 	if err != nil {
 		return err

@@ -3,104 +3,34 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const instanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
-	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
-
-func scanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
-	var in localyun.Instance
-	var created int64
-	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
-		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
-		&in.InstanceType, &in.RAMRoleName, &created)
-	in.CreatedAt = fromMS(created)
-	return in, err
-}
 
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
+		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
-			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, in := range insts {
-			if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
-				in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
-				in.InstanceType, in.RAMRoleName, ms(in.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		return nil
+			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, insts)
 	})
 }
 
 // FindInstances lists instances matching f in creation order, and the total
 // number of matches (ignoring Offset/Limit/AfterSeq).
 func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) ([]localyun.Instance, int, error) {
-	where := []string{"account_id = ?"}
-	args := []any{f.AccountID}
-	if f.RegionID != "" {
-		where = append(where, "region_id = ?")
-		args = append(args, f.RegionID)
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return nil, 0, nil
 	}
-	if f.IDs != nil {
-		if len(f.IDs) == 0 {
-			return nil, 0, nil
-		}
-		// Only the unique id index is selective here: "+" keeps the planner
-		// off the (account, region, ...) indexes, which it picks for long
-		// id lists and which scan the whole region.
-		for i := range where {
-			where[i] = "+" + where[i]
-		}
-		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
-		args = append(args, anys(f.IDs)...)
-	}
-	if f.NetworkType != "" {
-		where = append(where, "network_type = ?")
-		args = append(args, f.NetworkType)
-	}
-	if f.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, f.Status)
-	}
-	if f.NamePattern != "" {
-		where = append(where, "name GLOB ?")
-		args = append(args, globPattern(f.NamePattern))
-	}
-	if f.RAMRoleName != "" {
-		where = append(where, "ram_role_name = ?")
-		args = append(args, f.RAMRoleName)
-	} else if f.HasRAMRole {
-		where = append(where, "ram_role_name <> ''")
-	}
-	cond := strings.Join(where, " AND ")
+	cond, args := instanceCond(f)
 	if f.IDs != nil {
 		// At most one row per id: one query serves the total and the page,
 		// cut here exactly as COUNT(*) and LIMIT/OFFSET would.
-		rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+` ORDER BY seq`, args...)
+		all, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
+			` ORDER BY seq`, args...))
 		if err != nil {
-			return nil, 0, err
-		}
-		defer rows.Close()
-		var all []localyun.Instance
-		for rows.Next() {
-			in, err := scanInstance(rows)
-			if err != nil {
-				return nil, 0, err
-			}
-			all = append(all, in)
-		}
-		if err := rows.Err(); err != nil {
 			return nil, 0, err
 		}
 		total := len(all)
@@ -131,21 +61,49 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	// "?+0": a bare "LIMIT ?" lets SQLite read the bound value while
 	// planning, which marks the statement for re-preparation on every new
 	// binding and defeats the statement cache; the value is the same.
-	rows, err := st.readQuery(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+cond+
-		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...)
-	if err != nil {
-		return nil, 0, err
+	out, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
+		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...))
+	return out, total, err
+}
+
+// instanceCond is the WHERE condition of FindInstances for f (ignoring
+// paging) and its arguments.
+func instanceCond(f localyun.InstanceFilter) (string, []any) {
+	where := []string{"account_id = ?"}
+	args := []any{f.AccountID}
+	if f.RegionID != "" {
+		where = append(where, "region_id = ?")
+		args = append(args, f.RegionID)
 	}
-	defer rows.Close()
-	var out []localyun.Instance
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, 0, err
+	if f.IDs != nil {
+		// Only the unique id index is selective here: "+" keeps the planner
+		// off the (account, region, ...) indexes, which it picks for long
+		// id lists and which scan the whole region.
+		for i := range where {
+			where[i] = "+" + where[i]
 		}
-		out = append(out, in)
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		args = append(args, anys(f.IDs)...)
 	}
-	return out, total, rows.Err()
+	if f.NetworkType != "" {
+		where = append(where, "network_type = ?")
+		args = append(args, f.NetworkType)
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.NamePattern != "" {
+		where = append(where, "name GLOB ?")
+		args = append(args, globPattern(f.NamePattern))
+	}
+	if f.RAMRoleName != "" {
+		where = append(where, "ram_role_name = ?")
+		args = append(args, f.RAMRoleName)
+	} else if f.HasRAMRole {
+		where = append(where, "ram_role_name <> ''")
+	}
+	return strings.Join(where, " AND "), args
 }
 
 // pageSlice cuts s as LIMIT limit OFFSET offset would (limit <= 0: no
@@ -182,138 +140,95 @@ func globPattern(p string) string {
 	return b.String()
 }
 
-// lockInstancesSQL is the query of lockInstances for n ids.
-func lockInstancesSQL(n int) string {
-	return `SELECT ` + instanceColumns + ` FROM instances
-		WHERE +account_id = ? AND +region_id = ? AND id IN (` + placeholders(n) + `)` // "+": see FindInstances
+// setRolesSQL is the compare-and-set of SetInstancesRAMRole for an IN list
+// of n ids. The role compares exactly (the column is NOCASE); "+" keeps the
+// planner on the unique id index (see FindInstances).
+func setRolesSQL(n int) string {
+	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND +region_id = ? AND id IN (` +
+		placeholders(n) + `) AND +ram_role_name = ? COLLATE BINARY`
 }
 
-// lockInstances reads the named instances inside tx in the order of ids
-// (prepare tx with lockInstancesSQL(len(ids))).
-func lockInstances(ctx context.Context, tx *preparedTx, accountID, regionID string, ids []string) ([]localyun.Instance, error) {
-	args := append([]any{accountID, regionID}, anys(ids)...)
-	rows, err := tx.QueryContext(ctx, lockInstancesSQL(len(ids)), args...)
-	if err != nil {
-		return nil, err
+// SetInstancesRAMRole sets the roles of instances as a compare-and-set: one
+// UPDATE per (From, To) pair, each of which must change every one of its
+// instances. Returns *MissingIDsError (ErrNotFound) or ErrConflict, and then
+// writes nothing.
+func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
+	if len(changes) == 0 {
+		return nil
 	}
-	defer rows.Close()
-	byID := make(map[string]localyun.Instance, len(ids))
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		byID[in.ID] = in
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]localyun.Instance, 0, len(ids))
-	var missing []string
-	for _, id := range ids {
-		in, ok := byID[id]
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
-		out = append(out, in)
-	}
-	if missing != nil {
-		return nil, &localyun.MissingIDsError{IDs: missing}
-	}
-	return out, nil
-}
-
-const updateInstanceSQL = `UPDATE instances SET name = ?, description = ?, status = ?,
-	ram_role_name = ? WHERE account_id = ? AND id = ?`
-
-// setRoleSQL sets the role of n instances by seq (the rowid: no text key
-// to descend, the rows were just read by lockInstances).
-func setRoleSQL(n int) string {
-	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND seq IN (` + placeholders(n) + `)` // "+": see FindInstances
-}
-
-// onlyRoleChanged reports whether the changed instances are distinct locked
-// ones that differ from their originals in their RAM role alone, and all get
-// the same role.
-func onlyRoleChanged(orig, changed []localyun.Instance) (string, bool) {
-	if len(changed) > len(orig) {
-		return "", false
-	}
-	byID := make(map[string]localyun.Instance, len(orig))
-	for _, in := range orig {
-		byID[in.ID] = in
-	}
-	role := changed[0].RAMRoleName
-	for _, in := range changed {
-		was, ok := byID[in.ID]
-		if !ok || in.RAMRoleName != role {
-			return "", false
-		}
-		delete(byID, in.ID) // a second copy of it is not "distinct"
-		was.RAMRoleName = in.RAMRoleName
-		if was != in {
-			return "", false
-		}
-	}
-	return role, true
-}
-
-// UpdateInstances runs fn over the named instances in one transaction and
-// writes back what it returns. Returns *MissingIDsError (ErrNotFound).
-func (st *Store) UpdateInstances(ctx context.Context, accountID, regionID string, ids []string,
-	fn func([]localyun.Instance) ([]localyun.Instance, error)) error {
-	prepared := []string{lockInstancesSQL(len(ids)), updateInstanceSQL, setRoleSQL(len(ids))}
-	return st.withPreparedTx(ctx, prepared, func(tx *preparedTx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
-		if err != nil {
-			return err
-		}
-		orig := slices.Clone(insts) // fn may change insts in place
-		changed, err := fn(insts)
-		if err != nil {
-			return err
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		if role, ok := onlyRoleChanged(orig, changed); ok {
-			// Attach and Detach: one statement for the whole batch. The
-			// list is padded to len(ids) with a repeated instance so that
-			// the statement prepared above fits.
-			args := []any{role, accountID}
-			for i := range ids {
-				args = append(args, changed[min(i, len(changed)-1)].Seq)
+	// Every group's id list is padded to len(changes) with its own last id
+	// (a repeated id matches its row once), so that one statement, prepared
+	// once per batch size, serves every group.
+	n := len(changes)
+	return st.withPreparedTx(ctx, []string{setRolesSQL(n)}, func(tx *preparedTx) error {
+		for _, g := range sqlstore.GroupRoleChanges(changes) {
+			args := []any{g.To, accountID, regionID}
+			for i := range n {
+				args = append(args, g.IDs[min(i, len(g.IDs)-1)])
 			}
-			_, err := tx.ExecContext(ctx, setRoleSQL(len(ids)), args...)
-			return err
-		}
-		for _, in := range changed {
-			if _, err := tx.ExecContext(ctx, updateInstanceSQL, in.Name, in.Description, in.Status, in.RAMRoleName, accountID, in.ID); err != nil {
+			args = append(args, g.From)
+			res, err := tx.ExecContext(ctx, setRolesSQL(n), args...)
+			if err != nil {
 				return err
+			}
+			if changed, err := res.RowsAffected(); err != nil || changed != int64(len(g.IDs)) {
+				return whyUnchanged(ctx, tx.tx, accountID, regionID, sqlstore.ChangedIDs(changes), err)
 			}
 		}
 		return nil
 	})
 }
 
-// DeleteInstances deletes the named instances in one transaction after fn
-// approves them. Returns *MissingIDsError (ErrNotFound).
-func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string,
-	fn func([]localyun.Instance) error) error {
-	return st.withPreparedTx(ctx, []string{lockInstancesSQL(len(ids))}, func(tx *preparedTx) error {
-		insts, err := lockInstances(ctx, tx, accountID, regionID, ids)
+// whyUnchanged explains, inside the transaction of an UPDATE compare-and-set
+// that changed fewer rows than it named, why (see sqlstore.Unchanged): it
+// reads which of ids are there.
+func whyUnchanged(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string, err error) error {
+	if err != nil {
+		return err
+	}
+	found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE +account_id = ? AND +region_id = ?
+		AND id IN (`+placeholders(len(ids))+`)`, append([]any{accountID, regionID}, anys(ids)...)...))
+	return sqlstore.Unchanged(ids, found, err)
+}
+
+// SetInstanceStatus moves one instance from status from to to. Returns
+// ErrNotFound or ErrConflict.
+func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ? WHERE account_id = ? AND region_id = ? AND id = ?
+			AND status = ?`, to, accountID, regionID, id, from)
 		if err != nil {
 			return err
 		}
-		if fn != nil {
-			if err := fn(insts); err != nil {
-				return err
-			}
+		if changed, err := res.RowsAffected(); err != nil || changed != 1 {
+			return whyUnchanged(ctx, tx, accountID, regionID, []string{id}, err)
 		}
+		return nil
+	})
+}
+
+// DeleteInstances deletes the named instances in one transaction, only if
+// they all exist (and, with status set, all have it). Returns
+// *MissingIDsError (ErrNotFound) or ErrConflict.
+func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
 		args := append([]any{accountID, regionID}, anys(ids)...)
-		_, err = tx.ExecContext(ctx, `DELETE FROM instances WHERE account_id = ? AND region_id = ? AND id IN (`+
-			placeholders(len(ids))+`)`, args...)
-		return err
+		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE +account_id = ? AND +region_id = ?
+			AND id IN (`+placeholders(len(ids))+`)`, args...))
+		if err != nil {
+			return err
+		}
+		if err := sqlstore.MissingIDs(ids, found); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE +account_id = ? AND +region_id = ? AND id IN (`+
+			placeholders(len(ids))+`) AND (? = '' OR status = ?)`, append(args, status, status)...)
+		if err != nil {
+			return err
+		}
+		if deleted, err := res.RowsAffected(); err != nil || deleted != int64(len(ids)) {
+			return sqlstore.Unchanged(ids, found, err)
+		}
+		return nil
 	})
 }

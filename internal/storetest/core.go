@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/localyun/localyun"
@@ -133,7 +134,7 @@ func testInstances(t *testing.T, open CoreOpener) {
 	if total != 1 || got[0].ID != "i-1" {
 		t.Fatalf("FindInstances by role (case-insensitive) = %+v %d", got, total)
 	}
-	got, total, _ = st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, NamePattern: "name-i-*"})
+	_, total, _ = st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, NamePattern: "name-i-*"})
 	if total != 3 {
 		t.Fatalf("FindInstances by name pattern: %d", total)
 	}
@@ -147,83 +148,116 @@ func testInstances(t *testing.T, open CoreOpener) {
 		t.Fatalf("AfterSeq: %+v", got)
 	}
 
-	// UpdateInstances: all or nothing, scoped to account and region.
-	err = st.UpdateInstances(ctx, a, "cn-hangzhou", []string{"i-2", "i-4"}, func([]localyun.Instance) ([]localyun.Instance, error) {
-		t.Fatal("fn called although i-4 belongs to another account")
-		return nil, nil
-	})
-	var missing *localyun.MissingIDsError
-	if !errors.As(err, &missing) || len(missing.IDs) != 1 || missing.IDs[0] != "i-4" {
-		t.Fatalf("UpdateInstances other account: %v", err)
-	}
-	wantKind(t, err, localyun.ErrNotFound)
-	boom := errors.New("boom")
-	err = st.UpdateInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-2"}, func(in []localyun.Instance) ([]localyun.Instance, error) {
-		in[0].RAMRoleName = ""
-		return in, boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("fn error lost: %v", err)
-	}
-	err = st.UpdateInstances(ctx, a, "cn-hangzhou", []string{"i-2", "i-1"}, func(in []localyun.Instance) ([]localyun.Instance, error) {
-		if in[0].ID != "i-2" || in[1].ID != "i-1" {
-			t.Fatalf("order of ids not kept: %s %s", in[0].ID, in[1].ID)
-		}
-		in[0].RAMRoleName, in[1].RAMRoleName = "Role", ""
-		return in, nil
-	})
+	testInstanceRoles(t, st, a)
+	testInstanceStatusAndDelete(t, st, a, b)
+	testInstanceRoleRace(t, st, a)
+}
+
+// change is one InstanceRoleChange.
+func change(id, from, to string) localyun.InstanceRoleChange {
+	return localyun.InstanceRoleChange{InstanceID: id, From: from, To: to}
+}
+
+// wantInstances checks the role, status and name of instances of account a.
+func wantInstances(t *testing.T, st CoreStore, a, what string, want map[string]string) {
+	t.Helper()
+	got, _, err := st.FindInstances(context.Background(), localyun.InstanceFilter{AccountID: a})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ = st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, RegionID: "cn-hangzhou"})
-	if got[0].RAMRoleName != "" || got[1].RAMRoleName != "Role" {
-		t.Fatalf("after update: %+v", got)
+	have := map[string]string{}
+	for _, in := range got {
+		have[in.ID] = in.RAMRoleName + "/" + in.Status + "/" + in.Name
 	}
-	// Only the role of some instances changes, all to one role (Attach,
-	// Detach): the others keep theirs. Then role and name together.
+	for id, w := range want {
+		if have[id] != w {
+			t.Fatalf("%s: %s is %q, want %q", what, id, have[id], w)
+		}
+	}
+}
+
+// testInstanceRoles: SetInstancesRAMRole is a compare-and-set over one
+// account and region, all or nothing. Before: i-1 has Role and i-2 none in
+// cn-hangzhou, i-3 is in cn-beijing, i-4 is another account's.
+func testInstanceRoles(t *testing.T, st CoreStore, a string) {
+	ctx := context.Background()
+	const hz = "cn-hangzhou"
+	before := map[string]string{"i-1": "Role/Running/name-i-1", "i-2": "/Running/name-i-2", "i-3": "/Running/name-i-3"}
+	var missing *localyun.MissingIDsError
+	// Ids of another account or region are missing, and only those.
+	err := st.SetInstancesRAMRole(ctx, a, hz, []localyun.InstanceRoleChange{change("i-2", "", "X"), change("i-4", "Role", ""), change("i-3", "", "X")})
+	if !errors.As(err, &missing) || len(missing.IDs) != 2 || missing.IDs[0] != "i-4" || missing.IDs[1] != "i-3" {
+		t.Fatalf("SetInstancesRAMRole other account and region: %v", err)
+	}
+	wantKind(t, err, localyun.ErrNotFound)
+	wantInstances(t, st, a, "after missing ids", before)
+	// A missing id wins over a conflict.
+	err = st.SetInstancesRAMRole(ctx, a, hz, []localyun.InstanceRoleChange{change("i-1", "Other", ""), change("i-nope", "", "X")})
+	if !errors.As(err, &missing) || len(missing.IDs) != 1 || missing.IDs[0] != "i-nope" {
+		t.Fatalf("SetInstancesRAMRole missing and conflict: %v", err)
+	}
+	// From compares exactly (case included); a group that would succeed
+	// is not written either.
+	for _, changes := range [][]localyun.InstanceRoleChange{
+		{change("i-1", "", "X")},
+		{change("i-2", "", "New"), change("i-1", "role", "")},
+		{change("i-1", "Role", ""), change("i-2", "Other", "New")},
+	} {
+		err := st.SetInstancesRAMRole(ctx, a, hz, changes)
+		wantKind(t, err, localyun.ErrConflict)
+		if errors.Is(err, localyun.ErrNotFound) {
+			t.Fatalf("conflict %v is also ErrNotFound", err)
+		}
+		wantInstances(t, st, a, "after a conflict", before)
+	}
+	if err := st.SetInstancesRAMRole(ctx, a, hz, nil); err != nil {
+		t.Fatalf("no changes: %v", err)
+	}
+	// Two groups (attach one, detach another) in one call.
+	if err := st.SetInstancesRAMRole(ctx, a, hz, []localyun.InstanceRoleChange{change("i-2", "", "Role"), change("i-1", "Role", "")}); err != nil {
+		t.Fatal(err)
+	}
+	wantInstances(t, st, a, "after two groups", map[string]string{"i-1": "/Running/name-i-1", "i-2": "Role/Running/name-i-2"})
+	// A partial batch: only the instances named change, nothing else of them.
 	more := []localyun.Instance{instance(a, "cn-shanghai", "i-6", "Keep"), instance(a, "cn-shanghai", "i-7", ""),
 		instance(a, "cn-shanghai", "i-8", "")}
 	if err := st.CreateInstances(ctx, more); err != nil {
 		t.Fatal(err)
 	}
-	setRoles := func(ids []string, fn func([]localyun.Instance) []localyun.Instance) {
-		t.Helper()
-		err := st.UpdateInstances(ctx, a, "cn-shanghai", ids, func(in []localyun.Instance) ([]localyun.Instance, error) { return fn(in), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantRoles := func(what string, roles, names []string) {
-		t.Helper()
-		got, _, _ := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, RegionID: "cn-shanghai"})
-		for i, in := range got {
-			if in.RAMRoleName != roles[i] || in.Name != names[i] {
-				t.Fatalf("%s: %s has role %q name %q, want %q %q", what, in.ID, in.RAMRoleName, in.Name, roles[i], names[i])
-			}
-		}
-	}
-	setRoles([]string{"i-6", "i-7", "i-8"}, func(in []localyun.Instance) []localyun.Instance {
-		in[1].RAMRoleName, in[2].RAMRoleName = "New", "New"
-		return in[1:]
-	})
-	wantRoles("one role for some", []string{"Keep", "New", "New"}, []string{"name-i-6", "name-i-7", "name-i-8"})
-	setRoles([]string{"i-8", "i-7"}, func(in []localyun.Instance) []localyun.Instance {
-		in[1].RAMRoleName, in[1].Name = "", "renamed"
-		return in[1:]
-	})
-	wantRoles("role and name", []string{"Keep", "", "New"}, []string{"name-i-6", "renamed", "name-i-8"})
-	if err := st.DeleteInstances(ctx, a, "cn-shanghai", []string{"i-6", "i-7", "i-8"}, nil); err != nil {
+	if err := st.SetInstancesRAMRole(ctx, a, "cn-shanghai", []localyun.InstanceRoleChange{change("i-8", "", "New"), change("i-7", "", "New")}); err != nil {
 		t.Fatal(err)
 	}
+	wantInstances(t, st, a, "partial batch", map[string]string{"i-6": "Keep/Running/name-i-6", "i-7": "New/Running/name-i-7", "i-8": "New/Running/name-i-8"})
+}
 
-	// DeleteInstances: all or nothing.
-	err = st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-3"}, nil)
-	wantKind(t, err, localyun.ErrNotFound)
-	err = st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1"}, func([]localyun.Instance) error { return boom })
-	if !errors.Is(err, boom) {
-		t.Fatalf("veto lost: %v", err)
+// testInstanceStatusAndDelete: SetInstanceStatus and DeleteInstances
+// compare the status; DeleteInstances is all or nothing.
+func testInstanceStatusAndDelete(t *testing.T, st CoreStore, a, b string) {
+	ctx := context.Background()
+	if err := st.SetInstanceStatus(ctx, a, "cn-shanghai", "i-7", localyun.StatusRunning, localyun.StatusStopped); err != nil {
+		t.Fatal(err)
 	}
-	if err := st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-2"}, nil); err != nil {
+	wantKind(t, st.SetInstanceStatus(ctx, a, "cn-shanghai", "i-7", localyun.StatusRunning, localyun.StatusStopped), localyun.ErrConflict)
+	wantKind(t, st.SetInstanceStatus(ctx, a, "cn-shanghai", "i-nope", localyun.StatusRunning, localyun.StatusStopped), localyun.ErrNotFound)
+	wantKind(t, st.SetInstanceStatus(ctx, a, "cn-beijing", "i-7", localyun.StatusStopped, localyun.StatusRunning), localyun.ErrNotFound)
+	wantKind(t, st.SetInstanceStatus(ctx, a, "cn-hangzhou", "i-4", localyun.StatusRunning, localyun.StatusStopped), localyun.ErrNotFound)
+	wantInstances(t, st, a, "after status", map[string]string{"i-6": "Keep/Running/name-i-6", "i-7": "New/Stopped/name-i-7"})
+
+	// Only Stopped instances: i-6 runs, so neither goes.
+	wantKind(t, st.DeleteInstances(ctx, a, "cn-shanghai", []string{"i-7", "i-6"}, localyun.StatusStopped), localyun.ErrConflict)
+	if err := st.DeleteInstances(ctx, a, "cn-shanghai", []string{"i-7"}, localyun.StatusStopped); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteInstances(ctx, a, "cn-shanghai", []string{"i-6", "i-8"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	err := st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-3"}, "")
+	var missing *localyun.MissingIDsError
+	if !errors.As(err, &missing) || len(missing.IDs) != 1 || missing.IDs[0] != "i-3" {
+		t.Fatalf("DeleteInstances across regions: %v", err)
+	}
+	wantKind(t, st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-4"}, ""), localyun.ErrNotFound)
+	if err := st.DeleteInstances(ctx, a, "cn-hangzhou", []string{"i-1", "i-2"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, total, _ := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a}); total != 1 {
@@ -231,6 +265,34 @@ func testInstances(t *testing.T, open CoreOpener) {
 	}
 	if _, total, _ := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: b}); total != 1 {
 		t.Fatalf("other account touched: %d", total)
+	}
+}
+
+// testInstanceRoleRace: of concurrent compare-and-sets from the same role,
+// exactly one wins; the others see ErrConflict.
+func testInstanceRoleRace(t *testing.T, st CoreStore, a string) {
+	ctx := context.Background()
+	if err := st.CreateInstances(ctx, []localyun.Instance{instance(a, "cn-shenzhen", "i-race", "")}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for k := range n {
+		go func() {
+			errs <- st.SetInstancesRAMRole(ctx, a, "cn-shenzhen", []localyun.InstanceRoleChange{change("i-race", "", fmt.Sprint("R", k))})
+		}()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !errors.Is(err, localyun.ErrConflict):
+			t.Fatalf("racing SetInstancesRAMRole: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d racing compare-and-sets won, want 1", won, n)
 	}
 }
 

@@ -1,0 +1,361 @@
+package ecs
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/protocol"
+)
+
+// The typed inputs of the ECS actions and their parsers. A parser reads the
+// wire parameters once and returns every 4xx of bad input; what it returns
+// is what authorization decides on and what the service acts on.
+
+// DescribeRegionsInput is the input of DescribeRegions.
+type DescribeRegionsInput struct {
+	RegionID       string // as sent; only names the ARN
+	AcceptLanguage string // "", zh-CN, en-US or ja (any case)
+}
+
+// RunInstancesInput is the input of RunInstances.
+type RunInstancesInput struct {
+	RegionID     string
+	ZoneID       string
+	ImageID      string
+	InstanceType string
+	Name         string
+	Description  string
+	VSwitchID    string
+	RAMRoleName  string
+	Amount       int
+}
+
+// DeleteInstanceInput is the input of DeleteInstance.
+type DeleteInstanceInput struct {
+	RegionID   string // as sent; the instance's own region is used
+	InstanceID string
+	Force      bool
+}
+
+// DeleteInstancesInput is the input of DeleteInstances.
+type DeleteInstancesInput struct {
+	RegionID    string
+	InstanceIDs []string // InstanceId.N: 1 to 100, distinct
+	Force       bool
+}
+
+// StartInstanceInput is the input of StartInstance.
+type StartInstanceInput struct {
+	RegionID   string // as sent; the instance's own region is used
+	InstanceID string
+}
+
+// StopInstanceInput is the input of StopInstance.
+type StopInstanceInput struct {
+	RegionID   string // as sent; the instance's own region is used
+	InstanceID string
+}
+
+// DescribeInstancesInput is the input of DescribeInstances: filters and
+// either PageNumber/PageSize or NextToken/MaxResults paging.
+type DescribeInstancesInput struct {
+	RegionID    string
+	InstanceIDs []string // nil: any
+	NetworkType string
+	Status      string
+	NamePattern string
+	TokenPaging bool  // NextToken or MaxResults was sent
+	AfterSeq    int64 // from NextToken
+	MaxResults  int
+	PageNumber  int
+	PageSize    int
+}
+
+// AttachInstanceRAMRoleInput is the input of AttachInstanceRamRole.
+type AttachInstanceRAMRoleInput struct {
+	RegionID    string
+	InstanceIDs []string
+	RAMRoleName string
+}
+
+// DetachInstanceRAMRoleInput is the input of DetachInstanceRamRole.
+type DetachInstanceRAMRoleInput struct {
+	RegionID    string
+	InstanceIDs []string
+	RAMRoleName string // "": detach whatever role each instance holds
+}
+
+// DescribeInstanceRAMRoleInput is the input of DescribeInstanceRamRole.
+type DescribeInstanceRAMRoleInput struct {
+	RegionID    string
+	InstanceIDs []string // nil: every instance (then RAMRoleName is set)
+	RAMRoleName string
+	PageNumber  int
+	PageSize    int
+}
+
+// required returns a parameter that must be present and non-empty.
+func required(r *protocol.Request, name string) (string, error) {
+	v := strings.TrimSpace(r.Get(name))
+	if v == "" {
+		return "", errMissing(name)
+	}
+	return v, nil
+}
+
+// regionOf returns the RegionId of a request, which must be a known region.
+func regionOf(r *protocol.Request) (string, error) {
+	id, err := required(r, "RegionId")
+	if err != nil {
+		return "", err
+	}
+	if !KnownRegion(id) {
+		return "", errRegionNotFound
+	}
+	return id, nil
+}
+
+// ParseInstanceIDs parses the InstanceIds parameter: a JSON array of 1 to
+// max distinct, non-empty instance ids. It is the one parser of InstanceIds.
+func ParseInstanceIDs(s string, max int) ([]string, error) {
+	var ids []string
+	if err := json.Unmarshal([]byte(s), &ids); err != nil || len(ids) == 0 {
+		return nil, errInstanceIDsMalformed
+	}
+	if len(ids) > max {
+		return nil, errInstanceIDsMalformed
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id == "" || len(id) > 64 || seen[id] {
+			return nil, errInstanceIDsMalformed
+		}
+		seen[id] = true
+	}
+	return ids, nil
+}
+
+// intParam parses an optional integer parameter within [min, max].
+func intParam(r *protocol.Request, name string, def, min, max int) (int, error) {
+	n, ok, err := r.Int(name)
+	if err != nil || (ok && (n < int64(min) || n > int64(max))) {
+		return 0, errInvalidParameter(name)
+	}
+	if !ok {
+		return def, nil
+	}
+	return int(n), nil
+}
+
+func boolParam(r *protocol.Request, name string) (bool, error) {
+	b, _, err := r.Bool(name)
+	if err != nil {
+		return false, errInvalidParameter(name)
+	}
+	return b, nil
+}
+
+func parseDescribeRegions(r *protocol.Request) (DescribeRegionsInput, error) {
+	in := DescribeRegionsInput{RegionID: r.Get("RegionId"), AcceptLanguage: r.Get("AcceptLanguage")}
+	switch strings.ToLower(in.AcceptLanguage) {
+	case "", "zh-cn", "en-us", "ja":
+	default:
+		return in, errLanguageNotFound
+	}
+	switch r.Get("ResourceType") {
+	case "", "instance", "disk", "reservedinstance", "scu":
+	default:
+		return in, errResourceTypeNotFound
+	}
+	return in, nil
+}
+
+func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
+	region, err := regionOf(r)
+	if err != nil {
+		return RunInstancesInput{}, err
+	}
+	in := RunInstancesInput{RegionID: region, ZoneID: r.Get("ZoneId"), VSwitchID: r.Get("VSwitchId"),
+		Name: r.Get("InstanceName"), Description: r.Get("Description"), RAMRoleName: strings.TrimSpace(r.Get("RamRoleName"))}
+	if in.ImageID, err = required(r, "ImageId"); err != nil {
+		return in, err
+	}
+	if in.InstanceType, err = required(r, "InstanceType"); err != nil {
+		return in, err
+	}
+	n, ok, err := r.Int("Amount")
+	switch {
+	case err != nil || ok && (n < 1 || n > 100):
+		return in, errAmountMalformed
+	case ok:
+		in.Amount = int(n)
+	default:
+		in.Amount = 1
+	}
+	if utf8.RuneCountInString(in.Name) > 128 || !utf8.ValidString(in.Name) {
+		return in, errNameMalformed
+	}
+	if utf8.RuneCountInString(in.Description) > 256 || !utf8.ValidString(in.Description) {
+		return in, errInvalidParameter("Description")
+	}
+	return in, nil
+}
+
+func parseDeleteInstance(r *protocol.Request) (DeleteInstanceInput, error) {
+	in := DeleteInstanceInput{RegionID: r.Get("RegionId")}
+	var err error
+	if in.InstanceID, err = required(r, "InstanceId"); err != nil {
+		return in, err
+	}
+	in.Force, err = boolParam(r, "Force")
+	return in, err
+}
+
+func parseDeleteInstances(r *protocol.Request) (DeleteInstancesInput, error) {
+	region, err := regionOf(r)
+	if err != nil {
+		return DeleteInstancesInput{}, err
+	}
+	in := DeleteInstancesInput{RegionID: region, InstanceIDs: r.RepeatList("InstanceId")}
+	if len(in.InstanceIDs) == 0 {
+		return in, errMissing("InstanceId")
+	}
+	if len(in.InstanceIDs) > 100 {
+		return in, errTooManyInstanceIDs
+	}
+	seen := map[string]bool{}
+	for _, id := range in.InstanceIDs {
+		if id == "" || seen[id] {
+			return in, errInvalidParameter("InstanceId")
+		}
+		seen[id] = true
+	}
+	in.Force, err = boolParam(r, "Force")
+	return in, err
+}
+
+func parseStartInstance(r *protocol.Request) (StartInstanceInput, error) {
+	id, err := required(r, "InstanceId")
+	return StartInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id}, err
+}
+
+func parseStopInstance(r *protocol.Request) (StopInstanceInput, error) {
+	id, err := required(r, "InstanceId")
+	return StopInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id}, err
+}
+
+func parseDescribeInstances(r *protocol.Request) (DescribeInstancesInput, error) {
+	region, err := regionOf(r)
+	if err != nil {
+		return DescribeInstancesInput{}, err
+	}
+	in := DescribeInstancesInput{RegionID: region, NamePattern: r.Get("InstanceName")}
+	if s := r.Get("InstanceIds"); s != "" {
+		if in.InstanceIDs, err = ParseInstanceIDs(s, 100); err != nil {
+			return in, err
+		}
+	}
+	switch nt := r.Get("InstanceNetworkType"); nt {
+	case "", localyun.NetworkVPC, localyun.NetworkClassic:
+		in.NetworkType = nt
+	default:
+		return in, errNetworkTypeNotFound
+	}
+	switch st := r.Get("Status"); st {
+	case "", localyun.StatusPending, localyun.StatusRunning, localyun.StatusStarting, localyun.StatusStopping, localyun.StatusStopped:
+		in.Status = st
+	default:
+		return in, errStatusNotFound
+	}
+	if in.TokenPaging = r.Get("NextToken") != "" || r.Get("MaxResults") != ""; in.TokenPaging {
+		if in.MaxResults, err = intParam(r, "MaxResults", 10, 1, 100); err != nil {
+			return in, err
+		}
+		if tok := r.Get("NextToken"); tok != "" {
+			seq, err := strconv.ParseInt(tok, 16, 64)
+			if err != nil || seq <= 0 {
+				return in, errInvalidParameter("NextToken")
+			}
+			in.AfterSeq = seq
+		}
+		return in, nil
+	}
+	if in.PageNumber, err = intParam(r, "PageNumber", 1, 1, 1<<30); err != nil {
+		return in, err
+	}
+	in.PageSize, err = intParam(r, "PageSize", 10, 1, 100)
+	return in, err
+}
+
+// instanceIDsParam reads the mandatory InstanceIds of the RAM-role actions.
+func instanceIDsParam(r *protocol.Request, max int) ([]string, error) {
+	s, err := required(r, "InstanceIds")
+	if err != nil {
+		return nil, err
+	}
+	return ParseInstanceIDs(s, max)
+}
+
+// parseAttachInstanceRAMRole validates the optional Policy too, which is
+// not applied (there is no metadata service yet to scope credentials
+// with it).
+func parseAttachInstanceRAMRole(r *protocol.Request) (AttachInstanceRAMRoleInput, error) {
+	var in AttachInstanceRAMRoleInput
+	var err error
+	if in.RegionID, err = regionOf(r); err != nil {
+		return in, err
+	}
+	if in.InstanceIDs, err = instanceIDsParam(r, 100); err != nil {
+		return in, err
+	}
+	if in.RAMRoleName, err = required(r, "RamRoleName"); err != nil {
+		return in, err
+	}
+	if p := r.Get("Policy"); r.Has("Policy") {
+		var doc map[string]any
+		if len(p) < 1 || len(p) > 1024 || json.Unmarshal([]byte(p), &doc) != nil {
+			return in, errPolicyMalformed
+		}
+	}
+	return in, nil
+}
+
+// parseDetachInstanceRAMRole reads the seed document's parameters:
+// RegionId, InstanceIds (1 to 100), optional RamRoleName.
+func parseDetachInstanceRAMRole(r *protocol.Request) (DetachInstanceRAMRoleInput, error) {
+	var in DetachInstanceRAMRoleInput
+	var err error
+	if in.RegionID, err = regionOf(r); err != nil {
+		return in, err
+	}
+	if in.InstanceIDs, err = instanceIDsParam(r, 100); err != nil {
+		return in, err
+	}
+	in.RAMRoleName = strings.TrimSpace(r.Get("RamRoleName"))
+	return in, nil
+}
+
+func parseDescribeInstanceRAMRole(r *protocol.Request) (DescribeInstanceRAMRoleInput, error) {
+	var in DescribeInstanceRAMRoleInput
+	var err error
+	if in.RegionID, err = regionOf(r); err != nil {
+		return in, err
+	}
+	if s := strings.TrimSpace(r.Get("InstanceIds")); s != "" {
+		if in.InstanceIDs, err = ParseInstanceIDs(s, 100); err != nil {
+			return in, err
+		}
+	}
+	in.RAMRoleName = strings.TrimSpace(r.Get("RamRoleName"))
+	if in.InstanceIDs == nil && in.RAMRoleName == "" {
+		return in, errAllEmpty
+	}
+	if in.PageNumber, err = intParam(r, "PageNumber", 1, 1, 1<<30); err != nil {
+		return in, err
+	}
+	in.PageSize, err = intParam(r, "PageSize", 10, 1, 50)
+	return in, err
+}
