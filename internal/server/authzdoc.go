@@ -46,15 +46,18 @@ so this page lists exactly the actions localyun answers.
    the account root, a RAM user, or a role session.
 2. Throttling (` + "`--rate-limit`" + `, per AccessKey): ` + "`Throttling.User`" + ` (400) with
    ` + "`x-ratelimit-user-api: Limit:N,Remain:0,TimeLeft:<ms>,Reset:<unix>`" + `.
-3. The account root passes. Any other principal needs the row's RAM action allowed on **every**
-   resource of the row, with no explicit Deny:
+3. The action's parameters are parsed and validated once into its typed input (every 4xx for bad
+   input comes from here, before authorization).
+4. The account root passes. Any other principal needs the row's RAM action allowed on **every**
+   resource the row derives from that input, with no explicit Deny:
    - RAM user: its own policies plus those of its groups;
    - role session: the role's policies, intersected with the session ` + "`Policy`" + ` of AssumeRole.
-   An action without a row is denied (fail closed).
-4. ` + "`ram:PassRole`" + ` on ` + "`acs:ram::<uid>:role/<name>`" + ` is checked by ECS for
-   AttachInstanceRamRole, DetachInstanceRamRole and RunInstances with RamRoleName:
+   An action without a row does not exist (` + "`InvalidAction.NotFound`" + `).
+5. ` + "`ram:PassRole`" + ` on ` + "`acs:ram::<uid>:role/<name>`" + ` (the stored spelling) is checked by ECS, before
+   anything is written, for AttachInstanceRamRole, DetachInstanceRamRole and RunInstances with RamRoleName,
+   and for DetachInstanceRamRole without RamRoleName on each role attached to the instances it detaches:
    ` + "`InvalidUser.PassRoleForbidden`" + ` (403).
-5. sts:AssumeRole additionally needs the role's trust policy to name the caller
+6. sts:AssumeRole additionally needs the role's trust policy to name the caller
    (` + "`acs:ram::<uid>:root`" + `, ` + "`acs:ram::<uid>:user/<name>`" + `, ` + "`acs:ram::<uid>:role/<name>`" + `
    for role sessions, or ` + "`*`" + `); ` + "`sts:ExternalId`" + ` is available to its conditions.
    The root cannot assume roles (403 ` + "`NoPermission`" + `).
@@ -99,8 +102,10 @@ a negated one true. Documents are checked when created (` + "`MalformedPolicyDoc
 at most 6144 bytes.
 
 Resource ARNs of RAM use an empty region (` + "`acs:ram::<uid>:...`" + `), so both
-` + "`acs:ram::<uid>:role/x`" + ` and ` + "`acs:ram:*:<uid>:role/x`" + ` patterns match. ECS and Bastionhost ARNs carry the
-request's RegionId. Resources come from the action's parsed, validated input (the very values the service acts on,
+` + "`acs:ram::<uid>:role/x`" + ` and ` + "`acs:ram:*:<uid>:role/x`" + ` patterns match. ECS and Bastionhost ARNs carry a region:
+the request's RegionId where the action is scoped to one (ECS instance batches, DescribeInstances), else the
+region the instance really lives in (StartInstance, StopInstance, DeleteInstance; every Bastionhost instance
+action), so that leaving RegionId out or naming another region cannot step around a regional Deny. Resources come from the action's parsed, validated input (the very values the service acts on,
 after every 4xx check), never from raw parameters; RAM names are resolved to the stored entity's spelling
 before the ARN is built (a name that names no entity yet is used as sent, the spelling it will be stored in).
 
