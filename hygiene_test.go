@@ -323,3 +323,23 @@ func TestHygieneMigrationsInStep(t *testing.T) {
 		}
 	}
 }
+
+// TestHygieneStartsWithName checks the doc comment rule itself.
+func TestHygieneStartsWithName(t *testing.T) {
+	for _, tc := range []struct {
+		doc, name string
+		want      bool
+	}{
+		{"Open opens a store.\n", "Open", true},
+		{"A Store keeps state.\n", "Store", true},
+		{"Opens a store.\n", "Open", false},
+		{"OpenAll opens every store.\n", "Open", false},
+		{"Open.\n", "Open", true},
+		{"Open\n", "Open", true},
+		{"open opens a store.\n", "Open", false},
+	} {
+		if got := startsWithName(tc.doc, tc.name); got != tc.want {
+			t.Errorf("startsWithName(%q, %q) = %v, want %v", tc.doc, tc.name, got, tc.want)
+		}
+	}
+}

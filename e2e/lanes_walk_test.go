@@ -885,7 +885,6 @@ func walkAction(t *testing.T, e *env, version, action string, s walkSample) {
 		if after := w.snapshot(); after != before {
 			flagged = append(flagged, fmt.Sprintf("%s: %d, changed a victim:%s", v.name, status, changedLines(before, after)))
 			w = newWalkWorld(t, e, version)
-			before = w.snapshot()
 		}
 		if hasMarker(body) && !leaks && !w.baselineLeaks(action, s.params, v.del) {
 			flagged = append(flagged, fmt.Sprintf("%s: %d, answered about a victim: %.300s", v.name, status, body))
