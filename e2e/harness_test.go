@@ -36,7 +36,8 @@ const (
 	region   = "cn-hangzhou"
 )
 
-// env is one running localyun server on a loopback port, on SQLite.
+// env is one running localyun server on a loopback port, on the matrix's
+// backend (SQLite file, SQLite in memory, or PostgreSQL).
 type env struct {
 	t     testing.TB
 	URL   string
@@ -45,8 +46,8 @@ type env struct {
 	srv   *httptest.Server
 }
 
-// newEnv starts a server on a fresh store (SQLite, or PostgreSQL in the
-// matrix's second pass) with accounts A and B.
+// newEnv starts a server on a fresh store of the matrix's backend (see
+// openTestStore) with accounts A and B.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()

@@ -14,14 +14,21 @@ import (
 	"github.com/localyun/localyun/internal/sqlite"
 )
 
-// backendEnv selects the store of the in-process e2e servers.
+// backendEnv selects the store of the in-process e2e servers: "" (the
+// first pass) is SQLite on a file, "memory" SQLite's ":memory:" store (one
+// connection for reads and writes, as `localyun serve --memory` runs), and
+// "postgres" PostgreSQL.
 const backendEnv = "LOCALYUN_E2E_BACKEND"
 
-// TestMain runs the suite as a backend matrix: on SQLite, then (in a child
-// process of this same test binary, with the same flags) on PostgreSQL.
-// PostgreSQL is skipped only where it is unavailable and not required.
+// TestMain runs the suite as a backend matrix: on SQLite (a file), then in
+// child processes of this same test binary, with the same flags, on the
+// in-memory SQLite store and on PostgreSQL. PostgreSQL is skipped only
+// where it is unavailable and not required.
 func TestMain(m *testing.M) {
 	code := pgtest.Main(m)
+	if os.Getenv(backendEnv) == "" && code == 0 {
+		code = runPass("memory")
+	}
 	if os.Getenv(backendEnv) == "" && code == 0 {
 		code = runOnPostgres()
 	}
@@ -39,12 +46,17 @@ func runOnPostgres() int {
 			return 0
 		}
 	}
-	fmt.Println("=== e2e suite on PostgreSQL")
+	return runPass("postgres")
+}
+
+// runPass re-runs this test binary with the same flags on a backend.
+func runPass(backend string) int {
+	fmt.Println("=== e2e suite on " + backend)
 	cmd := exec.Command(os.Args[0], os.Args[1:]...)
-	cmd.Env = append(os.Environ(), backendEnv+"=postgres")
+	cmd.Env = append(os.Environ(), backendEnv+"="+backend)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e on PostgreSQL:", err)
+		fmt.Fprintf(os.Stderr, "e2e on %s: %v\n", backend, err)
 		return 1
 	}
 	return 0
@@ -54,14 +66,18 @@ func runOnPostgres() int {
 func openTestStore(t testing.TB) localyun.Store {
 	t.Helper()
 	ctx := context.Background()
-	if os.Getenv(backendEnv) == "postgres" {
-		st, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
+	var (
+		st  localyun.Store
+		err error
+	)
+	switch os.Getenv(backendEnv) {
+	case "postgres":
+		st, err = postgres.Open(ctx, pgtest.NewDatabase(t))
+	case "memory":
+		st, err = sqlite.Open(ctx, ":memory:")
+	default:
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "localyun.db"))
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "localyun.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

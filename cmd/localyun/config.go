@@ -92,7 +92,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
-		return c, fmt.Errorf("--store %q: want sqlite:PATH or postgres://...", c.Store)
+		return c, fmt.Errorf("--store %q: want sqlite:PATH or postgres://URL", c.Store)
 	}
 	if isPostgres(c.Store) && c.MasterKeyFile == "" {
 		// Every node of a shared database must seal and open secrets with

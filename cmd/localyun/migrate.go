@@ -28,7 +28,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	if !strings.HasPrefix(*from, "sqlite:") || !isPostgres(*to) {
-		return fmt.Errorf("migrate: want --from sqlite:PATH --to postgres://...")
+		return fmt.Errorf("migrate: want --from sqlite:PATH --to postgres://URL")
 	}
 	path := strings.TrimPrefix(*from, "sqlite:")
 	if _, err := os.Stat(path); err != nil {

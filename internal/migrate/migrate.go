@@ -94,6 +94,8 @@ func pgColumns(ctx context.Context, tx *sql.Tx, table string) (map[string]pgColu
 	return cols, rows.Err()
 }
 
+// copyTable copies every row of a SQLite table into its empty PostgreSQL
+// twin within tx and returns how many it copied.
 func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int, error) {
 	dstCols, err := pgColumns(ctx, tx, table)
 	if err != nil {
@@ -118,30 +120,7 @@ func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int,
 	if err != nil {
 		return 0, err
 	}
-	var cols []string
-	var keep []int
-	identity := ""
-	for i, n := range names {
-		c, ok := dstCols[n]
-		if !ok {
-			return 0, fmt.Errorf("column %s has no counterpart in PostgreSQL", n)
-		}
-		cols = append(cols, quote(n))
-		keep = append(keep, i)
-		if c.identity {
-			identity = n
-		}
-	}
-	ph := make([]string, len(cols))
-	for i := range ph {
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	override := ""
-	if identity != "" {
-		override = " OVERRIDING SYSTEM VALUE"
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+quote(table)+` (`+strings.Join(cols, ", ")+`)`+override+
-		` VALUES (`+strings.Join(ph, ", ")+`)`)
+	stmt, identity, err := prepareInsert(ctx, tx, table, names, dstCols)
 	if err != nil {
 		return 0, err
 	}
@@ -156,9 +135,9 @@ func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int,
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, err
 		}
-		out := make([]any, len(keep))
-		for j, i := range keep {
-			out[j] = convert(vals[i], dstCols[names[i]].dataType)
+		out := make([]any, len(names))
+		for i, v := range vals {
+			out[i] = convert(v, dstCols[names[i]].dataType)
 		}
 		if _, err := stmt.ExecContext(ctx, out...); err != nil {
 			return n, err
@@ -175,6 +154,34 @@ func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int,
 		}
 	}
 	return n, nil
+}
+
+// prepareInsert prepares the INSERT of one row of table with the SQLite
+// columns names, each of which must exist in PostgreSQL (dstCols). It
+// returns the identity column too ("" if none): its values are copied as
+// they are (OVERRIDING SYSTEM VALUE) and its sequence moved past them.
+func prepareInsert(ctx context.Context, tx *sql.Tx, table string, names []string, dstCols map[string]pgColumn) (*sql.Stmt, string, error) {
+	cols := make([]string, len(names))
+	ph := make([]string, len(names))
+	identity := ""
+	for i, n := range names {
+		c, ok := dstCols[n]
+		if !ok {
+			return nil, "", fmt.Errorf("column %s has no counterpart in PostgreSQL", n)
+		}
+		cols[i] = quote(n)
+		ph[i] = "$" + strconv.Itoa(i+1)
+		if c.identity {
+			identity = n
+		}
+	}
+	override := ""
+	if identity != "" {
+		override = " OVERRIDING SYSTEM VALUE"
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+quote(table)+` (`+strings.Join(cols, ", ")+`)`+override+
+		` VALUES (`+strings.Join(ph, ", ")+`)`)
+	return stmt, identity, err
 }
 
 // convert adapts a SQLite value to the PostgreSQL column type.

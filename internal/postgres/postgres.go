@@ -51,6 +51,11 @@ type Store struct {
 // Open connects to dsn (postgres://...), waits for the server, and applies
 // the embedded migrations under an advisory lock.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, migrations)
+}
+
+// open is Open with the set of migrations to apply (tests pass older sets).
+func open(ctx context.Context, dsn string, set fs.FS) (*Store, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres dsn: %w", err)
@@ -69,7 +74,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	st := &Store{db: db}
-	if err := st.migrate(ctx); err != nil {
+	if err := st.migrate(ctx, set); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -85,7 +90,12 @@ func (st *Store) Ping(ctx context.Context) error {
 	return st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n)
 }
 
-func (st *Store) migrate(ctx context.Context) error {
+// migrate applies, under an advisory lock and in the order of their names,
+// the migrations of set (migrations/NNNN_name.sql) that the migrations
+// table does not record, each in a transaction that records its name. The
+// numbers mean the same change as SQLite's (a migration of comments where
+// one does not apply), so both directories list the same names.
+func (st *Store) migrate(ctx context.Context, set fs.FS) error {
 	conn, err := st.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -98,20 +108,20 @@ func (st *Store) migrate(ctx context.Context) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(set, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := migrateFile(ctx, conn, name); err != nil {
+		if err := migrateFile(ctx, conn, set, name); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func migrateFile(ctx context.Context, conn *sql.Conn, name string) error {
+func migrateFile(ctx context.Context, conn *sql.Conn, set fs.FS, name string) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -124,7 +134,7 @@ func migrateFile(ctx context.Context, conn *sql.Conn, name string) error {
 	if n > 0 {
 		return nil
 	}
-	buf, err := fs.ReadFile(migrations, name)
+	buf, err := fs.ReadFile(set, name)
 	if err != nil {
 		return err
 	}

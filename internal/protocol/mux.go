@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"sort"
 
 	"github.com/localyun/localyun"
@@ -47,6 +48,9 @@ type Route struct {
 	RAMAction string
 	Public    bool
 	Resource  string
+	// Input is the type of the action's parsed input (In of its Action):
+	// a struct for every action that parses its parameters once.
+	Input reflect.Type
 
 	parse     func(r *Request) (any, error)
 	resources func(ctx context.Context, p localyun.Principal, in any) ([]string, error)
@@ -89,6 +93,7 @@ func Handle[In any](m *Mux, p Product, a Action[In]) {
 		panic("protocol: incomplete route " + key)
 	}
 	rt := &Route{Product: p, Action: a.Name, RAMAction: a.RAMAction, Public: a.Public, Resource: a.Resource,
+		Input: reflect.TypeFor[In](),
 		parse: func(r *Request) (any, error) { return a.Parse(r) },
 		serve: func(ctx context.Context, in any) (any, error) { return a.Serve(ctx, in.(In)) },
 	}

@@ -50,6 +50,11 @@ var memSeq atomic.Int64
 // Open opens (creating if needed) the database at path and applies the
 // embedded migrations. path ":memory:" opens a private in-memory database.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, migrations)
+}
+
+// open is Open with the set of migrations to apply (tests pass older sets).
+func open(ctx context.Context, path string, set fs.FS) (*Store, error) {
 	st := &Store{}
 	st.hosts.max = maxCachedHosts
 	if path == ":memory:" {
@@ -90,7 +95,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.SetMaxIdleConns(8) // keep them: a new connection re-reads the schema
 		st.read = r
 	}
-	if err := st.migrate(ctx); err != nil {
+	if err := st.migrate(ctx, set); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -122,24 +127,29 @@ func (st *Store) Ping(ctx context.Context) error {
 	return st.read.QueryRowContext(ctx, "SELECT 1").Scan(&n)
 }
 
-func (st *Store) migrate(ctx context.Context) error {
+// migrate applies, in the order of their names, the migrations of set
+// (migrations/NNNN_name.sql) that the migrations table does not record,
+// each in a transaction that records its name. The numbers mean the same
+// change as PostgreSQL's (a migration of comments where one does not
+// apply), so both directories list the same names.
+func (st *Store) migrate(ctx context.Context, set fs.FS) error {
 	if _, err := st.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(set, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := st.migrateFile(ctx, name); err != nil {
+		if err := st.migrateFile(ctx, set, name); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (st *Store) migrateFile(ctx context.Context, name string) error {
+func (st *Store) migrateFile(ctx context.Context, set fs.FS, name string) error {
 	tx, err := st.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -152,7 +162,7 @@ func (st *Store) migrateFile(ctx context.Context, name string) error {
 	if n > 0 {
 		return nil
 	}
-	buf, err := fs.ReadFile(migrations, name)
+	buf, err := fs.ReadFile(set, name)
 	if err != nil {
 		return err
 	}

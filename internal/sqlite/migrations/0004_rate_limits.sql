@@ -1,0 +1,7 @@
+-- Token buckets of --rate-limit: nothing to create on SQLite. An embedded
+-- store has one node, which keeps its buckets in memory; PostgreSQL's 0004
+-- creates the table the nodes of a shared database take tokens from.
+--
+-- Every number means the same change on both backends (a test in
+-- hygiene_test.go compares the two directories), so a change that does
+-- not apply to one backend is a migration of comments there.
