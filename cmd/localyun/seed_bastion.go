@@ -162,10 +162,11 @@ func applyBastionObjects(ctx context.Context, st localyun.Store, account string,
 		userIDs[u.Name] = created.ID
 	}
 	for _, g := range b.UserGroups {
-		group, err := st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: b.ID, Name: g.Name, Comment: g.Comment, CreatedAt: now})
+		group, err := st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: b.ID, Name: g.Name,
+			Comment: g.Comment, CreatedAt: now})
 		switch {
 		case errors.Is(err, localyun.ErrAlreadyExists):
-			found, _, ferr := st.FindBastionUserGroups(ctx, localyun.BastionUserGroupFilter{InstanceID: b.ID, Name: g.Name})
+			found, _, ferr := st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupUser, InstanceID: b.ID, Name: g.Name})
 			if ferr != nil || len(found) == 0 {
 				return fmt.Errorf("user group %s: %v", g.Name, ferr)
 			}
@@ -180,12 +181,12 @@ func applyBastionObjects(ctx context.Context, st localyun.Store, account string,
 			ids = append(ids, userIDs[m])
 		}
 		if len(ids) > 0 {
-			res, err := st.AddBastionUsersToGroup(ctx, b.ID, group.ID, ids)
+			res, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupUser, b.ID, group.ID, ids)
 			if err != nil {
 				return fmt.Errorf("user group %s: %w", g.Name, err)
 			}
 			for _, r := range res {
-				if r.Outcome == localyun.OutcomeChanged {
+				if r.Changed {
 					rep.BastionObjects++
 				}
 			}

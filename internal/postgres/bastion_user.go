@@ -7,36 +7,11 @@ import (
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-const bhUserColumns = `u.instance_id, u.id, u.name, u.display_name, u.comment, u.email, u.mobile, u.mobile_country_code,
-	u.source, u.source_user_id, u.need_reset_password, u.effective_start_time, u.effective_end_time,
-	u.two_factor_status, u.two_factor_methods, u.language_status, u.language, u.created_at`
-
-func scanBHUser(row interface{ Scan(...any) error }) (localyun.BastionUser, error) {
-	var u localyun.BastionUser
-	var id, created, needReset int64
-	var methods string
-	err := row.Scan(&u.InstanceID, &id, &u.Name, &u.DisplayName, &u.Comment, &u.Email, &u.Mobile, &u.MobileCountryCode,
-		&u.Source, &u.SourceUserID, &needReset, &u.EffectiveStartTime, &u.EffectiveEndTime,
-		&u.TwoFactorStatus, &methods, &u.LanguageStatus, &u.Language, &created)
-	u.ID, u.CreatedAt, u.NeedResetPassword = formatBastionID(id), fromMS(created), needReset != 0
-	if methods != "" {
-		u.TwoFactorMethods = strings.Split(methods, ",")
-	}
-	return u, err
-}
-
-// bhFlag stores a bool as the 0/1 integer the SQLite schema uses.
-func bhFlag(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func findBHUser(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionUser, error) {
-	u, err := scanBHUser(q.QueryRowContext(ctx, `SELECT `+bhUserColumns+` FROM bastion_users u
+	u, err := sqlstore.ScanBastionUser(q.QueryRowContext(ctx, `SELECT `+sqlstore.BastionUserColumns+` FROM bastion_users u
 		WHERE u.instance_id = $1 AND u.id = $2`, instanceID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, bhNotFound("user", id)
@@ -52,16 +27,14 @@ func (st *Store) CreateBastionUser(ctx context.Context, u localyun.BastionUser, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_users (instance_id, id, name, display_name, comment, email,
-			mobile, mobile_country_code, source, source_user_id, need_reset_password, effective_start_time,
-			effective_end_time, two_factor_status, two_factor_methods, language_status, language, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, u.InstanceID, id,
-			u.Name, u.DisplayName, u.Comment, u.Email, u.Mobile, u.MobileCountryCode, u.Source, u.SourceUserID,
-			bhFlag(u.NeedResetPassword), u.EffectiveStartTime, u.EffectiveEndTime, u.TwoFactorStatus,
-			strings.Join(u.TwoFactorMethods, ","), u.LanguageStatus, u.Language, ms(u.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_users (instance_id, id, created_at, name, display_name,
+			comment, email, mobile, mobile_country_code, source, source_user_id, need_reset_password, effective_start_time,
+			effective_end_time, two_factor_status, two_factor_methods, language_status, language)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			append([]any{u.InstanceID, id, ms(u.CreatedAt)}, sqlstore.BastionUserValues(u)...)...); err != nil {
 			return err
 		}
-		if err := st.writeUserSecret(ctx, tx, u.InstanceID, id, s); err != nil {
+		if err := st.writeUserSecret(ctx, tx, u.InstanceID, id, sqlstore.SetSecret(s)); err != nil {
 			return err
 		}
 		out, err = findBHUser(ctx, tx, u.InstanceID, id)
@@ -111,345 +84,43 @@ func (st *Store) FindBastionUsers(ctx context.Context, f localyun.BastionUserFil
 		where = append(where, "FALSE")
 	}
 	var out []localyun.BastionUser
-	total, err := bhPage(ctx, st.db, from, "u", strings.Join(where, " AND "), a, bhUserColumns,
+	total, err := bhPage(ctx, st.db, from, "u", strings.Join(where, " AND "), a, sqlstore.BastionUserColumns,
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
-			u, err := scanBHUser(rows)
+			u, err := sqlstore.ScanBastionUser(rows)
 			out = append(out, u)
 			return err
 		})
 	return out, total, err
 }
 
-// UpdateBastionUser applies fn to the user and its secret, the user's row locked.
-func (st *Store) UpdateBastionUser(ctx context.Context, instanceID, id string,
-	fn func(*localyun.BastionUser, *localyun.BastionSecret) error) (localyun.BastionUser, error) {
-	var u localyun.BastionUser
-	n, ok := parseBastionID(id)
+// UpdateBastionUser writes to over the user from if it is unchanged, and
+// the password s sets.
+func (st *Store) UpdateBastionUser(ctx context.Context, from, to localyun.BastionUser, s localyun.BastionSecretUpdate) error {
+	n, ok := parseBastionID(from.ID)
 	if !ok {
-		return u, bhNotFound("user", id)
+		return bhNotFound("user", from.ID)
 	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		s, err := st.readUserSecret(ctx, tx, instanceID, n, bhLockRow)
-		if err != nil {
+	return st.withTx(ctx, func(tx *sql.Tx) error {
+		changed, err := bhRowsChanged(tx.ExecContext(ctx, `UPDATE bastion_users SET name = $1, display_name = $2,
+			comment = $3, email = $4, mobile = $5, mobile_country_code = $6, source = $7, source_user_id = $8,
+			need_reset_password = $9, effective_start_time = $10, effective_end_time = $11, two_factor_status = $12,
+			two_factor_methods = $13, language_status = $14, language = $15
+			WHERE instance_id = $16 AND id = $17 AND name = $18 AND display_name = $19
+			AND comment = $20 AND email = $21 AND mobile = $22 AND mobile_country_code = $23 AND source = $24
+			AND source_user_id = $25 AND need_reset_password = $26 AND effective_start_time = $27
+			AND effective_end_time = $28 AND two_factor_status = $29 AND two_factor_methods = $30
+			AND language_status = $31 AND language = $32`,
+			sqlstore.CASArgs(sqlstore.BastionUserValues(to), from.InstanceID, n, sqlstore.BastionUserValues(from))...))
+		if err := sqlstore.Swapped(changed, err, func() (bool, error) {
+			return bhExists(ctx, tx, `SELECT 1 FROM bastion_users WHERE instance_id = $1 AND id = $2`, from.InstanceID, n)
+		}, "user", from.ID); err != nil {
 			return err
 		}
-		if u, err = findBHUser(ctx, tx, instanceID, n); err != nil {
-			return err
-		}
-		if err := fn(&u, &s); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bastion_users SET name = $1, display_name = $2, comment = $3, email = $4,
-			mobile = $5, mobile_country_code = $6, source = $7, source_user_id = $8, need_reset_password = $9,
-			effective_start_time = $10, effective_end_time = $11, two_factor_status = $12, two_factor_methods = $13,
-			language_status = $14, language = $15 WHERE instance_id = $16 AND id = $17`, u.Name, u.DisplayName, u.Comment,
-			u.Email, u.Mobile, u.MobileCountryCode, u.Source, u.SourceUserID, bhFlag(u.NeedResetPassword),
-			u.EffectiveStartTime, u.EffectiveEndTime, u.TwoFactorStatus, strings.Join(u.TwoFactorMethods, ","),
-			u.LanguageStatus, u.Language, instanceID, n); err != nil {
-			return err
-		}
-		if err := st.writeUserSecret(ctx, tx, instanceID, n, s); err != nil {
-			return err
-		}
-		u, err = findBHUser(ctx, tx, instanceID, n)
-		return err
+		return st.writeUserSecret(ctx, tx, from.InstanceID, n, s)
 	})
-	return u, err
 }
 
 // DeleteBastionUser deletes a user, its memberships and grants.
 func (st *Store) DeleteBastionUser(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, "bastion_users", "user", instanceID, id)
-}
-
-// bhGroupKind describes one of the two group tables (user groups, host
-// groups) and their member tables.
-type bhGroupKind struct {
-	table, what, seq       string
-	members, groupCol, col string // member table, its group column and member column
-	memberTable            string // the members' object table
-}
-
-var (
-	bhUserGroups = bhGroupKind{table: "bastion_user_groups", what: "user group", seq: "user_group",
-		members: "bastion_user_group_members", groupCol: "user_group_id", col: "user_id", memberTable: "bastion_users"}
-	bhHostGroups = bhGroupKind{table: "bastion_host_groups", what: "host group", seq: "host_group",
-		members: "bastion_host_group_members", groupCol: "host_group_id", col: "host_id", memberTable: "bastion_hosts"}
-)
-
-// bhGroup is the shape both kinds of group share.
-type bhGroup struct {
-	InstanceID, ID, Name, Comment string
-	MemberCount                   int
-	CreatedAt                     int64
-}
-
-func (k bhGroupKind) columns() string {
-	return `g.instance_id, g.id, g.name, g.comment, g.created_at, (SELECT COUNT(*) FROM ` + k.members +
-		` m WHERE m.instance_id = g.instance_id AND m.` + k.groupCol + ` = g.id)`
-}
-
-func scanBHGroup(row interface{ Scan(...any) error }) (bhGroup, error) {
-	var g bhGroup
-	var id int64
-	err := row.Scan(&g.InstanceID, &id, &g.Name, &g.Comment, &g.CreatedAt, &g.MemberCount)
-	g.ID = formatBastionID(id)
-	return g, err
-}
-
-func (k bhGroupKind) find(ctx context.Context, q queryer, instanceID string, id int64) (bhGroup, error) {
-	g, err := scanBHGroup(q.QueryRowContext(ctx, `SELECT `+k.columns()+` FROM `+k.table+` g
-		WHERE g.instance_id = $1 AND g.id = $2`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return g, bhNotFound(k.what, id)
-	}
-	return g, err
-}
-
-// lock takes lock on the group's row; ErrNotFound if there is none.
-func (k bhGroupKind) lock(ctx context.Context, tx *sql.Tx, instanceID string, id int64, lock string) error {
-	ok, err := bastionExists(ctx, tx, k.table, instanceID, id, lock)
-	if err == nil && !ok {
-		err = bhNotFound(k.what, id)
-	}
-	return err
-}
-
-func (st *Store) createBHGroup(ctx context.Context, k bhGroupKind, g bhGroup) (bhGroup, error) {
-	var out bhGroup
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		id, err := nextBastionID(ctx, tx, g.InstanceID, k.seq)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+k.table+` (instance_id, id, name, comment, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, g.InstanceID, id, g.Name, g.Comment, g.CreatedAt); err != nil {
-			return err
-		}
-		out, err = k.find(ctx, tx, g.InstanceID, id)
-		return err
-	})
-	return out, err
-}
-
-func (st *Store) findBHGroup(ctx context.Context, k bhGroupKind, instanceID, id string) (bhGroup, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return bhGroup{}, bhNotFound(k.what, id)
-	}
-	g, err := k.find(ctx, st.db, instanceID, n)
-	return g, formatError(err)
-}
-
-func (st *Store) findBHGroups(ctx context.Context, k bhGroupKind, instanceID, name string, grantee *localyun.BastionGrantee,
-	authorized bool, offset, limit int) ([]bhGroup, int, error) {
-	var a args
-	from := k.table + " g"
-	where := []string{"g.instance_id = " + a.add(instanceID)}
-	if name != "" {
-		where = append(where, "g.name = "+a.add(name))
-	}
-	if grantee != nil {
-		gid, t, err := findGrantee(ctx, st.db, instanceID, *grantee, "")
-		if err != nil {
-			return nil, 0, formatError(err)
-		}
-		if authorized {
-			from += ` JOIN ` + t.hostGroupGrants + ` x ON x.instance_id = g.instance_id AND x.host_group_id = g.id
-				AND x.grantee_id = ` + a.add(gid)
-		} else {
-			where = append(where, `NOT EXISTS (SELECT 1 FROM `+t.hostGroupGrants+` x
-				WHERE x.instance_id = g.instance_id AND x.grantee_id = `+a.add(gid)+` AND x.host_group_id = g.id)`)
-		}
-	}
-	var out []bhGroup
-	total, err := bhPage(ctx, st.db, from, "g", strings.Join(where, " AND "), a, k.columns(),
-		offset, limit, func(rows *sql.Rows) error {
-			g, err := scanBHGroup(rows)
-			out = append(out, g)
-			return err
-		})
-	return out, total, err
-}
-
-func (st *Store) updateBHGroup(ctx context.Context, k bhGroupKind, instanceID, id string, fn func(*bhGroup) error) (bhGroup, error) {
-	var g bhGroup
-	n, ok := parseBastionID(id)
-	if !ok {
-		return g, bhNotFound(k.what, id)
-	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if err := k.lock(ctx, tx, instanceID, n, bhLockRow); err != nil {
-			return err
-		}
-		var err error
-		if g, err = k.find(ctx, tx, instanceID, n); err != nil {
-			return err
-		}
-		if err := fn(&g); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE `+k.table+` SET name = $1, comment = $2 WHERE instance_id = $3 AND id = $4`,
-			g.Name, g.Comment, instanceID, n); err != nil {
-			return err
-		}
-		g, err = k.find(ctx, tx, instanceID, n)
-		return err
-	})
-	return g, err
-}
-
-// changeBHMembers adds (add) or removes members of a group, one result per
-// id. The group's row serializes the batches on it; the members it names
-// are locked up front in id order so that none disappears halfway.
-func (st *Store) changeBHMembers(ctx context.Context, k bhGroupKind, instanceID, groupID string, ids []string, add bool) ([]localyun.ItemResult, error) {
-	gid, ok := parseBastionID(groupID)
-	if !ok {
-		return nil, bhNotFound(k.what, groupID)
-	}
-	q := `INSERT INTO ` + k.members + ` (instance_id, ` + k.groupCol + `, ` + k.col + `) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-	if !add {
-		q = `DELETE FROM ` + k.members + ` WHERE instance_id = $1 AND ` + k.groupCol + ` = $2 AND ` + k.col + ` = $3`
-	}
-	var out []localyun.ItemResult
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		out = make([]localyun.ItemResult, 0, len(ids))
-		if err := k.lock(ctx, tx, instanceID, gid, bhLockSerialize); err != nil {
-			return err
-		}
-		exists, err := bhKeepRows(ctx, tx, k.memberTable, "id", instanceID, bhParseIDs(ids))
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			r := localyun.ItemResult{ID: id}
-			n, ok := parseBastionID(id)
-			_, found := exists[n]
-			switch {
-			case !ok:
-				r.Outcome = localyun.OutcomeInvalid
-			case !found:
-				r.Outcome = localyun.OutcomeMissing
-			default:
-				changed, err := bhRowsChanged(tx.ExecContext(ctx, q, instanceID, gid, n))
-				if err != nil {
-					return err
-				}
-				r.Outcome = bhOutcome(changed)
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
-}
-
-func bhUserGroupOf(g bhGroup) localyun.BastionUserGroup {
-	return localyun.BastionUserGroup{InstanceID: g.InstanceID, ID: g.ID, Name: g.Name, Comment: g.Comment,
-		MemberCount: g.MemberCount, CreatedAt: fromMS(g.CreatedAt)}
-}
-
-func bhHostGroupOf(g bhGroup) localyun.BastionHostGroup {
-	return localyun.BastionHostGroup{InstanceID: g.InstanceID, ID: g.ID, Name: g.Name, Comment: g.Comment,
-		MemberCount: g.MemberCount, CreatedAt: fromMS(g.CreatedAt)}
-}
-
-// CreateBastionUserGroup assigns the next id.
-func (st *Store) CreateBastionUserGroup(ctx context.Context, g localyun.BastionUserGroup) (localyun.BastionUserGroup, error) {
-	r, err := st.createBHGroup(ctx, bhUserGroups, bhGroup{InstanceID: g.InstanceID, Name: g.Name, Comment: g.Comment, CreatedAt: ms(g.CreatedAt)})
-	return bhUserGroupOf(r), err
-}
-
-// FindBastionUserGroup returns ErrNotFound.
-func (st *Store) FindBastionUserGroup(ctx context.Context, instanceID, id string) (localyun.BastionUserGroup, error) {
-	g, err := st.findBHGroup(ctx, bhUserGroups, instanceID, id)
-	return bhUserGroupOf(g), err
-}
-
-// FindBastionUserGroups lists groups in id order and the total.
-func (st *Store) FindBastionUserGroups(ctx context.Context, f localyun.BastionUserGroupFilter) ([]localyun.BastionUserGroup, int, error) {
-	gs, total, err := st.findBHGroups(ctx, bhUserGroups, f.InstanceID, f.Name, nil, false, f.Offset, f.Limit)
-	out := make([]localyun.BastionUserGroup, len(gs))
-	for i, g := range gs {
-		out[i] = bhUserGroupOf(g)
-	}
-	return out, total, err
-}
-
-// UpdateBastionUserGroup applies fn.
-func (st *Store) UpdateBastionUserGroup(ctx context.Context, instanceID, id string, fn func(*localyun.BastionUserGroup) error) (localyun.BastionUserGroup, error) {
-	g, err := st.updateBHGroup(ctx, bhUserGroups, instanceID, id, func(g *bhGroup) error {
-		ug := bhUserGroupOf(*g)
-		if err := fn(&ug); err != nil {
-			return err
-		}
-		g.Name, g.Comment = ug.Name, ug.Comment
-		return nil
-	})
-	return bhUserGroupOf(g), err
-}
-
-// DeleteBastionUserGroup deletes a group, its memberships and grants.
-func (st *Store) DeleteBastionUserGroup(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, bhUserGroups.table, bhUserGroups.what, instanceID, id)
-}
-
-// AddBastionUsersToGroup adds users to a group.
-func (st *Store) AddBastionUsersToGroup(ctx context.Context, instanceID, groupID string, userIDs []string) ([]localyun.ItemResult, error) {
-	return st.changeBHMembers(ctx, bhUserGroups, instanceID, groupID, userIDs, true)
-}
-
-// RemoveBastionUsersFromGroup removes users from a group.
-func (st *Store) RemoveBastionUsersFromGroup(ctx context.Context, instanceID, groupID string, userIDs []string) ([]localyun.ItemResult, error) {
-	return st.changeBHMembers(ctx, bhUserGroups, instanceID, groupID, userIDs, false)
-}
-
-// CreateBastionHostGroup assigns the next id.
-func (st *Store) CreateBastionHostGroup(ctx context.Context, g localyun.BastionHostGroup) (localyun.BastionHostGroup, error) {
-	r, err := st.createBHGroup(ctx, bhHostGroups, bhGroup{InstanceID: g.InstanceID, Name: g.Name, Comment: g.Comment, CreatedAt: ms(g.CreatedAt)})
-	return bhHostGroupOf(r), err
-}
-
-// FindBastionHostGroup returns ErrNotFound.
-func (st *Store) FindBastionHostGroup(ctx context.Context, instanceID, id string) (localyun.BastionHostGroup, error) {
-	g, err := st.findBHGroup(ctx, bhHostGroups, instanceID, id)
-	return bhHostGroupOf(g), err
-}
-
-// FindBastionHostGroups lists host groups in id order and the total.
-func (st *Store) FindBastionHostGroups(ctx context.Context, f localyun.BastionHostGroupFilter) ([]localyun.BastionHostGroup, int, error) {
-	gs, total, err := st.findBHGroups(ctx, bhHostGroups, f.InstanceID, f.Name, f.Grantee, f.Authorized, f.Offset, f.Limit)
-	out := make([]localyun.BastionHostGroup, len(gs))
-	for i, g := range gs {
-		out[i] = bhHostGroupOf(g)
-	}
-	return out, total, err
-}
-
-// UpdateBastionHostGroup applies fn.
-func (st *Store) UpdateBastionHostGroup(ctx context.Context, instanceID, id string, fn func(*localyun.BastionHostGroup) error) (localyun.BastionHostGroup, error) {
-	g, err := st.updateBHGroup(ctx, bhHostGroups, instanceID, id, func(g *bhGroup) error {
-		hg := bhHostGroupOf(*g)
-		if err := fn(&hg); err != nil {
-			return err
-		}
-		g.Name, g.Comment = hg.Name, hg.Comment
-		return nil
-	})
-	return bhHostGroupOf(g), err
-}
-
-// DeleteBastionHostGroup deletes a host group, its memberships and grants.
-func (st *Store) DeleteBastionHostGroup(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, bhHostGroups.table, bhHostGroups.what, instanceID, id)
-}
-
-// AddBastionHostsToGroup adds hosts to a host group.
-func (st *Store) AddBastionHostsToGroup(ctx context.Context, instanceID, groupID string, hostIDs []string) ([]localyun.ItemResult, error) {
-	return st.changeBHMembers(ctx, bhHostGroups, instanceID, groupID, hostIDs, true)
-}
-
-// RemoveBastionHostsFromGroup removes hosts from a host group.
-func (st *Store) RemoveBastionHostsFromGroup(ctx context.Context, instanceID, groupID string, hostIDs []string) ([]localyun.ItemResult, error) {
-	return st.changeBHMembers(ctx, bhHostGroups, instanceID, groupID, hostIDs, false)
+	return st.deleteBastionObject(ctx, `DELETE FROM bastion_users WHERE instance_id = $1 AND id = $2`, "user", instanceID, id)
 }

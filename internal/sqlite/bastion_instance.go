@@ -8,23 +8,13 @@ import (
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const bastionInstanceColumns = `id, account_id, region_id, status, description, plan_code, vpc_id, vswitch_id, created_at, expires_at`
-
-func scanBastionInstance(row interface{ Scan(...any) error }) (localyun.BastionInstance, error) {
-	var b localyun.BastionInstance
-	var created, expires int64
-	err := row.Scan(&b.ID, &b.AccountID, &b.RegionID, &b.Status, &b.Description, &b.PlanCode, &b.VpcID,
-		&b.VSwitchID, &created, &expires)
-	b.CreatedAt, b.ExpiresAt = fromMS(created), fromMS(expires)
-	return b, err
-}
 
 // CreateBastionInstance returns ErrAlreadyExists if the id is taken.
 func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionInstance) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO bastion_instances (`+bastionInstanceColumns+`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO bastion_instances (`+sqlstore.BastionInstanceColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.AccountID, b.RegionID, b.Status, b.Description,
 			b.PlanCode, b.VpcID, b.VSwitchID, ms(b.CreatedAt), ms(b.ExpiresAt))
 		return err
@@ -41,7 +31,7 @@ func (st *Store) FindBastionInstance(ctx context.Context, accountID, id string) 
 	if ok {
 		return b, nil
 	}
-	b, err := scanBastionInstance(st.readRow(ctx, `SELECT `+bastionInstanceColumns+`
+	b, err := sqlstore.ScanBastionInstance(st.readRow(ctx, `SELECT `+sqlstore.BastionInstanceColumns+`
 		FROM bastion_instances WHERE account_id = ? AND id = ?`, accountID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("bastion instance %s: %w", id, localyun.ErrNotFound)
@@ -73,8 +63,8 @@ func (st *Store) FindBastionInstances(ctx context.Context, f localyun.BastionIns
 	}
 	var out []localyun.BastionInstance
 	total, err := bastionPage(ctx, cachedRead{st}, "bastion_instances", strings.Join(where, " AND "), args,
-		bastionInstanceColumns, "id", f.Offset, f.Limit, func(rows *sql.Rows) error {
-			b, err := scanBastionInstance(rows)
+		sqlstore.BastionInstanceColumns, "id", f.Offset, f.Limit, func(rows *sql.Rows) error {
+			b, err := sqlstore.ScanBastionInstance(rows)
 			out = append(out, b)
 			return err
 		})
