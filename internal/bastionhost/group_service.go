@@ -127,7 +127,7 @@ func (s *Service) modifyGroup(ctx context.Context, k groupKind, in ModifyGroupIn
 	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return err
 	}
-	return retryCAS(func() error {
+	return retryCAS(ctx, func() error {
 		old, err := s.store.FindBastionGroup(ctx, k.kind, in.InstanceID, in.ID)
 		if err != nil {
 			return objectError(err, errObjectNotFound(k.what), nil)

@@ -154,7 +154,7 @@ func (s *Service) ModifyHostAccount(ctx context.Context, in ModifyHostAccountInp
 		return err
 	}
 	upd := in.Update
-	return retryCAS(func() error {
+	return retryCAS(ctx, func() error {
 		old, err := s.store.FindBastionHostAccount(ctx, in.InstanceID, in.ID)
 		if err != nil {
 			return objectError(err, errHostAccountNotFound, nil)

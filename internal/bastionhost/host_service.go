@@ -154,7 +154,7 @@ func (s *Service) ModifyHost(ctx context.Context, in ModifyHostInput) error {
 	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return err
 	}
-	return retryCAS(func() error {
+	return retryCAS(ctx, func() error {
 		old, err := s.store.FindBastionHost(ctx, in.InstanceID, in.ID)
 		if err != nil {
 			return objectError(err, errHostNotFound, nil)

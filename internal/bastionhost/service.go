@@ -11,6 +11,7 @@ package bastionhost
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -80,21 +81,27 @@ func objectError(err error, notFound, exists error) error {
 }
 
 // maxCASAttempts bounds how often a change that reads an object, applies
-// its rules and writes it with a compare-and-set is tried when a
-// concurrent change wins the race; after that it fails with the store's
-// ErrConflict (409 OperationConflict).
-const maxCASAttempts = 5
+// its rules and writes it with a compare-and-set is tried when concurrent
+// changes of the same object win the race; after that it fails with the
+// store's ErrConflict (409 OperationConflict).
+const maxCASAttempts = 10
 
 // retryCAS runs change (read, rules, compare-and-set write) again while
-// the write reports that the object changed since it was read.
-func retryCAS(change func() error) error {
+// the write reports that the object changed since it was read, after a
+// short random pause that grows with the attempts (so that the racers
+// spread out).
+func retryCAS(ctx context.Context, change func() error) error {
 	var err error
-	for i := 0; i < maxCASAttempts; i++ {
-		if err = change(); !errors.Is(err, localyun.ErrConflict) {
+	for attempt := 1; ; attempt++ {
+		if err = change(); !errors.Is(err, localyun.ErrConflict) || attempt == maxCASAttempts {
 			return err
 		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))):
+		}
 	}
-	return err
 }
 
 // Validation. Each rule names the parameter it is about, so the seed file

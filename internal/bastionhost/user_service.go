@@ -261,7 +261,7 @@ func (s *Service) ModifyUser(ctx context.Context, in ModifyUserInput) error {
 		return err
 	}
 	upd := in.Update
-	return retryCAS(func() error {
+	return retryCAS(ctx, func() error {
 		old, err := s.store.FindBastionUser(ctx, in.InstanceID, in.ID)
 		if err != nil {
 			return objectError(err, errObjectNotFound("user"), nil)

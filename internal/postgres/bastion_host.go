@@ -27,7 +27,6 @@ import (
 // groups), then accounts. Updates of one object are compare-and-set
 // statements: they need no lock taken before.
 const (
-	bhLockRow       = " FOR UPDATE"
 	bhLockSerialize = " FOR NO KEY UPDATE"
 	bhLockKeep      = " FOR KEY SHARE"
 )
@@ -43,17 +42,6 @@ var (
 )
 
 const bhHostAccountColumns = sqlstore.BastionHostAccountColumns
-
-// nextBastionID takes the next id of a kind in an instance, atomically: the
-// counter row stays locked until the creating transaction ends. It fails
-// with a foreign-key error (ErrNotFound) when the instance does not exist.
-func nextBastionID(ctx context.Context, tx *sql.Tx, instanceID, kind string) (int64, error) {
-	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO bastion_id_seqs (instance_id, kind, last_id) VALUES ($1, $2, 1)
-		ON CONFLICT (instance_id, kind) DO UPDATE SET last_id = bastion_id_seqs.last_id + 1 RETURNING last_id`,
-		instanceID, kind).Scan(&n)
-	return n, err
-}
 
 // bhPage runs a count query and a page query sharing from, cond and a. The
 // page of rows of alias (the table whose columns cols reads, ordered by its
@@ -192,62 +180,6 @@ func (st *Store) bhFindGrantee(ctx context.Context, instanceID string, g localyu
 	return t, args{n}, formatError(err)
 }
 
-// deleteBastionObject runs del, the literal DELETE of one object on
-// (instance_id, id); foreign keys cascade to everything that names it.
-func (st *Store) deleteBastionObject(ctx context.Context, del, what, instanceID, id string) error {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return bhNotFound(what, id)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, del, instanceID, n))
-		if err == nil && !changed {
-			return bhNotFound(what, id)
-		}
-		return err
-	})
-}
-
-func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHost, error) {
-	h, err := sqlstore.ScanBastionHost(q.QueryRowContext(ctx, `SELECT `+sqlstore.BastionHostColumns+` FROM bastion_hosts h
-		WHERE h.instance_id = $1 AND h.id = $2`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, bhNotFound("host", id)
-	}
-	return h, err
-}
-
-// CreateBastionHost assigns the next host id and returns the host.
-func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
-	var out localyun.BastionHost
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_hosts (instance_id, id, created_at, name, comment, os_type,
-			source, source_instance_id, source_instance_state, instance_region_id, instance_member_id, active_address_type,
-			public_address, private_address, network_domain_id, pref_kex)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-			append([]any{h.InstanceID, id, ms(h.CreatedAt)}, sqlstore.BastionHostValues(h)...)...); err != nil {
-			return err
-		}
-		out, err = findBHHost(ctx, tx, h.InstanceID, id)
-		return err
-	})
-	return out, err
-}
-
-// FindBastionHost returns ErrNotFound if there is no such host.
-func (st *Store) FindBastionHost(ctx context.Context, instanceID, id string) (localyun.BastionHost, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return localyun.BastionHost{}, bhNotFound("host", id)
-	}
-	h, err := findBHHost(ctx, st.db, instanceID, n)
-	return h, formatError(err)
-}
-
 // FindBastionHosts lists hosts in id order and the total of matches. A
 // grantee's hosts and a host group's hosts are joined from the grant and
 // member tables (by their primary keys), never found by a scan of every
@@ -302,85 +234,6 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 	return out, total, err
 }
 
-// UpdateBastionHost writes to over the host from if it is unchanged.
-func (st *Store) UpdateBastionHost(ctx context.Context, from, to localyun.BastionHost) error {
-	n, ok := parseBastionID(from.ID)
-	if !ok {
-		return bhNotFound("host", from.ID)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, `UPDATE bastion_hosts SET name = $1, comment = $2, os_type = $3,
-			source = $4, source_instance_id = $5, source_instance_state = $6, instance_region_id = $7, instance_member_id = $8,
-			active_address_type = $9, public_address = $10, private_address = $11, network_domain_id = $12, pref_kex = $13
-			WHERE instance_id = $14 AND id = $15 AND name = $16 AND comment = $17 AND os_type = $18
-			AND source = $19 AND source_instance_id = $20 AND source_instance_state = $21 AND instance_region_id = $22
-			AND instance_member_id = $23 AND active_address_type = $24 AND public_address = $25 AND private_address = $26
-			AND network_domain_id = $27 AND pref_kex = $28`,
-			sqlstore.CASArgs(sqlstore.BastionHostValues(to), from.InstanceID, n, sqlstore.BastionHostValues(from))...))
-		return sqlstore.Swapped(changed, err, func() (bool, error) {
-			return bhExists(ctx, tx, `SELECT 1 FROM bastion_hosts WHERE instance_id = $1 AND id = $2`, from.InstanceID, n)
-		}, "host", from.ID)
-	})
-}
-
-// DeleteBastionHost deletes a host with its accounts, memberships and grants.
-func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, `DELETE FROM bastion_hosts WHERE instance_id = $1 AND id = $2`, "host", instanceID, id)
-}
-
-func findBHHostAccount(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHostAccount, error) {
-	a, err := scanBHHostAccount(q.QueryRowContext(ctx, `SELECT `+bhHostAccountColumns+` FROM bastion_host_accounts a
-		WHERE a.instance_id = $1 AND a.id = $2`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, bhNotFound("host account", id)
-	}
-	return a, err
-}
-
-// CreateBastionHostAccount assigns the next account id.
-func (st *Store) CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error) {
-	host, ok := parseBastionID(a.HostID)
-	if !ok {
-		return a, bhNotFound("host", a.HostID)
-	}
-	var out localyun.BastionHostAccount
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := bhExists(ctx, tx, `SELECT 1 FROM bastion_hosts WHERE instance_id = $1 AND id = $2`+bhLockKeep,
-			a.InstanceID, host); err != nil || !ok {
-			if err == nil {
-				err = bhNotFound("host", host)
-			}
-			return err
-		}
-		id, err := nextBastionID(ctx, tx, a.InstanceID, "host_account")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_host_accounts (instance_id, id, host_id, created_at, name,
-			protocol_name, privilege_type, rotation_mode, host_share_key_id, private_key_fingerprint)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			append([]any{a.InstanceID, id, host, ms(a.CreatedAt)}, sqlstore.BastionHostAccountValues(a)...)...); err != nil {
-			return err
-		}
-		if err := st.writeHostAccountSecret(ctx, tx, a.InstanceID, id, sqlstore.SetSecret(s)); err != nil {
-			return err
-		}
-		out, err = findBHHostAccount(ctx, tx, a.InstanceID, id)
-		return err
-	})
-	return out, err
-}
-
-// FindBastionHostAccount returns ErrNotFound.
-func (st *Store) FindBastionHostAccount(ctx context.Context, instanceID, id string) (localyun.BastionHostAccount, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return localyun.BastionHostAccount{}, bhNotFound("host account", id)
-	}
-	a, err := findBHHostAccount(ctx, st.db, instanceID, n)
-	return a, formatError(err)
-}
-
 func hostAccountWhere(f localyun.BastionHostAccountFilter, a *args) string {
 	where := []string{"a.instance_id = " + a.add(f.InstanceID)}
 	if f.HostIDs != nil {
@@ -411,31 +264,4 @@ func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.Bastion
 			return err
 		})
 	return out, total, err
-}
-
-// UpdateBastionHostAccount writes to over the account from if it is
-// unchanged, and the credentials s sets.
-func (st *Store) UpdateBastionHostAccount(ctx context.Context, from, to localyun.BastionHostAccount, s localyun.BastionSecretUpdate) error {
-	n, ok := parseBastionID(from.ID)
-	if !ok {
-		return bhNotFound("host account", from.ID)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, `UPDATE bastion_host_accounts SET name = $1, protocol_name = $2,
-			privilege_type = $3, rotation_mode = $4, host_share_key_id = $5, private_key_fingerprint = $6
-			WHERE instance_id = $7 AND id = $8 AND name = $9 AND protocol_name = $10
-			AND privilege_type = $11 AND rotation_mode = $12 AND host_share_key_id = $13 AND private_key_fingerprint = $14`,
-			sqlstore.CASArgs(sqlstore.BastionHostAccountValues(to), from.InstanceID, n, sqlstore.BastionHostAccountValues(from))...))
-		if err := sqlstore.Swapped(changed, err, func() (bool, error) {
-			return bhExists(ctx, tx, `SELECT 1 FROM bastion_host_accounts WHERE instance_id = $1 AND id = $2`, from.InstanceID, n)
-		}, "host account", from.ID); err != nil {
-			return err
-		}
-		return st.writeHostAccountSecret(ctx, tx, from.InstanceID, n, s)
-	})
-}
-
-// DeleteBastionHostAccount deletes an account and its grants.
-func (st *Store) DeleteBastionHostAccount(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, `DELETE FROM bastion_host_accounts WHERE instance_id = $1 AND id = $2`, "host account", instanceID, id)
 }

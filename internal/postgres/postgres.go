@@ -25,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -46,6 +47,8 @@ type Store struct {
 
 	sweepMu   sync.Mutex
 	nextSweep time.Time
+
+	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 }
 
 // Open connects to dsn (postgres://...), waits for the server, and applies
@@ -69,6 +72,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	st := &Store{db: db}
+	st.Bastion = newBastion(st)
 	if err := st.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -23,15 +23,6 @@ var (
 
 const bhHostAccountColumns = sqlstore.BastionHostAccountColumns
 
-// nextBastionID takes the next id of a kind in an instance. It fails with
-// ErrNotFound (a foreign key) when the instance does not exist.
-func nextBastionID(ctx context.Context, tx *sql.Tx, instanceID, kind string) (int64, error) {
-	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO bastion_id_seqs (instance_id, kind, last_id) VALUES (?, ?, 1)
-		ON CONFLICT (instance_id, kind) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`, instanceID, kind).Scan(&n)
-	return n, err
-}
-
 // pageQueryer runs the queries of bastionPage: st.read, a *sql.Tx, or the
 // read pool's statement cache (cachedRead).
 type pageQueryer interface {
@@ -45,23 +36,17 @@ func (c cachedRead) QueryContext(ctx context.Context, query string, args ...any)
 	return c.st.readQuery(ctx, query, args...)
 }
 
-// bhExists runs count, a literal "SELECT COUNT(*) FROM ... WHERE ..." of
-// one object, and reports whether it found it.
-func bhExists(ctx context.Context, q pageQueryer, count string, args ...any) (bool, error) {
-	var n int
-	rows, err := q.QueryContext(ctx, count, args...)
-	err = rowScanner{rows: rows, err: err}.Scan(&n)
-	return n > 0, err
-}
-
-// bastionExistsSQL and bastionExists are bhExists for the object id of
-// table (the grant code's form).
+// bastionExistsSQL and bastionExists tell whether table has the object
+// (the grant code's form).
 func bastionExistsSQL(table string) string {
 	return `SELECT COUNT(*) FROM ` + table + ` WHERE instance_id = ? AND id = ?`
 }
 
 func bastionExists(ctx context.Context, q pageQueryer, table, instanceID string, id int64) (bool, error) {
-	return bhExists(ctx, q, bastionExistsSQL(table), instanceID, id)
+	var n int
+	rows, err := q.QueryContext(ctx, bastionExistsSQL(table), instanceID, id)
+	err = rowScanner{rows: rows, err: err}.Scan(&n)
+	return n > 0, err
 }
 
 // bastionPage runs a count query and a page query sharing cond and args.
@@ -187,60 +172,6 @@ func bhGranteeOf(instanceID string, g localyun.BastionGrantee) (bhGrantee, *bhOb
 		return t, nil, bhNotFound(t.what, g.ID)
 	}
 	return t, &bhObject{exists: t.exists, what: t.what, instanceID: instanceID, id: n, name: g.ID}, nil
-}
-
-// deleteBastionObject runs del, the literal DELETE of one object on
-// (instance_id, id); foreign keys cascade to everything that names it.
-func (st *Store) deleteBastionObject(ctx context.Context, del, what, instanceID, id string) error {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return bhNotFound(what, id)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, del, instanceID, n))
-		if err == nil && !changed {
-			return bhNotFound(what, id)
-		}
-		return err
-	})
-}
-
-func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHost, error) {
-	h, err := sqlstore.ScanBastionHost(q.QueryRowContext(ctx, `SELECT `+sqlstore.BastionHostColumns+` FROM bastion_hosts h
-		WHERE h.instance_id = ? AND h.id = ?`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, bhNotFound("host", id)
-	}
-	return h, err
-}
-
-// CreateBastionHost assigns the next host id and returns the host.
-func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_hosts (instance_id, id, created_at, name, comment, os_type,
-			source, source_instance_id, source_instance_state, instance_region_id, instance_member_id, active_address_type,
-			public_address, private_address, network_domain_id, pref_kex)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{h.InstanceID, id, ms(h.CreatedAt)}, sqlstore.BastionHostValues(h)...)...); err != nil {
-			return err
-		}
-		h, err = findBHHost(ctx, tx, h.InstanceID, id)
-		return err
-	})
-	return h, err
-}
-
-// FindBastionHost returns ErrNotFound if there is no such host.
-func (st *Store) FindBastionHost(ctx context.Context, instanceID, id string) (localyun.BastionHost, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return localyun.BastionHost{}, bhNotFound("host", id)
-	}
-	return findBHHost(ctx, st.read, instanceID, n)
 }
 
 // FindBastionHosts lists hosts in id order and the total of matches.
@@ -432,82 +363,6 @@ func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64,
 	return page, total, nil
 }
 
-// UpdateBastionHost writes to over the host from if it is unchanged.
-func (st *Store) UpdateBastionHost(ctx context.Context, from, to localyun.BastionHost) error {
-	n, ok := parseBastionID(from.ID)
-	if !ok {
-		return bhNotFound("host", from.ID)
-	}
-	defer st.hosts.forget(bhHostKey{from.InstanceID, n})
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, `UPDATE bastion_hosts SET name = ?, comment = ?, os_type = ?,
-			source = ?, source_instance_id = ?, source_instance_state = ?, instance_region_id = ?, instance_member_id = ?,
-			active_address_type = ?, public_address = ?, private_address = ?, network_domain_id = ?, pref_kex = ?
-			WHERE instance_id = ? AND id = ? AND name = ? AND comment = ? AND os_type = ?
-			AND source = ? AND source_instance_id = ? AND source_instance_state = ? AND instance_region_id = ? AND instance_member_id = ?
-			AND active_address_type = ? AND public_address = ? AND private_address = ? AND network_domain_id = ? AND pref_kex = ?`,
-			sqlstore.CASArgs(sqlstore.BastionHostValues(to), from.InstanceID, n, sqlstore.BastionHostValues(from))...))
-		return sqlstore.Swapped(changed, err, func() (bool, error) {
-			return bhExists(ctx, tx, `SELECT COUNT(*) FROM bastion_hosts WHERE instance_id = ? AND id = ?`, from.InstanceID, n)
-		}, "host", from.ID)
-	})
-}
-
-// DeleteBastionHost deletes a host with its accounts, memberships and grants.
-func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
-	if n, ok := parseBastionID(id); ok {
-		defer st.hosts.forget(bhHostKey{instanceID, n})
-	}
-	return st.deleteBastionObject(ctx, `DELETE FROM bastion_hosts WHERE instance_id = ? AND id = ?`, "host", instanceID, id)
-}
-
-func findBHHostAccount(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHostAccount, error) {
-	a, err := scanBHHostAccount(q.QueryRowContext(ctx, `SELECT `+bhHostAccountColumns+` FROM bastion_host_accounts a
-		WHERE a.instance_id = ? AND a.id = ?`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, bhNotFound("host account", id)
-	}
-	return a, err
-}
-
-// CreateBastionHostAccount assigns the next account id.
-func (st *Store) CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error) {
-	host, ok := parseBastionID(a.HostID)
-	if !ok {
-		return a, bhNotFound("host", a.HostID)
-	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := findBHHost(ctx, tx, a.InstanceID, host); err != nil {
-			return err
-		}
-		id, err := nextBastionID(ctx, tx, a.InstanceID, "host_account")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_host_accounts (instance_id, id, host_id, created_at, name,
-			protocol_name, privilege_type, rotation_mode, host_share_key_id, private_key_fingerprint)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{a.InstanceID, id, host, ms(a.CreatedAt)}, sqlstore.BastionHostAccountValues(a)...)...); err != nil {
-			return err
-		}
-		if err := st.writeHostAccountSecret(ctx, tx, a.InstanceID, id, sqlstore.SetSecret(s)); err != nil {
-			return err
-		}
-		a, err = findBHHostAccount(ctx, tx, a.InstanceID, id)
-		return err
-	})
-	return a, err
-}
-
-// FindBastionHostAccount returns ErrNotFound.
-func (st *Store) FindBastionHostAccount(ctx context.Context, instanceID, id string) (localyun.BastionHostAccount, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return localyun.BastionHostAccount{}, bhNotFound("host account", id)
-	}
-	return findBHHostAccount(ctx, st.read, instanceID, n)
-}
-
 func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
 	where := []string{"a.instance_id = ?"}
 	args := []any{f.InstanceID}
@@ -547,31 +402,4 @@ func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.Bastion
 			return err
 		})
 	return out, total, err
-}
-
-// UpdateBastionHostAccount writes to over the account from if it is
-// unchanged, and the credentials s sets.
-func (st *Store) UpdateBastionHostAccount(ctx context.Context, from, to localyun.BastionHostAccount, s localyun.BastionSecretUpdate) error {
-	n, ok := parseBastionID(from.ID)
-	if !ok {
-		return bhNotFound("host account", from.ID)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, `UPDATE bastion_host_accounts SET name = ?, protocol_name = ?,
-			privilege_type = ?, rotation_mode = ?, host_share_key_id = ?, private_key_fingerprint = ?
-			WHERE instance_id = ? AND id = ? AND name = ? AND protocol_name = ?
-			AND privilege_type = ? AND rotation_mode = ? AND host_share_key_id = ? AND private_key_fingerprint = ?`,
-			sqlstore.CASArgs(sqlstore.BastionHostAccountValues(to), from.InstanceID, n, sqlstore.BastionHostAccountValues(from))...))
-		if err := sqlstore.Swapped(changed, err, func() (bool, error) {
-			return bhExists(ctx, tx, `SELECT COUNT(*) FROM bastion_host_accounts WHERE instance_id = ? AND id = ?`, from.InstanceID, n)
-		}, "host account", from.ID); err != nil {
-			return err
-		}
-		return st.writeHostAccountSecret(ctx, tx, from.InstanceID, n, s)
-	})
-}
-
-// DeleteBastionHostAccount deletes an account and its grants.
-func (st *Store) DeleteBastionHostAccount(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, `DELETE FROM bastion_host_accounts WHERE instance_id = ? AND id = ?`, "host account", instanceID, id)
 }

@@ -1,82 +1,16 @@
 package sqlite
 
-import (
-	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-
-	"github.com/localyun/localyun"
-	"github.com/localyun/localyun/internal/sqlstore"
-)
-
-// This file is the only place that reads or writes the credential columns
-// of bastion host accounts (password, private_key, pass_phrase) and bastion
-// users (password); listings read only "has a password"
+// These statements are the only SQL that reads or writes the credential
+// columns of bastion host accounts (password, private_key, pass_phrase) and
+// bastion users (password); listings read only "has a password"
 // (sqlstore.BastionHostAccountColumns). Non-empty credentials are sealed
-// with the store's Sealer (the master key) when one is set.
-
-// writeHostAccountSecret sets the credentials of an account that s sets.
-func (st *Store) writeHostAccountSecret(ctx context.Context, tx *sql.Tx, instanceID string, id int64, s localyun.BastionSecretUpdate) error {
-	if s == (localyun.BastionSecretUpdate{}) {
-		return nil
-	}
-	password, key, phrase, err := sqlstore.SealSecret(s, st.seal)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE bastion_host_accounts SET password = COALESCE(?, password),
-		private_key = COALESCE(?, private_key), pass_phrase = COALESCE(?, pass_phrase)
-		WHERE instance_id = ? AND id = ?`, password, key, phrase, instanceID, id)
-	return err
-}
-
-// writeUserSecret sets the password of a user, if s sets it.
-func (st *Store) writeUserSecret(ctx context.Context, tx *sql.Tx, instanceID string, id int64, s localyun.BastionSecretUpdate) error {
-	if s.Password == nil {
-		return nil
-	}
-	password, _, _, err := sqlstore.SealSecret(localyun.BastionSecretUpdate{Password: s.Password}, st.seal)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE bastion_users SET password = ? WHERE instance_id = ? AND id = ?`,
-		password, instanceID, id)
-	return err
-}
-
-// FindBastionHostAccountSecret returns the stored credentials of an account.
-func (st *Store) FindBastionHostAccountSecret(ctx context.Context, instanceID, id string) (localyun.BastionSecret, error) {
-	var s localyun.BastionSecret
-	n, ok := parseBastionID(id)
-	if !ok {
-		return s, fmt.Errorf("bastion host account %q: %w", id, localyun.ErrNotFound)
-	}
-	err := st.read.QueryRowContext(ctx, `SELECT password, private_key, pass_phrase FROM bastion_host_accounts
-		WHERE instance_id = ? AND id = ?`, instanceID, n).Scan(&s.Password, &s.PrivateKey, &s.PassPhrase)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("bastion host account %d: %w", n, localyun.ErrNotFound)
-	}
-	if err != nil {
-		return s, err
-	}
-	return s, sqlstore.OpenSecret(&s, st.unseal)
-}
-
-// FindBastionUserSecret returns the stored password of a user.
-func (st *Store) FindBastionUserSecret(ctx context.Context, instanceID, id string) (localyun.BastionSecret, error) {
-	var s localyun.BastionSecret
-	n, ok := parseBastionID(id)
-	if !ok {
-		return s, fmt.Errorf("bastion user %q: %w", id, localyun.ErrNotFound)
-	}
-	err := st.read.QueryRowContext(ctx, `SELECT password FROM bastion_users WHERE instance_id = ? AND id = ?`,
-		instanceID, n).Scan(&s.Password)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("bastion user %d: %w", n, localyun.ErrNotFound)
-	}
-	if err != nil {
-		return s, err
-	}
-	return s, sqlstore.OpenSecret(&s, st.unseal)
-}
+// with the store's Sealer (the master key) when one is set
+// (sqlstore.SealSecret).
+const (
+	writeHostAccountSecretSQL = `UPDATE bastion_host_accounts SET password = COALESCE(?, password),
+		private_key = COALESCE(?, private_key), pass_phrase = COALESCE(?, pass_phrase) WHERE instance_id = ? AND id = ?`
+	readHostAccountSecretSQL = `SELECT password, private_key, pass_phrase FROM bastion_host_accounts
+		WHERE instance_id = ? AND id = ?`
+	writeUserSecretSQL = `UPDATE bastion_users SET password = ? WHERE instance_id = ? AND id = ?`
+	readUserSecretSQL  = `SELECT password FROM bastion_users WHERE instance_id = ? AND id = ?`
+)

@@ -19,6 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -43,6 +44,8 @@ type Store struct {
 	keys     rowCache[string, localyun.AccessKey]          // by access key id
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
+
+	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 }
 
 var memSeq atomic.Int64
@@ -52,6 +55,7 @@ var memSeq atomic.Int64
 func Open(ctx context.Context, path string) (*Store, error) {
 	st := &Store{}
 	st.hosts.max = maxCachedHosts
+	st.Bastion = newBastion(st)
 	if path == ":memory:" {
 		// A named shared-cache database so that every connection of this
 		// Store sees the same data; one connection serves reads and writes.

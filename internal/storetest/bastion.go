@@ -178,6 +178,9 @@ func testBastionHosts(t *testing.T, open BastionOpener) {
 	bhWantStrings(t, "page", bhHostIDs(hs), []string{"2", "3"})
 	hs, total, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Name: "bulk"})
 	bhWantStrings(t, "by name", bhHostIDs(hs), []string{"3", "4", "5"})
+	if total != 3 {
+		t.Fatalf("by name: total %d", total)
+	}
 	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Address: "1.2.3.4"})
 	bhWantStrings(t, "by address", bhHostIDs(hs), []string{"1"})
 	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, OSType: "Windows"})
