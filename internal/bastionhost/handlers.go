@@ -43,6 +43,8 @@ func Register(m *protocol.Mux, s *Service) {
 	}
 }
 
+// handlers serves the grant actions, which still read the wire request
+// themselves (auth.Legacy).
 type handlers struct{ s *Service }
 
 // instanceOf checks InstanceId (and RegionId) of an object action.

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/localyun/localyun"
@@ -13,17 +12,14 @@ import (
 // FindBastionGroups lists groups in id order and the total; a grantee's
 // host groups are joined from its grants.
 func (st *Store) FindBastionGroups(ctx context.Context, f localyun.BastionGroupFilter) ([]localyun.BastionGroup, int, error) {
-	k, ok := bastionSQL.Groups[f.Kind]
-	if !ok {
-		return nil, 0, fmt.Errorf("bastion group kind %q: %w", f.Kind, localyun.ErrInvalid)
+	k, err := bastionSQL.GroupListing(f)
+	if err != nil {
+		return nil, 0, err
 	}
 	var a args
 	from := k.From
 	var where []string
 	if f.Grantee != nil {
-		if f.Kind != localyun.BastionGroupHost {
-			return nil, 0, fmt.Errorf("grants of user groups: %w", localyun.ErrInvalid)
-		}
 		t, ga, err := st.bhFindGrantee(ctx, f.InstanceID, *f.Grantee)
 		if err != nil {
 			return nil, 0, err

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/localyun/localyun"
@@ -12,9 +11,9 @@ import (
 
 // FindBastionGroups lists groups in id order and the total.
 func (st *Store) FindBastionGroups(ctx context.Context, f localyun.BastionGroupFilter) ([]localyun.BastionGroup, int, error) {
-	k, ok := bastionSQL.Groups[f.Kind]
-	if !ok {
-		return nil, 0, fmt.Errorf("bastion group kind %q: %w", f.Kind, localyun.ErrInvalid)
+	k, err := bastionSQL.GroupListing(f)
+	if err != nil {
+		return nil, 0, err
 	}
 	p := bhPage{from: k.From, cols: k.Columns, order: "g.id", offset: f.Offset, limit: f.Limit}
 	where := []string{"g.instance_id = ?"}
@@ -24,9 +23,6 @@ func (st *Store) FindBastionGroups(ctx context.Context, f localyun.BastionGroupF
 		p.args = append(p.args, f.Name)
 	}
 	if f.Grantee != nil {
-		if f.Kind != localyun.BastionGroupHost {
-			return nil, 0, fmt.Errorf("grants of user groups: %w", localyun.ErrInvalid)
-		}
 		t, grantee, err := bhGranteeOf(f.InstanceID, *f.Grantee)
 		if err != nil {
 			return nil, 0, err

@@ -63,7 +63,7 @@ func (b *Bastion) DeleteBastionHost(ctx context.Context, instanceID, id string) 
 // CreateBastionHostAccount assigns the next account id. The host is kept
 // (locked where the dialect locks) until the account is committed.
 func (b *Bastion) CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error) {
-	host, err := id("host", a.HostID)
+	host, err := parseID("host", a.HostID)
 	if err != nil {
 		return a, err
 	}
@@ -272,7 +272,7 @@ func (b *Bastion) changeMembers(ctx context.Context, kind, instanceID, groupID s
 	if err != nil {
 		return nil, err
 	}
-	gid, err := id(k.What, groupID)
+	gid, err := parseID(k.What, groupID)
 	if err != nil {
 		return nil, err
 	}

@@ -93,8 +93,8 @@ func Exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, e
 	return err == nil, err
 }
 
-// id parses the id of an object of kind what.
-func id(what, s string) (int64, error) {
+// parseID parses the id of an object of kind what.
+func parseID(what, s string) (int64, error) {
 	n, ok := localyun.ParseBastionID(s)
 	if !ok {
 		return 0, BastionNotFound(what, s)
@@ -102,9 +102,9 @@ func id(what, s string) (int64, error) {
 	return n, nil
 }
 
-// create runs one creating transaction: it takes the next id of seq, runs
-// insert with (instance_id, id) and args after them, and reads the new
-// object back with find.
+// create runs one creating transaction: it takes the next id of seq in the
+// instance (failing with the foreign key's ErrNotFound when the instance
+// does not exist), inserts the object with that id and reads it back.
 func (b *Bastion) create(ctx context.Context, instanceID, seq string, insert func(tx *sql.Tx, id int64) error,
 	find func(tx *sql.Tx, id int64) error) error {
 	return b.c.InTx(ctx, func(tx *sql.Tx) error {
@@ -121,7 +121,7 @@ func (b *Bastion) create(ctx context.Context, instanceID, seq string, insert fun
 
 // find reads one object with query on (instance_id, id) through scan.
 func (b *Bastion) find(ctx context.Context, what, instanceID, s, query string, scan func(Scanner) error) error {
-	n, err := id(what, s)
+	n, err := parseID(what, s)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func findTx(ctx context.Context, tx *sql.Tx, what, query, instanceID string, n i
 // ErrConflict. then, when set, runs in the same transaction after it.
 func (b *Bastion) update(ctx context.Context, what, instanceID, s, update, exists string, args func(n int64) []any,
 	then func(tx *sql.Tx, n int64) error) error {
-	n, err := id(what, s)
+	n, err := parseID(what, s)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (b *Bastion) update(ctx context.Context, what, instanceID, s, update, exist
 // remove runs del, the DELETE of one object; foreign keys cascade to
 // everything that names it.
 func (b *Bastion) remove(ctx context.Context, what, instanceID, s, del string) error {
-	n, err := id(what, s)
+	n, err := parseID(what, s)
 	if err != nil {
 		return err
 	}
@@ -180,12 +180,26 @@ func (b *Bastion) remove(ctx context.Context, what, instanceID, s, del string) e
 }
 
 // group returns the statements of a kind of group.
-func (b *Bastion) group(kind string) (GroupSQL, error) {
-	g, ok := b.c.SQL.Groups[kind]
+func (b *Bastion) group(kind string) (GroupSQL, error) { return b.c.SQL.Group(kind) }
+
+// Group returns the statements of a kind of group; ErrInvalid for another
+// kind.
+func (q *BastionSQL) Group(kind string) (GroupSQL, error) {
+	g, ok := q.Groups[kind]
 	if !ok {
 		return g, fmt.Errorf("bastion group kind %q: %w", kind, localyun.ErrInvalid)
 	}
 	return g, nil
+}
+
+// GroupListing returns the statements of the groups f lists; ErrInvalid
+// for another kind, or for user groups of a grantee (grants name host
+// groups only).
+func (q *BastionSQL) GroupListing(f localyun.BastionGroupFilter) (GroupSQL, error) {
+	if f.Grantee != nil && f.Kind != localyun.BastionGroupHost {
+		return GroupSQL{}, fmt.Errorf("grants of %q groups: %w", f.Kind, localyun.ErrInvalid)
+	}
+	return q.Group(f.Kind)
 }
 
 // FoundIDs reads the one id column of rows (an error of the query that
