@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -198,19 +197,8 @@ func formatError(err error) error {
 	return err
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n).UTC()
-}
+// ms and fromMS store times as Unix milliseconds, 0 for the zero time.
+var ms, fromMS = sqlstore.Millis, sqlstore.FromMillis
 
 // placeholders returns "?,?,?" for n values.
 func placeholders(n int) string {

@@ -71,8 +71,8 @@ func MemberChanges(ids []string, exists func(n int64) (bool, error), change func
 	return out, nil
 }
 
-// Millis is a time as the Bastionhost tables store it: Unix milliseconds,
-// 0 for the zero time.
+// Millis is a time as the stores keep it: Unix milliseconds, 0 for the
+// zero time.
 func Millis(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
