@@ -2,6 +2,7 @@ package localyun
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -95,25 +96,50 @@ type BastionUser struct {
 	CreatedAt          time.Time
 }
 
-// BastionUserGroup is a group of users of a bastion instance.
-type BastionUserGroup struct {
+// Bastion group kinds: a group of users (UserGroupId) or of hosts
+// (HostGroupId). Both kinds have the same fields and rules.
+const (
+	BastionGroupUser = "user"
+	BastionGroupHost = "host"
+)
+
+// BastionGroup is a user group or a host group of a bastion instance.
+type BastionGroup struct {
+	Kind        string // BastionGroupUser or BastionGroupHost
 	InstanceID  string
 	ID          string
 	Name        string
 	Comment     string
-	MemberCount int // read only
+	MemberCount int // read only: number of users or hosts
 	CreatedAt   time.Time
 }
 
-// BastionHostGroup is a group of hosts of a bastion instance.
-type BastionHostGroup struct {
-	InstanceID  string
-	ID          string
-	Name        string
-	Comment     string
-	MemberCount int // read only: number of hosts
-	CreatedAt   time.Time
+// BastionMemberChange is what a store observed, inside the transaction
+// that added or removed it, of one id of a membership change.
+type BastionMemberChange struct {
+	ID      string
+	Exists  bool // the user or host exists
+	Changed bool // a membership row was inserted or deleted
 }
+
+// BastionSecretUpdate holds the credentials a change sets; nil ones stay
+// as they are stored.
+type BastionSecretUpdate struct {
+	Password, PrivateKey, PassPhrase *string
+}
+
+// ParseBastionID parses the id of a Bastionhost object: a canonical
+// positive decimal number. Anything else names no object.
+func ParseBastionID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, false
+	}
+	return n, true
+}
+
+// FormatBastionID is the id string of a Bastionhost object number.
+func FormatBastionID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Grantee kinds: who a grant is given to.
 const (
@@ -228,16 +254,11 @@ type BastionUserFilter struct {
 	Offset, Limit int
 }
 
-// BastionUserGroupFilter selects user groups of one instance.
-type BastionUserGroupFilter struct {
-	InstanceID    string
-	Name          string
-	Offset, Limit int
-}
-
-// BastionHostGroupFilter selects host groups of one instance. With Grantee
-// set, only groups that the grantee holds (Authorized) or does not hold.
-type BastionHostGroupFilter struct {
+// BastionGroupFilter selects groups of one kind of one instance. With
+// Grantee set (host groups only), only the host groups that the grantee
+// holds (Authorized) or does not hold.
+type BastionGroupFilter struct {
+	Kind          string
 	InstanceID    string
 	Name          string
 	Grantee       *BastionGrantee
@@ -256,10 +277,12 @@ type BastionStore interface {
 	// FindBastionHost returns ErrNotFound if there is no such host.
 	FindBastionHost(ctx context.Context, instanceID, id string) (BastionHost, error)
 	// FindBastionHosts lists hosts in id order and the total of matches.
+	// With f.Grantee set it returns ErrNotFound if the grantee does not exist.
 	FindBastionHosts(ctx context.Context, f BastionHostFilter) ([]BastionHost, int, error)
-	// UpdateBastionHost applies fn to the host and writes it back; an error
-	// from fn writes nothing. Returns ErrNotFound.
-	UpdateBastionHost(ctx context.Context, instanceID, id string, fn func(*BastionHost) error) (BastionHost, error)
+	// UpdateBastionHost writes to over the host from, a compare-and-set:
+	// it returns ErrConflict if the stored host no longer equals from (as
+	// FindBastionHost read it), ErrNotFound if it is gone.
+	UpdateBastionHost(ctx context.Context, from, to BastionHost) error
 	// DeleteBastionHost deletes a host with its accounts, group memberships
 	// and every grant on them. Returns ErrNotFound.
 	DeleteBastionHost(ctx context.Context, instanceID, id string) error
@@ -272,9 +295,10 @@ type BastionStore interface {
 	FindBastionHostAccount(ctx context.Context, instanceID, id string) (BastionHostAccount, error)
 	// FindBastionHostAccounts lists accounts in id order and the total.
 	FindBastionHostAccounts(ctx context.Context, f BastionHostAccountFilter) ([]BastionHostAccount, int, error)
-	// UpdateBastionHostAccount applies fn to the account and its secret.
-	// Returns ErrNotFound or ErrAlreadyExists (name taken).
-	UpdateBastionHostAccount(ctx context.Context, instanceID, id string, fn func(*BastionHostAccount, *BastionSecret) error) (BastionHostAccount, error)
+	// UpdateBastionHostAccount writes to over the account from and sets the
+	// credentials of s, a compare-and-set like UpdateBastionHost. Returns
+	// ErrConflict, ErrNotFound or ErrAlreadyExists (name taken).
+	UpdateBastionHostAccount(ctx context.Context, from, to BastionHostAccount, s BastionSecretUpdate) error
 	// DeleteBastionHostAccount deletes an account and its grants. Returns ErrNotFound.
 	DeleteBastionHostAccount(ctx context.Context, instanceID, id string) error
 	// FindBastionHostAccountSecret returns the stored credentials of an
@@ -288,45 +312,38 @@ type BastionStore interface {
 	FindBastionUser(ctx context.Context, instanceID, id string) (BastionUser, error)
 	// FindBastionUsers lists users in id order and the total.
 	FindBastionUsers(ctx context.Context, f BastionUserFilter) ([]BastionUser, int, error)
-	// UpdateBastionUser applies fn to the user and its secret. Returns ErrNotFound.
-	UpdateBastionUser(ctx context.Context, instanceID, id string, fn func(*BastionUser, *BastionSecret) error) (BastionUser, error)
+	// UpdateBastionUser writes to over the user from and sets the password
+	// of s (its other credentials are ignored), a compare-and-set like
+	// UpdateBastionHost. Returns ErrConflict or ErrNotFound.
+	UpdateBastionUser(ctx context.Context, from, to BastionUser, s BastionSecretUpdate) error
 	// DeleteBastionUser deletes a user, its memberships and grants. Returns ErrNotFound.
 	DeleteBastionUser(ctx context.Context, instanceID, id string) error
 	// FindBastionUserSecret returns the stored password of a user. Returns ErrNotFound.
 	FindBastionUserSecret(ctx context.Context, instanceID, id string) (BastionSecret, error)
 
-	// CreateBastionUserGroup assigns the next id. Returns ErrAlreadyExists
-	// if the name is taken in the instance.
-	CreateBastionUserGroup(ctx context.Context, g BastionUserGroup) (BastionUserGroup, error)
-	// FindBastionUserGroup returns ErrNotFound.
-	FindBastionUserGroup(ctx context.Context, instanceID, id string) (BastionUserGroup, error)
-	// FindBastionUserGroups lists groups in id order and the total.
-	FindBastionUserGroups(ctx context.Context, f BastionUserGroupFilter) ([]BastionUserGroup, int, error)
-	// UpdateBastionUserGroup applies fn. Returns ErrNotFound or ErrAlreadyExists.
-	UpdateBastionUserGroup(ctx context.Context, instanceID, id string, fn func(*BastionUserGroup) error) (BastionUserGroup, error)
-	// DeleteBastionUserGroup deletes a group, its memberships and grants. Returns ErrNotFound.
-	DeleteBastionUserGroup(ctx context.Context, instanceID, id string) error
-	// AddBastionUsersToGroup adds users to a group: one result per id
-	// (Changed, Unchanged: already a member, Missing, Invalid). Returns
-	// ErrNotFound if the group does not exist.
-	AddBastionUsersToGroup(ctx context.Context, instanceID, groupID string, userIDs []string) ([]ItemResult, error)
-	// RemoveBastionUsersFromGroup is the reverse (Unchanged: not a member).
-	RemoveBastionUsersFromGroup(ctx context.Context, instanceID, groupID string, userIDs []string) ([]ItemResult, error)
-
-	// CreateBastionHostGroup assigns the next id. Returns ErrAlreadyExists.
-	CreateBastionHostGroup(ctx context.Context, g BastionHostGroup) (BastionHostGroup, error)
-	// FindBastionHostGroup returns ErrNotFound.
-	FindBastionHostGroup(ctx context.Context, instanceID, id string) (BastionHostGroup, error)
-	// FindBastionHostGroups lists host groups in id order and the total.
-	FindBastionHostGroups(ctx context.Context, f BastionHostGroupFilter) ([]BastionHostGroup, int, error)
-	// UpdateBastionHostGroup applies fn. Returns ErrNotFound or ErrAlreadyExists.
-	UpdateBastionHostGroup(ctx context.Context, instanceID, id string, fn func(*BastionHostGroup) error) (BastionHostGroup, error)
-	// DeleteBastionHostGroup deletes a host group, its memberships and grants. Returns ErrNotFound.
-	DeleteBastionHostGroup(ctx context.Context, instanceID, id string) error
-	// AddBastionHostsToGroup adds hosts to a host group, one result per id.
-	AddBastionHostsToGroup(ctx context.Context, instanceID, groupID string, hostIDs []string) ([]ItemResult, error)
-	// RemoveBastionHostsFromGroup is the reverse.
-	RemoveBastionHostsFromGroup(ctx context.Context, instanceID, groupID string, hostIDs []string) ([]ItemResult, error)
+	// CreateBastionGroup assigns the next id of g.Kind. Returns
+	// ErrAlreadyExists if the name is taken in the instance (per kind).
+	CreateBastionGroup(ctx context.Context, g BastionGroup) (BastionGroup, error)
+	// FindBastionGroup returns ErrNotFound.
+	FindBastionGroup(ctx context.Context, kind, instanceID, id string) (BastionGroup, error)
+	// FindBastionGroups lists groups in id order and the total. With
+	// f.Grantee set it returns ErrNotFound if the grantee does not exist, and
+	// ErrInvalid for user groups.
+	FindBastionGroups(ctx context.Context, f BastionGroupFilter) ([]BastionGroup, int, error)
+	// UpdateBastionGroup writes the name and comment of to over the group
+	// from, a compare-and-set like UpdateBastionHost. Returns ErrConflict,
+	// ErrNotFound or ErrAlreadyExists (name taken).
+	UpdateBastionGroup(ctx context.Context, from, to BastionGroup) error
+	// DeleteBastionGroup deletes a group, its memberships and grants. Returns ErrNotFound.
+	DeleteBastionGroup(ctx context.Context, kind, instanceID, id string) error
+	// AddBastionGroupMembers adds users (to a user group) or hosts (to a
+	// host group), in the order of ids, and reports for each id whether the
+	// member exists and whether a membership was added. Returns ErrNotFound
+	// if the group does not exist.
+	AddBastionGroupMembers(ctx context.Context, kind, instanceID, groupID string, ids []string) ([]BastionMemberChange, error)
+	// RemoveBastionGroupMembers is the reverse: Changed when a membership
+	// was removed.
+	RemoveBastionGroupMembers(ctx context.Context, kind, instanceID, groupID string, ids []string) ([]BastionMemberChange, error)
 
 	// AttachBastionHostAccounts grants hosts and host accounts to a grantee,
 	// all in one transaction, one result per request item. Granting an

@@ -71,7 +71,7 @@ type bastionSeeder interface {
 	CreateBastionInstance(ctx context.Context, b localyun.BastionInstance) error
 	CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error)
 	CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error)
-	CreateBastionUserGroup(ctx context.Context, g localyun.BastionUserGroup) (localyun.BastionUserGroup, error)
+	CreateBastionGroup(ctx context.Context, g localyun.BastionGroup) (localyun.BastionGroup, error)
 	AttachBastionHostAccounts(ctx context.Context, instanceID string, g localyun.BastionGrantee, req []localyun.BastionHostGrant) ([]localyun.BastionHostGrantResult, error)
 }
 
@@ -228,7 +228,7 @@ func seedBastion(ctx context.Context, bs bastionSeeder, w World, now time.Time, 
 	}
 	p = newProgress(logf, "user groups+grants", w.Groups)
 	for g := 1; g <= w.Groups; g++ {
-		grp, err := bs.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: benchBastion, Name: fmt.Sprintf("group-%05d", g), CreatedAt: now})
+		grp, err := bs.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: benchBastion, Name: fmt.Sprintf("group-%05d", g), CreatedAt: now})
 		if err != nil {
 			return fmt.Errorf("create user group: %w", err)
 		}

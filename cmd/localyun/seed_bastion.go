@@ -109,37 +109,8 @@ func applyBastionObjects(ctx context.Context, st localyun.Store, account string,
 		return err
 	}
 	for _, h := range b.Hosts {
-		found, _, err := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: b.ID, Name: h.Name, Limit: 1})
-		if err != nil {
+		if err := applyBastionHost(ctx, st, b.ID, h, now, rep); err != nil {
 			return err
-		}
-		var host localyun.BastionHost
-		if len(found) > 0 {
-			host = found[0]
-		} else {
-			host = seedBastionHost(b.ID, h, now)
-			_ = bastionhost.ValidateHost(&host)
-			if host, err = st.CreateBastionHost(ctx, host); err != nil {
-				return fmt.Errorf("host %s: %w", h.Name, err)
-			}
-			rep.BastionObjects++
-		}
-		for _, a := range h.Accounts {
-			acct := localyun.BastionHostAccount{InstanceID: b.ID, HostID: host.ID, Name: a.Name, ProtocolName: a.Protocol, CreatedAt: now}
-			if acct.ProtocolName == "" {
-				acct.ProtocolName = "SSH"
-			}
-			var sec localyun.BastionSecret
-			pw := a.Password
-			_ = bastionhost.ValidateHostAccount(&acct, bastionhost.HostAccountSecret{Password: &pw}, &sec)
-			_, err := st.CreateBastionHostAccount(ctx, acct, sec)
-			switch {
-			case errors.Is(err, localyun.ErrAlreadyExists):
-			case err != nil:
-				return fmt.Errorf("host %s account %s: %w", h.Name, a.Name, err)
-			default:
-				rep.BastionObjects++
-			}
 		}
 	}
 	userIDs := map[string]string{}
@@ -162,33 +133,83 @@ func applyBastionObjects(ctx context.Context, st localyun.Store, account string,
 		userIDs[u.Name] = created.ID
 	}
 	for _, g := range b.UserGroups {
-		group, err := st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: b.ID, Name: g.Name, Comment: g.Comment, CreatedAt: now})
+		if err := applyBastionUserGroup(ctx, st, b.ID, g, userIDs, now, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyBastionHost creates a declared host (unless one of its name
+// exists) and the accounts it lacks.
+func applyBastionHost(ctx context.Context, st localyun.Store, inst string, h SeedBastionHost, now time.Time, rep *SeedReport) error {
+	found, _, err := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: inst, Name: h.Name, Limit: 1})
+	if err != nil {
+		return err
+	}
+	var host localyun.BastionHost
+	if len(found) > 0 {
+		host = found[0]
+	} else {
+		host = seedBastionHost(inst, h, now)
+		_ = bastionhost.ValidateHost(&host)
+		if host, err = st.CreateBastionHost(ctx, host); err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
+		rep.BastionObjects++
+	}
+	for _, a := range h.Accounts {
+		acct := localyun.BastionHostAccount{InstanceID: inst, HostID: host.ID, Name: a.Name, ProtocolName: a.Protocol, CreatedAt: now}
+		if acct.ProtocolName == "" {
+			acct.ProtocolName = "SSH"
+		}
+		var sec localyun.BastionSecret
+		pw := a.Password
+		_ = bastionhost.ValidateHostAccount(&acct, bastionhost.HostAccountSecret{Password: &pw}, &sec)
+		_, err := st.CreateBastionHostAccount(ctx, acct, sec)
 		switch {
 		case errors.Is(err, localyun.ErrAlreadyExists):
-			found, _, ferr := st.FindBastionUserGroups(ctx, localyun.BastionUserGroupFilter{InstanceID: b.ID, Name: g.Name})
-			if ferr != nil || len(found) == 0 {
-				return fmt.Errorf("user group %s: %v", g.Name, ferr)
-			}
-			group = found[0]
 		case err != nil:
-			return fmt.Errorf("user group %s: %w", g.Name, err)
+			return fmt.Errorf("host %s account %s: %w", h.Name, a.Name, err)
 		default:
 			rep.BastionObjects++
 		}
-		var ids []string
-		for _, m := range g.Members {
-			ids = append(ids, userIDs[m])
+	}
+	return nil
+}
+
+// applyBastionUserGroup creates a declared user group (unless one of its
+// name exists) and adds the members it lacks.
+func applyBastionUserGroup(ctx context.Context, st localyun.Store, inst string, g SeedBastionGroup, userIDs map[string]string,
+	now time.Time, rep *SeedReport) error {
+	group, err := st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: inst, Name: g.Name,
+		Comment: g.Comment, CreatedAt: now})
+	switch {
+	case errors.Is(err, localyun.ErrAlreadyExists):
+		found, _, ferr := st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupUser, InstanceID: inst, Name: g.Name})
+		if ferr != nil || len(found) == 0 {
+			return fmt.Errorf("user group %s: %v", g.Name, ferr)
 		}
-		if len(ids) > 0 {
-			res, err := st.AddBastionUsersToGroup(ctx, b.ID, group.ID, ids)
-			if err != nil {
-				return fmt.Errorf("user group %s: %w", g.Name, err)
-			}
-			for _, r := range res {
-				if r.Outcome == localyun.OutcomeChanged {
-					rep.BastionObjects++
-				}
-			}
+		group = found[0]
+	case err != nil:
+		return fmt.Errorf("user group %s: %w", g.Name, err)
+	default:
+		rep.BastionObjects++
+	}
+	var ids []string
+	for _, m := range g.Members {
+		ids = append(ids, userIDs[m])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	res, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupUser, inst, group.ID, ids)
+	if err != nil {
+		return fmt.Errorf("user group %s: %w", g.Name, err)
+	}
+	for _, r := range res {
+		if r.Changed {
+			rep.BastionObjects++
 		}
 	}
 	return nil

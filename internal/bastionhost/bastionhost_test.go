@@ -63,7 +63,7 @@ func mustSeedWorld(t *testing.T) (*sdk.Client, string) {
 			must(err)
 		}
 	}
-	_, err = st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: seedInstance, Name: "golden", CreatedAt: now})
+	_, err = st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: seedInstance, Name: "golden", CreatedAt: now})
 	must(err)
 	srv := httptest.NewServer(server.New(server.Options{Store: st, NewRequestID: func() string { return seedRequestID }}))
 	t.Cleanup(func() {

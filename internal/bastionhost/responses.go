@@ -178,30 +178,43 @@ type listUsersResponse struct {
 	Users      []userItem `json:"Users" xml:"Users"`
 }
 
-type createUserGroupResponse struct {
-	UserGroupID string `json:"UserGroupId" xml:"UserGroupId"`
+// The responses of both kinds of group. The id and name fields are named
+// after the kind (UserGroupId, UserGroupName or HostGroupId,
+// HostGroupName): a group fills those of its kind only and the others,
+// empty, are left out, as in memberResult.
+
+type createGroupResponse struct {
+	UserGroupID string `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
+	HostGroupID string `json:"HostGroupId,omitempty" xml:"HostGroupId,omitempty"`
 }
 
-type userGroupDetail struct {
-	UserGroupID   string `json:"UserGroupId" xml:"UserGroupId"`
-	UserGroupName string `json:"UserGroupName" xml:"UserGroupName"`
+type groupDetail struct {
+	UserGroupID   string `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
+	UserGroupName string `json:"UserGroupName,omitempty" xml:"UserGroupName,omitempty"`
+	HostGroupID   string `json:"HostGroupId,omitempty" xml:"HostGroupId,omitempty"`
+	HostGroupName string `json:"HostGroupName,omitempty" xml:"HostGroupName,omitempty"`
 	Comment       string `json:"Comment" xml:"Comment"`
 }
 
-type getUserGroupResponse struct {
-	UserGroup userGroupDetail `json:"UserGroup" xml:"UserGroup"`
+// hostGroupDetail is the name the grant listings give a host group's detail.
+type hostGroupDetail = groupDetail
+
+type getGroupResponse struct {
+	UserGroup *groupDetail `json:"UserGroup,omitempty" xml:"UserGroup,omitempty"`
+	HostGroup *groupDetail `json:"HostGroup,omitempty" xml:"HostGroup,omitempty"`
 }
 
-type userGroupItem struct {
-	UserGroupID   string `json:"UserGroupId" xml:"UserGroupId"`
-	UserGroupName string `json:"UserGroupName" xml:"UserGroupName"`
-	Comment       string `json:"Comment" xml:"Comment"`
-	MemberCount   int32  `json:"MemberCount" xml:"MemberCount"`
+type groupItem struct {
+	groupDetail
+	MemberCount int32 `json:"MemberCount" xml:"MemberCount"`
 }
 
-type listUserGroupsResponse struct {
-	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
-	UserGroups []userGroupItem `json:"UserGroups" xml:"UserGroups"`
+// listGroupsResponse sets UserGroups or HostGroups (never nil then, so
+// that JSON shows [] for no groups).
+type listGroupsResponse struct {
+	TotalCount int32        `json:"TotalCount" xml:"TotalCount"`
+	UserGroups *[]groupItem `json:"UserGroups,omitempty" xml:"UserGroups,omitempty"`
+	HostGroups *[]groupItem `json:"HostGroups,omitempty" xml:"HostGroups,omitempty"`
 }
 
 type memberResult struct {
@@ -215,32 +228,6 @@ type memberResult struct {
 
 type membersResponse struct {
 	Results []memberResult `json:"Results" xml:"Results"`
-}
-
-type createHostGroupResponse struct {
-	HostGroupID string `json:"HostGroupId" xml:"HostGroupId"`
-}
-
-type hostGroupDetail struct {
-	HostGroupID   string `json:"HostGroupId" xml:"HostGroupId"`
-	HostGroupName string `json:"HostGroupName" xml:"HostGroupName"`
-	Comment       string `json:"Comment" xml:"Comment"`
-}
-
-type getHostGroupResponse struct {
-	HostGroup hostGroupDetail `json:"HostGroup" xml:"HostGroup"`
-}
-
-type hostGroupItem struct {
-	HostGroupID   string `json:"HostGroupId" xml:"HostGroupId"`
-	HostGroupName string `json:"HostGroupName" xml:"HostGroupName"`
-	Comment       string `json:"Comment" xml:"Comment"`
-	MemberCount   int32  `json:"MemberCount" xml:"MemberCount"`
-}
-
-type listHostGroupsResponse struct {
-	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
-	HostGroups []hostGroupItem `json:"HostGroups" xml:"HostGroups"`
 }
 
 type listGrantHostGroupsResponse struct {

@@ -5,16 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 // Row locks of the Bastionhost store (READ COMMITTED; withTx retries
 // deadlocks and serialization failures):
 //
-//   - the row a method reads, changes and writes back: FOR UPDATE;
 //   - the row that serializes a batch without being changed (the grantee of
 //     a grant batch, the group of a membership batch): FOR NO KEY UPDATE,
 //     which excludes other batches on it and its deletion but not the
@@ -25,35 +24,24 @@ import (
 //     batch with a foreign-key error halfway.
 //
 // Lock order is always grantee or group, then hosts (or members, host
-// groups), then accounts.
+// groups), then accounts. Updates of one object are compare-and-set
+// statements: they need no lock taken before.
 const (
-	bhLockRow       = " FOR UPDATE"
 	bhLockSerialize = " FOR NO KEY UPDATE"
 	bhLockKeep      = " FOR KEY SHARE"
 )
 
-// parseBastionID parses a per-instance object id: a canonical positive
-// decimal number. Anything else names no object.
-func parseBastionID(s string) (int64, bool) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
-		return 0, false
-	}
-	return n, true
-}
+// The helpers of the Bastionhost files, under the names the grant code
+// (bastion_grant.go) calls them by.
+var (
+	parseBastionID    = localyun.ParseBastionID
+	formatBastionID   = localyun.FormatBastionID
+	bhNotFound        = sqlstore.BastionNotFound
+	bhRowsChanged     = sqlstore.RowsChanged
+	scanBHHostAccount = sqlstore.ScanBastionHostAccount
+)
 
-func formatBastionID(n int64) string { return strconv.FormatInt(n, 10) }
-
-// nextBastionID takes the next id of a kind in an instance, atomically: the
-// counter row stays locked until the creating transaction ends. It fails
-// with a foreign-key error (ErrNotFound) when the instance does not exist.
-func nextBastionID(ctx context.Context, tx *sql.Tx, instanceID, kind string) (int64, error) {
-	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO bastion_id_seqs (instance_id, kind, last_id) VALUES ($1, $2, 1)
-		ON CONFLICT (instance_id, kind) DO UPDATE SET last_id = bastion_id_seqs.last_id + 1 RETURNING last_id`,
-		instanceID, kind).Scan(&n)
-	return n, err
-}
+const bhHostAccountColumns = sqlstore.BastionHostAccountColumns
 
 // bhPage runs a count query and a page query sharing from, cond and a. The
 // page of rows of alias (the table whose columns cols reads, ordered by its
@@ -87,35 +75,22 @@ func bhPage(ctx context.Context, q queryer, from, alias, cond string, a args, co
 	return total, formatError(rows.Err())
 }
 
-func bhNotFound(what string, id any) error {
-	return fmt.Errorf("bastion %s %v: %w", what, id, localyun.ErrNotFound)
-}
-
-// bhRowsChanged reports whether an Exec changed a row.
-func bhRowsChanged(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
-func bhOutcome(changed bool) string {
-	if changed {
-		return localyun.OutcomeChanged
-	}
-	return localyun.OutcomeUnchanged
-}
-
-// bastionExists reports whether table has the object, taking lock (one of
-// the bhLock* clauses, or "" outside a transaction) on its row.
-func bastionExists(ctx context.Context, q queryer, table, instanceID string, id int64, lock string) (bool, error) {
+// bhExists runs query, a literal "SELECT 1 FROM ... WHERE ..." of one
+// object (with its lock clause, if any), and reports whether it found it.
+func bhExists(ctx context.Context, q queryer, query string, args ...any) (bool, error) {
 	var one int
-	err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE instance_id = $1 AND id = $2`+lock, instanceID, id).Scan(&one)
+	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// bastionExists is bhExists for the object id of table, taking lock (one
+// of the bhLock* clauses, or "" outside a transaction) on its row (the
+// grant code's form).
+func bastionExists(ctx context.Context, q queryer, table, instanceID string, id int64, lock string) (bool, error) {
+	return bhExists(ctx, q, `SELECT 1 FROM `+table+` WHERE instance_id = $1 AND id = $2`+lock, instanceID, id)
 }
 
 // bhKeepRows locks with FOR KEY SHARE, in id order, the rows of table among
@@ -152,75 +127,57 @@ func bhParseIDs(ss []string) []int64 {
 	return out
 }
 
-const bhHostColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.source, h.source_instance_id,
-	h.source_instance_state, h.instance_region_id, h.instance_member_id, h.active_address_type, h.public_address,
-	h.private_address, h.network_domain_id, h.pref_kex, h.created_at,
-	(SELECT COUNT(*) FROM bastion_host_accounts a WHERE a.instance_id = h.instance_id AND a.host_id = h.id)`
-
-// bhHostBriefColumns are the columns of BastionHostFilter.Brief: no
-// account count.
-const bhHostBriefColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.active_address_type, h.public_address,
-	h.private_address`
-
-func scanBHHostBrief(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
-	var h localyun.BastionHost
-	var id int64
-	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.ActiveAddressType, &h.PublicAddress,
-		&h.PrivateAddress)
-	h.ID = formatBastionID(id)
-	return h, err
+// bhGrantee holds the SQL of the listings filtered by a grantee
+// (FindBastionHosts, FindBastionGroups), per grantee kind. The fragments
+// name the grantee's id $1: the listing adds it first.
+type bhGrantee struct {
+	what   string
+	exists string // the grantee's existence, on (instance_id, id)
+	// grantedHosts joins a host h to the grants; notGrantedHost is a condition on h.
+	grantedHosts, notGrantedHost string
+	// grantedHostGroups joins a host group g to the grants; notGrantedHostGroup is a condition on g.
+	grantedHostGroups, notGrantedHostGroup string
 }
 
-func scanBHHost(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
-	var h localyun.BastionHost
-	var id, created int64
-	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.Source, &h.SourceInstanceID,
-		&h.SourceInstanceState, &h.InstanceRegionID, &h.InstanceMemberID, &h.ActiveAddressType, &h.PublicAddress,
-		&h.PrivateAddress, &h.NetworkDomainID, &h.PrefKex, &created, &h.AccountCount)
-	h.ID, h.CreatedAt = formatBastionID(id), fromMS(created)
-	return h, err
+var bhGrantees = map[string]bhGrantee{
+	localyun.GranteeUserGroup: {what: "user group",
+		exists: `SELECT 1 FROM bastion_user_groups WHERE instance_id = $1 AND id = $2`,
+		grantedHosts: ` JOIN bastion_group_host_grants g ON g.instance_id = h.instance_id AND g.host_id = h.id
+			AND g.grantee_id = $1`,
+		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_group_host_grants g
+			WHERE g.instance_id = h.instance_id AND g.grantee_id = $1 AND g.host_id = h.id)`,
+		grantedHostGroups: ` JOIN bastion_group_host_group_grants x ON x.instance_id = g.instance_id AND x.host_group_id = g.id
+			AND x.grantee_id = $1`,
+		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_group_host_group_grants x
+			WHERE x.instance_id = g.instance_id AND x.grantee_id = $1 AND x.host_group_id = g.id)`},
+	localyun.GranteeUser: {what: "user",
+		exists: `SELECT 1 FROM bastion_users WHERE instance_id = $1 AND id = $2`,
+		grantedHosts: ` JOIN bastion_user_host_grants g ON g.instance_id = h.instance_id AND g.host_id = h.id
+			AND g.grantee_id = $1`,
+		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_user_host_grants g
+			WHERE g.instance_id = h.instance_id AND g.grantee_id = $1 AND g.host_id = h.id)`,
+		grantedHostGroups: ` JOIN bastion_user_host_group_grants x ON x.instance_id = g.instance_id AND x.host_group_id = g.id
+			AND x.grantee_id = $1`,
+		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_user_host_group_grants x
+			WHERE x.instance_id = g.instance_id AND x.grantee_id = $1 AND x.host_group_id = g.id)`},
 }
 
-func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHost, error) {
-	h, err := scanBHHost(q.QueryRowContext(ctx, `SELECT `+bhHostColumns+` FROM bastion_hosts h
-		WHERE h.instance_id = $1 AND h.id = $2`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, bhNotFound("host", id)
-	}
-	return h, err
-}
-
-// CreateBastionHost assigns the next host id and returns the host.
-func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
-	var out localyun.BastionHost
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_hosts (instance_id, id, name, comment, os_type, source,
-			source_instance_id, source_instance_state, instance_region_id, instance_member_id, active_address_type,
-			public_address, private_address, network_domain_id, pref_kex, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, h.InstanceID, id, h.Name,
-			h.Comment, h.OSType, h.Source, h.SourceInstanceID, h.SourceInstanceState, h.InstanceRegionID,
-			h.InstanceMemberID, h.ActiveAddressType, h.PublicAddress, h.PrivateAddress, h.NetworkDomainID, h.PrefKex,
-			ms(h.CreatedAt)); err != nil {
-			return err
-		}
-		out, err = findBHHost(ctx, tx, h.InstanceID, id)
-		return err
-	})
-	return out, err
-}
-
-// FindBastionHost returns ErrNotFound if there is no such host.
-func (st *Store) FindBastionHost(ctx context.Context, instanceID, id string) (localyun.BastionHost, error) {
-	n, ok := parseBastionID(id)
+// bhFindGrantee returns the SQL of a grantee that exists and its number,
+// as the first argument of a listing.
+func (st *Store) bhFindGrantee(ctx context.Context, instanceID string, g localyun.BastionGrantee) (bhGrantee, args, error) {
+	t, ok := bhGrantees[g.Kind]
 	if !ok {
-		return localyun.BastionHost{}, bhNotFound("host", id)
+		return t, nil, fmt.Errorf("grantee kind %q: %w", g.Kind, localyun.ErrInvalid)
 	}
-	h, err := findBHHost(ctx, st.db, instanceID, n)
-	return h, formatError(err)
+	n, ok := parseBastionID(g.ID)
+	if !ok {
+		return t, nil, bhNotFound(t.what, g.ID)
+	}
+	exists, err := bhExists(ctx, st.db, t.exists, instanceID, n)
+	if err == nil && !exists {
+		err = bhNotFound(t.what, g.ID)
+	}
+	return t, args{n}, formatError(err)
 }
 
 // FindBastionHosts lists hosts in id order and the total of matches. A
@@ -229,6 +186,13 @@ func (st *Store) FindBastionHost(ctx context.Context, instanceID, id string) (lo
 // host of the instance.
 func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFilter) ([]localyun.BastionHost, int, error) {
 	var a args
+	var grantee bhGrantee
+	if f.Grantee != nil {
+		var err error
+		if grantee, a, err = st.bhFindGrantee(ctx, f.InstanceID, *f.Grantee); err != nil {
+			return nil, 0, err
+		}
+	}
 	from := "bastion_hosts h"
 	where := []string{"h.instance_id = " + a.add(f.InstanceID)}
 	eq := func(col, v string) {
@@ -250,22 +214,15 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 		from += ` JOIN bastion_host_group_members m ON m.instance_id = h.instance_id AND m.host_id = h.id
 			AND m.host_group_id = ` + a.add(gid)
 	}
-	if f.Grantee != nil {
-		gid, t, err := findGrantee(ctx, st.db, f.InstanceID, *f.Grantee, "")
-		if err != nil {
-			return nil, 0, formatError(err)
-		}
-		if f.Authorized {
-			from += ` JOIN ` + t.hosts + ` g ON g.instance_id = h.instance_id AND g.host_id = h.id
-				AND g.grantee_id = ` + a.add(gid)
-		} else {
-			where = append(where, `NOT EXISTS (SELECT 1 FROM `+t.hosts+` g
-				WHERE g.instance_id = h.instance_id AND g.grantee_id = `+a.add(gid)+` AND g.host_id = h.id)`)
-		}
+	switch {
+	case f.Grantee != nil && f.Authorized:
+		from += grantee.grantedHosts
+	case f.Grantee != nil:
+		where = append(where, grantee.notGrantedHost)
 	}
-	cols, scan := bhHostColumns, scanBHHost
+	cols, scan := sqlstore.BastionHostColumns, sqlstore.ScanBastionHost
 	if f.Brief {
-		cols, scan = bhHostBriefColumns, scanBHHostBrief
+		cols, scan = sqlstore.BastionHostBriefColumns, sqlstore.ScanBastionHostBrief
 	}
 	var out []localyun.BastionHost
 	total, err := bhPage(ctx, st.db, from, "h", strings.Join(where, " AND "), a, cols,
@@ -275,126 +232,6 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 			return err
 		})
 	return out, total, err
-}
-
-// UpdateBastionHost applies fn to the host (its row locked) and writes it back.
-func (st *Store) UpdateBastionHost(ctx context.Context, instanceID, id string, fn func(*localyun.BastionHost) error) (localyun.BastionHost, error) {
-	var h localyun.BastionHost
-	n, ok := parseBastionID(id)
-	if !ok {
-		return h, bhNotFound("host", id)
-	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := bastionExists(ctx, tx, "bastion_hosts", instanceID, n, bhLockRow); err != nil || !ok {
-			if err == nil {
-				err = bhNotFound("host", id)
-			}
-			return err
-		}
-		var err error
-		if h, err = findBHHost(ctx, tx, instanceID, n); err != nil {
-			return err
-		}
-		if err := fn(&h); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bastion_hosts SET name = $1, comment = $2, os_type = $3, source = $4,
-			source_instance_id = $5, source_instance_state = $6, instance_region_id = $7, instance_member_id = $8,
-			active_address_type = $9, public_address = $10, private_address = $11, network_domain_id = $12,
-			pref_kex = $13 WHERE instance_id = $14 AND id = $15`, h.Name, h.Comment, h.OSType, h.Source,
-			h.SourceInstanceID, h.SourceInstanceState, h.InstanceRegionID, h.InstanceMemberID, h.ActiveAddressType,
-			h.PublicAddress, h.PrivateAddress, h.NetworkDomainID, h.PrefKex, instanceID, n); err != nil {
-			return err
-		}
-		h, err = findBHHost(ctx, tx, instanceID, n)
-		return err
-	})
-	return h, err
-}
-
-// deleteBastionObject deletes one row of an object table; foreign keys
-// cascade to everything that names it.
-func (st *Store) deleteBastionObject(ctx context.Context, table, what, instanceID, id string) error {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return bhNotFound(what, id)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE instance_id = $1 AND id = $2`, instanceID, n))
-		if err == nil && !changed {
-			return bhNotFound(what, id)
-		}
-		return err
-	})
-}
-
-// DeleteBastionHost deletes a host with its accounts, memberships and grants.
-func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, "bastion_hosts", "host", instanceID, id)
-}
-
-const bhHostAccountColumns = `a.instance_id, a.id, a.host_id, a.name, a.protocol_name, a.privilege_type, a.rotation_mode,
-	a.host_share_key_id, a.private_key_fingerprint, a.created_at, ` + hostAccountHasPasswordSQL
-
-func scanBHHostAccount(row interface{ Scan(...any) error }, extra ...any) (localyun.BastionHostAccount, error) {
-	var a localyun.BastionHostAccount
-	var id, host, created int64
-	err := row.Scan(append([]any{&a.InstanceID, &id, &host, &a.Name, &a.ProtocolName, &a.PrivilegeType, &a.RotationMode,
-		&a.HostShareKeyID, &a.PrivateKeyFingerprint, &created, &a.HasPassword}, extra...)...)
-	a.ID, a.HostID, a.CreatedAt = formatBastionID(id), formatBastionID(host), fromMS(created)
-	return a, err
-}
-
-func findBHHostAccount(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHostAccount, error) {
-	a, err := scanBHHostAccount(q.QueryRowContext(ctx, `SELECT `+bhHostAccountColumns+` FROM bastion_host_accounts a
-		WHERE a.instance_id = $1 AND a.id = $2`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, bhNotFound("host account", id)
-	}
-	return a, err
-}
-
-// CreateBastionHostAccount assigns the next account id.
-func (st *Store) CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error) {
-	host, ok := parseBastionID(a.HostID)
-	if !ok {
-		return a, bhNotFound("host", a.HostID)
-	}
-	var out localyun.BastionHostAccount
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := bastionExists(ctx, tx, "bastion_hosts", a.InstanceID, host, bhLockKeep); err != nil || !ok {
-			if err == nil {
-				err = bhNotFound("host", host)
-			}
-			return err
-		}
-		id, err := nextBastionID(ctx, tx, a.InstanceID, "host_account")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_host_accounts (instance_id, id, host_id, name, protocol_name,
-			privilege_type, rotation_mode, host_share_key_id, private_key_fingerprint, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, a.InstanceID, id, host, a.Name, a.ProtocolName, a.PrivilegeType,
-			a.RotationMode, a.HostShareKeyID, a.PrivateKeyFingerprint, ms(a.CreatedAt)); err != nil {
-			return err
-		}
-		if err := st.writeHostAccountSecret(ctx, tx, a.InstanceID, id, s); err != nil {
-			return err
-		}
-		out, err = findBHHostAccount(ctx, tx, a.InstanceID, id)
-		return err
-	})
-	return out, err
-}
-
-// FindBastionHostAccount returns ErrNotFound.
-func (st *Store) FindBastionHostAccount(ctx context.Context, instanceID, id string) (localyun.BastionHostAccount, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return localyun.BastionHostAccount{}, bhNotFound("host account", id)
-	}
-	a, err := findBHHostAccount(ctx, st.db, instanceID, n)
-	return a, formatError(err)
 }
 
 func hostAccountWhere(f localyun.BastionHostAccountFilter, a *args) string {
@@ -427,44 +264,4 @@ func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.Bastion
 			return err
 		})
 	return out, total, err
-}
-
-// UpdateBastionHostAccount applies fn to the account and its secret, the
-// account's row locked.
-func (st *Store) UpdateBastionHostAccount(ctx context.Context, instanceID, id string,
-	fn func(*localyun.BastionHostAccount, *localyun.BastionSecret) error) (localyun.BastionHostAccount, error) {
-	var a localyun.BastionHostAccount
-	n, ok := parseBastionID(id)
-	if !ok {
-		return a, bhNotFound("host account", id)
-	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		s, err := st.readHostAccountSecret(ctx, tx, instanceID, n, bhLockRow)
-		if err != nil {
-			return err
-		}
-		if a, err = findBHHostAccount(ctx, tx, instanceID, n); err != nil {
-			return err
-		}
-		if err := fn(&a, &s); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bastion_host_accounts SET name = $1, protocol_name = $2,
-			privilege_type = $3, rotation_mode = $4, host_share_key_id = $5, private_key_fingerprint = $6
-			WHERE instance_id = $7 AND id = $8`, a.Name, a.ProtocolName, a.PrivilegeType, a.RotationMode,
-			a.HostShareKeyID, a.PrivateKeyFingerprint, instanceID, n); err != nil {
-			return err
-		}
-		if err := st.writeHostAccountSecret(ctx, tx, instanceID, n, s); err != nil {
-			return err
-		}
-		a, err = findBHHostAccount(ctx, tx, instanceID, n)
-		return err
-	})
-	return a, err
-}
-
-// DeleteBastionHostAccount deletes an account and its grants.
-func (st *Store) DeleteBastionHostAccount(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, "bastion_host_accounts", "host account", instanceID, id)
 }

@@ -103,15 +103,13 @@ func TestBastionSecretsSealed(t *testing.T) {
 	if s, err := st.FindBastionHostAccountSecret(ctx, "bh1", plain.ID); err != nil || s.Password != "pw0" {
 		t.Fatalf("plaintext secret %+v %v", s, err)
 	}
-	// Updating through fn sees the plaintext and writes it sealed.
-	upd, err := st.UpdateBastionHostAccount(ctx, "bh1", a.ID, func(_ *localyun.BastionHostAccount, s *localyun.BastionSecret) error {
-		if s.Password != "pw1" {
-			return fmt.Errorf("fn saw %q", s.Password)
-		}
-		s.Password = ""
-		return nil
-	})
-	if err != nil || upd.HasPassword {
+	// An update reads the plaintext and writes the credentials it sets.
+	if s, err := st.FindBastionHostAccountSecret(ctx, "bh1", a.ID); err != nil || s.Password != "pw1" {
+		t.Fatalf("update saw %q, %v", s.Password, err)
+	}
+	empty := ""
+	err = st.UpdateBastionHostAccount(ctx, a, a, localyun.BastionSecretUpdate{Password: &empty})
+	if upd, _ := st.FindBastionHostAccount(ctx, "bh1", a.ID); err != nil || upd.HasPassword {
 		t.Fatalf("update %+v %v", upd, err)
 	}
 	u, err := st.CreateBastionUser(ctx, localyun.BastionUser{InstanceID: "bh1", Name: "alice"}, localyun.BastionSecret{Password: "Secret1"})
@@ -178,14 +176,14 @@ func TestBastionConcurrentNodes(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	g, err := nodes[0].CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: "bh1", Name: "ops"})
+	g, err := nodes[0].CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: "bh1", Name: "ops"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	grantee := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: g.ID}
 	// Each worker attaches every host (with its account) in its own order,
 	// and adds every host to a host group; some detach in between.
-	hg, _ := nodes[0].CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: "bh1", Name: "all"})
+	hg, _ := nodes[0].CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupHost, InstanceID: "bh1", Name: "all"})
 	errs = make(chan error, 1000)
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
@@ -203,11 +201,11 @@ func TestBastionConcurrentNodes(t *testing.T) {
 				if _, err := st.AttachBastionHostAccounts(ctx, "bh1", grantee, req); err != nil {
 					errs <- fmt.Errorf("attach: %w", err)
 				}
-				if _, err := st.AddBastionHostsToGroup(ctx, "bh1", hg.ID, ids); err != nil {
+				if _, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupHost, "bh1", hg.ID, ids); err != nil {
 					errs <- fmt.Errorf("add: %w", err)
 				}
 				if w%3 == 0 {
-					if _, err := st.RemoveBastionHostsFromGroup(ctx, "bh1", hg.ID, ids[:3]); err != nil {
+					if _, err := st.RemoveBastionGroupMembers(ctx, localyun.BastionGroupHost, "bh1", hg.ID, ids[:3]); err != nil {
 						errs <- fmt.Errorf("remove: %w", err)
 					}
 				}
@@ -257,7 +255,7 @@ func TestBastionConcurrentNodes(t *testing.T) {
 				if _, err := st.AttachBastionHostAccounts(ctx, "bh1", grantee, req); err != nil {
 					errs <- fmt.Errorf("attach: %w", err)
 				}
-				if _, err := st.AddBastionHostsToGroup(ctx, "bh1", hg.ID, hostIDs); err != nil {
+				if _, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupHost, "bh1", hg.ID, hostIDs); err != nil {
 					errs <- fmt.Errorf("add: %w", err)
 				}
 			}

@@ -25,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -46,6 +47,8 @@ type Store struct {
 
 	sweepMu   sync.Mutex
 	nextSweep time.Time
+
+	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 }
 
 // Open connects to dsn (postgres://...), waits for the server, and applies
@@ -74,6 +77,7 @@ func open(ctx context.Context, dsn string, set fs.FS) (*Store, error) {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	st := &Store{db: db}
+	st.Bastion = newBastion(st)
 	if err := st.migrate(ctx, set); err != nil {
 		db.Close()
 		return nil, err
@@ -211,19 +215,8 @@ func formatError(err error) error {
 	return err
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n).UTC()
-}
+// ms and fromMS store times as Unix milliseconds, 0 for the zero time.
+var ms, fromMS = sqlstore.Millis, sqlstore.FromMillis
 
 // args collects positional parameters and hands out $n placeholders.
 type args []any

@@ -84,7 +84,7 @@ func benchBastion(b *testing.B, st *sqlite.Store, now time.Time) {
 			}
 		}
 	}
-	grp, err := st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: "bastionhost-cn-bench", Name: "group", CreatedAt: now})
+	grp, err := st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: "bastionhost-cn-bench", Name: "group", CreatedAt: now})
 	must(err)
 	if grp.ID != "1" {
 		b.Fatalf("user group id %s", grp.ID)

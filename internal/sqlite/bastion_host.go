@@ -5,32 +5,23 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-// parseBastionID parses a per-instance object id: a canonical positive
-// decimal number. Anything else names no object.
-func parseBastionID(s string) (int64, bool) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
-		return 0, false
-	}
-	return n, true
-}
+// The helpers of the Bastionhost files, under the names the grant code
+// (bastion_grant.go) calls them by.
+var (
+	parseBastionID    = localyun.ParseBastionID
+	formatBastionID   = localyun.FormatBastionID
+	bhNotFound        = sqlstore.BastionNotFound
+	bhRowsChanged     = sqlstore.RowsChanged
+	scanBHHostAccount = sqlstore.ScanBastionHostAccount
+)
 
-func formatBastionID(n int64) string { return strconv.FormatInt(n, 10) }
-
-// nextBastionID takes the next id of a kind in an instance. It fails with
-// ErrNotFound (a foreign key) when the instance does not exist.
-func nextBastionID(ctx context.Context, tx *sql.Tx, instanceID, kind string) (int64, error) {
-	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO bastion_id_seqs (instance_id, kind, last_id) VALUES (?, ?, 1)
-		ON CONFLICT (instance_id, kind) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`, instanceID, kind).Scan(&n)
-	return n, err
-}
+const bhHostAccountColumns = sqlstore.BastionHostAccountColumns
 
 // pageQueryer runs the queries of bastionPage: st.read, a *sql.Tx, or the
 // read pool's statement cache (cachedRead).
@@ -43,6 +34,19 @@ type cachedRead struct{ st *Store }
 
 func (c cachedRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return c.st.readQuery(ctx, query, args...)
+}
+
+// bastionExistsSQL and bastionExists tell whether table has the object
+// (the grant code's form).
+func bastionExistsSQL(table string) string {
+	return `SELECT COUNT(*) FROM ` + table + ` WHERE instance_id = ? AND id = ?`
+}
+
+func bastionExists(ctx context.Context, q pageQueryer, table, instanceID string, id int64) (bool, error) {
+	var n int
+	rows, err := q.QueryContext(ctx, bastionExistsSQL(table), instanceID, id)
+	err = rowScanner{rows: rows, err: err}.Scan(&n)
+	return n > 0, err
 }
 
 // bastionPage runs a count query and a page query sharing cond and args.
@@ -68,9 +72,11 @@ type bhPage struct {
 
 // bhObject names one row of a Bastionhost object table.
 type bhObject struct {
-	table, what, instanceID string
-	id                      int64
-	name                    string // as the caller gave it, for the error
+	exists     string // its literal count statement, on (instance_id, id)
+	what       string
+	instanceID string
+	id         int64
+	name       string // as the caller gave it, for the error
 }
 
 // count runs the count statement of p (and its mustExist check).
@@ -81,8 +87,7 @@ func (p bhPage) count(ctx context.Context, q pageQueryer) (int, error) {
 	}
 	count, args := `SELECT 1, COUNT(*) FROM `+countFrom+` WHERE `+p.cond, p.args
 	if o := p.mustExist; o != nil {
-		count = `SELECT (SELECT COUNT(*) FROM ` + o.table + ` WHERE instance_id = ? AND id = ?),
-			(SELECT COUNT(*) FROM ` + countFrom + ` WHERE ` + p.cond + `)`
+		count = `SELECT (` + o.exists + `), (SELECT COUNT(*) FROM ` + countFrom + ` WHERE ` + p.cond + `)`
 		args = append([]any{o.instanceID, o.id}, p.args...)
 	}
 	var exists, total int
@@ -120,84 +125,53 @@ func (p bhPage) run(ctx context.Context, q pageQueryer, scan func(*sql.Rows) err
 	return total, rows.Err()
 }
 
-func bhNotFound(what string, id any) error {
-	return fmt.Errorf("bastion %s %v: %w", what, id, localyun.ErrNotFound)
+// bhGrantee holds the SQL of the listings filtered by a grantee
+// (FindBastionHosts, FindBastionGroups), per grantee kind.
+type bhGrantee struct {
+	what   string
+	exists string // the grantee's count statement
+	// hostGrants is the FROM of its host grants alone; grantedHosts joins
+	// them to their hosts; notGrantedHost is the condition on a host h.
+	hostGrants, grantedHosts, notGrantedHost string
+	// grantedHostGroup and notGrantedHostGroup are conditions on a host group g.
+	grantedHostGroup, notGrantedHostGroup string
 }
 
-// rowsChanged reports whether an Exec changed a row.
-func bhRowsChanged(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+var bhGrantees = map[string]bhGrantee{
+	localyun.GranteeUserGroup: {what: "user group",
+		exists:       `SELECT COUNT(*) FROM bastion_user_groups WHERE instance_id = ? AND id = ?`,
+		hostGrants:   `bastion_group_host_grants g`,
+		grantedHosts: `bastion_group_host_grants g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`,
+		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_group_host_grants g
+			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`,
+		grantedHostGroup: `EXISTS (SELECT 1 FROM bastion_group_host_group_grants x
+			WHERE x.instance_id = g.instance_id AND x.grantee_id = ? AND x.host_group_id = g.id)`,
+		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_group_host_group_grants x
+			WHERE x.instance_id = g.instance_id AND x.grantee_id = ? AND x.host_group_id = g.id)`},
+	localyun.GranteeUser: {what: "user",
+		exists:       `SELECT COUNT(*) FROM bastion_users WHERE instance_id = ? AND id = ?`,
+		hostGrants:   `bastion_user_host_grants g`,
+		grantedHosts: `bastion_user_host_grants g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`,
+		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_user_host_grants g
+			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`,
+		grantedHostGroup: `EXISTS (SELECT 1 FROM bastion_user_host_group_grants x
+			WHERE x.instance_id = g.instance_id AND x.grantee_id = ? AND x.host_group_id = g.id)`,
+		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_user_host_group_grants x
+			WHERE x.instance_id = g.instance_id AND x.grantee_id = ? AND x.host_group_id = g.id)`},
 }
 
-const bhHostColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.source, h.source_instance_id,
-	h.source_instance_state, h.instance_region_id, h.instance_member_id, h.active_address_type, h.public_address,
-	h.private_address, h.network_domain_id, h.pref_kex, h.created_at,
-	(SELECT COUNT(*) FROM bastion_host_accounts a WHERE a.instance_id = h.instance_id AND a.host_id = h.id)`
-
-func scanBHHost(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
-	var h localyun.BastionHost
-	var id, created int64
-	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.Source, &h.SourceInstanceID,
-		&h.SourceInstanceState, &h.InstanceRegionID, &h.InstanceMemberID, &h.ActiveAddressType, &h.PublicAddress,
-		&h.PrivateAddress, &h.NetworkDomainID, &h.PrefKex, &created, &h.AccountCount)
-	h.ID, h.CreatedAt = formatBastionID(id), fromMS(created)
-	return h, err
-}
-
-// bhHostBriefColumns are the columns of BastionHostFilter.Brief.
-const bhHostBriefColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.active_address_type, h.public_address,
-	h.private_address`
-
-func scanBHHostBrief(row interface{ Scan(...any) error }) (localyun.BastionHost, error) {
-	var h localyun.BastionHost
-	var id int64
-	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.ActiveAddressType, &h.PublicAddress,
-		&h.PrivateAddress)
-	h.ID = formatBastionID(id)
-	return h, err
-}
-
-func findBHHost(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHost, error) {
-	h, err := scanBHHost(q.QueryRowContext(ctx, `SELECT `+bhHostColumns+` FROM bastion_hosts h
-		WHERE h.instance_id = ? AND h.id = ?`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, bhNotFound("host", id)
-	}
-	return h, err
-}
-
-// CreateBastionHost assigns the next host id and returns the host.
-func (st *Store) CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error) {
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		id, err := nextBastionID(ctx, tx, h.InstanceID, "host")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_hosts (instance_id, id, name, comment, os_type, source,
-			source_instance_id, source_instance_state, instance_region_id, instance_member_id, active_address_type,
-			public_address, private_address, network_domain_id, pref_kex, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.InstanceID, id, h.Name, h.Comment, h.OSType, h.Source,
-			h.SourceInstanceID, h.SourceInstanceState, h.InstanceRegionID, h.InstanceMemberID, h.ActiveAddressType,
-			h.PublicAddress, h.PrivateAddress, h.NetworkDomainID, h.PrefKex, ms(h.CreatedAt)); err != nil {
-			return err
-		}
-		h, err = findBHHost(ctx, tx, h.InstanceID, id)
-		return err
-	})
-	return h, err
-}
-
-// FindBastionHost returns ErrNotFound if there is no such host.
-func (st *Store) FindBastionHost(ctx context.Context, instanceID, id string) (localyun.BastionHost, error) {
-	n, ok := parseBastionID(id)
+// bhGranteeOf returns the SQL of a grantee's kind and the page check that
+// it exists.
+func bhGranteeOf(instanceID string, g localyun.BastionGrantee) (bhGrantee, *bhObject, error) {
+	t, ok := bhGrantees[g.Kind]
 	if !ok {
-		return localyun.BastionHost{}, bhNotFound("host", id)
+		return t, nil, fmt.Errorf("grantee kind %q: %w", g.Kind, localyun.ErrInvalid)
 	}
-	return findBHHost(ctx, st.read, instanceID, n)
+	n, ok := parseBastionID(g.ID)
+	if !ok {
+		return t, nil, bhNotFound(t.what, g.ID)
+	}
+	return t, &bhObject{exists: t.exists, what: t.what, instanceID: instanceID, id: n, name: g.ID}, nil
 }
 
 // FindBastionHosts lists hosts in id order and the total of matches.
@@ -225,38 +199,36 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 			WHERE m.instance_id = h.instance_id AND m.host_group_id = ? AND m.host_id = h.id)`)
 		args = append(args, gid)
 	}
-	p := bhPage{from: "bastion_hosts h", order: "h.id", cols: bhHostColumns, offset: f.Offset, limit: f.Limit}
-	scan := scanBHHost
+	p := bhPage{from: "bastion_hosts h", order: "h.id", cols: sqlstore.BastionHostColumns, offset: f.Offset, limit: f.Limit}
+	scan := sqlstore.ScanBastionHost
 	if f.Brief {
-		p.cols, scan = bhHostBriefColumns, scanBHHostBrief
+		p.cols, scan = sqlstore.BastionHostBriefColumns, sqlstore.ScanBastionHostBrief
 	}
 	if f.Grantee != nil {
-		gid, t, err := granteeRef(*f.Grantee)
+		t, grantee, err := bhGranteeOf(f.InstanceID, *f.Grantee)
 		if err != nil {
 			return nil, 0, err
 		}
-		p.mustExist = &bhObject{table: t.object, what: t.what, instanceID: f.InstanceID, id: gid, name: f.Grantee.ID}
-		if f.Authorized {
+		p.mustExist = grantee
+		if !f.Authorized {
+			where = append(where, t.notGrantedHost)
+			args = append(args, grantee.id)
+		} else {
 			// Driven by the grantee's grants (in primary-key order), so the
 			// cost follows the grants, not the number of hosts.
-			p.from = t.hosts + ` g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`
-			p.order = "g.host_id"
+			p.from, p.order = t.grantedHosts, "g.host_id"
 			where[0] = "g.instance_id = ? AND g.grantee_id = ?"
-			args = append([]any{f.InstanceID, gid}, args[1:]...)
+			args = append([]any{f.InstanceID, grantee.id}, args[1:]...)
 			if len(where) == 1 {
 				// Only the grant condition: a grant names an existing host
 				// (foreign key), so the grants alone give the total, and
 				// the page's host ids.
-				p.countFrom = t.hosts + " g"
+				p.countFrom = t.hostGrants
 				if f.Brief && f.Limit > 0 && f.Limit <= maxBriefPage {
 					p.cond, p.args = where[0], args
 					return st.briefHostPage(ctx, p)
 				}
 			}
-		} else {
-			where = append(where, `NOT EXISTS (SELECT 1 FROM `+t.hosts+` g
-			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`)
-			args = append(args, gid)
 		}
 	}
 	p.cond, p.args = strings.Join(where, " AND "), args
@@ -332,6 +304,12 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 		total, err := p.count(ctx, cachedRead{st})
 		return nil, total, err
 	}
+	return st.briefHosts(ctx, instanceID, ids, total)
+}
+
+// briefHosts returns the hosts ids of an instance with their brief
+// columns, from the host cache where it has them; total goes through.
+func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64, total int) ([]localyun.BastionHost, int, error) {
 	keys := make([]bhHostKey, len(ids))
 	for i, id := range ids {
 		keys[i] = bhHostKey{instanceID, id}
@@ -350,7 +328,7 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 	if missing == nil {
 		return out, total, nil
 	}
-	rows, err = st.readQuery(ctx, `SELECT `+bhHostBriefColumns+` FROM bastion_hosts h
+	rows, err := st.readQuery(ctx, `SELECT `+sqlstore.BastionHostBriefColumns+` FROM bastion_hosts h
 		WHERE h.instance_id = ? AND h.id IN (`+placeholders(len(missing))+`)`, append([]any{instanceID}, missing...)...)
 	if err != nil {
 		return nil, 0, err
@@ -358,7 +336,7 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 	defer rows.Close()
 	found := make(map[string]localyun.BastionHost, len(missing))
 	for rows.Next() {
-		h, err := scanBHHostBrief(rows)
+		h, err := sqlstore.ScanBastionHostBrief(rows)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -383,119 +361,6 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 		page = append(page, h)
 	}
 	return page, total, nil
-}
-
-// UpdateBastionHost applies fn to the host and writes it back.
-func (st *Store) UpdateBastionHost(ctx context.Context, instanceID, id string, fn func(*localyun.BastionHost) error) (localyun.BastionHost, error) {
-	var h localyun.BastionHost
-	n, ok := parseBastionID(id)
-	if !ok {
-		return h, bhNotFound("host", id)
-	}
-	defer st.hosts.forget(bhHostKey{instanceID, n})
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if h, err = findBHHost(ctx, tx, instanceID, n); err != nil {
-			return err
-		}
-		if err := fn(&h); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bastion_hosts SET name = ?, comment = ?, os_type = ?, source = ?,
-			source_instance_id = ?, source_instance_state = ?, instance_region_id = ?, instance_member_id = ?,
-			active_address_type = ?, public_address = ?, private_address = ?, network_domain_id = ?, pref_kex = ?
-			WHERE instance_id = ? AND id = ?`, h.Name, h.Comment, h.OSType, h.Source, h.SourceInstanceID,
-			h.SourceInstanceState, h.InstanceRegionID, h.InstanceMemberID, h.ActiveAddressType, h.PublicAddress,
-			h.PrivateAddress, h.NetworkDomainID, h.PrefKex, instanceID, n); err != nil {
-			return err
-		}
-		h, err = findBHHost(ctx, tx, instanceID, n)
-		return err
-	})
-	return h, err
-}
-
-// deleteBastionObject deletes one row of an object table; foreign keys
-// cascade to everything that names it.
-func (st *Store) deleteBastionObject(ctx context.Context, table, what, instanceID, id string) error {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return bhNotFound(what, id)
-	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, n))
-		if err == nil && !changed {
-			return bhNotFound(what, id)
-		}
-		return err
-	})
-}
-
-// DeleteBastionHost deletes a host with its accounts, memberships and grants.
-func (st *Store) DeleteBastionHost(ctx context.Context, instanceID, id string) error {
-	if n, ok := parseBastionID(id); ok {
-		defer st.hosts.forget(bhHostKey{instanceID, n})
-	}
-	return st.deleteBastionObject(ctx, "bastion_hosts", "host", instanceID, id)
-}
-
-const bhHostAccountColumns = `a.instance_id, a.id, a.host_id, a.name, a.protocol_name, a.privilege_type, a.rotation_mode,
-	a.host_share_key_id, a.private_key_fingerprint, a.created_at, ` + hostAccountHasPasswordSQL
-
-func scanBHHostAccount(row interface{ Scan(...any) error }, extra ...any) (localyun.BastionHostAccount, error) {
-	var a localyun.BastionHostAccount
-	var id, host, created int64
-	err := row.Scan(append([]any{&a.InstanceID, &id, &host, &a.Name, &a.ProtocolName, &a.PrivilegeType, &a.RotationMode,
-		&a.HostShareKeyID, &a.PrivateKeyFingerprint, &created, &a.HasPassword}, extra...)...)
-	a.ID, a.HostID, a.CreatedAt = formatBastionID(id), formatBastionID(host), fromMS(created)
-	return a, err
-}
-
-func findBHHostAccount(ctx context.Context, q queryer, instanceID string, id int64) (localyun.BastionHostAccount, error) {
-	a, err := scanBHHostAccount(q.QueryRowContext(ctx, `SELECT `+bhHostAccountColumns+` FROM bastion_host_accounts a
-		WHERE a.instance_id = ? AND a.id = ?`, instanceID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, bhNotFound("host account", id)
-	}
-	return a, err
-}
-
-// CreateBastionHostAccount assigns the next account id.
-func (st *Store) CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error) {
-	host, ok := parseBastionID(a.HostID)
-	if !ok {
-		return a, bhNotFound("host", a.HostID)
-	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := findBHHost(ctx, tx, a.InstanceID, host); err != nil {
-			return err
-		}
-		id, err := nextBastionID(ctx, tx, a.InstanceID, "host_account")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bastion_host_accounts (instance_id, id, host_id, name, protocol_name,
-			privilege_type, rotation_mode, host_share_key_id, private_key_fingerprint, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.InstanceID, id, host, a.Name, a.ProtocolName, a.PrivilegeType,
-			a.RotationMode, a.HostShareKeyID, a.PrivateKeyFingerprint, ms(a.CreatedAt)); err != nil {
-			return err
-		}
-		if err := st.writeHostAccountSecret(ctx, tx, a.InstanceID, id, s); err != nil {
-			return err
-		}
-		a, err = findBHHostAccount(ctx, tx, a.InstanceID, id)
-		return err
-	})
-	return a, err
-}
-
-// FindBastionHostAccount returns ErrNotFound.
-func (st *Store) FindBastionHostAccount(ctx context.Context, instanceID, id string) (localyun.BastionHostAccount, error) {
-	n, ok := parseBastionID(id)
-	if !ok {
-		return localyun.BastionHostAccount{}, bhNotFound("host account", id)
-	}
-	return findBHHostAccount(ctx, st.read, instanceID, n)
 }
 
 func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
@@ -537,44 +402,4 @@ func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.Bastion
 			return err
 		})
 	return out, total, err
-}
-
-// UpdateBastionHostAccount applies fn to the account and its secret.
-func (st *Store) UpdateBastionHostAccount(ctx context.Context, instanceID, id string,
-	fn func(*localyun.BastionHostAccount, *localyun.BastionSecret) error) (localyun.BastionHostAccount, error) {
-	var a localyun.BastionHostAccount
-	n, ok := parseBastionID(id)
-	if !ok {
-		return a, bhNotFound("host account", id)
-	}
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if a, err = findBHHostAccount(ctx, tx, instanceID, n); err != nil {
-			return err
-		}
-		s, err := st.readHostAccountSecret(ctx, tx, instanceID, n)
-		if err != nil {
-			return err
-		}
-		if err := fn(&a, &s); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bastion_host_accounts SET name = ?, protocol_name = ?, privilege_type = ?,
-			rotation_mode = ?, host_share_key_id = ?, private_key_fingerprint = ? WHERE instance_id = ? AND id = ?`,
-			a.Name, a.ProtocolName, a.PrivilegeType, a.RotationMode, a.HostShareKeyID, a.PrivateKeyFingerprint,
-			instanceID, n); err != nil {
-			return err
-		}
-		if err := st.writeHostAccountSecret(ctx, tx, instanceID, n, s); err != nil {
-			return err
-		}
-		a, err = findBHHostAccount(ctx, tx, instanceID, n)
-		return err
-	})
-	return a, err
-}
-
-// DeleteBastionHostAccount deletes an account and its grants.
-func (st *Store) DeleteBastionHostAccount(ctx context.Context, instanceID, id string) error {
-	return st.deleteBastionObject(ctx, "bastion_host_accounts", "host account", instanceID, id)
 }

@@ -3,33 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
-
-const bastionInstanceColumns = `id, account_id, region_id, status, description, plan_code, vpc_id, vswitch_id, created_at, expires_at`
-
-func scanBastionInstance(row interface{ Scan(...any) error }) (localyun.BastionInstance, error) {
-	var b localyun.BastionInstance
-	var created, expires int64
-	err := row.Scan(&b.ID, &b.AccountID, &b.RegionID, &b.Status, &b.Description, &b.PlanCode, &b.VpcID,
-		&b.VSwitchID, &created, &expires)
-	b.CreatedAt, b.ExpiresAt = fromMS(created), fromMS(expires)
-	return b, err
-}
-
-// CreateBastionInstance returns ErrAlreadyExists if the id is taken.
-func (st *Store) CreateBastionInstance(ctx context.Context, b localyun.BastionInstance) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO bastion_instances (`+bastionInstanceColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.AccountID, b.RegionID, b.Status, b.Description,
-			b.PlanCode, b.VpcID, b.VSwitchID, ms(b.CreatedAt), ms(b.ExpiresAt))
-		return err
-	})
-}
 
 // FindBastionInstance returns ErrNotFound unless the instance exists in the
 // account. Every Bastionhost request reads its instance, so instances are
@@ -41,7 +21,7 @@ func (st *Store) FindBastionInstance(ctx context.Context, accountID, id string) 
 	if ok {
 		return b, nil
 	}
-	b, err := scanBastionInstance(st.readRow(ctx, `SELECT `+bastionInstanceColumns+`
+	b, err := sqlstore.ScanBastionInstance(st.readRow(ctx, `SELECT `+sqlstore.BastionInstanceColumns+`
 		FROM bastion_instances WHERE account_id = ? AND id = ?`, accountID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("bastion instance %s: %w", id, localyun.ErrNotFound)
@@ -54,27 +34,23 @@ func (st *Store) FindBastionInstance(ctx context.Context, accountID, id string) 
 
 // FindBastionInstances lists the instances of an account matching f and the total.
 func (st *Store) FindBastionInstances(ctx context.Context, f localyun.BastionInstanceFilter) ([]localyun.BastionInstance, int, error) {
-	where := []string{"account_id = ?"}
-	args := []any{f.AccountID}
-	if f.RegionID != "" {
-		where = append(where, "region_id = ?")
-		args = append(args, f.RegionID)
-	}
+	ids := ""
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
 			return nil, 0, nil
 		}
-		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
-		args = append(args, anys(f.IDs)...)
-	}
-	if f.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, f.Status)
+		b, err := json.Marshal(f.IDs)
+		if err != nil {
+			return nil, 0, err
+		}
+		ids = string(b)
 	}
 	var out []localyun.BastionInstance
-	total, err := bastionPage(ctx, cachedRead{st}, "bastion_instances", strings.Join(where, " AND "), args,
-		bastionInstanceColumns, "id", f.Offset, f.Limit, func(rows *sql.Rows) error {
-			b, err := scanBastionInstance(rows)
+	total, err := bastionPage(ctx, cachedRead{st}, "bastion_instances", `account_id = ? AND (? = '' OR region_id = ?)
+		AND (? = '' OR id IN (SELECT value FROM json_each(?))) AND (? = '' OR status = ?)`,
+		[]any{f.AccountID, f.RegionID, f.RegionID, ids, ids, f.Status, f.Status},
+		sqlstore.BastionInstanceColumns, "id", f.Offset, f.Limit, func(rows *sql.Rows) error {
+			b, err := sqlstore.ScanBastionInstance(rows)
 			out = append(out, b)
 			return err
 		})

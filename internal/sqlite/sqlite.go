@@ -13,12 +13,12 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -43,6 +43,8 @@ type Store struct {
 	keys     rowCache[string, localyun.AccessKey]          // by access key id
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
+
+	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 }
 
 var memSeq atomic.Int64
@@ -57,6 +59,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func open(ctx context.Context, path string, set fs.FS) (*Store, error) {
 	st := &Store{}
 	st.hosts.max = maxCachedHosts
+	st.Bastion = newBastion(st)
 	if path == ":memory:" {
 		// A named shared-cache database so that every connection of this
 		// Store sees the same data; one connection serves reads and writes.
@@ -204,19 +207,8 @@ func formatError(err error) error {
 	return err
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n).UTC()
-}
+// ms and fromMS store times as Unix milliseconds, 0 for the zero time.
+var ms, fromMS = sqlstore.Millis, sqlstore.FromMillis
 
 // placeholders returns "?,?,?" for n values.
 func placeholders(n int) string {

@@ -48,13 +48,26 @@ func bhMustAccount(t *testing.T, st BastionStore, inst, host, name string) local
 	return a
 }
 
-func bhMustUserGroup(t *testing.T, st BastionStore, inst, name string) localyun.BastionUserGroup {
+func bhMustGroup(t *testing.T, st BastionStore, kind, inst, name string) localyun.BastionGroup {
 	t.Helper()
-	g, err := st.CreateBastionUserGroup(context.Background(), localyun.BastionUserGroup{InstanceID: inst, Name: name, CreatedAt: epoch})
+	g, err := st.CreateBastionGroup(context.Background(), localyun.BastionGroup{Kind: kind, InstanceID: inst, Name: name, CreatedAt: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if g.Kind != kind || g.Name != name || g.InstanceID != inst || !g.CreatedAt.Equal(epoch) {
+		t.Fatalf("CreateBastionGroup = %+v", g)
+	}
 	return g
+}
+
+func bhMustUserGroup(t *testing.T, st BastionStore, inst, name string) localyun.BastionGroup {
+	t.Helper()
+	return bhMustGroup(t, st, localyun.BastionGroupUser, inst, name)
+}
+
+func bhMustHostGroup(t *testing.T, st BastionStore, inst, name string) localyun.BastionGroup {
+	t.Helper()
+	return bhMustGroup(t, st, localyun.BastionGroupHost, inst, name)
 }
 
 func bhMustUser(t *testing.T, st BastionStore, inst, name string) localyun.BastionUser {
@@ -67,10 +80,22 @@ func bhMustUser(t *testing.T, st BastionStore, inst, name string) localyun.Basti
 	return u
 }
 
-func bhOutcomes(rs []localyun.ItemResult) []string {
+// bhMemberFacts renders what a membership change saw of each id: changed,
+// unchanged (a member already, or not one), or missing (no such user or
+// host, or not a well-formed id).
+func bhMemberFacts(rs []localyun.BastionMemberChange) []string {
 	out := []string{}
 	for _, r := range rs {
-		out = append(out, r.ID+":"+r.Outcome)
+		fact := "missing"
+		switch {
+		case r.Exists && r.Changed:
+			fact = "changed"
+		case r.Exists:
+			fact = "unchanged"
+		case r.Changed:
+			fact = "changed without a member"
+		}
+		out = append(out, r.ID+":"+fact)
 	}
 	return out
 }
@@ -123,23 +148,25 @@ func testBastionHosts(t *testing.T, open BastionOpener) {
 		_, err = st.FindBastionHost(ctx, bastionInst, id)
 		wantKind(t, err, localyun.ErrNotFound)
 	}
-	upd, err := st.UpdateBastionHost(ctx, bastionInst, "1", func(h *localyun.BastionHost) error {
-		h.Name, h.PublicAddress, h.OSType = "web2", "1.2.3.4", "Windows"
-		return nil
-	})
-	if err != nil || upd.Name != "web2" || upd.PublicAddress != "1.2.3.4" || upd.OSType != "Windows" {
+	from, _ := st.FindBastionHost(ctx, bastionInst, "1")
+	to := from
+	to.Name, to.PublicAddress, to.OSType = "web2", "1.2.3.4", "Windows"
+	err = st.UpdateBastionHost(ctx, from, to)
+	if upd, _ := st.FindBastionHost(ctx, bastionInst, "1"); err != nil || upd.Name != "web2" || upd.PublicAddress != "1.2.3.4" ||
+		upd.OSType != "Windows" || upd.Comment != from.Comment || !upd.CreatedAt.Equal(epoch) {
 		t.Fatalf("UpdateBastionHost = %+v, %v", upd, err)
 	}
-	_, err = st.UpdateBastionHost(ctx, bastionInst, "1", func(h *localyun.BastionHost) error {
-		h.Name = "changed"
-		return localyun.ErrInvalid
-	})
-	wantKind(t, err, localyun.ErrInvalid)
+	// A compare-and-set: an update from a host read before the last one
+	// writes nothing.
+	stale := to
+	stale.Name = "changed"
+	wantKind(t, st.UpdateBastionHost(ctx, from, stale), localyun.ErrConflict)
 	if h, _ := st.FindBastionHost(ctx, bastionInst, "1"); h.Name != "web2" {
 		t.Fatalf("a failed update wrote %q", h.Name)
 	}
-	_, err = st.UpdateBastionHost(ctx, bastionInst, "9", func(*localyun.BastionHost) error { return nil })
-	wantKind(t, err, localyun.ErrNotFound)
+	missing := to
+	missing.ID = "9"
+	wantKind(t, st.UpdateBastionHost(ctx, missing, missing), localyun.ErrNotFound)
 	// Filters and paging.
 	for i := 0; i < 3; i++ {
 		bhMustHost(t, st, bastionInst, "bulk")
@@ -151,6 +178,9 @@ func testBastionHosts(t *testing.T, open BastionOpener) {
 	bhWantStrings(t, "page", bhHostIDs(hs), []string{"2", "3"})
 	hs, total, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Name: "bulk"})
 	bhWantStrings(t, "by name", bhHostIDs(hs), []string{"3", "4", "5"})
+	if total != 3 {
+		t.Fatalf("by name: total %d", total)
+	}
 	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Address: "1.2.3.4"})
 	bhWantStrings(t, "by address", bhHostIDs(hs), []string{"1"})
 	hs, _, _ = st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, OSType: "Windows"})
@@ -193,22 +223,29 @@ func testBastionHostAccounts(t *testing.T, open BastionOpener) {
 	if err != nil || sec.Password != "pw-root" {
 		t.Fatalf("secret %+v, %v", sec, err)
 	}
-	upd, err := st.UpdateBastionHostAccount(ctx, bastionInst, a.ID, func(x *localyun.BastionHostAccount, s *localyun.BastionSecret) error {
-		x.Name, x.PrivateKeyFingerprint = "admin", "SHA256:x"
-		s.Password, s.PrivateKey = "", "KEY"
-		return nil
-	})
-	if err != nil || upd.Name != "admin" || upd.HasPassword || upd.PrivateKeyFingerprint != "SHA256:x" {
+	to := a
+	to.Name, to.PrivateKeyFingerprint = "admin", "SHA256:x"
+	empty, key := "", "KEY"
+	err = st.UpdateBastionHostAccount(ctx, a, to, localyun.BastionSecretUpdate{Password: &empty, PrivateKey: &key})
+	if upd, _ := st.FindBastionHostAccount(ctx, bastionInst, a.ID); err != nil || upd.Name != "admin" || upd.HasPassword ||
+		upd.PrivateKeyFingerprint != "SHA256:x" {
 		t.Fatalf("update %+v, %v", upd, err)
 	}
 	if sec, _ := st.FindBastionHostAccountSecret(ctx, bastionInst, a.ID); sec.PrivateKey != "KEY" || sec.Password != "" {
 		t.Fatalf("secret after update %+v", sec)
 	}
-	_, err = st.UpdateBastionHostAccount(ctx, bastionInst, rdp.ID, func(x *localyun.BastionHostAccount, _ *localyun.BastionSecret) error {
-		x.Name, x.ProtocolName = "admin", "SSH"
-		return nil
-	})
-	wantKind(t, err, localyun.ErrAlreadyExists)
+	// Credentials the update does not set stay.
+	phrase := "phrase"
+	if err := st.UpdateBastionHostAccount(ctx, to, to, localyun.BastionSecretUpdate{PassPhrase: &phrase}); err != nil {
+		t.Fatal(err)
+	}
+	if sec, _ := st.FindBastionHostAccountSecret(ctx, bastionInst, a.ID); sec != (localyun.BastionSecret{PrivateKey: "KEY", PassPhrase: "phrase"}) {
+		t.Fatalf("secret after a passphrase update %+v", sec)
+	}
+	wantKind(t, st.UpdateBastionHostAccount(ctx, a, a, localyun.BastionSecretUpdate{}), localyun.ErrConflict)
+	taken := rdp
+	taken.Name, taken.ProtocolName = "admin", "SSH"
+	wantKind(t, st.UpdateBastionHostAccount(ctx, rdp, taken, localyun.BastionSecretUpdate{}), localyun.ErrAlreadyExists)
 	as, total, err := st.FindBastionHostAccounts(ctx, localyun.BastionHostAccountFilter{InstanceID: bastionInst, HostIDs: []string{h.ID}})
 	if err != nil || total != 2 || len(as) != 2 || as[0].ID != "1" || as[1].ID != "2" {
 		t.Fatalf("FindBastionHostAccounts = %+v, %d, %v", as, total, err)
@@ -244,14 +281,17 @@ func testBastionUsers(t *testing.T, open BastionOpener) {
 		t.Fatalf("user secret %+v, %v", sec, err)
 	}
 	past := epoch.Add(-1)
-	_, err = st.UpdateBastionUser(ctx, bastionInst, bob.ID, func(x *localyun.BastionUser, s *localyun.BastionSecret) error {
-		x.EffectiveEndTime, x.Mobile, x.TwoFactorMethods = past.Unix()-10, "138", nil
-		s.Password = "New-pass1"
-		return nil
-	})
-	if err != nil {
+	to := bob
+	to.EffectiveEndTime, to.Mobile, to.TwoFactorMethods, to.NeedResetPassword = past.Unix()-10, "138", nil, true
+	password := "New-pass1"
+	if err := st.UpdateBastionUser(ctx, bob, to, localyun.BastionSecretUpdate{Password: &password}); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := st.FindBastionUser(ctx, bastionInst, bob.ID); got.Mobile != "138" || got.TwoFactorMethods != nil ||
+		!got.NeedResetPassword || got.DisplayName != "bob" {
+		t.Fatalf("user after update %+v", got)
+	}
+	wantKind(t, st.UpdateBastionUser(ctx, bob, bob, localyun.BastionSecretUpdate{}), localyun.ErrConflict)
 	if sec, _ := st.FindBastionUserSecret(ctx, bastionInst, bob.ID); sec.Password != "New-pass1" {
 		t.Fatalf("password not updated: %+v", sec)
 	}
@@ -275,91 +315,115 @@ func testBastionUsers(t *testing.T, open BastionOpener) {
 	bhWantStrings(t, "name", names(localyun.BastionUserFilter{Name: "alice"}), []string{"alice"})
 	bhWantStrings(t, "group none", names(localyun.BastionUserFilter{UserGroupID: "99"}), nil)
 	g := bhMustUserGroup(t, st, bastionInst, "ops")
-	if _, err := st.AddBastionUsersToGroup(ctx, bastionInst, g.ID, []string{bob.ID}); err != nil {
+	if _, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupUser, bastionInst, g.ID, []string{bob.ID}); err != nil {
 		t.Fatal(err)
 	}
 	bhWantStrings(t, "group", names(localyun.BastionUserFilter{UserGroupID: g.ID}), []string{"bob"})
 	if err := st.DeleteBastionUser(ctx, bastionInst, bob.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := st.FindBastionUserGroup(ctx, bastionInst, g.ID); got.MemberCount != 0 {
+	if got, _ := st.FindBastionGroup(ctx, localyun.BastionGroupUser, bastionInst, g.ID); got.MemberCount != 0 {
 		t.Fatalf("MemberCount after deleting the member = %d", got.MemberCount)
 	}
 	wantKind(t, st.DeleteBastionUser(ctx, bastionInst, bob.ID), localyun.ErrNotFound)
-	_, err = st.UpdateBastionUser(ctx, bastionInst, bob.ID, func(*localyun.BastionUser, *localyun.BastionSecret) error { return nil })
-	wantKind(t, err, localyun.ErrNotFound)
+	wantKind(t, st.UpdateBastionUser(ctx, to, to, localyun.BastionSecretUpdate{}), localyun.ErrNotFound)
 }
 
 func testBastionGroups(t *testing.T, open BastionOpener) {
 	ctx := context.Background()
 	st := bhBastionWorld(t, open)
 	g := bhMustUserGroup(t, st, bastionInst, "ops")
-	_, err := st.CreateBastionUserGroup(ctx, localyun.BastionUserGroup{InstanceID: bastionInst, Name: "ops"})
+	_, err := st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupUser, InstanceID: bastionInst, Name: "ops"})
 	wantKind(t, err, localyun.ErrAlreadyExists)
 	g2 := bhMustUserGroup(t, st, bastionInst, "dev")
-	_, err = st.UpdateBastionUserGroup(ctx, bastionInst, g2.ID, func(x *localyun.BastionUserGroup) error { x.Name = "ops"; return nil })
-	wantKind(t, err, localyun.ErrAlreadyExists)
-	upd, err := st.UpdateBastionUserGroup(ctx, bastionInst, g2.ID, func(x *localyun.BastionUserGroup) error { x.Comment = "c"; return nil })
-	if err != nil || upd.Comment != "c" || upd.Name != "dev" {
+	taken := g2
+	taken.Name = "ops"
+	wantKind(t, st.UpdateBastionGroup(ctx, g2, taken), localyun.ErrAlreadyExists)
+	commented := g2
+	commented.Comment = "c"
+	err = st.UpdateBastionGroup(ctx, g2, commented)
+	if upd, _ := st.FindBastionGroup(ctx, localyun.BastionGroupUser, bastionInst, g2.ID); err != nil || upd.Comment != "c" || upd.Name != "dev" {
 		t.Fatalf("update %+v %v", upd, err)
 	}
+	wantKind(t, st.UpdateBastionGroup(ctx, g2, commented), localyun.ErrConflict)
 	a, b := bhMustUser(t, st, bastionInst, "a"), bhMustUser(t, st, bastionInst, "b")
-	res, err := st.AddBastionUsersToGroup(ctx, bastionInst, g.ID, []string{a.ID, b.ID, "77", "x1"})
+	users := func(add bool, group string, ids ...string) ([]localyun.BastionMemberChange, error) {
+		if add {
+			return st.AddBastionGroupMembers(ctx, localyun.BastionGroupUser, bastionInst, group, ids)
+		}
+		return st.RemoveBastionGroupMembers(ctx, localyun.BastionGroupUser, bastionInst, group, ids)
+	}
+	res, err := users(true, g.ID, a.ID, b.ID, "77", "x1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bhWantStrings(t, "add", bhOutcomes(res), []string{"1:changed", "2:changed", "77:missing", "x1:invalid"})
-	res, _ = st.AddBastionUsersToGroup(ctx, bastionInst, g.ID, []string{a.ID})
-	bhWantStrings(t, "re-add", bhOutcomes(res), []string{"1:unchanged"})
-	_, err = st.AddBastionUsersToGroup(ctx, bastionInst, "42", []string{a.ID})
+	bhWantStrings(t, "add", bhMemberFacts(res), []string{"1:changed", "2:changed", "77:missing", "x1:missing"})
+	res, _ = users(true, g.ID, a.ID)
+	bhWantStrings(t, "re-add", bhMemberFacts(res), []string{"1:unchanged"})
+	_, err = users(true, "42", a.ID)
 	wantKind(t, err, localyun.ErrNotFound)
-	gs, total, err := st.FindBastionUserGroups(ctx, localyun.BastionUserGroupFilter{InstanceID: bastionInst})
-	if err != nil || total != 2 || gs[0].MemberCount != 2 || gs[1].MemberCount != 0 {
-		t.Fatalf("FindBastionUserGroups %+v %d %v", gs, total, err)
+	gs, total, err := st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupUser, InstanceID: bastionInst})
+	if err != nil || total != 2 || gs[0].MemberCount != 2 || gs[1].MemberCount != 0 || gs[0].Kind != localyun.BastionGroupUser {
+		t.Fatalf("FindBastionGroups %+v %d %v", gs, total, err)
 	}
-	res, _ = st.RemoveBastionUsersFromGroup(ctx, bastionInst, g.ID, []string{a.ID, a.ID, "77"})
-	bhWantStrings(t, "remove", bhOutcomes(res), []string{"1:changed", "1:unchanged", "77:missing"})
-	gs, _, _ = st.FindBastionUserGroups(ctx, localyun.BastionUserGroupFilter{InstanceID: bastionInst, Name: "ops"})
+	res, _ = users(false, g.ID, a.ID, a.ID, "77")
+	bhWantStrings(t, "remove", bhMemberFacts(res), []string{"1:changed", "1:unchanged", "77:missing"})
+	gs, _, _ = st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupUser, InstanceID: bastionInst, Name: "ops"})
 	if len(gs) != 1 || gs[0].MemberCount != 1 {
 		t.Fatalf("by name %+v", gs)
 	}
-	// Host groups.
-	hg, err := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
-	if err != nil || hg.ID != "1" {
-		t.Fatalf("host group %+v %v", hg, err)
-	}
-	_, err = st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
-	wantKind(t, err, localyun.ErrAlreadyExists)
-	h1, h2 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")
-	res, _ = st.AddBastionHostsToGroup(ctx, bastionInst, hg.ID, []string{h1.ID, h2.ID, "9"})
-	bhWantStrings(t, "add hosts", bhOutcomes(res), []string{"1:changed", "2:changed", "9:missing"})
-	hs, _, _ := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, HostGroupID: hg.ID})
-	bhWantStrings(t, "hosts of group", bhHostIDs(hs), []string{"1", "2"})
-	res, _ = st.RemoveBastionHostsFromGroup(ctx, bastionInst, hg.ID, []string{h1.ID})
-	bhWantStrings(t, "remove hosts", bhOutcomes(res), []string{"1:changed"})
-	if got, _ := st.FindBastionHostGroup(ctx, bastionInst, hg.ID); got.MemberCount != 1 {
-		t.Fatalf("host group MemberCount %d", got.MemberCount)
-	}
-	upg, err := st.UpdateBastionHostGroup(ctx, bastionInst, hg.ID, func(x *localyun.BastionHostGroup) error { x.Name = "web2"; return nil })
-	if err != nil || upg.Name != "web2" {
-		t.Fatalf("update host group %+v %v", upg, err)
-	}
-	hgs, total, _ := st.FindBastionHostGroups(ctx, localyun.BastionHostGroupFilter{InstanceID: bastionInst, Name: "web2"})
-	if total != 1 || hgs[0].ID != hg.ID {
-		t.Fatalf("FindBastionHostGroups %+v", hgs)
-	}
-	if err := st.DeleteBastionHostGroup(ctx, bastionInst, hg.ID); err != nil {
+	_, _, err = st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupUser, InstanceID: bastionInst,
+		Grantee: &localyun.BastionGrantee{Kind: localyun.GranteeUser, ID: a.ID}})
+	wantKind(t, err, localyun.ErrInvalid)
+	testBastionHostGroups(t, st)
+	if err := st.DeleteBastionGroup(ctx, localyun.BastionGroupUser, bastionInst, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, st.DeleteBastionHostGroup(ctx, bastionInst, hg.ID), localyun.ErrNotFound)
-	if err := st.DeleteBastionUserGroup(ctx, bastionInst, g.ID); err != nil {
-		t.Fatal(err)
-	}
-	_, err = st.FindBastionUserGroup(ctx, bastionInst, g.ID)
+	_, err = st.FindBastionGroup(ctx, localyun.BastionGroupUser, bastionInst, g.ID)
 	wantKind(t, err, localyun.ErrNotFound)
 	if _, err := st.FindBastionUser(ctx, bastionInst, a.ID); err != nil {
 		t.Fatalf("deleting a group deleted its member: %v", err)
 	}
+}
+
+// testBastionHostGroups: host groups are the same as user groups, in
+// their own tables (ids and names are per kind).
+func testBastionHostGroups(t *testing.T, st BastionStore) {
+	ctx := context.Background()
+	hg := bhMustHostGroup(t, st, bastionInst, "web")
+	if hg.ID != "1" {
+		t.Fatalf("host group %+v", hg)
+	}
+	_, err := st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: localyun.BastionGroupHost, InstanceID: bastionInst, Name: "web"})
+	wantKind(t, err, localyun.ErrAlreadyExists)
+	_, err = st.CreateBastionGroup(ctx, localyun.BastionGroup{Kind: "none", InstanceID: bastionInst, Name: "web"})
+	wantKind(t, err, localyun.ErrInvalid)
+	h1, h2 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")
+	res, _ := st.AddBastionGroupMembers(ctx, localyun.BastionGroupHost, bastionInst, hg.ID, []string{h1.ID, h2.ID, "9"})
+	bhWantStrings(t, "add hosts", bhMemberFacts(res), []string{"1:changed", "2:changed", "9:missing"})
+	hs, _, _ := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, HostGroupID: hg.ID})
+	bhWantStrings(t, "hosts of group", bhHostIDs(hs), []string{"1", "2"})
+	res, _ = st.RemoveBastionGroupMembers(ctx, localyun.BastionGroupHost, bastionInst, hg.ID, []string{h1.ID})
+	bhWantStrings(t, "remove hosts", bhMemberFacts(res), []string{"1:changed"})
+	got, _ := st.FindBastionGroup(ctx, localyun.BastionGroupHost, bastionInst, hg.ID)
+	if got.MemberCount != 1 || got.Kind != localyun.BastionGroupHost {
+		t.Fatalf("host group %+v", got)
+	}
+	renamed := got
+	renamed.Name = "web2"
+	err = st.UpdateBastionGroup(ctx, got, renamed)
+	if upg, _ := st.FindBastionGroup(ctx, localyun.BastionGroupHost, bastionInst, hg.ID); err != nil || upg.Name != "web2" {
+		t.Fatalf("update host group %+v %v", upg, err)
+	}
+	hgs, total, _ := st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupHost, InstanceID: bastionInst, Name: "web2"})
+	if total != 1 || hgs[0].ID != hg.ID {
+		t.Fatalf("FindBastionGroups %+v", hgs)
+	}
+	if err := st.DeleteBastionGroup(ctx, localyun.BastionGroupHost, bastionInst, hg.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, st.DeleteBastionGroup(ctx, localyun.BastionGroupHost, bastionInst, hg.ID), localyun.ErrNotFound)
+	wantKind(t, st.UpdateBastionGroup(ctx, renamed, renamed), localyun.ErrNotFound)
 }
 
 func bhHostGrantOutcomes(rs []localyun.BastionHostGrantResult) []string {
@@ -459,10 +523,9 @@ func testBastionBriefListing(t *testing.T, open BastionOpener) {
 	wantKind(t, err, localyun.ErrNotFound)
 
 	// Every write to a listed host shows in the next listing.
-	if _, err := st.UpdateBastionHost(ctx, bastionInst, hosts[1].ID, func(h *localyun.BastionHost) error {
-		h.Name, h.Comment, h.PublicAddress = "renamed", "c", "47.0.0.1"
-		return nil
-	}); err != nil {
+	renamed := hosts[1]
+	renamed.Name, renamed.Comment, renamed.PublicAddress = "renamed", "c", "47.0.0.1"
+	if err := st.UpdateBastionHost(ctx, hosts[1], renamed); err != nil {
 		t.Fatal(err)
 	}
 	hs, _, _ = page(g, "", 0, 1)
@@ -540,8 +603,8 @@ func testBastionHostGroupGrants(t *testing.T, open BastionOpener) {
 			} else {
 				g.ID = bhMustUserGroup(t, st, bastionInst, "ops").ID
 			}
-			hg1, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
-			hg2, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "db"})
+			hg1 := bhMustHostGroup(t, st, bastionInst, "web")
+			hg2 := bhMustHostGroup(t, st, bastionInst, "db")
 			res, err := st.AttachBastionHostGroupAccounts(ctx, bastionInst, g, []localyun.BastionHostGroupGrant{
 				{HostGroupID: hg1.ID, AccountNames: []string{"root", "app"}}, {HostGroupID: "9"}})
 			if err != nil {
@@ -560,11 +623,11 @@ func testBastionHostGroupGrants(t *testing.T, open BastionOpener) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gs, total, err := st.FindBastionHostGroups(ctx, localyun.BastionHostGroupFilter{InstanceID: bastionInst, Grantee: &g, Authorized: true})
+			gs, total, err := st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupHost, InstanceID: bastionInst, Grantee: &g, Authorized: true})
 			if err != nil || total != 1 || gs[0].ID != hg1.ID {
 				t.Fatalf("authorized host groups %+v %v", gs, err)
 			}
-			gs, _, _ = st.FindBastionHostGroups(ctx, localyun.BastionHostGroupFilter{InstanceID: bastionInst, Grantee: &g})
+			gs, _, _ = st.FindBastionGroups(ctx, localyun.BastionGroupFilter{Kind: localyun.BastionGroupHost, InstanceID: bastionInst, Grantee: &g})
 			if len(gs) != 1 || gs[0].ID != hg2.ID {
 				t.Fatalf("unauthorized host groups %+v", gs)
 			}
@@ -596,7 +659,7 @@ func testBastionCascades(t *testing.T, open BastionOpener) {
 	a2 := bhMustAccount(t, st, bastionInst, h2.ID, "root")
 	ug := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "ops").ID}
 	u := localyun.BastionGrantee{Kind: localyun.GranteeUser, ID: bhMustUser(t, st, bastionInst, "alice").ID}
-	hg, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	hg := bhMustHostGroup(t, st, bastionInst, "web")
 	for _, g := range []localyun.BastionGrantee{ug, u} {
 		if _, err := st.AttachBastionHostAccounts(ctx, bastionInst, g, []localyun.BastionHostGrant{
 			{HostID: h1.ID, AccountIDs: []string{a1.ID}}, {HostID: h2.ID, AccountIDs: []string{a2.ID}}}); err != nil {
@@ -631,10 +694,10 @@ func testBastionCascades(t *testing.T, open BastionOpener) {
 	h4 := bhMustHost(t, st, bastionInst, "h1")
 	bhWantStrings(t, "new host", bhGrantedHosts(t, st, ug, false), []string{h4.ID})
 	// Deleting a host group removes its grants.
-	if err := st.DeleteBastionHostGroup(ctx, bastionInst, hg.ID); err != nil {
+	if err := st.DeleteBastionGroup(ctx, localyun.BastionGroupHost, bastionInst, hg.ID); err != nil {
 		t.Fatal(err)
 	}
-	hg2, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	hg2 := bhMustHostGroup(t, st, bastionInst, "web")
 	for _, g := range []localyun.BastionGrantee{ug, u} {
 		names, err := st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, hg2.ID)
 		if err != nil || len(names) != 0 {
@@ -642,7 +705,7 @@ func testBastionCascades(t *testing.T, open BastionOpener) {
 		}
 	}
 	// Deleting the grantees removes their grants: re-created grantees start empty.
-	if err := st.DeleteBastionUserGroup(ctx, bastionInst, ug.ID); err != nil {
+	if err := st.DeleteBastionGroup(ctx, localyun.BastionGroupUser, bastionInst, ug.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.DeleteBastionUser(ctx, bastionInst, u.ID); err != nil {
