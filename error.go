@@ -36,6 +36,7 @@ func NewError(status int, code, message string) error {
 	return &Error{Status: status, Code: code, Message: message}
 }
 
+// Error is "Code: Message", followed by the cause when there is one.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
@@ -43,6 +44,7 @@ func (e *Error) Error() string {
 	return e.Code + ": " + e.Message
 }
 
+// Unwrap returns the cause, or nil.
 func (e *Error) Unwrap() error { return e.Err }
 
 // AccessDeniedDetail explains a RAM denial, as Alibaba Cloud returns it.

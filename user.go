@@ -15,8 +15,10 @@ var ErrLimitExceeded = errors.New("limit exceeded")
 // "Version"). It wraps ErrConflict.
 type ConflictError struct{ With string }
 
+// Error says which dependents the entity still has.
 func (e *ConflictError) Error() string { return "still has " + e.With + ": " + ErrConflict.Error() }
 
+// Unwrap returns ErrConflict.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // User is a RAM user.

@@ -51,7 +51,7 @@ func bastionScenario(t *testing.T, call bhCaller) {
 	insts := list(b["Instances"])
 	eq("instance", field(insts, "InstanceId")+"/"+field(insts, "InstanceStatus"), bhInstA+"/RUNNING")
 	b = do("DescribeInstances", map[string]string{"PageSize": "1", "PageNumber": "2"})
-	eq("DescribeInstances page 2", b["TotalCount"].(any), "2")
+	eq("DescribeInstances page 2", b["TotalCount"], "2")
 	eq("page 2 instance", field(list(b["Instances"]), "InstanceId"), bhInstA2)
 	b = do("DescribeRegions", map[string]string{"AcceptLanguage": "en-US"})
 	if rs := list(b["Regions"]); len(rs) < 10 || str(rs[0]["RegionId"]) != "cn-hangzhou" || str(rs[0]["LocalName"]) != "China (Hangzhou)" {
@@ -165,7 +165,7 @@ func bastionScenario(t *testing.T, call bhCaller) {
 		res = list(do(attach, p(I, g.param, g.id, "Hosts", `[{"HostId":"2"}]`))["Results"])
 		eq(attach+" again", field(res, "Code"), "OBJECT_AlREADY_EXISTS")
 		b = do("ListHostsFor"+g.suffix, p(I, g.param, g.id))
-		eq("ListHostsFor"+g.suffix, b["TotalCount"].(any), "2")
+		eq("ListHostsFor"+g.suffix, b["TotalCount"], "2")
 		eq("ListHostsFor"+g.suffix+" ids", field(list(b["Hosts"]), "HostId"), "1,2")
 		eq("ListHostsFor"+g.suffix+" unauthorized", field(list(do("ListHostsFor"+g.suffix, p(I, g.param, g.id, "Mode", "Unauthorized"))["Hosts"]), "HostId"), "3")
 		eq("ListHostsFor"+g.suffix+" filter", field(list(do("ListHostsFor"+g.suffix, p(I, g.param, g.id, "OSType", "Windows", "HostName", "win", "HostAddress", "1.2.3.4"))["Hosts"]), "HostName"), "win")

@@ -11,6 +11,7 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
@@ -359,12 +360,12 @@ func TestIAMAssumeRole(t *testing.T) {
 		t.Fatalf("AssumeRole = %+v", res)
 	}
 	exp, err := time.Parse("2006-01-02T15:04:05Z", c.Expiration)
-	if err != nil || exp.Sub(time.Now()) < 50*time.Minute || exp.Sub(time.Now()) > 61*time.Minute {
+	if err != nil || time.Until(exp) < 50*time.Minute || time.Until(exp) > 61*time.Minute {
 		t.Fatalf("Expiration %q", c.Expiration)
 	}
 
-	// V1: sdk.NewClientWithStsToken.
-	sc, err := sdk.NewClientWithStsToken(region, c.AccessKeyId, c.AccessKeySecret, c.SecurityToken)
+	// V1: an STS token credential.
+	sc, err := sdk.NewClientWithOptions(region, sdk.NewConfig(), credentials.NewStsTokenCredential(c.AccessKeyId, c.AccessKeySecret, c.SecurityToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +415,7 @@ func TestIAMAssumeRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mixed, _ := sdk.NewClientWithStsToken(region, c.AccessKeyId, c.AccessKeySecret, other.Credentials.SecurityToken)
+	mixed, _ := sdk.NewClientWithOptions(region, sdk.NewConfig(), credentials.NewStsTokenCredential(c.AccessKeyId, c.AccessKeySecret, other.Credentials.SecurityToken))
 	mixed.Domain = e.Host
 	_, err = (&ecs.Client{Client: *mixed}).DescribeInstances(di)
 	serverError(t, err, "InvalidSecurityToken.Mismatch", 400)
@@ -429,7 +430,7 @@ func TestIAMAssumeRole(t *testing.T) {
 		CreatedAt: past, ExpiresAt: past.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	ex, _ := sdk.NewClientWithStsToken(region, "STS.expired", "expiredsecret", token)
+	ex, _ := sdk.NewClientWithOptions(region, sdk.NewConfig(), credentials.NewStsTokenCredential("STS.expired", "expiredsecret", token))
 	ex.Domain = e.Host
 	_, err = (&ecs.Client{Client: *ex}).DescribeInstances(di)
 	serverError(t, err, "InvalidSecurityToken.Expired", 400)

@@ -268,39 +268,59 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup
 	tr := &http.Transport{MaxIdleConns: conc + 4, MaxIdleConnsPerHost: conc + 4, DisableCompression: true, IdleConnTimeout: 90 * time.Second}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
-	newCaller := func(k int) *caller {
-		var nb [8]byte
-		crand.Read(nb[:])
-		st := &stats{lat: make([][]int64, len(op.Labels)), errs: make([]int, len(op.Labels)), sizes: map[string]int{}}
-		for i := range st.lat {
-			st.lat[i] = make([]int64, 0, 1<<14)
-		}
-		return &caller{base: bases[k%len(bases)], client: client, rng: rand.New(rand.NewPCG(uint64(k), 42)), nonce: hex.EncodeToString(nb[:]), st: st}
-	}
 	// A probe iteration checks that the server routes the actions and that
 	// the world is as expected; it is not measured.
-	probe := newCaller(conc)
-	probe.base = bases[0]
+	probe := newCaller(bases[0], client, conc, len(op.Labels))
 	probe.discard = true
 	if err := op.Iter(probe, w, 0, conc, 0); err != nil {
 		if errors.Is(err, errNotServed) {
-			ms := make([]Measurement, len(op.Labels))
-			for i, l := range op.Labels {
-				ms[i] = Measurement{Label: l, Conc: conc, NotServed: err.Error()}
-			}
-			return ms, nil
+			return notServed(op.Labels, conc, err), nil
 		}
 		return nil, fmt.Errorf("%s: probe: %w", op.Name, err)
 	}
 	callers := make([]*caller, conc)
 	for k := range callers {
-		callers[k] = newCaller(k)
+		callers[k] = newCaller(bases[k%len(bases)], client, k, len(op.Labels))
 	}
 	// Caches of the server (and of the OS) fill during the warm-up, as on a
 	// server that has been running; an iteration that starts before the
 	// measured part is not measured.
 	start := time.Now().Add(warmup)
-	deadline := start.Add(d)
+	runCallers(ctx, callers, op, w, conc, start, start.Add(d))
+	elapsed := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return measurements(op.Labels, conc, elapsed, probe, callers), nil
+}
+
+// newCaller returns worker k's caller of base, with a random nonce prefix
+// and empty stats for labels steps.
+func newCaller(base string, client *http.Client, k, labels int) *caller {
+	var nb [8]byte
+	crand.Read(nb[:])
+	st := &stats{lat: make([][]int64, labels), errs: make([]int, labels), sizes: map[string]int{}}
+	for i := range st.lat {
+		st.lat[i] = make([]int64, 0, 1<<14)
+	}
+	return &caller{base: base, client: client, rng: rand.New(rand.NewPCG(uint64(k), 42)), nonce: hex.EncodeToString(nb[:]), st: st}
+}
+
+// notServed is the row of each label of an operation the server does not
+// route.
+func notServed(labels []string, conc int, err error) []Measurement {
+	ms := make([]Measurement, len(labels))
+	for i, l := range labels {
+		ms[i] = Measurement{Label: l, Conc: conc, NotServed: err.Error()}
+	}
+	return ms
+}
+
+// runCallers runs op's iterations on every caller, each in its own
+// goroutine, until deadline or ctx ends; iterations that start before
+// start are not recorded. A worker whose iteration fails stops, with the
+// error counted against the first label.
+func runCallers(ctx context.Context, callers []*caller, op Op, w World, conc int, start, deadline time.Time) {
 	var wg sync.WaitGroup
 	for k := range callers {
 		wg.Add(1)
@@ -321,18 +341,19 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup
 		}(k)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]Measurement, len(op.Labels))
+}
+
+// measurements merges the callers' stats into one Measurement per label;
+// response sizes come from the probe, overwritten by the callers'.
+func measurements(labels []string, conc int, elapsed time.Duration, probe *caller, callers []*caller) []Measurement {
+	out := make([]Measurement, len(labels))
 	sizes := maps(probe.st.sizes)
 	for _, c := range callers {
 		for k, v := range c.st.sizes {
 			sizes[k] = v
 		}
 	}
-	for i, label := range op.Labels {
+	for i, label := range labels {
 		var all []int64
 		m := Measurement{Label: label, Conc: conc, Elapsed: elapsed, Sizes: sizes}
 		for _, c := range callers {
@@ -350,7 +371,7 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup
 		m.RPS = float64(m.N) / elapsed.Seconds()
 		out[i] = m
 	}
-	return out, nil
+	return out
 }
 
 func maps(m map[string]int) map[string]int {

@@ -96,6 +96,7 @@ var DefaultWorld = World{Instances: 1_000_000, Roles: 1_000, Hosts: 100_000, Acc
 // SmallWorld is --small: 1,000 instances (the bastion scaled alike).
 var SmallWorld = World{Instances: 1_000, Roles: 1_000, Hosts: 1_000, AccountsPerHost: 10, Groups: 100, HostsPerGroup: 25}
 
+// String describes the world in one line (the benchmark logs it).
 func (w World) String() string {
 	return fmt.Sprintf("%d instances (half with a role), %d roles, 1 bastion instance with %d hosts × %d accounts, %d user groups × %d host grants (+%d account grants on the first)",
 		w.Instances, w.Roles, w.Hosts, w.AccountsPerHost, w.Groups, w.HostsPerGroup, w.AccountsPerHost)

@@ -186,65 +186,14 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 	res := &WorldResult{World: w, Conc: cfg.Concurrency, Duration: cfg.Duration, Warmup: cfg.Warmup, Nodes: max(cfg.Nodes, 1)}
 	logf("world: %s", w)
 	var serverArgs []string
+	var err error
 	if cfg.Store == "" {
-		path := filepath.Join(tmp, "world.db")
-		if cfg.Keep {
-			path = worldFile(cfg.Dir, w)
-		}
-		res.Store = "sqlite (WAL, synchronous=NORMAL): " + path
-		m, ok := readManifest(path + ".json")
-		if _, err := os.Stat(path); err == nil && ok && cfg.Keep && m.World == w {
-			logf("reusing seeded %s (--keep)", path)
-			res.Seed = SeedReport{Reused: true, Bastioned: m.Bastioned}
-		} else {
-			removeDB(path)
-			st, err := sqlite.Open(ctx, path)
-			if err != nil {
-				return nil, err
-			}
-			logf("seeding %s", path)
-			res.Seed, err = seed(ctx, st, w, logf, sqliteBulkHosts(path))
-			if err == nil && res.Seed.Bastioned {
-				err = checkBastion(ctx, st, w)
-			}
-			if cerr := st.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return nil, fmt.Errorf("seed: %w", err)
-			}
-			if cfg.Keep {
-				if err := writeManifest(path+".json", manifest{World: w, Bastioned: res.Seed.Bastioned}); err != nil {
-					return nil, err
-				}
-			}
-			logf("seeded in %s", res.Seed.Total.Round(time.Millisecond))
-		}
-		for _, s := range []string{"", "-wal"} {
-			if fi, err := os.Stat(path + s); err == nil {
-				res.DBBytes += fi.Size()
-			}
-		}
-		serverArgs = []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + path, "--master-key-file", cfg.KeyFile, "--quiet"}
+		serverArgs, err = prepareSQLite(ctx, cfg, tmp, res, logf)
 	} else {
-		res.Store = "postgres: " + redactDSN(cfg.Store)
-		serverArgs = []string{"serve", "--addr", "ADDR", "--store", cfg.Store, "--master-key-file", cfg.KeyFile, "--quiet"}
-		// Ask the server first: there is no point seeding a store it refuses.
-		p, err := startProc(ctx, cfg.ServerBin, append([]string(nil), serverArgs...), nil)
-		if err != nil {
-			return nil, fmt.Errorf("the server refused --store %s: %w", redactDSN(cfg.Store), err)
-		}
-		p.stop()
-		st, err := postgres.Open(ctx, cfg.Store)
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", redactDSN(cfg.Store), err)
-		}
-		logf("seeding %s", redactDSN(cfg.Store))
-		res.Seed, err = seed(ctx, st, w, logf, nil)
-		st.Close()
-		if err != nil {
-			return nil, fmt.Errorf("seed: %w", err)
-		}
+		serverArgs, err = preparePostgres(ctx, cfg, res, logf)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if res.Seed.Note != "" {
 		res.Notes = append(res.Notes, res.Seed.Note)
@@ -255,32 +204,136 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	defer base.stop()
-	var env []string
-	if cfg.CPUProfile != "" {
-		env = append(env, "LOCALYUN_CPUPROFILE="+cfg.CPUProfile)
-	}
 	res.ServerArgs = serverArgs
-	// Node 0 alone gets the CPU profile (one file); the nodes start one
-	// after the other, so the first start-up is not slowed by the others.
-	var srvs []*proc
+	srvs, err := startNodes(ctx, cfg, serverArgs, res.Nodes, logf)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		for _, p := range srvs {
 			p.stop()
 		}
 	}()
+	res.Startup = srvs[0].startup
 	var bases []string
-	for i := 0; i < res.Nodes; i++ {
+	for _, p := range srvs {
+		bases = append(bases, p.base)
+	}
+	if err := runOps(ctx, cfg, res, bases, base.base, logf); err != nil {
+		return res, err
+	}
+	for _, p := range srvs {
+		res.PeakRSS = max(res.PeakRSS, p.peakRSS())
+	}
+	for _, p := range srvs {
+		p.stop()
+	}
+	srvs = nil
+	return res, nil
+}
+
+// prepareSQLite seeds the world into a fresh SQLite file (or, with --keep,
+// reuses the file seeded before), records the seed and the file's size in
+// res and returns the server's arguments for it.
+func prepareSQLite(ctx context.Context, cfg Config, tmp string, res *WorldResult, logf func(string, ...any)) ([]string, error) {
+	w := cfg.World
+	path := filepath.Join(tmp, "world.db")
+	if cfg.Keep {
+		path = worldFile(cfg.Dir, w)
+	}
+	res.Store = "sqlite (WAL, synchronous=NORMAL): " + path
+	m, ok := readManifest(path + ".json")
+	if _, err := os.Stat(path); err == nil && ok && cfg.Keep && m.World == w {
+		logf("reusing seeded %s (--keep)", path)
+		res.Seed = SeedReport{Reused: true, Bastioned: m.Bastioned}
+	} else {
+		removeDB(path)
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		logf("seeding %s", path)
+		res.Seed, err = seed(ctx, st, w, logf, sqliteBulkHosts(path))
+		if err == nil && res.Seed.Bastioned {
+			err = checkBastion(ctx, st, w)
+		}
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		if cfg.Keep {
+			if err := writeManifest(path+".json", manifest{World: w, Bastioned: res.Seed.Bastioned}); err != nil {
+				return nil, err
+			}
+		}
+		logf("seeded in %s", res.Seed.Total.Round(time.Millisecond))
+	}
+	for _, s := range []string{"", "-wal"} {
+		if fi, err := os.Stat(path + s); err == nil {
+			res.DBBytes += fi.Size()
+		}
+	}
+	return []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + path, "--master-key-file", cfg.KeyFile, "--quiet"}, nil
+}
+
+// preparePostgres checks that the server accepts the PostgreSQL store,
+// seeds the world into it, records the seed in res and returns the
+// server's arguments for it.
+func preparePostgres(ctx context.Context, cfg Config, res *WorldResult, logf func(string, ...any)) ([]string, error) {
+	res.Store = "postgres: " + redactDSN(cfg.Store)
+	serverArgs := []string{"serve", "--addr", "ADDR", "--store", cfg.Store, "--master-key-file", cfg.KeyFile, "--quiet"}
+	// Ask the server first: there is no point seeding a store it refuses.
+	p, err := startProc(ctx, cfg.ServerBin, append([]string(nil), serverArgs...), nil)
+	if err != nil {
+		return nil, fmt.Errorf("the server refused --store %s: %w", redactDSN(cfg.Store), err)
+	}
+	p.stop()
+	st, err := postgres.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", redactDSN(cfg.Store), err)
+	}
+	logf("seeding %s", redactDSN(cfg.Store))
+	res.Seed, err = seed(ctx, st, cfg.World, logf, nil)
+	st.Close()
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	return serverArgs, nil
+}
+
+// startNodes starts n localyun nodes with serverArgs. Node 0 alone gets
+// the CPU profile (one file); the nodes start one after the other, so the
+// first start-up is not slowed by the others. If a node fails to start,
+// the ones started are stopped.
+func startNodes(ctx context.Context, cfg Config, serverArgs []string, n int, logf func(string, ...any)) ([]*proc, error) {
+	var env []string
+	if cfg.CPUProfile != "" {
+		env = append(env, "LOCALYUN_CPUPROFILE="+cfg.CPUProfile)
+	}
+	var srvs []*proc
+	for i := 0; i < n; i++ {
 		p, err := startProc(ctx, cfg.ServerBin, append([]string(nil), serverArgs...), env)
 		if err != nil {
+			for _, p := range srvs {
+				p.stop()
+			}
 			return nil, fmt.Errorf("localyun node %d: %w", i+1, err)
 		}
 		env = nil
 		srvs = append(srvs, p)
-		bases = append(bases, p.base)
-		logf("localyun node %d/%d answered /healthz %s after exec", i+1, res.Nodes, p.startup.Round(time.Millisecond))
+		logf("localyun node %d/%d answered /healthz %s after exec", i+1, n, p.startup.Round(time.Millisecond))
 	}
-	res.Startup = srvs[0].startup
+	return srvs, nil
+}
 
+// runOps runs each operation --ops selects (all without it) on the
+// localyun nodes at bases, then on the baseline at baseline with the
+// response sizes localyun gave, and appends a Row per step to res (or a
+// note saying why an operation was skipped).
+func runOps(ctx context.Context, cfg Config, res *WorldResult, bases []string, baseline string, logf func(string, ...any)) error {
+	w := cfg.World
 	selected := map[string]bool{}
 	for _, name := range strings.Split(cfg.Ops, ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -303,33 +356,26 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 		logf("%s: localyun, %d clients, %s", op.Name, conc, cfg.Duration)
 		sm, err := runOp(ctx, bases, op, w, conc, cfg.Warmup, cfg.Duration)
 		if err != nil {
-			return res, err
+			return err
 		}
 		if sm[0].NotServed != "" {
 			res.Notes = append(res.Notes, fmt.Sprintf("%s skipped: the server does not serve it yet (%s)", op.Name, sm[0].NotServed))
 			continue
 		}
-		if err := setSizes(base.base, sm[0].Sizes); err != nil {
-			return res, err
+		if err := setSizes(baseline, sm[0].Sizes); err != nil {
+			return err
 		}
 		logf("%s: baseline, %d clients, %s", op.Name, conc, cfg.Duration)
-		bm, err := runOp(ctx, []string{base.base}, op, w, conc, cfg.Warmup, cfg.Duration)
+		bm, err := runOp(ctx, []string{baseline}, op, w, conc, cfg.Warmup, cfg.Duration)
 		if err != nil {
-			return res, err
+			return err
 		}
 		for i := range sm {
 			res.Rows = append(res.Rows, Row{Op: op.Name, Server: sm[i], Baseline: bm[i]})
 			logf("  %-55s %8.0f req/s  p50 %-9s ratio %.2f  errors %d", sm[i].Label, sm[i].RPS, fmtDur(sm[i].P50), sm[i].RPS/max(bm[i].RPS, 1e-9), sm[i].Errors)
 		}
 	}
-	for _, p := range srvs {
-		res.PeakRSS = max(res.PeakRSS, p.peakRSS())
-	}
-	for _, p := range srvs {
-		p.stop()
-	}
-	srvs = nil
-	return res, nil
+	return nil
 }
 
 func redactDSN(dsn string) string {

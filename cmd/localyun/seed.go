@@ -184,91 +184,130 @@ func (s *Seed) Validate() error {
 			return fmt.Errorf("%s.id: account %s is declared twice", at, a.ID)
 		}
 		accounts[a.ID] = true
-		for j, k := range a.AccessKeys {
-			kt := fmt.Sprintf("%s.access_keys[%d]", at, j)
-			if !accessKeyRE.MatchString(k.ID) {
-				return fmt.Errorf("%s.id: %q must be 8 to 128 letters, digits or dots", kt, k.ID)
-			}
-			if keys[k.ID] {
-				return fmt.Errorf("%s.id: access key %s is declared twice", kt, k.ID)
-			}
-			keys[k.ID] = true
-			if len(k.Secret) < 8 || len(k.Secret) > 128 {
-				return fmt.Errorf("%s.secret: must be 8 to 128 characters", kt)
-			}
-			if k.Status != "" && k.Status != localyun.AccessKeyActive && k.Status != localyun.AccessKeyInactive {
-				return fmt.Errorf("%s.status: %q must be Active or Inactive", kt, k.Status)
-			}
+		if err := validateSeedAccessKeys(at, a.AccessKeys, keys); err != nil {
+			return err
 		}
-		roles := map[string]SeedRole{}
-		for j, r := range a.RAM.Roles {
-			rt := fmt.Sprintf("%s.ram.roles[%d]", at, j)
-			if !roleNameRE.MatchString(r.Name) {
-				return fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots or hyphens", rt, r.Name)
-			}
-			if _, dup := roles[strings.ToLower(r.Name)]; dup {
-				return fmt.Errorf("%s.name: role %s is declared twice", rt, r.Name)
-			}
-			roles[strings.ToLower(r.Name)] = r
-			if err := ram.ValidateTrustPolicy(r.AssumeRolePolicy); err != nil {
-				return fmt.Errorf("%s.assume_role_policy: %v", rt, err)
-			}
-			if r.MaxSessionDuration != 0 && (r.MaxSessionDuration < ram.MinMaxSessionDuration || r.MaxSessionDuration > ram.MaxMaxSessionDuration) {
-				return fmt.Errorf("%s.max_session_duration: must be from 3600 to 43200", rt)
-			}
-			if len(r.Description) > 1024 {
-				return fmt.Errorf("%s.description: longer than 1024 characters", rt)
-			}
+		roles, err := validateSeedRoles(at, a.RAM.Roles)
+		if err != nil {
+			return err
 		}
 		if err := validateIAM(at, a, keys); err != nil {
 			return err
 		}
-		for j, in := range a.ECS.Instances {
-			it := fmt.Sprintf("%s.ecs.instances[%d]", at, j)
-			if !instanceIDRE.MatchString(in.ID) {
-				return fmt.Errorf("%s.id: %q is not an instance id (i- and lower-case letters or digits)", it, in.ID)
+		if err := validateSeedInstances(at, a.ECS.Instances, roles, instances); err != nil {
+			return err
+		}
+		if err := validateSeedBastionInstances(at, a.Bastionhost.Instances, bastions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateSeedAccessKeys checks the access keys of account at; keys holds
+// the ids declared so far, in every account, and gains these.
+func validateSeedAccessKeys(at string, aks []SeedAccessKey, keys map[string]bool) error {
+	for j, k := range aks {
+		kt := fmt.Sprintf("%s.access_keys[%d]", at, j)
+		if !accessKeyRE.MatchString(k.ID) {
+			return fmt.Errorf("%s.id: %q must be 8 to 128 letters, digits or dots", kt, k.ID)
+		}
+		if keys[k.ID] {
+			return fmt.Errorf("%s.id: access key %s is declared twice", kt, k.ID)
+		}
+		keys[k.ID] = true
+		if len(k.Secret) < 8 || len(k.Secret) > 128 {
+			return fmt.Errorf("%s.secret: must be 8 to 128 characters", kt)
+		}
+		if k.Status != "" && k.Status != localyun.AccessKeyActive && k.Status != localyun.AccessKeyInactive {
+			return fmt.Errorf("%s.status: %q must be Active or Inactive", kt, k.Status)
+		}
+	}
+	return nil
+}
+
+// validateSeedRoles checks the RAM roles of account at and returns them by
+// lower-case name.
+func validateSeedRoles(at string, rs []SeedRole) (map[string]SeedRole, error) {
+	roles := map[string]SeedRole{}
+	for j, r := range rs {
+		rt := fmt.Sprintf("%s.ram.roles[%d]", at, j)
+		if !roleNameRE.MatchString(r.Name) {
+			return nil, fmt.Errorf("%s.name: %q must be 1 to 64 letters, digits, dots or hyphens", rt, r.Name)
+		}
+		if _, dup := roles[strings.ToLower(r.Name)]; dup {
+			return nil, fmt.Errorf("%s.name: role %s is declared twice", rt, r.Name)
+		}
+		roles[strings.ToLower(r.Name)] = r
+		if err := ram.ValidateTrustPolicy(r.AssumeRolePolicy); err != nil {
+			return nil, fmt.Errorf("%s.assume_role_policy: %v", rt, err)
+		}
+		if r.MaxSessionDuration != 0 && (r.MaxSessionDuration < ram.MinMaxSessionDuration || r.MaxSessionDuration > ram.MaxMaxSessionDuration) {
+			return nil, fmt.Errorf("%s.max_session_duration: must be from 3600 to 43200", rt)
+		}
+		if len(r.Description) > 1024 {
+			return nil, fmt.Errorf("%s.description: longer than 1024 characters", rt)
+		}
+	}
+	return roles, nil
+}
+
+// validateSeedInstances checks the ECS instances of account at, whose
+// roles (by lower-case name) they may use; instances holds the ids
+// declared so far, in every account, and gains these.
+func validateSeedInstances(at string, ins []SeedInstance, roles map[string]SeedRole, instances map[string]bool) error {
+	for j, in := range ins {
+		it := fmt.Sprintf("%s.ecs.instances[%d]", at, j)
+		if !instanceIDRE.MatchString(in.ID) {
+			return fmt.Errorf("%s.id: %q is not an instance id (i- and lower-case letters or digits)", it, in.ID)
+		}
+		if instances[in.ID] {
+			return fmt.Errorf("%s.id: instance %s is declared twice", it, in.ID)
+		}
+		instances[in.ID] = true
+		if !ecs.KnownRegion(in.Region) {
+			return fmt.Errorf("%s.region: %q is not an ECS region", it, in.Region)
+		}
+		if in.NetworkType != "" && in.NetworkType != localyun.NetworkVPC && in.NetworkType != localyun.NetworkClassic {
+			return fmt.Errorf("%s.network_type: %q must be vpc or classic", it, in.NetworkType)
+		}
+		if !instanceState[in.Status] {
+			return fmt.Errorf("%s.status: %q must be Running or Stopped", it, in.Status)
+		}
+		if in.RAMRole != "" {
+			if in.NetworkType == localyun.NetworkClassic {
+				return fmt.Errorf("%s.ram_role: a classic-network instance cannot have an instance RAM role", it)
 			}
-			if instances[in.ID] {
-				return fmt.Errorf("%s.id: instance %s is declared twice", it, in.ID)
+			r, ok := roles[strings.ToLower(in.RAMRole)]
+			if !ok {
+				return fmt.Errorf("%s.ram_role: role %q is not declared in %s.ram.roles", it, in.RAMRole, at)
 			}
-			instances[in.ID] = true
-			if !ecs.KnownRegion(in.Region) {
-				return fmt.Errorf("%s.region: %q is not an ECS region", it, in.Region)
-			}
-			if in.NetworkType != "" && in.NetworkType != localyun.NetworkVPC && in.NetworkType != localyun.NetworkClassic {
-				return fmt.Errorf("%s.network_type: %q must be vpc or classic", it, in.NetworkType)
-			}
-			if !instanceState[in.Status] {
-				return fmt.Errorf("%s.status: %q must be Running or Stopped", it, in.Status)
-			}
-			if in.RAMRole != "" {
-				if in.NetworkType == localyun.NetworkClassic {
-					return fmt.Errorf("%s.ram_role: a classic-network instance cannot have an instance RAM role", it)
-				}
-				r, ok := roles[strings.ToLower(in.RAMRole)]
-				if !ok {
-					return fmt.Errorf("%s.ram_role: role %q is not declared in %s.ram.roles", it, in.RAMRole, at)
-				}
-				if !ecs.TrustsECS(r.AssumeRolePolicy) {
-					return fmt.Errorf("%s.ram_role: role %q does not trust ecs.aliyuncs.com", it, in.RAMRole)
-				}
+			if !ecs.TrustsECS(r.AssumeRolePolicy) {
+				return fmt.Errorf("%s.ram_role: role %q does not trust ecs.aliyuncs.com", it, in.RAMRole)
 			}
 		}
-		for j, b := range a.Bastionhost.Instances {
-			bt := fmt.Sprintf("%s.bastionhost.instances[%d]", at, j)
-			if !bastionIDRE.MatchString(b.ID) {
-				return fmt.Errorf("%s.id: %q is not a bastion instance id (bastionhost-...)", bt, b.ID)
-			}
-			if bastions[b.ID] {
-				return fmt.Errorf("%s.id: bastion instance %s is declared twice", bt, b.ID)
-			}
-			bastions[b.ID] = true
-			if !bastionhost.KnownRegion(b.Region) {
-				return fmt.Errorf("%s.region: %q is not a Bastionhost region", bt, b.Region)
-			}
-			if err := validateBastionObjects(bt, b); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// validateSeedBastionInstances checks the bastion instances of account at
+// and what they hold; bastions holds the ids declared so far, in every
+// account, and gains these.
+func validateSeedBastionInstances(at string, bs []SeedBastionInstance, bastions map[string]bool) error {
+	for j, b := range bs {
+		bt := fmt.Sprintf("%s.bastionhost.instances[%d]", at, j)
+		if !bastionIDRE.MatchString(b.ID) {
+			return fmt.Errorf("%s.id: %q is not a bastion instance id (bastionhost-...)", bt, b.ID)
+		}
+		if bastions[b.ID] {
+			return fmt.Errorf("%s.id: bastion instance %s is declared twice", bt, b.ID)
+		}
+		bastions[b.ID] = true
+		if !bastionhost.KnownRegion(b.Region) {
+			return fmt.Errorf("%s.region: %q is not a Bastionhost region", bt, b.Region)
+		}
+		if err := validateBastionObjects(bt, b); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -280,6 +319,7 @@ type SeedReport struct {
 	BastionObjects                                           int // hosts, accounts, users, groups and memberships
 }
 
+// String says in one line how many objects of each kind were created.
 func (r SeedReport) String() string {
 	return fmt.Sprintf("%d accounts, %d access keys, %d roles, %d instances, %d bastion instances, %d bastion objects created",
 		r.Accounts, r.AccessKeys, r.Roles, r.Instances, r.BastionInstances, r.BastionObjects)

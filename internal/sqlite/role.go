@@ -31,11 +31,6 @@ func (st *Store) FindRoleByName(ctx context.Context, accountID, name string) (lo
 
 func roleNotFound(name string) error { return fmt.Errorf("role %s: %w", name, localyun.ErrNotFound) }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // findRole reads a role in a write transaction.
 func findRole(ctx context.Context, tx *sql.Tx, accountID, name string) (localyun.Role, error) {
 	return sqlstore.One(tx.QueryRowContext(ctx, roleByName, accountID, name), sqlstore.ScanRole, roleNotFound(name))

@@ -207,8 +207,8 @@ func formatError(err error) error {
 	return err
 }
 
-// ms and fromMS store times as Unix milliseconds, 0 for the zero time.
-var ms, fromMS = sqlstore.Millis, sqlstore.FromMillis
+// ms stores a time as Unix milliseconds, 0 for the zero time.
+var ms = sqlstore.Millis
 
 // placeholders returns "?,?,?" for n values.
 func placeholders(n int) string {

@@ -29,14 +29,36 @@ func wantConflict(tb testing.TB, err error, with string) {
 	}
 }
 
-// testIAM covers users, access keys, groups, policies and attachments.
+// testIAM covers users, access keys, groups, policies and attachments. Its
+// families run in order on one store, each from the state the one before
+// left, so the first that fails ends the test.
 func testIAM(t *testing.T, open IAMOpener) {
-	ctx := context.Background()
 	st := open(t)
 	MustCreateAccount(t, st, acct1)
 	MustCreateAccount(t, st, acct2)
+	for _, f := range []struct {
+		name string
+		test func(*testing.T, IAMStore)
+	}{
+		{"Users", testIAMUsers},
+		{"AccessKeys", testIAMAccessKeys},
+		{"RootAccessKeys", testIAMRootAccessKeys},
+		{"Groups", testIAMGroups},
+		{"PolicyVersions", testIAMPolicyVersions},
+		{"Attachments", testIAMAttachments},
+		{"Renames", testIAMRenames},
+		{"Unwinding", testIAMUnwinding},
+	} {
+		if !t.Run(f.name, func(t *testing.T) { f.test(t, st) }) {
+			return
+		}
+	}
+}
 
-	// Users: case-insensitive names per account, isolation, paging.
+// testIAMUsers checks users: case-insensitive names per account, isolation,
+// paging.
+func testIAMUsers(t *testing.T, st IAMStore) {
+	ctx := context.Background()
 	mustUser(t, st, acct1, "201", "alice")
 	mustUser(t, st, acct1, "202", "Bob")
 	mustUser(t, st, acct2, "203", "alice")
@@ -55,8 +77,12 @@ func testIAM(t *testing.T, open IAMOpener) {
 	if err != nil || len(users) != 1 || users[0].Name != "Bob" {
 		t.Fatalf("FindUsers page 2 = %+v, %v", users, err)
 	}
+}
 
-	// Access keys: at most limit per user, scoped to user and account.
+// testIAMAccessKeys checks users' access keys: at most limit per user,
+// scoped to user and account, status and last use.
+func testIAMAccessKeys(t *testing.T, st IAMStore) {
+	ctx := context.Background()
 	for _, id := range []string{"AKU1", "AKU2"} {
 		if err := st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: id, Secret: "sec" + id, AccountID: acct1, UserName: "ALICE",
 			Status: localyun.AccessKeyActive, CreatedAt: epoch}, 2); err != nil {
@@ -96,9 +122,13 @@ func testIAM(t *testing.T, open IAMOpener) {
 	}
 	_, err = st.FindAccessKeyLastUsed(ctx, acct2, "alice", "AKU2")
 	wantKind(t, err, localyun.ErrNotFound)
+}
 
-	// The root's keys ("" user) have their limit too, per account; the
-	// account's root key of MustCreateAccount counts.
+// testIAMRootAccessKeys checks the root's access keys ("" user): they have
+// their limit too, per account, and the account's root key of
+// MustCreateAccount counts.
+func testIAMRootAccessKeys(t *testing.T, st IAMStore) {
+	ctx := context.Background()
 	wantKind(t, st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKR2", Secret: "x", AccountID: acct1, Status: localyun.AccessKeyActive}, 1), localyun.ErrLimitExceeded)
 	if err := st.CreateUserAccessKey(ctx, localyun.AccessKey{ID: "AKR2", Secret: "secAKR2", AccountID: acct1, Status: localyun.AccessKeyActive, CreatedAt: epoch}, 2); err != nil {
 		t.Fatal(err)
@@ -111,13 +141,16 @@ func testIAM(t *testing.T, open IAMOpener) {
 	if err := st.DeleteAccessKey(ctx, acct1, "", "AKR2"); err != nil {
 		t.Fatal(err)
 	}
+}
 
-	// Groups and members.
+// testIAMGroups checks groups and members.
+func testIAMGroups(t *testing.T, st IAMStore) {
+	ctx := context.Background()
 	if err := st.CreateGroup(ctx, localyun.Group{ID: "301", AccountID: acct1, Name: "ops", Comments: "c", CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
 		t.Fatal(err)
 	}
 	wantKind(t, st.CreateGroup(ctx, localyun.Group{ID: "302", AccountID: acct1, Name: "OPS"}), localyun.ErrAlreadyExists)
-	_, err = st.FindGroupByName(ctx, acct2, "ops")
+	_, err := st.FindGroupByName(ctx, acct2, "ops")
 	wantKind(t, err, localyun.ErrNotFound)
 	if err := st.AddUserToGroup(ctx, acct1, "OPS", "ALICE", epoch); err != nil {
 		t.Fatal(err)
@@ -134,8 +167,12 @@ func testIAM(t *testing.T, open IAMOpener) {
 		t.Fatalf("FindUsersForGroup = %+v, %v", ms, err)
 	}
 	wantConflict(t, st.DeleteGroup(ctx, acct1, "ops"), "User")
+}
 
-	// Policies, versions and attachments.
+// testIAMPolicyVersions checks policies and their versions: the limit,
+// rotation, the default version.
+func testIAMPolicyVersions(t *testing.T, st IAMStore) {
+	ctx := context.Background()
 	p := localyun.Policy{AccountID: acct1, Name: "ReadThings", Description: "d", CreatedAt: epoch, UpdatedAt: epoch}
 	if err := st.CreatePolicy(ctx, p, localyun.PolicyVersion{Document: `{"v":1}`, CreatedAt: epoch}); err != nil {
 		t.Fatal(err)
@@ -180,15 +217,19 @@ func testIAM(t *testing.T, open IAMOpener) {
 		}
 	}
 	wantKind(t, st.DeletePolicyVersion(ctx, acct1, "ReadThings", "v6"), localyun.ErrNotFound)
+}
 
-	att := localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeCustom, PolicyName: "ReadThings",
-		PrincipalType: localyun.AttachUser, PrincipalName: "alice", AttachedAt: epoch}
+// testIAMAttachments checks attachments to a user and a group, and that
+// they and the access keys keep users, groups and policies from being
+// deleted.
+func testIAMAttachments(t *testing.T, st IAMStore) {
+	ctx := context.Background()
+	att := iamUserAttachment()
 	if err := st.AttachPolicy(ctx, att); err != nil {
 		t.Fatal(err)
 	}
 	wantKind(t, st.AttachPolicy(ctx, att), localyun.ErrAlreadyExists)
-	sys := localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeSystem, PolicyName: "ReadOnlyAccess",
-		PrincipalType: localyun.AttachGroup, PrincipalName: "ops", AttachedAt: epoch}
+	sys := iamGroupAttachment()
 	if err := st.AttachPolicy(ctx, sys); err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +239,18 @@ func testIAM(t *testing.T, open IAMOpener) {
 	wantConflict(t, st.DeletePolicy(ctx, acct1, "ReadThings"), "User")
 	wantConflict(t, st.DeleteGroup(ctx, acct1, "ops"), "User")
 	wantConflict(t, st.DeleteUser(ctx, acct1, "alice"), "AccessKey")
+}
 
-	// A rename carries keys, groups and attachments.
+// testIAMRenames checks that renaming a user or a group carries its keys,
+// memberships and attachments.
+func testIAMRenames(t *testing.T, st IAMStore) {
+	ctx := context.Background()
 	newName := "alice2"
 	if u, err := st.UpdateUser(ctx, acct1, "alice", localyun.UserUpdate{Name: &newName, UpdatedAt: epoch}); err != nil || u.Name != "alice2" {
 		t.Fatalf("UpdateUser = %+v, %v", u, err)
 	}
 	taken := "bob"
-	_, err = st.UpdateUser(ctx, acct1, "alice2", localyun.UserUpdate{Name: &taken})
+	_, err := st.UpdateUser(ctx, acct1, "alice2", localyun.UserUpdate{Name: &taken})
 	wantKind(t, err, localyun.ErrAlreadyExists)
 	if keys, _ := st.FindAccessKeys(ctx, acct1, "alice2"); len(keys) != 2 {
 		t.Fatalf("keys after rename: %+v", keys)
@@ -233,8 +278,13 @@ func testIAM(t *testing.T, open IAMOpener) {
 	if as, _ := st.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: acct1, PrincipalType: localyun.AttachGroup, PrincipalName: "ops2"}); len(as) != 1 {
 		t.Fatalf("group attachments after rename: %+v", as)
 	}
+}
 
-	// Unwinding makes every delete possible.
+// testIAMUnwinding checks that undoing keys, attachments and memberships
+// makes every delete possible.
+func testIAMUnwinding(t *testing.T, st IAMStore) {
+	ctx := context.Background()
+	att, sys := iamUserAttachment(), iamGroupAttachment()
 	wantKind(t, st.DetachPolicy(ctx, localyun.Attachment{AccountID: acct2, PolicyType: att.PolicyType, PolicyName: att.PolicyName,
 		PrincipalType: att.PrincipalType, PrincipalName: "alice2"}), localyun.ErrNotFound)
 	for _, step := range []error{
@@ -246,7 +296,7 @@ func testIAM(t *testing.T, open IAMOpener) {
 		}
 	}
 	wantKind(t, st.DeleteAccessKey(ctx, acct1, "alice2", "AKU1"), localyun.ErrNotFound)
-	_, err = st.FindAccessKey(ctx, "AKU1")
+	_, err := st.FindAccessKey(ctx, "AKU1")
 	wantKind(t, err, localyun.ErrNotFound)
 	wantConflict(t, st.DeleteUser(ctx, acct1, "alice2"), "Policy")
 	if err := st.DetachPolicy(ctx, localyun.Attachment{AccountID: acct1, PolicyType: att.PolicyType, PolicyName: att.PolicyName,
@@ -280,6 +330,19 @@ func testIAM(t *testing.T, open IAMOpener) {
 	if u, _ := st.FindUserByName(ctx, acct2, "alice"); u.ID != "203" {
 		t.Fatalf("other account's user changed: %+v", u)
 	}
+}
+
+// iamUserAttachment is ReadThings attached to user alice.
+func iamUserAttachment() localyun.Attachment {
+	return localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeCustom, PolicyName: "ReadThings",
+		PrincipalType: localyun.AttachUser, PrincipalName: "alice", AttachedAt: epoch}
+}
+
+// iamGroupAttachment is the system policy ReadOnlyAccess attached to group
+// ops.
+func iamGroupAttachment() localyun.Attachment {
+	return localyun.Attachment{AccountID: acct1, PolicyType: localyun.PolicyTypeSystem, PolicyName: "ReadOnlyAccess",
+		PrincipalType: localyun.AttachGroup, PrincipalName: "ops", AttachedAt: epoch}
 }
 
 // testRolePolicies checks that DeleteRole refuses while policies are attached.
