@@ -11,22 +11,24 @@ import (
 )
 
 // The grant statements of each grantee kind (internal/sqlstore runs them).
-// Lists of ids are JSON arrays read with json_each. The transaction of a
+// Lists of ids are JSON arrays read with json_each, which drives the join
+// (CROSS JOIN keeps that order: a lookup by primary key per id, never a
+// scan of the instance's rows). The transaction of a
 // change checks its targets with the same statement the service read them
 // with (LockHostTargets = HostTargets): writes have one connection, so
 // nothing changes between that check and the writes.
 
 const (
 	userGroupHostTargets = `SELECT 0, id, 0 FROM bastion_user_groups WHERE instance_id = ?1 AND id = ?2
-		UNION ALL SELECT 1, id, 0 FROM bastion_hosts WHERE instance_id = ?1 AND id IN (SELECT value FROM json_each(?3))
-		UNION ALL SELECT 2, id, host_id FROM bastion_host_accounts WHERE instance_id = ?1 AND id IN (SELECT value FROM json_each(?4))`
+		UNION ALL SELECT 1, h.id, 0 FROM json_each(?3) j CROSS JOIN bastion_hosts h ON h.instance_id = ?1 AND h.id = j.value
+		UNION ALL SELECT 2, a.id, a.host_id FROM json_each(?4) j CROSS JOIN bastion_host_accounts a ON a.instance_id = ?1 AND a.id = j.value`
 	userGroupHostGroupTargets = `SELECT 0, id, 0 FROM bastion_user_groups WHERE instance_id = ?1 AND id = ?2
-		UNION ALL SELECT 3, id, 0 FROM bastion_host_groups WHERE instance_id = ?1 AND id IN (SELECT value FROM json_each(?3))`
+		UNION ALL SELECT 3, g.id, 0 FROM json_each(?3) j CROSS JOIN bastion_host_groups g ON g.instance_id = ?1 AND g.id = j.value`
 	userHostTargets = `SELECT 0, id, 0 FROM bastion_users WHERE instance_id = ?1 AND id = ?2
-		UNION ALL SELECT 1, id, 0 FROM bastion_hosts WHERE instance_id = ?1 AND id IN (SELECT value FROM json_each(?3))
-		UNION ALL SELECT 2, id, host_id FROM bastion_host_accounts WHERE instance_id = ?1 AND id IN (SELECT value FROM json_each(?4))`
+		UNION ALL SELECT 1, h.id, 0 FROM json_each(?3) j CROSS JOIN bastion_hosts h ON h.instance_id = ?1 AND h.id = j.value
+		UNION ALL SELECT 2, a.id, a.host_id FROM json_each(?4) j CROSS JOIN bastion_host_accounts a ON a.instance_id = ?1 AND a.id = j.value`
 	userHostGroupTargets = `SELECT 0, id, 0 FROM bastion_users WHERE instance_id = ?1 AND id = ?2
-		UNION ALL SELECT 3, id, 0 FROM bastion_host_groups WHERE instance_id = ?1 AND id IN (SELECT value FROM json_each(?3))`
+		UNION ALL SELECT 3, g.id, 0 FROM json_each(?3) j CROSS JOIN bastion_host_groups g ON g.instance_id = ?1 AND g.id = j.value`
 )
 
 // userGroupGrants are the statements of grants to user groups.
@@ -113,11 +115,27 @@ func jsonIDs(ids []int64) any {
 	return string(append(b, ']'))
 }
 
-// grantRead runs the grant reads on the read pool's statement cache.
+// grantRead runs the grant listings on the read pool's statement cache.
 type grantRead struct{ st *Store }
 
 func (r grantRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return r.st.readQuery(ctx, query, args...)
+}
+
+// targetRead runs the target reads of a grant batch on the write
+// connection, through its statement cache: the batch is about to take that
+// connection anyway, and its page cache holds what the last grant writes
+// touched, where a read connection would read those pages again after
+// every write.
+type targetRead struct{ st *Store }
+
+func (r targetRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, release, err := r.st.writeStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return s.QueryContext(ctx, args...)
 }
 
 // FindBastionHostGrantTargets reports the grantee, hosts and accounts that exist.
@@ -127,7 +145,7 @@ func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID str
 	if err != nil {
 		return localyun.BastionHostGrantTargets{}, err
 	}
-	return sqlstore.FindHostGrantTargets(ctx, grantRead{st}, grantDialect, s, instanceID, g, hostIDs, accountIDs)
+	return sqlstore.FindHostGrantTargets(ctx, targetRead{st}, grantDialect, s, instanceID, g, hostIDs, accountIDs)
 }
 
 // ApplyBastionHostGrants applies host grant changes in one transaction of
@@ -164,7 +182,7 @@ func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceI
 	if err != nil {
 		return localyun.BastionHostGroupGrantTargets{}, err
 	}
-	return sqlstore.FindHostGroupGrantTargets(ctx, grantRead{st}, grantDialect, s, instanceID, g, hostGroupIDs)
+	return sqlstore.FindHostGroupGrantTargets(ctx, targetRead{st}, grantDialect, s, instanceID, g, hostGroupIDs)
 }
 
 // ApplyBastionHostGroupGrants applies host group grant changes in one
