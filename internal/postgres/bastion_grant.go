@@ -122,8 +122,9 @@ var userGrants = sqlstore.GrantSQL{
 		WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 ORDER BY account_name`,
 }
 
-// grantDialect binds a list of ids as a bigint array; LIMIT NULL is no limit.
-var grantDialect = sqlstore.GrantDialect{IDs: bigintIDs, NoLimit: nil}
+// grants are the grant statements; lists of ids are bound as bigint
+// arrays, and LIMIT NULL is no limit.
+var grants = sqlstore.Grants{UserGroup: userGroupGrants, User: userGrants, IDs: bigintIDs, NoLimit: nil}
 
 func bigintIDs(ids []int64) any {
 	if ids == nil {
@@ -135,24 +136,15 @@ func bigintIDs(ids []int64) any {
 // FindBastionHostGrantTargets reports the grantee, hosts and accounts that exist.
 func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostIDs, accountIDs []string) (localyun.BastionHostGrantTargets, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return localyun.BastionHostGrantTargets{}, err
-	}
-	t, err := sqlstore.FindHostGrantTargets(ctx, st.db, grantDialect, s, instanceID, g, hostIDs, accountIDs)
+	t, err := grants.FindHostGrantTargets(ctx, st.db, instanceID, g, hostIDs, accountIDs)
 	return t, formatError(err)
 }
 
 // ApplyBastionHostGrants applies host grant changes in one transaction.
 func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	changes []localyun.BastionHostGrantChange) ([]bool, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return nil, err
-	}
-	var changed []bool
+	changes []localyun.BastionHostGrantChange) (changed []bool, err error) {
 	err = st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err = sqlstore.ApplyHostGrants(ctx, tx, grantDialect, s, instanceID, g, changes)
+		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, changes)
 		return err
 	})
 	return changed, err
@@ -161,35 +153,22 @@ func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, 
 // FindBastionHostAccountGrants lists the accounts of one host with whether g holds each.
 func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.BastionGrantee,
 	f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccountGrant, int, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return nil, 0, err
-	}
-	out, total, err := sqlstore.FindHostAccountGrants(ctx, st.db, grantDialect, s, g, f)
+	out, total, err := grants.FindHostAccountGrants(ctx, st.db, g, f)
 	return out, total, formatError(err)
 }
 
 // FindBastionHostGroupGrantTargets reports the grantee and host groups that exist.
 func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupIDs []string) (localyun.BastionHostGroupGrantTargets, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return localyun.BastionHostGroupGrantTargets{}, err
-	}
-	t, err := sqlstore.FindHostGroupGrantTargets(ctx, st.db, grantDialect, s, instanceID, g, hostGroupIDs)
+	t, err := grants.FindHostGroupGrantTargets(ctx, st.db, instanceID, g, hostGroupIDs)
 	return t, formatError(err)
 }
 
 // ApplyBastionHostGroupGrants applies host group grant changes in one transaction.
 func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return nil, err
-	}
-	var changed []bool
+	changes []localyun.BastionHostGroupGrantChange) (changed []bool, err error) {
 	err = st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err = sqlstore.ApplyHostGroupGrants(ctx, tx, grantDialect, s, instanceID, g, changes)
+		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, changes)
 		return err
 	})
 	return changed, err
@@ -199,11 +178,7 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 // host group, in byte order.
 func (st *Store) FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupID string) ([]string, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return nil, err
-	}
-	names, err := sqlstore.FindHostGroupAccountNames(ctx, st.db, grantDialect, s, instanceID, g, hostGroupID)
+	names, err := grants.FindHostGroupAccountNames(ctx, st.db, instanceID, g, hostGroupID)
 	return names, formatError(err)
 }
 

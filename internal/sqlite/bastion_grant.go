@@ -101,8 +101,9 @@ var userGrants = sqlstore.GrantSQL{
 		WHERE instance_id = ? AND grantee_id = ? AND host_group_id = ? ORDER BY account_name`,
 }
 
-// grantDialect binds a list of ids as a JSON array; LIMIT -1 is no limit.
-var grantDialect = sqlstore.GrantDialect{IDs: jsonIDs, NoLimit: -1}
+// grants are the grant statements; lists of ids are bound as JSON arrays,
+// and LIMIT -1 is no limit.
+var grants = sqlstore.Grants{UserGroup: userGroupGrants, User: userGrants, IDs: jsonIDs, NoLimit: -1}
 
 func jsonIDs(ids []int64) any {
 	b := append(make([]byte, 0, 2+8*len(ids)), '[')
@@ -141,62 +142,48 @@ func (r targetRead) QueryContext(ctx context.Context, query string, args ...any)
 // FindBastionHostGrantTargets reports the grantee, hosts and accounts that exist.
 func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostIDs, accountIDs []string) (localyun.BastionHostGrantTargets, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return localyun.BastionHostGrantTargets{}, err
-	}
-	return sqlstore.FindHostGrantTargets(ctx, targetRead{st}, grantDialect, s, instanceID, g, hostIDs, accountIDs)
+	return grants.FindHostGrantTargets(ctx, targetRead{st}, instanceID, g, hostIDs, accountIDs)
 }
 
 // ApplyBastionHostGrants applies host grant changes in one transaction of
 // prepared statements.
 func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	changes []localyun.BastionHostGrantChange) ([]bool, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
+	queries, err := grants.HostChangeSQL(g.Kind)
 	if err != nil {
 		return nil, err
 	}
 	var changed []bool
-	err = st.withPreparedTx(ctx, []string{s.LockHostTargets, s.GrantHost, s.GrantAccount, s.RevokeHost, s.RevokeAccount},
-		func(tx *preparedTx) error {
-			changed, err = sqlstore.ApplyHostGrants(ctx, tx, grantDialect, s, instanceID, g, changes)
-			return err
-		})
+	err = st.withPreparedTx(ctx, queries, func(tx *preparedTx) error {
+		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, changes)
+		return err
+	})
 	return changed, err
 }
 
 // FindBastionHostAccountGrants lists the accounts of one host with whether g holds each.
 func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.BastionGrantee,
 	f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccountGrant, int, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return nil, 0, err
-	}
-	return sqlstore.FindHostAccountGrants(ctx, grantRead{st}, grantDialect, s, g, f)
+	return grants.FindHostAccountGrants(ctx, grantRead{st}, g, f)
 }
 
 // FindBastionHostGroupGrantTargets reports the grantee and host groups that exist.
 func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupIDs []string) (localyun.BastionHostGroupGrantTargets, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return localyun.BastionHostGroupGrantTargets{}, err
-	}
-	return sqlstore.FindHostGroupGrantTargets(ctx, targetRead{st}, grantDialect, s, instanceID, g, hostGroupIDs)
+	return grants.FindHostGroupGrantTargets(ctx, targetRead{st}, instanceID, g, hostGroupIDs)
 }
 
 // ApplyBastionHostGroupGrants applies host group grant changes in one
 // transaction of prepared statements.
 func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
+	queries, err := grants.HostGroupChangeSQL(g.Kind)
 	if err != nil {
 		return nil, err
 	}
 	var changed []bool
-	err = st.withPreparedTx(ctx, []string{s.LockHostGroupTargets, s.GrantHostGroup, s.GrantHostGroupAccount, s.RevokeHostGroup,
-		s.RevokeHostGroupAccount}, func(tx *preparedTx) error {
-		changed, err = sqlstore.ApplyHostGroupGrants(ctx, tx, grantDialect, s, instanceID, g, changes)
+	err = st.withPreparedTx(ctx, queries, func(tx *preparedTx) error {
+		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, changes)
 		return err
 	})
 	return changed, err
@@ -205,11 +192,7 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 // FindBastionHostGroupAccountNames lists the account names g holds on a host group.
 func (st *Store) FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupID string) ([]string, error) {
-	s, err := sqlstore.PickGrantSQL(g.Kind, &userGroupGrants, &userGrants)
-	if err != nil {
-		return nil, err
-	}
-	return sqlstore.FindHostGroupAccountNames(ctx, grantRead{st}, grantDialect, s, instanceID, g, hostGroupID)
+	return grants.FindHostGroupAccountNames(ctx, grantRead{st}, instanceID, g, hostGroupID)
 }
 
 // grantTables names the tables of one grantee kind, for the grantee

@@ -11,14 +11,14 @@ import (
 )
 
 // The Go of the Bastionhost grant stores (localyun.BastionGrantStore). Each
-// store keeps its statements (GrantSQL, one per grantee kind) and its
+// store keeps its statements (Grants: a GrantSQL per grantee kind) and its
 // transactions; what it does with them is here, once. Nothing here decides
 // what a batch means: the stores report the rows they find and apply the
 // changes the Bastionhost service decided.
 
 // GrantSQL holds the statements of the grants to one grantee kind, in one
 // dialect: complete, literal statements. The parameters of each are listed
-// with it; "ids" is a list of ids bound to one parameter (GrantDialect.IDs).
+// with it; "ids" is a list of ids bound to one parameter (Grants.IDs).
 type GrantSQL struct {
 	What string // the grantee kind in errors: "user group" or "user"
 
@@ -57,10 +57,14 @@ type GrantSQL struct {
 	HostGroupAccountNames string
 }
 
-// GrantDialect is how a dialect binds the parameters of GrantSQL.
-type GrantDialect struct {
-	IDs     func(ids []int64) any // a list of ids as one parameter
-	NoLimit any                   // the LIMIT value that means every row
+// Grants is a store's grant statements, one GrantSQL per grantee kind, and
+// how its dialect binds them. Its methods implement the
+// localyun.BastionGrantStore methods of their names, on the queryer or
+// transaction the store gives them.
+type Grants struct {
+	UserGroup, User GrantSQL
+	IDs             func(ids []int64) any // a list of ids as one parameter
+	NoLimit         any                   // the LIMIT value that means every row
 }
 
 // GrantQueryer runs the read statements: a pool, a transaction or a
@@ -75,15 +79,35 @@ type GrantExecer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// PickGrantSQL returns the statements of a grantee kind.
-func PickGrantSQL(kind string, userGroup, user *GrantSQL) (*GrantSQL, error) {
+// of returns the statements of a grantee kind.
+func (gr *Grants) of(kind string) (*GrantSQL, error) {
 	switch kind {
 	case localyun.GranteeUserGroup:
-		return userGroup, nil
+		return &gr.UserGroup, nil
 	case localyun.GranteeUser:
-		return user, nil
+		return &gr.User, nil
 	}
 	return nil, fmt.Errorf("grantee kind %q: %w", kind, localyun.ErrInvalid)
+}
+
+// HostChangeSQL lists the statements ApplyHostGrants runs for a grantee
+// kind, for a store to prepare.
+func (gr *Grants) HostChangeSQL(kind string) ([]string, error) {
+	s, err := gr.of(kind)
+	if err != nil {
+		return nil, err
+	}
+	return []string{s.LockHostTargets, s.GrantHost, s.GrantAccount, s.RevokeHost, s.RevokeAccount}, nil
+}
+
+// HostGroupChangeSQL lists the statements ApplyHostGroupGrants runs for a
+// grantee kind, for a store to prepare.
+func (gr *Grants) HostGroupChangeSQL(kind string) ([]string, error) {
+	s, err := gr.of(kind)
+	if err != nil {
+		return nil, err
+	}
+	return []string{s.LockHostGroupTargets, s.GrantHostGroup, s.GrantHostGroupAccount, s.RevokeHostGroup, s.RevokeHostGroupAccount}, nil
 }
 
 // The kinds of rows of the target statements.
@@ -166,43 +190,49 @@ func formatID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // FindHostGrantTargets implements FindBastionHostGrantTargets with
 // s.HostTargets.
-func FindHostGrantTargets(ctx context.Context, q GrantQueryer, d GrantDialect, s *GrantSQL, instanceID string,
+func (gr *Grants) FindHostGrantTargets(ctx context.Context, q GrantQueryer, instanceID string,
 	g localyun.BastionGrantee, hostIDs, accountIDs []string) (localyun.BastionHostGrantTargets, error) {
 	out := localyun.BastionHostGrantTargets{Hosts: map[string]bool{}, AccountHosts: map[string]string{}}
+	s, err := gr.of(g.Kind)
+	if err != nil {
+		return out, err
+	}
 	gid, ok := grantID(g.ID)
 	if !ok {
 		return out, nil
 	}
-	t, err := findTargets(ctx, q, s.HostTargets, instanceID, gid, d.IDs(grantIDs(hostIDs)), d.IDs(grantIDs(accountIDs)))
+	t, err := findTargets(ctx, q, s.HostTargets, instanceID, gid, gr.IDs(grantIDs(hostIDs)), gr.IDs(grantIDs(accountIDs)))
 	out.GranteeExists, out.Hosts, out.AccountHosts = t.grantee, t.hosts, t.accountHosts
 	return out, err
 }
 
 // ApplyHostGrants implements ApplyBastionHostGrants in tx: it checks the
 // targets with s.LockHostTargets, then runs one statement per change.
-func ApplyHostGrants(ctx context.Context, tx GrantExecer, d GrantDialect, s *GrantSQL, instanceID string,
+func (gr *Grants) ApplyHostGrants(ctx context.Context, tx GrantExecer, instanceID string,
 	g localyun.BastionGrantee, changes []localyun.BastionHostGrantChange) ([]bool, error) {
-	gid, ok := grantID(g.ID)
-	if !ok {
-		return nil, errTargetsChanged(s.What, g.ID)
+	s, gid, err := gr.grantee(g)
+	if err != nil {
+		return nil, err
 	}
 	var hostIDs, accountIDs []string
-	for _, c := range changes {
-		if err := checkOp(c.Op); err != nil {
-			return nil, err
+	run := make([]statement, len(changes))
+	for i, c := range changes {
+		host, ok := grantID(c.HostID)
+		if err := checkOp(c.Op); err != nil || !ok {
+			return nil, fmt.Errorf("grant change %+v: %w", c, localyun.ErrInvalid)
 		}
-		if _, ok := grantID(c.HostID); !ok {
-			return nil, fmt.Errorf("grant change of host %q: %w", c.HostID, localyun.ErrInvalid)
-		}
+		run[i] = statement{s.hostStatement(c), []any{instanceID, gid, host}}
 		hostIDs = append(hostIDs, c.HostID)
 		if c.AccountID != "" {
-			if _, ok := grantID(c.AccountID); !ok {
-				return nil, fmt.Errorf("grant change of host account %q: %w", c.AccountID, localyun.ErrInvalid)
+			account, ok := grantID(c.AccountID)
+			if !ok {
+				return nil, fmt.Errorf("grant change %+v: %w", c, localyun.ErrInvalid)
 			}
+			run[i].args = append(run[i].args, account)
 			accountIDs = append(accountIDs, c.AccountID)
 		}
 	}
-	t, err := findTargets(ctx, tx, s.LockHostTargets, instanceID, gid, d.IDs(grantIDs(hostIDs)), d.IDs(grantIDs(accountIDs)))
+	t, err := findTargets(ctx, tx, s.LockHostTargets, instanceID, gid, gr.IDs(grantIDs(hostIDs)), gr.IDs(grantIDs(accountIDs)))
 	if err != nil {
 		return nil, err
 	}
@@ -211,15 +241,36 @@ func ApplyHostGrants(ctx context.Context, tx GrantExecer, d GrantDialect, s *Gra
 			return nil, errTargetsChanged(s.What, g.ID)
 		}
 	}
-	changed := make([]bool, len(changes))
-	for i, c := range changes {
-		host, _ := grantID(c.HostID)
-		args := []any{instanceID, gid, host}
-		if c.AccountID != "" {
-			account, _ := grantID(c.AccountID)
-			args = append(args, account)
-		}
-		if changed[i], err = rowChanged(tx.ExecContext(ctx, s.hostStatement(c), args...)); err != nil {
+	return execAll(ctx, tx, run)
+}
+
+// grantee returns the statements of g's kind and its numeric id; an id
+// that names nothing is a grantee that is gone (ErrConflict).
+func (gr *Grants) grantee(g localyun.BastionGrantee) (*GrantSQL, int64, error) {
+	s, err := gr.of(g.Kind)
+	if err != nil {
+		return nil, 0, err
+	}
+	gid, ok := grantID(g.ID)
+	if !ok {
+		return nil, 0, errTargetsChanged(s.What, g.ID)
+	}
+	return s, gid, nil
+}
+
+// statement is one statement of a batch with its arguments.
+type statement struct {
+	query string
+	args  []any
+}
+
+// execAll runs the statements of a batch, in order, and reports for each
+// whether it changed a row.
+func execAll(ctx context.Context, tx GrantExecer, run []statement) ([]bool, error) {
+	changed := make([]bool, len(run))
+	for i, st := range run {
+		var err error
+		if changed[i], err = rowChanged(tx.ExecContext(ctx, st.query, st.args...)); err != nil {
 			return nil, err
 		}
 	}
@@ -270,8 +321,12 @@ func rowChanged(res sql.Result, err error) (bool, error) {
 
 // FindHostAccountGrants implements FindBastionHostAccountGrants with
 // s.AccountGrantCounts and s.AccountGrantPage.
-func FindHostAccountGrants(ctx context.Context, q GrantQueryer, d GrantDialect, s *GrantSQL, g localyun.BastionGrantee,
+func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g localyun.BastionGrantee,
 	f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccountGrant, int, error) {
+	s, err := gr.of(g.Kind)
+	if err != nil {
+		return nil, 0, err
+	}
 	if len(f.HostIDs) != 1 {
 		return nil, 0, fmt.Errorf("host account grants need exactly one host: %w", localyun.ErrInvalid)
 	}
@@ -293,7 +348,7 @@ func FindHostAccountGrants(ctx context.Context, q GrantQueryer, d GrantDialect, 
 	case hosts == 0:
 		return nil, 0, grantNotFound("host", host)
 	}
-	limit := d.NoLimit
+	limit := gr.NoLimit
 	if f.Limit > 0 {
 		limit = f.Limit
 	}
@@ -342,37 +397,44 @@ func scanOne(rows *sql.Rows, err error) func(dest ...any) error {
 
 // FindHostGroupGrantTargets implements FindBastionHostGroupGrantTargets
 // with s.HostGroupTargets.
-func FindHostGroupGrantTargets(ctx context.Context, q GrantQueryer, d GrantDialect, s *GrantSQL, instanceID string,
+func (gr *Grants) FindHostGroupGrantTargets(ctx context.Context, q GrantQueryer, instanceID string,
 	g localyun.BastionGrantee, hostGroupIDs []string) (localyun.BastionHostGroupGrantTargets, error) {
 	out := localyun.BastionHostGroupGrantTargets{HostGroups: map[string]bool{}}
+	s, err := gr.of(g.Kind)
+	if err != nil {
+		return out, err
+	}
 	gid, ok := grantID(g.ID)
 	if !ok {
 		return out, nil
 	}
-	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, d.IDs(grantIDs(hostGroupIDs)))
+	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, gr.IDs(grantIDs(hostGroupIDs)))
 	out.GranteeExists, out.HostGroups = t.grantee, t.hostGroups
 	return out, err
 }
 
 // ApplyHostGroupGrants implements ApplyBastionHostGroupGrants in tx, like
 // ApplyHostGrants.
-func ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, d GrantDialect, s *GrantSQL, instanceID string,
+func (gr *Grants) ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, instanceID string,
 	g localyun.BastionGrantee, changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
-	gid, ok := grantID(g.ID)
-	if !ok {
-		return nil, errTargetsChanged(s.What, g.ID)
+	s, gid, err := gr.grantee(g)
+	if err != nil {
+		return nil, err
 	}
 	groupIDs := make([]string, len(changes))
+	run := make([]statement, len(changes))
 	for i, c := range changes {
-		if err := checkOp(c.Op); err != nil {
-			return nil, err
+		group, ok := grantID(c.HostGroupID)
+		if err := checkOp(c.Op); err != nil || !ok {
+			return nil, fmt.Errorf("grant change %+v: %w", c, localyun.ErrInvalid)
 		}
-		if _, ok := grantID(c.HostGroupID); !ok {
-			return nil, fmt.Errorf("grant change of host group %q: %w", c.HostGroupID, localyun.ErrInvalid)
+		run[i] = statement{s.hostGroupStatement(c), []any{instanceID, gid, group}}
+		if c.AccountName != "" {
+			run[i].args = append(run[i].args, c.AccountName)
 		}
 		groupIDs[i] = c.HostGroupID
 	}
-	t, err := findTargets(ctx, tx, s.LockHostGroupTargets, instanceID, gid, d.IDs(grantIDs(groupIDs)))
+	t, err := findTargets(ctx, tx, s.LockHostGroupTargets, instanceID, gid, gr.IDs(grantIDs(groupIDs)))
 	if err != nil {
 		return nil, err
 	}
@@ -381,24 +443,17 @@ func ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, d GrantDialect, s
 			return nil, errTargetsChanged(s.What, g.ID)
 		}
 	}
-	changed := make([]bool, len(changes))
-	for i, c := range changes {
-		group, _ := grantID(c.HostGroupID)
-		args := []any{instanceID, gid, group}
-		if c.AccountName != "" {
-			args = append(args, c.AccountName)
-		}
-		if changed[i], err = rowChanged(tx.ExecContext(ctx, s.hostGroupStatement(c), args...)); err != nil {
-			return nil, err
-		}
-	}
-	return changed, nil
+	return execAll(ctx, tx, run)
 }
 
 // FindHostGroupAccountNames implements FindBastionHostGroupAccountNames
 // with s.HostGroupTargets and s.HostGroupAccountNames.
-func FindHostGroupAccountNames(ctx context.Context, q GrantQueryer, d GrantDialect, s *GrantSQL, instanceID string,
+func (gr *Grants) FindHostGroupAccountNames(ctx context.Context, q GrantQueryer, instanceID string,
 	g localyun.BastionGrantee, hostGroupID string) ([]string, error) {
+	s, err := gr.of(g.Kind)
+	if err != nil {
+		return nil, err
+	}
 	gid, ok := grantID(g.ID)
 	if !ok {
 		return nil, grantNotFound(s.What, g.ID)
@@ -407,7 +462,7 @@ func FindHostGroupAccountNames(ctx context.Context, q GrantQueryer, d GrantDiale
 	if !ok {
 		return nil, grantNotFound("host group", hostGroupID)
 	}
-	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, d.IDs([]int64{group}))
+	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, gr.IDs([]int64{group}))
 	switch {
 	case err != nil:
 		return nil, err
