@@ -17,23 +17,78 @@ import (
 // registerGrants adds the grant actions to m.
 func registerGrants(m *protocol.Mux, s *Service) {
 	ug, u := localyun.GranteeUserGroup, localyun.GranteeUser
-	protocol.Handle(m, Product, grantRow(s, "AttachHostAccountsToUserGroup", hostGrantsParser(ug), hostGrantsServer(s.AttachHostAccountsToUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostAccountsFromUserGroup", hostGrantsParser(ug), hostGrantsServer(s.DetachHostAccountsFromUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostsForUserGroup", hostsForParser(ug), hostsForServer(s.ListHostsForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostAccountsForUserGroup", hostAccountsForParser(ug), hostAccountsForServer(s.ListHostAccountsForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "AttachHostAccountsToUser", hostGrantsParser(u), hostGrantsServer(s.AttachHostAccountsToUser)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostAccountsFromUser", hostGrantsParser(u), hostGrantsServer(s.DetachHostAccountsFromUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostsForUser", hostsForParser(u), hostsForServer(s.ListHostsForUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostAccountsForUser", hostAccountsForParser(u), hostAccountsForServer(s.ListHostAccountsForUser)))
+	protocol.Handle(m, Product, grantRow(s, "AttachHostAccountsToUserGroup", parseHostGrants(ug), serveHostGrants(s.AttachHostAccountsToUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "DetachHostAccountsFromUserGroup", parseHostGrants(ug), serveHostGrants(s.DetachHostAccountsFromUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostsForUserGroup", parseHostsFor(ug), serveHostsFor(s.ListHostsForUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostAccountsForUserGroup", parseHostAccountsFor(ug), serveHostAccountsFor(s.ListHostAccountsForUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "AttachHostAccountsToUser", parseHostGrants(u), serveHostGrants(s.AttachHostAccountsToUser)))
+	protocol.Handle(m, Product, grantRow(s, "DetachHostAccountsFromUser", parseHostGrants(u), serveHostGrants(s.DetachHostAccountsFromUser)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostsForUser", parseHostsFor(u), serveHostsFor(s.ListHostsForUser)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostAccountsForUser", parseHostAccountsFor(u), serveHostAccountsFor(s.ListHostAccountsForUser)))
 
-	protocol.Handle(m, Product, grantRow(s, "AttachHostGroupAccountsToUserGroup", hostGroupGrantsParser(ug), hostGroupGrantsServer(s.AttachHostGroupAccountsToUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostGroupAccountsFromUserGroup", hostGroupGrantsParser(ug), hostGroupGrantsServer(s.DetachHostGroupAccountsFromUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupsForUserGroup", hostGroupsForParser(ug), hostGroupsForServer(s.ListHostGroupsForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupAccountNamesForUserGroup", accountNamesForParser(ug), accountNamesForServer(s.ListHostGroupAccountNamesForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "AttachHostGroupAccountsToUser", hostGroupGrantsParser(u), hostGroupGrantsServer(s.AttachHostGroupAccountsToUser)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostGroupAccountsFromUser", hostGroupGrantsParser(u), hostGroupGrantsServer(s.DetachHostGroupAccountsFromUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupsForUser", hostGroupsForParser(u), hostGroupsForServer(s.ListHostGroupsForUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupAccountNamesForUser", accountNamesForParser(u), accountNamesForServer(s.ListHostGroupAccountNamesForUser)))
+	protocol.Handle(m, Product, grantRow(s, "AttachHostGroupAccountsToUserGroup", parseHostGroupGrants(ug), serveHostGroupGrants(s.AttachHostGroupAccountsToUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "DetachHostGroupAccountsFromUserGroup", parseHostGroupGrants(ug), serveHostGroupGrants(s.DetachHostGroupAccountsFromUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostGroupsForUserGroup", parseHostGroupsFor(ug), serveHostGroupsFor(s.ListHostGroupsForUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostGroupAccountNamesForUserGroup", parseAccountNamesFor(ug), serveAccountNamesFor(s.ListHostGroupAccountNamesForUserGroup)))
+	protocol.Handle(m, Product, grantRow(s, "AttachHostGroupAccountsToUser", parseHostGroupGrants(u), serveHostGroupGrants(s.AttachHostGroupAccountsToUser)))
+	protocol.Handle(m, Product, grantRow(s, "DetachHostGroupAccountsFromUser", parseHostGroupGrants(u), serveHostGroupGrants(s.DetachHostGroupAccountsFromUser)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostGroupsForUser", parseHostGroupsFor(u), serveHostGroupsFor(s.ListHostGroupsForUser)))
+	protocol.Handle(m, Product, grantRow(s, "ListHostGroupAccountNamesForUser", parseAccountNamesFor(u), serveAccountNamesFor(s.ListHostGroupAccountNamesForUser)))
+}
+
+// The typed inputs of the grant actions, parsed once from the wire.
+
+// GranteeRef names the instance and the user group or user of a grant
+// action.
+type GranteeRef struct {
+	InstanceRef
+	Grantee localyun.BastionGrantee
+}
+
+// HostGrantsInput is the input of Attach/DetachHostAccountsTo/FromUserGroup
+// and Attach/DetachHostAccountsTo/FromUser.
+type HostGrantsInput struct {
+	GranteeRef
+	Hosts []localyun.BastionHostGrant // 1 to 10, distinct
+}
+
+// HostGroupGrantsInput is the input of the four
+// Attach/DetachHostGroupAccounts actions.
+type HostGroupGrantsInput struct {
+	GranteeRef
+	HostGroups []localyun.BastionHostGroupGrant // 1 to 10, distinct
+}
+
+// HostsForInput is the input of ListHostsForUserGroup and ListHostsForUser:
+// Filter holds the host filters, paging and Authorized (the Mode).
+type HostsForInput struct {
+	GranteeRef
+	Filter localyun.BastionHostFilter
+}
+
+// HostAccountsForInput is the input of ListHostAccountsForUserGroup and
+// ListHostAccountsForUser.
+type HostAccountsForInput struct {
+	GranteeRef
+	HostID          string
+	HostAccountName string
+	Offset, Limit   int
+}
+
+// HostGroupsForInput is the input of ListHostGroupsForUserGroup and
+// ListHostGroupsForUser.
+type HostGroupsForInput struct {
+	GranteeRef
+	HostGroupName string
+	Authorized    bool // Mode Authorized (default) or Unauthorized
+	Offset, Limit int
+}
+
+// HostGroupAccountNamesForInput is the input of
+// ListHostGroupAccountNamesForUserGroup and ListHostGroupAccountNamesForUser.
+type HostGroupAccountNamesForInput struct {
+	GranteeRef
+	HostGroupID string
 }
 
 // granteeInput is the input of a grant action.
@@ -86,7 +141,8 @@ func modeParam(r *protocol.Request) (bool, error) {
 
 // Attach/DetachHostAccountsTo/FromUserGroup and ...User.
 
-func hostGrantsParser(kind string) func(*protocol.Request) (HostGrantsInput, error) {
+// parseHostGrants parses InstanceId, the grantee id of kind and Hosts.
+func parseHostGrants(kind string) func(*protocol.Request) (HostGrantsInput, error) {
 	return func(r *protocol.Request) (HostGrantsInput, error) {
 		var in HostGrantsInput
 		var err error
@@ -155,7 +211,9 @@ type hostGrantsResponse struct {
 	Results []hostGrantResult `json:"Results" xml:"Results"`
 }
 
-func hostGrantsServer(serve func(context.Context, HostGrantsInput) ([]localyun.BastionHostGrantResult, error)) func(context.Context, HostGrantsInput) (any, error) {
+// serveHostGrants serves a host grant action with its Service method: one
+// Results item per Hosts entry, in order.
+func serveHostGrants(serve func(context.Context, HostGrantsInput) ([]localyun.BastionHostGrantResult, error)) func(context.Context, HostGrantsInput) (any, error) {
 	return func(ctx context.Context, in HostGrantsInput) (any, error) {
 		res, err := serve(ctx, in)
 		if err != nil {
@@ -186,7 +244,8 @@ func granteeIDs(g localyun.BastionGrantee) (userGroupID, userID string) {
 
 // ListHostsForUserGroup and ListHostsForUser.
 
-func hostsForParser(kind string) func(*protocol.Request) (HostsForInput, error) {
+// parseHostsFor parses the grantee and the host filters, paging and Mode.
+func parseHostsFor(kind string) func(*protocol.Request) (HostsForInput, error) {
 	return func(r *protocol.Request) (HostsForInput, error) {
 		var in HostsForInput
 		var err error
@@ -217,7 +276,8 @@ type listGrantHostsResponse struct {
 	Hosts      []grantHostItem `json:"Hosts" xml:"Hosts"`
 }
 
-func hostsForServer(serve func(context.Context, HostsForInput) ([]localyun.BastionHost, int, error)) func(context.Context, HostsForInput) (any, error) {
+// serveHostsFor serves a ListHostsFor* action with its Service method.
+func serveHostsFor(serve func(context.Context, HostsForInput) ([]localyun.BastionHost, int, error)) func(context.Context, HostsForInput) (any, error) {
 	return func(ctx context.Context, in HostsForInput) (any, error) {
 		hosts, total, err := serve(ctx, in)
 		if err != nil {
@@ -234,7 +294,8 @@ func hostsForServer(serve func(context.Context, HostsForInput) ([]localyun.Basti
 
 // ListHostAccountsForUserGroup and ListHostAccountsForUser.
 
-func hostAccountsForParser(kind string) func(*protocol.Request) (HostAccountsForInput, error) {
+// parseHostAccountsFor parses the grantee, HostId, HostAccountName and paging.
+func parseHostAccountsFor(kind string) func(*protocol.Request) (HostAccountsForInput, error) {
 	return func(r *protocol.Request) (HostAccountsForInput, error) {
 		var in HostAccountsForInput
 		var err error
@@ -260,7 +321,8 @@ type listGrantAccountsResponse struct {
 	HostAccounts []grantAccountItem `json:"HostAccounts" xml:"HostAccounts"`
 }
 
-func hostAccountsForServer(serve func(context.Context, HostAccountsForInput) ([]localyun.BastionHostAccountGrant, int, error)) func(context.Context, HostAccountsForInput) (any, error) {
+// serveHostAccountsFor serves a ListHostAccountsFor* action with its Service method.
+func serveHostAccountsFor(serve func(context.Context, HostAccountsForInput) ([]localyun.BastionHostAccountGrant, int, error)) func(context.Context, HostAccountsForInput) (any, error) {
 	return func(ctx context.Context, in HostAccountsForInput) (any, error) {
 		accts, total, err := serve(ctx, in)
 		if err != nil {
@@ -277,7 +339,8 @@ func hostAccountsForServer(serve func(context.Context, HostAccountsForInput) ([]
 
 // Attach/DetachHostGroupAccountsTo/FromUserGroup and ...User.
 
-func hostGroupGrantsParser(kind string) func(*protocol.Request) (HostGroupGrantsInput, error) {
+// parseHostGroupGrants parses InstanceId, the grantee id of kind and HostGroups.
+func parseHostGroupGrants(kind string) func(*protocol.Request) (HostGroupGrantsInput, error) {
 	return func(r *protocol.Request) (HostGroupGrantsInput, error) {
 		var in HostGroupGrantsInput
 		var err error
@@ -353,7 +416,9 @@ type hostGroupGrantsResponse struct {
 	Results []hostGroupGrantResult `json:"Results" xml:"Results"`
 }
 
-func hostGroupGrantsServer(serve func(context.Context, HostGroupGrantsInput) ([]localyun.BastionHostGroupGrantResult, error)) func(context.Context, HostGroupGrantsInput) (any, error) {
+// serveHostGroupGrants serves a host group grant action with its Service
+// method: one Results item per HostGroups entry, in order.
+func serveHostGroupGrants(serve func(context.Context, HostGroupGrantsInput) ([]localyun.BastionHostGroupGrantResult, error)) func(context.Context, HostGroupGrantsInput) (any, error) {
 	return func(ctx context.Context, in HostGroupGrantsInput) (any, error) {
 		res, err := serve(ctx, in)
 		if err != nil {
@@ -376,7 +441,8 @@ func hostGroupGrantsServer(serve func(context.Context, HostGroupGrantsInput) ([]
 
 // ListHostGroupsForUserGroup and ListHostGroupsForUser.
 
-func hostGroupsForParser(kind string) func(*protocol.Request) (HostGroupsForInput, error) {
+// parseHostGroupsFor parses the grantee, HostGroupName, Mode and paging.
+func parseHostGroupsFor(kind string) func(*protocol.Request) (HostGroupsForInput, error) {
 	return func(r *protocol.Request) (HostGroupsForInput, error) {
 		var in HostGroupsForInput
 		var err error
@@ -397,7 +463,8 @@ type listGrantHostGroupsResponse struct {
 	HostGroups []hostGroupDetail `json:"HostGroups" xml:"HostGroups"`
 }
 
-func hostGroupsForServer(serve func(context.Context, HostGroupsForInput) ([]localyun.BastionHostGroup, int, error)) func(context.Context, HostGroupsForInput) (any, error) {
+// serveHostGroupsFor serves a ListHostGroupsFor* action with its Service method.
+func serveHostGroupsFor(serve func(context.Context, HostGroupsForInput) ([]localyun.BastionHostGroup, int, error)) func(context.Context, HostGroupsForInput) (any, error) {
 	return func(ctx context.Context, in HostGroupsForInput) (any, error) {
 		groups, total, err := serve(ctx, in)
 		if err != nil {
@@ -413,7 +480,8 @@ func hostGroupsForServer(serve func(context.Context, HostGroupsForInput) ([]loca
 
 // ListHostGroupAccountNamesForUserGroup and ListHostGroupAccountNamesForUser.
 
-func accountNamesForParser(kind string) func(*protocol.Request) (HostGroupAccountNamesForInput, error) {
+// parseAccountNamesFor parses the grantee and HostGroupId.
+func parseAccountNamesFor(kind string) func(*protocol.Request) (HostGroupAccountNamesForInput, error) {
 	return func(r *protocol.Request) (HostGroupAccountNamesForInput, error) {
 		var in HostGroupAccountNamesForInput
 		var err error
@@ -429,7 +497,9 @@ type accountNamesResponse struct {
 	HostAccountNames []string `json:"HostAccountNames" xml:"HostAccountNames"`
 }
 
-func accountNamesForServer(serve func(context.Context, HostGroupAccountNamesForInput) ([]string, error)) func(context.Context, HostGroupAccountNamesForInput) (any, error) {
+// serveAccountNamesFor serves a ListHostGroupAccountNamesFor* action with its
+// Service method.
+func serveAccountNamesFor(serve func(context.Context, HostGroupAccountNamesForInput) ([]string, error)) func(context.Context, HostGroupAccountNamesForInput) (any, error) {
 	return func(ctx context.Context, in HostGroupAccountNamesForInput) (any, error) {
 		names, err := serve(ctx, in)
 		if err != nil {

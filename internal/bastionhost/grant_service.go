@@ -18,59 +18,6 @@ import (
 // store reports that its targets changed between the read and the write.
 const maxGrantAttempts = 8
 
-// GranteeRef names the instance and the user group or user of a grant
-// action.
-type GranteeRef struct {
-	InstanceRef
-	Grantee localyun.BastionGrantee
-}
-
-// HostGrantsInput is the input of Attach/DetachHostAccountsTo/FromUserGroup
-// and Attach/DetachHostAccountsTo/FromUser.
-type HostGrantsInput struct {
-	GranteeRef
-	Hosts []localyun.BastionHostGrant // 1 to 10, distinct
-}
-
-// HostGroupGrantsInput is the input of the four
-// Attach/DetachHostGroupAccounts actions.
-type HostGroupGrantsInput struct {
-	GranteeRef
-	HostGroups []localyun.BastionHostGroupGrant // 1 to 10, distinct
-}
-
-// HostsForInput is the input of ListHostsForUserGroup and ListHostsForUser:
-// Filter holds the host filters, paging and Authorized (the Mode).
-type HostsForInput struct {
-	GranteeRef
-	Filter localyun.BastionHostFilter
-}
-
-// HostAccountsForInput is the input of ListHostAccountsForUserGroup and
-// ListHostAccountsForUser.
-type HostAccountsForInput struct {
-	GranteeRef
-	HostID          string
-	HostAccountName string
-	Offset, Limit   int
-}
-
-// HostGroupsForInput is the input of ListHostGroupsForUserGroup and
-// ListHostGroupsForUser.
-type HostGroupsForInput struct {
-	GranteeRef
-	HostGroupName string
-	Authorized    bool // Mode Authorized (default) or Unauthorized
-	Offset, Limit int
-}
-
-// HostGroupAccountNamesForInput is the input of
-// ListHostGroupAccountNamesForUserGroup and ListHostGroupAccountNamesForUser.
-type HostGroupAccountNamesForInput struct {
-	GranteeRef
-	HostGroupID string
-}
-
 // AttachHostAccountsToUserGroup grants hosts, and accounts of them, to a
 // user group: see changeHostGrants.
 func (s *Service) AttachHostAccountsToUserGroup(ctx context.Context, in HostGrantsInput) ([]localyun.BastionHostGrantResult, error) {
