@@ -91,6 +91,9 @@ type BastionHostGrantTargets struct {
 	GranteeExists bool
 	Hosts         map[string]bool   // host id → true, for the hosts that exist
 	AccountHosts  map[string]string // account id → its host id, for the accounts that exist
+	// Version names the state the store read them in, where it can tell
+	// (0 where it cannot); see ApplyBastionHostGrants.
+	Version uint64
 }
 
 // BastionHostGroupGrantTargets are the facts a batch of host group grants
@@ -99,6 +102,7 @@ type BastionHostGrantTargets struct {
 type BastionHostGroupGrantTargets struct {
 	GranteeExists bool
 	HostGroups    map[string]bool // host group id → true, for the groups that exist
+	Version       uint64          // as in BastionHostGrantTargets
 }
 
 // BastionGrantStore persists the grants of bastion instances. Ids that are
@@ -114,8 +118,10 @@ type BastionGrantStore interface {
 	// every host and account the changes name must exist (each account on
 	// the host of its change) when the transaction runs; if one does not,
 	// nothing is written and it returns ErrConflict: the caller reads the
-	// targets again and decides anew.
-	ApplyBastionHostGrants(ctx context.Context, instanceID string, g BastionGrantee, changes []BastionHostGrantChange) ([]bool, error)
+	// targets again and decides anew. version is the Version of the targets
+	// the changes were decided on (0: unknown): a store that has written
+	// nothing since knows they still hold and need not check them again.
+	ApplyBastionHostGrants(ctx context.Context, instanceID string, g BastionGrantee, version uint64, changes []BastionHostGrantChange) ([]bool, error)
 	// FindBastionHostAccountGrants lists every account of f's hosts (f.HostIDs
 	// must name exactly one host) with whether g holds it. Returns
 	// ErrNotFound if the grantee or the host does not exist.
@@ -128,7 +134,7 @@ type BastionGrantStore interface {
 	// grants: one transaction, whether each change changed a row, and
 	// ErrConflict, with nothing written, when the grantee or a host group
 	// the changes name does not exist.
-	ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g BastionGrantee, changes []BastionHostGroupGrantChange) ([]bool, error)
+	ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g BastionGrantee, version uint64, changes []BastionHostGroupGrantChange) ([]bool, error)
 	// FindBastionHostGroupAccountNames lists the account names g holds on a
 	// host group, in name order. Returns ErrNotFound for an unknown grantee or group.
 	FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g BastionGrantee, hostGroupID string) ([]string, error)

@@ -72,7 +72,7 @@ type bastionSeeder interface {
 	CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error)
 	CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error)
 	CreateBastionUserGroup(ctx context.Context, g localyun.BastionUserGroup) (localyun.BastionUserGroup, error)
-	ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, changes []localyun.BastionHostGrantChange) ([]bool, error)
+	ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64, changes []localyun.BastionHostGrantChange) ([]bool, error)
 }
 
 // SeedReport says what seeding did and how long each part took.
@@ -245,7 +245,7 @@ func seedBastion(ctx context.Context, bs bastionSeeder, w World, now time.Time, 
 				}
 			}
 		}
-		changed, err := bs.ApplyBastionHostGrants(ctx, benchBastion, localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, changes)
+		changed, err := bs.ApplyBastionHostGrants(ctx, benchBastion, localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, 0, changes)
 		if err != nil {
 			return fmt.Errorf("grant hosts to user group %d: %w", g, err)
 		}

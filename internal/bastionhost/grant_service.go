@@ -62,17 +62,17 @@ func (s *Service) changeHostGrants(ctx context.Context, in HostGrantsInput, op l
 		func(t localyun.BastionHostGrantTargets) grantPlan[localyun.BastionHostGrantResult, localyun.BastionHostGrantChange] {
 			return planHostGrants(in.Hosts, t, op)
 		},
-		func(changes []localyun.BastionHostGrantChange) ([]bool, error) {
-			return s.store.ApplyBastionHostGrants(ctx, in.InstanceID, in.Grantee, changes)
+		func(t localyun.BastionHostGrantTargets, changes []localyun.BastionHostGrantChange) ([]bool, error) {
+			return s.store.ApplyBastionHostGrants(ctx, in.InstanceID, in.Grantee, t.Version, changes)
 		})
 }
 
 // runGrantBatch decides a batch with plan on the targets find reads (an
-// unknown grantee is OBJECT_NOT_FOUND) and applies its changes; when apply
-// reports that the targets changed in between, it reads and decides again,
-// at most maxGrantAttempts times in all.
+// unknown grantee is OBJECT_NOT_FOUND) and applies its changes, decided on
+// those targets; when apply reports that the targets changed in between, it
+// reads and decides again, at most maxGrantAttempts times in all.
 func runGrantBatch[T, R, C any](what string, find func() (T, bool, error), plan func(T) grantPlan[R, C],
-	apply func([]C) ([]bool, error)) ([]R, error) {
+	apply func(T, []C) ([]bool, error)) ([]R, error) {
 	for attempt := 1; ; attempt++ {
 		t, granteeExists, err := find()
 		if err != nil {
@@ -85,7 +85,7 @@ func runGrantBatch[T, R, C any](what string, find func() (T, bool, error), plan 
 		if len(p.changes) == 0 {
 			return p.results, nil
 		}
-		changed, err := apply(p.changes)
+		changed, err := apply(t, p.changes)
 		if err == nil {
 			return p.settle(changed), nil
 		}
@@ -243,8 +243,8 @@ func (s *Service) changeHostGroupGrants(ctx context.Context, in HostGroupGrantsI
 		func(t localyun.BastionHostGroupGrantTargets) grantPlan[localyun.BastionHostGroupGrantResult, localyun.BastionHostGroupGrantChange] {
 			return planHostGroupGrants(in.HostGroups, t, op)
 		},
-		func(changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
-			return s.store.ApplyBastionHostGroupGrants(ctx, in.InstanceID, in.Grantee, changes)
+		func(t localyun.BastionHostGroupGrantTargets, changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
+			return s.store.ApplyBastionHostGroupGrants(ctx, in.InstanceID, in.Grantee, t.Version, changes)
 		})
 }
 

@@ -36,20 +36,20 @@ func (s *racingStore) race() error {
 	return nil
 }
 
-func (s *racingStore) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+func (s *racingStore) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64,
 	changes []localyun.BastionHostGrantChange) ([]bool, error) {
 	if err := s.race(); err != nil {
 		return nil, err
 	}
-	return s.Store.ApplyBastionHostGrants(ctx, instanceID, g, changes)
+	return s.Store.ApplyBastionHostGrants(ctx, instanceID, g, version, changes)
 }
 
-func (s *racingStore) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+func (s *racingStore) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64,
 	changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
 	if err := s.race(); err != nil {
 		return nil, err
 	}
-	return s.Store.ApplyBastionHostGroupGrants(ctx, instanceID, g, changes)
+	return s.Store.ApplyBastionHostGroupGrants(ctx, instanceID, g, version, changes)
 }
 
 // grantWorld is a store with hosts 1 and 2 (accounts 1 and 2 on host 1),

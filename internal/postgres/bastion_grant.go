@@ -140,11 +140,13 @@ func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID str
 	return t, formatError(err)
 }
 
-// ApplyBastionHostGrants applies host grant changes in one transaction.
-func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+// ApplyBastionHostGrants applies host grant changes in one transaction,
+// after locking their targets (whatever the version: the locks order the
+// batches).
+func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, _ uint64,
 	changes []localyun.BastionHostGrantChange) (changed []bool, err error) {
 	err = st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, changes)
+		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, false, changes)
 		return err
 	})
 	return changed, err
@@ -165,10 +167,10 @@ func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceI
 }
 
 // ApplyBastionHostGroupGrants applies host group grant changes in one transaction.
-func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, _ uint64,
 	changes []localyun.BastionHostGroupGrantChange) (changed []bool, err error) {
 	err = st.withTx(ctx, func(tx *sql.Tx) error {
-		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, changes)
+		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, false, changes)
 		return err
 	})
 	return changed, err

@@ -91,7 +91,7 @@ func benchBastion(b *testing.B, st *sqlite.Store, now time.Time) {
 	if grp.ID != "1" {
 		b.Fatalf("user group id %s", grp.ID)
 	}
-	_, err = st.ApplyBastionHostGrants(ctx, "bastionhost-cn-bench", localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, grants)
+	_, err = st.ApplyBastionHostGrants(ctx, "bastionhost-cn-bench", localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, 0, grants)
 	must(err)
 }
 

@@ -123,12 +123,15 @@ func (r grantRead) QueryContext(ctx context.Context, query string, args ...any) 
 	return r.st.readQuery(ctx, query, args...)
 }
 
-// targetRead runs the target reads of a grant batch on the write
-// connection, through its statement cache: the batch is about to take that
-// connection anyway, and its page cache holds what the last grant writes
-// touched, where a read connection would read those pages again after
-// every write.
-type targetRead struct{ st *Store }
+// targetRead runs the target read of a grant batch on the write
+// connection, through its statement cache, and notes in version the count
+// of writes (st.writes) while the rows hold that connection: the state it
+// reads is the one that count names. (The batch takes that connection next
+// anyway, and its page cache holds what the last grant writes touched.)
+type targetRead struct {
+	st      *Store
+	version *uint64
+}
 
 func (r targetRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s, release, err := r.st.writeStmt(ctx, query)
@@ -136,18 +139,33 @@ func (r targetRead) QueryContext(ctx context.Context, query string, args ...any)
 		return nil, err
 	}
 	defer release()
-	return s.QueryContext(ctx, args...)
+	rows, err := s.QueryContext(ctx, args...)
+	if err == nil {
+		*r.version = r.st.writes.Load()
+	}
+	return rows, err
 }
 
-// FindBastionHostGrantTargets reports the grantee, hosts and accounts that exist.
+// unchangedSince reports, in a write transaction, whether nothing was
+// written since the targets of version were read: they still hold.
+func (st *Store) unchangedSince(version uint64) bool {
+	return version != 0 && st.writes.Load() == version
+}
+
+// FindBastionHostGrantTargets reports the grantee, hosts and accounts that
+// exist, and the version of the state they were read in.
 func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostIDs, accountIDs []string) (localyun.BastionHostGrantTargets, error) {
-	return grants.FindHostGrantTargets(ctx, targetRead{st}, instanceID, g, hostIDs, accountIDs)
+	var version uint64
+	t, err := grants.FindHostGrantTargets(ctx, targetRead{st, &version}, instanceID, g, hostIDs, accountIDs)
+	t.Version = version
+	return t, err
 }
 
 // ApplyBastionHostGrants applies host grant changes in one transaction of
-// prepared statements.
-func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+// prepared statements; it checks the targets again only when something
+// was written since they were read.
+func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64,
 	changes []localyun.BastionHostGrantChange) ([]bool, error) {
 	queries, err := grants.HostChangeSQL(g.Kind)
 	if err != nil {
@@ -155,7 +173,7 @@ func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, 
 	}
 	var changed []bool
 	err = st.withPreparedTx(ctx, queries, func(tx *preparedTx) error {
-		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, changes)
+		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
 		return err
 	})
 	return changed, err
@@ -167,15 +185,19 @@ func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.Ba
 	return grants.FindHostAccountGrants(ctx, grantRead{st}, g, f)
 }
 
-// FindBastionHostGroupGrantTargets reports the grantee and host groups that exist.
+// FindBastionHostGroupGrantTargets reports the grantee and host groups that
+// exist, and the version of the state they were read in.
 func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupIDs []string) (localyun.BastionHostGroupGrantTargets, error) {
-	return grants.FindHostGroupGrantTargets(ctx, targetRead{st}, instanceID, g, hostGroupIDs)
+	var version uint64
+	t, err := grants.FindHostGroupGrantTargets(ctx, targetRead{st, &version}, instanceID, g, hostGroupIDs)
+	t.Version = version
+	return t, err
 }
 
 // ApplyBastionHostGroupGrants applies host group grant changes in one
-// transaction of prepared statements.
-func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+// transaction of prepared statements, like ApplyBastionHostGrants.
+func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64,
 	changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
 	queries, err := grants.HostGroupChangeSQL(g.Kind)
 	if err != nil {
@@ -183,7 +205,7 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 	}
 	var changed []bool
 	err = st.withPreparedTx(ctx, queries, func(tx *preparedTx) error {
-		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, changes)
+		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
 		return err
 	})
 	return changed, err

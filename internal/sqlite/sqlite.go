@@ -43,6 +43,11 @@ type Store struct {
 	keys     rowCache[string, localyun.AccessKey]          // by access key id
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
+
+	// writes counts the write transactions. withTx adds one before the
+	// commit, while it holds the one write connection, so whoever holds
+	// that connection sees every committed write counted (bastion_grant.go).
+	writes atomic.Uint64
 }
 
 var memSeq atomic.Int64
@@ -175,6 +180,7 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return formatError(err)
 	}
+	st.writes.Add(1)
 	return formatError(tx.Commit())
 }
 

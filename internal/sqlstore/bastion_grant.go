@@ -206,10 +206,11 @@ func (gr *Grants) FindHostGrantTargets(ctx context.Context, q GrantQueryer, inst
 	return out, err
 }
 
-// ApplyHostGrants implements ApplyBastionHostGrants in tx: it checks the
-// targets with s.LockHostTargets, then runs one statement per change.
+// ApplyHostGrants implements ApplyBastionHostGrants in tx: unless the store
+// knows them unchanged since they were read, it checks the targets with
+// s.LockHostTargets; then it runs one statement per change.
 func (gr *Grants) ApplyHostGrants(ctx context.Context, tx GrantExecer, instanceID string,
-	g localyun.BastionGrantee, changes []localyun.BastionHostGrantChange) ([]bool, error) {
+	g localyun.BastionGrantee, unchanged bool, changes []localyun.BastionHostGrantChange) ([]bool, error) {
 	s, gid, err := gr.grantee(g)
 	if err != nil {
 		return nil, err
@@ -232,13 +233,15 @@ func (gr *Grants) ApplyHostGrants(ctx context.Context, tx GrantExecer, instanceI
 			accountIDs = append(accountIDs, c.AccountID)
 		}
 	}
-	t, err := findTargets(ctx, tx, s.LockHostTargets, instanceID, gid, gr.IDs(grantIDs(hostIDs)), gr.IDs(grantIDs(accountIDs)))
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range changes {
-		if !t.grantee || !t.hosts[c.HostID] || c.AccountID != "" && t.accountHosts[c.AccountID] != c.HostID {
-			return nil, errTargetsChanged(s.What, g.ID)
+	if !unchanged {
+		t, err := findTargets(ctx, tx, s.LockHostTargets, instanceID, gid, gr.IDs(grantIDs(hostIDs)), gr.IDs(grantIDs(accountIDs)))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range changes {
+			if !t.grantee || !t.hosts[c.HostID] || c.AccountID != "" && t.accountHosts[c.AccountID] != c.HostID {
+				return nil, errTargetsChanged(s.What, g.ID)
+			}
 		}
 	}
 	return execAll(ctx, tx, run)
@@ -416,7 +419,7 @@ func (gr *Grants) FindHostGroupGrantTargets(ctx context.Context, q GrantQueryer,
 // ApplyHostGroupGrants implements ApplyBastionHostGroupGrants in tx, like
 // ApplyHostGrants.
 func (gr *Grants) ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, instanceID string,
-	g localyun.BastionGrantee, changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
+	g localyun.BastionGrantee, unchanged bool, changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
 	s, gid, err := gr.grantee(g)
 	if err != nil {
 		return nil, err
@@ -434,13 +437,15 @@ func (gr *Grants) ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, inst
 		}
 		groupIDs[i] = c.HostGroupID
 	}
-	t, err := findTargets(ctx, tx, s.LockHostGroupTargets, instanceID, gid, gr.IDs(grantIDs(groupIDs)))
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range changes {
-		if !t.grantee || !t.hostGroups[c.HostGroupID] {
-			return nil, errTargetsChanged(s.What, g.ID)
+	if !unchanged {
+		t, err := findTargets(ctx, tx, s.LockHostGroupTargets, instanceID, gid, gr.IDs(grantIDs(groupIDs)))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range changes {
+			if !t.grantee || !t.hostGroups[c.HostGroupID] {
+				return nil, errTargetsChanged(s.What, g.ID)
+			}
 		}
 	}
 	return execAll(ctx, tx, run)

@@ -270,7 +270,7 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 	}
 	apply := func(what string, want []bool, changes ...localyun.BastionHostGrantChange) {
 		t.Helper()
-		got, err := st.ApplyBastionHostGrants(ctx, bastionInst, g, changes)
+		got, err := st.ApplyBastionHostGrants(ctx, bastionInst, g, 0, changes)
 		if err != nil || len(got) != len(want) {
 			t.Fatalf("%s: %v, %v; want %v", what, got, err, want)
 		}
@@ -293,7 +293,7 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 	// Targets gone: a conflict, and nothing written.
 	conflict := func(what string, g localyun.BastionGrantee, changes ...localyun.BastionHostGrantChange) {
 		t.Helper()
-		_, err := st.ApplyBastionHostGrants(ctx, bastionInst, g, changes)
+		_, err := st.ApplyBastionHostGrants(ctx, bastionInst, g, 0, changes)
 		wantKind(t, err, localyun.ErrConflict)
 		bhWantStrings(t, what+": granted hosts", bhGrantedHosts(t, st, g, true), []string{h2.ID})
 	}
@@ -305,13 +305,32 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 		t.Fatal(err)
 	}
 	conflict("deleted account", g, grant(h1.ID, ""), grant(h1.ID, a2.ID))
-	_, err = st.ApplyBastionHostGrants(ctx, bastionInst, localyun.BastionGrantee{Kind: g.Kind, ID: "99"}, []localyun.BastionHostGrantChange{grant(h1.ID, "")})
+	// The version of a read: unchanged since, the changes apply; a write
+	// since (here: a host deleted) makes the store check the targets again.
+	h3 := bhMustHost(t, st, bastionInst, "h3")
+	tg, err = st.FindBastionHostGrantTargets(ctx, bastionInst, g, []string{h2.ID, h3.ID}, nil)
+	if err != nil || !tg.Hosts[h3.ID] {
+		t.Fatalf("targets %+v, %v", tg, err)
+	}
+	changed, err := st.ApplyBastionHostGrants(ctx, bastionInst, g, tg.Version, []localyun.BastionHostGrantChange{grant(h3.ID, "")})
+	if err != nil || len(changed) != 1 || !changed[0] {
+		t.Fatalf("apply at the version read: %v, %v", changed, err)
+	}
+	tg, _ = st.FindBastionHostGrantTargets(ctx, bastionInst, g, []string{h2.ID, h3.ID}, nil)
+	if err := st.DeleteBastionHost(ctx, bastionInst, h3.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.ApplyBastionHostGrants(ctx, bastionInst, g, tg.Version, []localyun.BastionHostGrantChange{revoke(h2.ID, ""), revoke(h3.ID, "")})
 	wantKind(t, err, localyun.ErrConflict)
-	_, err = st.ApplyBastionHostGrants(ctx, bastionInst, g, []localyun.BastionHostGrantChange{{Op: "toggle", HostID: h1.ID}})
+	bhWantStrings(t, "granted hosts after a stale version", bhGrantedHosts(t, st, g, true), []string{h2.ID})
+	_, err = st.ApplyBastionHostGrants(ctx, bastionInst, localyun.BastionGrantee{Kind: g.Kind, ID: "99"}, 0, []localyun.BastionHostGrantChange{grant(h1.ID, "")})
+	wantKind(t, err, localyun.ErrConflict)
+	_, err = st.ApplyBastionHostGrants(ctx, bastionInst, g, 0, []localyun.BastionHostGrantChange{{Op: "toggle", HostID: h1.ID}})
 	wantKind(t, err, localyun.ErrInvalid)
 
 	// Host groups.
 	hg, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "web"})
+	hg2, _ := st.CreateBastionHostGroup(ctx, localyun.BastionHostGroup{InstanceID: bastionInst, Name: "db"})
 	hgt, err := st.FindBastionHostGroupGrantTargets(ctx, bastionInst, g, []string{hg.ID, "9", "y"})
 	if err != nil || !hgt.GranteeExists || len(hgt.HostGroups) != 1 || !hgt.HostGroups[hg.ID] {
 		t.Fatalf("host group targets %+v, %v", hgt, err)
@@ -320,16 +339,22 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 		return localyun.BastionHostGroupGrantChange{Op: op, HostGroupID: id, AccountName: name}
 	}
 	add, rm := localyun.BastionGrantAdd, localyun.BastionGrantRevoke
-	changed, err := st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, []localyun.BastionHostGroupGrantChange{
+	changed, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, hgt.Version, []localyun.BastionHostGroupGrantChange{
 		group(add, hg.ID, ""), group(add, hg.ID, "root"), group(add, hg.ID, "root"), group(rm, hg.ID, "app")})
 	if err != nil || len(changed) != 4 || !changed[0] || !changed[1] || changed[2] || changed[3] {
 		t.Fatalf("host group changes %v, %v", changed, err)
 	}
-	_, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, []localyun.BastionHostGroupGrantChange{group(rm, hg.ID, ""), group(rm, "9", "")})
+	hgt, _ = st.FindBastionHostGroupGrantTargets(ctx, bastionInst, g, []string{hg.ID, hg2.ID})
+	if err := st.DeleteBastionHostGroup(ctx, bastionInst, hg2.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, hgt.Version, []localyun.BastionHostGroupGrantChange{group(rm, hg.ID, ""), group(rm, hg2.ID, "")})
+	wantKind(t, err, localyun.ErrConflict)
+	_, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, 0, []localyun.BastionHostGroupGrantChange{group(rm, hg.ID, ""), group(rm, "9", "")})
 	wantKind(t, err, localyun.ErrConflict)
 	names, _ := st.FindBastionHostGroupAccountNames(ctx, bastionInst, g, hg.ID)
 	bhWantStrings(t, "names after conflict", names, []string{"root"})
-	changed, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, []localyun.BastionHostGroupGrantChange{group(rm, hg.ID, "")})
+	changed, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, 0, []localyun.BastionHostGroupGrantChange{group(rm, hg.ID, "")})
 	if err != nil || len(changed) != 1 || !changed[0] {
 		t.Fatalf("revoke host group %v, %v", changed, err)
 	}
