@@ -141,18 +141,6 @@ func ParseBastionID(s string) (int64, bool) {
 // FormatBastionID is the id string of a Bastionhost object number.
 func FormatBastionID(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Grantee kinds: who a grant is given to.
-const (
-	GranteeUserGroup = "UserGroup"
-	GranteeUser      = "User"
-)
-
-// BastionGrantee is the user group or user of a grant.
-type BastionGrantee struct {
-	Kind string // GranteeUserGroup or GranteeUser
-	ID   string
-}
-
 // Outcomes of one item of a batch change (grants, group members). Products
 // turn them into the per-item result codes.
 const (
@@ -166,41 +154,6 @@ const (
 type ItemResult struct {
 	ID      string
 	Outcome string
-}
-
-// BastionHostGrant asks to grant or revoke a host, or accounts of it.
-// Without AccountIDs it is about the host itself (and, when revoking, all
-// of its accounts).
-type BastionHostGrant struct {
-	HostID     string
-	AccountIDs []string
-}
-
-// BastionHostGrantResult is the outcome of one BastionHostGrant.
-type BastionHostGrantResult struct {
-	HostID   string
-	Outcome  string
-	Accounts []ItemResult
-}
-
-// BastionHostGroupGrant asks to grant or revoke a host group, or account
-// names on it.
-type BastionHostGroupGrant struct {
-	HostGroupID  string
-	AccountNames []string
-}
-
-// BastionHostGroupGrantResult is the outcome of one BastionHostGroupGrant.
-type BastionHostGroupGrantResult struct {
-	HostGroupID  string
-	Outcome      string
-	AccountNames []ItemResult
-}
-
-// BastionHostAccountGrant is a host account and whether a grantee holds it.
-type BastionHostAccountGrant struct {
-	BastionHostAccount
-	Authorized bool
 }
 
 // BastionHostFilter selects hosts of one instance. With Grantee set, only
@@ -272,6 +225,8 @@ type BastionGroupFilter struct {
 // account); creating an object in an instance that does not exist returns
 // ErrNotFound. Ids that are not canonical decimal numbers name no object.
 type BastionStore interface {
+	BastionGrantStore
+
 	// CreateBastionHost assigns the next host id and returns the host.
 	CreateBastionHost(ctx context.Context, h BastionHost) (BastionHost, error)
 	// FindBastionHost returns ErrNotFound if there is no such host.
@@ -344,28 +299,4 @@ type BastionStore interface {
 	// RemoveBastionGroupMembers is the reverse: Changed when a membership
 	// was removed.
 	RemoveBastionGroupMembers(ctx context.Context, kind, instanceID, groupID string, ids []string) ([]BastionMemberChange, error)
-
-	// AttachBastionHostAccounts grants hosts and host accounts to a grantee,
-	// all in one transaction, one result per request item. Granting an
-	// account also grants its host. Returns ErrNotFound if the grantee does
-	// not exist.
-	AttachBastionHostAccounts(ctx context.Context, instanceID string, g BastionGrantee, req []BastionHostGrant) ([]BastionHostGrantResult, error)
-	// DetachBastionHostAccounts revokes them. An item without AccountIDs
-	// revokes the host and every account grant on it; with AccountIDs, only
-	// those accounts (the host grant stays).
-	DetachBastionHostAccounts(ctx context.Context, instanceID string, g BastionGrantee, req []BastionHostGrant) ([]BastionHostGrantResult, error)
-	// FindBastionHostAccountGrants lists every account of f's hosts (f.HostIDs
-	// must name exactly one host) with whether g holds it. Returns
-	// ErrNotFound if the grantee or the host does not exist.
-	FindBastionHostAccountGrants(ctx context.Context, g BastionGrantee, f BastionHostAccountFilter) ([]BastionHostAccountGrant, int, error)
-
-	// AttachBastionHostGroupAccounts grants host groups and account names on
-	// them. Granting a name also grants its host group. Returns ErrNotFound
-	// if the grantee does not exist.
-	AttachBastionHostGroupAccounts(ctx context.Context, instanceID string, g BastionGrantee, req []BastionHostGroupGrant) ([]BastionHostGroupGrantResult, error)
-	// DetachBastionHostGroupAccounts revokes them, like DetachBastionHostAccounts.
-	DetachBastionHostGroupAccounts(ctx context.Context, instanceID string, g BastionGrantee, req []BastionHostGroupGrant) ([]BastionHostGroupGrantResult, error)
-	// FindBastionHostGroupAccountNames lists the account names g holds on a
-	// host group, in name order. Returns ErrNotFound for an unknown grantee or group.
-	FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g BastionGrantee, hostGroupID string) ([]string, error)
 }

@@ -72,7 +72,7 @@ type bastionSeeder interface {
 	CreateBastionHost(ctx context.Context, h localyun.BastionHost) (localyun.BastionHost, error)
 	CreateBastionHostAccount(ctx context.Context, a localyun.BastionHostAccount, s localyun.BastionSecret) (localyun.BastionHostAccount, error)
 	CreateBastionGroup(ctx context.Context, g localyun.BastionGroup) (localyun.BastionGroup, error)
-	AttachBastionHostAccounts(ctx context.Context, instanceID string, g localyun.BastionGrantee, req []localyun.BastionHostGrant) ([]localyun.BastionHostGrantResult, error)
+	ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64, changes []localyun.BastionHostGrantChange) ([]bool, error)
 }
 
 // SeedReport says what seeding did and how long each part took.
@@ -236,18 +236,22 @@ func seedBastion(ctx context.Context, bs bastionSeeder, w World, now time.Time, 
 			return fmt.Errorf("user group %d got id %s", g, grp.ID)
 		}
 		hosts := w.hostsOfGroup(g)
-		req := make([]localyun.BastionHostGrant, len(hosts))
+		var changes []localyun.BastionHostGrantChange
 		for i, h := range hosts {
-			req[i] = localyun.BastionHostGrant{HostID: hostID(h)}
+			changes = append(changes, localyun.BastionHostGrantChange{Op: localyun.BastionGrantAdd, HostID: hostID(h)})
+			if i == 0 { // the first host with its accounts
+				for _, a := range w.accountIDs(h) {
+					changes = append(changes, localyun.BastionHostGrantChange{Op: localyun.BastionGrantAdd, HostID: hostID(h), AccountID: a})
+				}
+			}
 		}
-		req[0].AccountIDs = w.accountIDs(hosts[0])
-		res, err := bs.AttachBastionHostAccounts(ctx, benchBastion, localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, req)
+		changed, err := bs.ApplyBastionHostGrants(ctx, benchBastion, localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, 0, changes)
 		if err != nil {
 			return fmt.Errorf("grant hosts to user group %d: %w", g, err)
 		}
-		for _, r := range res {
-			if r.Outcome != localyun.OutcomeChanged {
-				return fmt.Errorf("grant host %s to user group %d: %s", r.HostID, g, r.Outcome)
+		for i, c := range changed {
+			if !c {
+				return fmt.Errorf("grant host %s (account %q) to user group %d: already granted", changes[i].HostID, changes[i].AccountID, g)
 			}
 		}
 		p.update(g)

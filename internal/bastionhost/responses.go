@@ -90,22 +90,6 @@ type listHostsResponse struct {
 	Hosts      []hostItem `json:"Hosts" xml:"Hosts"`
 }
 
-// grantHostItem is a host of ListHostsForUserGroup / ListHostsForUser.
-type grantHostItem struct {
-	HostID             string `json:"HostId" xml:"HostId"`
-	HostName           string `json:"HostName" xml:"HostName"`
-	Comment            string `json:"Comment" xml:"Comment"`
-	OSType             string `json:"OSType" xml:"OSType"`
-	ActiveAddressType  string `json:"ActiveAddressType" xml:"ActiveAddressType"`
-	HostPublicAddress  string `json:"HostPublicAddress" xml:"HostPublicAddress"`
-	HostPrivateAddress string `json:"HostPrivateAddress" xml:"HostPrivateAddress"`
-}
-
-type listGrantHostsResponse struct {
-	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
-	Hosts      []grantHostItem `json:"Hosts" xml:"Hosts"`
-}
-
 type createHostAccountResponse struct {
 	HostAccountID string `json:"HostAccountId" xml:"HostAccountId"`
 }
@@ -130,19 +114,6 @@ type getHostAccountResponse struct {
 type listHostAccountsResponse struct {
 	TotalCount   int32             `json:"TotalCount" xml:"TotalCount"`
 	HostAccounts []hostAccountItem `json:"HostAccounts" xml:"HostAccounts"`
-}
-
-type grantAccountItem struct {
-	HostAccountID   string `json:"HostAccountId" xml:"HostAccountId"`
-	HostAccountName string `json:"HostAccountName" xml:"HostAccountName"`
-	HostID          string `json:"HostId" xml:"HostId"`
-	ProtocolName    string `json:"ProtocolName" xml:"ProtocolName"`
-	IsAuthorized    bool   `json:"IsAuthorized" xml:"IsAuthorized"`
-}
-
-type listGrantAccountsResponse struct {
-	TotalCount   int32              `json:"TotalCount" xml:"TotalCount"`
-	HostAccounts []grantAccountItem `json:"HostAccounts" xml:"HostAccounts"`
 }
 
 type createUserResponse struct {
@@ -228,53 +199,4 @@ type memberResult struct {
 
 type membersResponse struct {
 	Results []memberResult `json:"Results" xml:"Results"`
-}
-
-type listGrantHostGroupsResponse struct {
-	TotalCount int32             `json:"TotalCount" xml:"TotalCount"`
-	HostGroups []hostGroupDetail `json:"HostGroups" xml:"HostGroups"`
-}
-
-type accountResult struct {
-	HostAccountID string `json:"HostAccountId" xml:"HostAccountId"`
-	Code          string `json:"Code" xml:"Code"`
-	Message       string `json:"Message" xml:"Message"`
-}
-
-// hostGrantResult is one Results item of Attach/DetachHostAccountsTo*:
-// UserGroupId for the user-group actions, UserId for the per-user ones.
-type hostGrantResult struct {
-	HostID       string          `json:"HostId" xml:"HostId"`
-	UserGroupID  string          `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
-	UserID       string          `json:"UserId,omitempty" xml:"UserId,omitempty"`
-	Code         string          `json:"Code" xml:"Code"`
-	Message      string          `json:"Message" xml:"Message"`
-	HostAccounts []accountResult `json:"HostAccounts" xml:"HostAccounts"`
-}
-
-type hostGrantsResponse struct {
-	Results []hostGrantResult `json:"Results" xml:"Results"`
-}
-
-type accountNameResult struct {
-	HostAccountName string `json:"HostAccountName" xml:"HostAccountName"`
-	Code            string `json:"Code" xml:"Code"`
-	Message         string `json:"Message" xml:"Message"`
-}
-
-type hostGroupGrantResult struct {
-	HostGroupID      string              `json:"HostGroupId" xml:"HostGroupId"`
-	UserGroupID      string              `json:"UserGroupId,omitempty" xml:"UserGroupId,omitempty"`
-	UserID           string              `json:"UserId,omitempty" xml:"UserId,omitempty"`
-	Code             string              `json:"Code" xml:"Code"`
-	Message          string              `json:"Message" xml:"Message"`
-	HostAccountNames []accountNameResult `json:"HostAccountNames" xml:"HostAccountNames"`
-}
-
-type hostGroupGrantsResponse struct {
-	Results []hostGroupGrantResult `json:"Results" xml:"Results"`
-}
-
-type accountNamesResponse struct {
-	HostAccountNames []string `json:"HostAccountNames" xml:"HostAccountNames"`
 }

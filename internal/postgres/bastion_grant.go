@@ -3,315 +3,182 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-// grantTables names the tables of one grantee kind. Every grant table has
-// the columns instance_id and grantee_id.
-type grantTables struct {
-	object            string // the grantee's own table
-	what              string
-	hosts             string // (host_id)
-	accounts          string // (host_id, host_account_id)
-	hostGroupGrants   string // (host_group_id)
-	hostGroupAccounts string // (host_group_id, account_name)
+// The grant statements of each grantee kind (internal/sqlstore runs them).
+// Lists of ids are bigint arrays. The transaction of a change checks its
+// targets with the Lock* statements (READ COMMITTED; withTx retries
+// deadlocks): the grantee's row FOR NO KEY UPDATE serializes the batches on
+// it without blocking the foreign-key checks of their inserts, and the
+// hosts, accounts and host groups the batch names are kept FOR KEY SHARE,
+// in id order, so that a concurrent delete waits for the batch instead of
+// failing it halfway. Lock order: grantee, hosts (or host groups), accounts.
+
+const (
+	userGroupHostTargets = `SELECT 0, id, 0::bigint FROM bastion_user_groups WHERE instance_id = $1 AND id = $2
+		UNION ALL SELECT 1, id, 0 FROM bastion_hosts WHERE instance_id = $1 AND id = ANY($3)
+		UNION ALL SELECT 2, id, host_id FROM bastion_host_accounts WHERE instance_id = $1 AND id = ANY($4)`
+	userGroupLockHostTargets = `WITH grantee AS (SELECT id FROM bastion_user_groups WHERE instance_id = $1 AND id = $2 FOR NO KEY UPDATE),
+		hosts AS (SELECT id FROM bastion_hosts WHERE instance_id = $1 AND id = ANY($3) ORDER BY id FOR KEY SHARE),
+		accounts AS (SELECT id, host_id FROM bastion_host_accounts WHERE instance_id = $1 AND id = ANY($4) ORDER BY id FOR KEY SHARE)
+		SELECT 0, id, 0::bigint FROM grantee UNION ALL SELECT 1, id, 0 FROM hosts UNION ALL SELECT 2, id, host_id FROM accounts`
+	userGroupHostGroupTargets = `SELECT 0, id, 0 FROM bastion_user_groups WHERE instance_id = $1 AND id = $2
+		UNION ALL SELECT 3, id, 0 FROM bastion_host_groups WHERE instance_id = $1 AND id = ANY($3)`
+	userGroupLockHostGroupTargets = `WITH grantee AS (SELECT id FROM bastion_user_groups WHERE instance_id = $1 AND id = $2 FOR NO KEY UPDATE),
+		groups AS (SELECT id FROM bastion_host_groups WHERE instance_id = $1 AND id = ANY($3) ORDER BY id FOR KEY SHARE)
+		SELECT 0, id, 0 FROM grantee UNION ALL SELECT 3, id, 0 FROM groups`
+
+	userHostTargets = `SELECT 0, id, 0::bigint FROM bastion_users WHERE instance_id = $1 AND id = $2
+		UNION ALL SELECT 1, id, 0 FROM bastion_hosts WHERE instance_id = $1 AND id = ANY($3)
+		UNION ALL SELECT 2, id, host_id FROM bastion_host_accounts WHERE instance_id = $1 AND id = ANY($4)`
+	userLockHostTargets = `WITH grantee AS (SELECT id FROM bastion_users WHERE instance_id = $1 AND id = $2 FOR NO KEY UPDATE),
+		hosts AS (SELECT id FROM bastion_hosts WHERE instance_id = $1 AND id = ANY($3) ORDER BY id FOR KEY SHARE),
+		accounts AS (SELECT id, host_id FROM bastion_host_accounts WHERE instance_id = $1 AND id = ANY($4) ORDER BY id FOR KEY SHARE)
+		SELECT 0, id, 0::bigint FROM grantee UNION ALL SELECT 1, id, 0 FROM hosts UNION ALL SELECT 2, id, host_id FROM accounts`
+	userHostGroupTargets = `SELECT 0, id, 0 FROM bastion_users WHERE instance_id = $1 AND id = $2
+		UNION ALL SELECT 3, id, 0 FROM bastion_host_groups WHERE instance_id = $1 AND id = ANY($3)`
+	userLockHostGroupTargets = `WITH grantee AS (SELECT id FROM bastion_users WHERE instance_id = $1 AND id = $2 FOR NO KEY UPDATE),
+		groups AS (SELECT id FROM bastion_host_groups WHERE instance_id = $1 AND id = ANY($3) ORDER BY id FOR KEY SHARE)
+		SELECT 0, id, 0 FROM grantee UNION ALL SELECT 3, id, 0 FROM groups`
+)
+
+// userGroupGrants are the statements of grants to user groups.
+var userGroupGrants = sqlstore.GrantSQL{
+	What:            "user group",
+	HostTargets:     userGroupHostTargets,
+	LockHostTargets: userGroupLockHostTargets,
+	GrantHost: `INSERT INTO bastion_group_host_grants (instance_id, grantee_id, host_id)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+	RevokeHost: `DELETE FROM bastion_group_host_grants WHERE instance_id = $1 AND grantee_id = $2 AND host_id = $3`,
+	GrantAccount: `INSERT INTO bastion_group_account_grants (instance_id, grantee_id, host_id, host_account_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+	RevokeAccount: `DELETE FROM bastion_group_account_grants
+		WHERE instance_id = $1 AND grantee_id = $2 AND host_id = $3 AND host_account_id = $4`,
+	AccountGrantCounts: `SELECT (SELECT COUNT(*) FROM bastion_user_groups WHERE instance_id = $1 AND id = $2),
+		(SELECT COUNT(*) FROM bastion_hosts WHERE instance_id = $1 AND id = $3),
+		(SELECT COUNT(*) FROM bastion_host_accounts WHERE instance_id = $1 AND host_id = $3
+			AND ($4::text = '' OR name = $4) AND ($5::text = '' OR protocol_name = $5))`,
+	// The page is chosen first, so that the EXISTS runs for its rows only.
+	AccountGrantPage: `SELECT a.instance_id, a.id, a.host_id, a.name, a.protocol_name, a.privilege_type, a.rotation_mode,
+		a.host_share_key_id, a.private_key_fingerprint, a.created_at, a.password <> '',
+		EXISTS (SELECT 1 FROM bastion_group_account_grants x
+			WHERE x.instance_id = a.instance_id AND x.grantee_id = $2 AND x.host_account_id = a.id)
+		FROM (SELECT * FROM bastion_host_accounts WHERE instance_id = $1 AND host_id = $3
+			AND ($4::text = '' OR name = $4) AND ($5::text = '' OR protocol_name = $5)
+			ORDER BY id LIMIT $6 OFFSET $7) a
+		ORDER BY a.id`,
+	HostGroupTargets:     userGroupHostGroupTargets,
+	LockHostGroupTargets: userGroupLockHostGroupTargets,
+	GrantHostGroup: `INSERT INTO bastion_group_host_group_grants (instance_id, grantee_id, host_group_id)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+	RevokeHostGroup: `DELETE FROM bastion_group_host_group_grants WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3`,
+	GrantHostGroupAccount: `INSERT INTO bastion_group_host_group_account_grants (instance_id, grantee_id, host_group_id, account_name)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+	RevokeHostGroupAccount: `DELETE FROM bastion_group_host_group_account_grants
+		WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 AND account_name = $4`,
+	// account_name is COLLATE "C": byte order, like SQLite's BINARY.
+	HostGroupAccountNames: `SELECT account_name FROM bastion_group_host_group_account_grants
+		WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 ORDER BY account_name`,
 }
 
-var granteeTables = map[string]grantTables{
-	localyun.GranteeUserGroup: {object: "bastion_user_groups", what: "user group", hosts: "bastion_group_host_grants",
-		accounts: "bastion_group_account_grants", hostGroupGrants: "bastion_group_host_group_grants",
-		hostGroupAccounts: "bastion_group_host_group_account_grants"},
-	localyun.GranteeUser: {object: "bastion_users", what: "user", hosts: "bastion_user_host_grants",
-		accounts: "bastion_user_account_grants", hostGroupGrants: "bastion_user_host_group_grants",
-		hostGroupAccounts: "bastion_user_host_group_account_grants"},
+// userGrants are the statements of grants to users.
+var userGrants = sqlstore.GrantSQL{
+	What:            "user",
+	HostTargets:     userHostTargets,
+	LockHostTargets: userLockHostTargets,
+	GrantHost: `INSERT INTO bastion_user_host_grants (instance_id, grantee_id, host_id)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+	RevokeHost: `DELETE FROM bastion_user_host_grants WHERE instance_id = $1 AND grantee_id = $2 AND host_id = $3`,
+	GrantAccount: `INSERT INTO bastion_user_account_grants (instance_id, grantee_id, host_id, host_account_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+	RevokeAccount: `DELETE FROM bastion_user_account_grants
+		WHERE instance_id = $1 AND grantee_id = $2 AND host_id = $3 AND host_account_id = $4`,
+	AccountGrantCounts: `SELECT (SELECT COUNT(*) FROM bastion_users WHERE instance_id = $1 AND id = $2),
+		(SELECT COUNT(*) FROM bastion_hosts WHERE instance_id = $1 AND id = $3),
+		(SELECT COUNT(*) FROM bastion_host_accounts WHERE instance_id = $1 AND host_id = $3
+			AND ($4::text = '' OR name = $4) AND ($5::text = '' OR protocol_name = $5))`,
+	AccountGrantPage: `SELECT a.instance_id, a.id, a.host_id, a.name, a.protocol_name, a.privilege_type, a.rotation_mode,
+		a.host_share_key_id, a.private_key_fingerprint, a.created_at, a.password <> '',
+		EXISTS (SELECT 1 FROM bastion_user_account_grants x
+			WHERE x.instance_id = a.instance_id AND x.grantee_id = $2 AND x.host_account_id = a.id)
+		FROM (SELECT * FROM bastion_host_accounts WHERE instance_id = $1 AND host_id = $3
+			AND ($4::text = '' OR name = $4) AND ($5::text = '' OR protocol_name = $5)
+			ORDER BY id LIMIT $6 OFFSET $7) a
+		ORDER BY a.id`,
+	HostGroupTargets:     userHostGroupTargets,
+	LockHostGroupTargets: userLockHostGroupTargets,
+	GrantHostGroup: `INSERT INTO bastion_user_host_group_grants (instance_id, grantee_id, host_group_id)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+	RevokeHostGroup: `DELETE FROM bastion_user_host_group_grants WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3`,
+	GrantHostGroupAccount: `INSERT INTO bastion_user_host_group_account_grants (instance_id, grantee_id, host_group_id, account_name)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+	RevokeHostGroupAccount: `DELETE FROM bastion_user_host_group_account_grants
+		WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 AND account_name = $4`,
+	HostGroupAccountNames: `SELECT account_name FROM bastion_user_host_group_account_grants
+		WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 ORDER BY account_name`,
 }
 
-// findGrantee returns the numeric id and tables of a grantee that exists,
-// taking lock (a bhLock* clause, or "" outside a transaction) on its row.
-func findGrantee(ctx context.Context, q queryer, instanceID string, g localyun.BastionGrantee, lock string) (int64, grantTables, error) {
-	t, ok := granteeTables[g.Kind]
-	if !ok {
-		return 0, t, fmt.Errorf("grantee kind %q: %w", g.Kind, localyun.ErrInvalid)
+// grants are the grant statements; lists of ids are bound as bigint
+// arrays, and LIMIT NULL is no limit.
+var grants = sqlstore.Grants{UserGroup: userGroupGrants, User: userGrants, IDs: bigintIDs, NoLimit: nil}
+
+func bigintIDs(ids []int64) any {
+	if ids == nil {
+		return []int64{}
 	}
-	n, ok := parseBastionID(g.ID)
-	if !ok {
-		return 0, t, bhNotFound(t.what, g.ID)
-	}
-	exists, err := bastionExists(ctx, q, t.object, instanceID, n, lock)
-	if err == nil && !exists {
-		err = bhNotFound(t.what, g.ID)
-	}
-	return n, t, err
+	return ids
 }
 
-// AttachBastionHostAccounts grants hosts and host accounts to a grantee.
-func (st *Store) AttachBastionHostAccounts(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	req []localyun.BastionHostGrant) ([]localyun.BastionHostGrantResult, error) {
-	return st.changeHostGrants(ctx, instanceID, g, req, true)
+// FindBastionHostGrantTargets reports the grantee, hosts and accounts that exist.
+func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+	hostIDs, accountIDs []string) (localyun.BastionHostGrantTargets, error) {
+	t, err := grants.FindHostGrantTargets(ctx, st.db, instanceID, g, hostIDs, accountIDs)
+	return t, formatError(err)
 }
 
-// DetachBastionHostAccounts revokes hosts and host accounts from a grantee.
-func (st *Store) DetachBastionHostAccounts(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	req []localyun.BastionHostGrant) ([]localyun.BastionHostGrantResult, error) {
-	return st.changeHostGrants(ctx, instanceID, g, req, false)
-}
-
-// changeHostGrants runs a batch in one transaction: the grantee's row
-// serializes the batches on it, and the hosts and accounts the batch names
-// are locked up front (in id order) so that they stay until it commits.
-func (st *Store) changeHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	req []localyun.BastionHostGrant, attach bool) ([]localyun.BastionHostGrantResult, error) {
-	var hostIDs, accountIDs []int64
-	for _, item := range req {
-		if n, ok := parseBastionID(item.HostID); ok {
-			hostIDs = append(hostIDs, n)
-			accountIDs = append(accountIDs, bhParseIDs(item.AccountIDs)...)
-		}
-	}
-	var out []localyun.BastionHostGrantResult
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		gid, t, err := findGrantee(ctx, tx, instanceID, g, bhLockSerialize)
-		if err != nil {
-			return err
-		}
-		hosts, err := bhKeepRows(ctx, tx, "bastion_hosts", "id", instanceID, hostIDs)
-		if err != nil {
-			return err
-		}
-		accountHosts, err := bhKeepRows(ctx, tx, "bastion_host_accounts", "host_id", instanceID, accountIDs)
-		if err != nil {
-			return err
-		}
-		out = make([]localyun.BastionHostGrantResult, 0, len(req))
-		for _, item := range req {
-			r, err := changeHostGrant(ctx, tx, t, instanceID, gid, item, attach, hosts, accountHosts)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
+// ApplyBastionHostGrants applies host grant changes in one transaction,
+// after locking their targets (whatever the version: the locks order the
+// batches).
+func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, _ uint64,
+	changes []localyun.BastionHostGrantChange) (changed []bool, err error) {
+	err = st.withTx(ctx, func(tx *sql.Tx) error {
+		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, false, changes)
+		return err
 	})
-	return out, err
-}
-
-func changeHostGrant(ctx context.Context, tx *sql.Tx, t grantTables, instanceID string, gid int64,
-	item localyun.BastionHostGrant, attach bool, hosts, accountHosts map[int64]int64) (localyun.BastionHostGrantResult, error) {
-	r := localyun.BastionHostGrantResult{HostID: item.HostID}
-	all := func(o string) (localyun.BastionHostGrantResult, error) {
-		r.Outcome = o
-		for _, id := range item.AccountIDs {
-			r.Accounts = append(r.Accounts, localyun.ItemResult{ID: id, Outcome: o})
-		}
-		return r, nil
-	}
-	host, ok := parseBastionID(item.HostID)
-	if !ok {
-		return all(localyun.OutcomeInvalid)
-	}
-	if _, exists := hosts[host]; !exists {
-		return all(localyun.OutcomeMissing)
-	}
-	hostSQL := `INSERT INTO ` + t.hosts + ` (instance_id, grantee_id, host_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-	if !attach {
-		hostSQL = `DELETE FROM ` + t.hosts + ` WHERE instance_id = $1 AND grantee_id = $2 AND host_id = $3`
-	}
-	if len(item.AccountIDs) == 0 {
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, hostSQL, instanceID, gid, host))
-		r.Outcome = bhOutcome(changed)
-		return r, err
-	}
-	// With accounts, the host itself is found and stays (or becomes) granted.
-	r.Outcome = localyun.OutcomeChanged
-	if attach {
-		if _, err := tx.ExecContext(ctx, hostSQL, instanceID, gid, host); err != nil {
-			return r, err
-		}
-	}
-	q := `INSERT INTO ` + t.accounts + ` (instance_id, grantee_id, host_id, host_account_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
-	if !attach {
-		q = `DELETE FROM ` + t.accounts + ` WHERE instance_id = $1 AND grantee_id = $2 AND host_id = $3 AND host_account_id = $4`
-	}
-	for _, id := range item.AccountIDs {
-		ar := localyun.ItemResult{ID: id}
-		n, ok := parseBastionID(id)
-		if !ok {
-			ar.Outcome = localyun.OutcomeInvalid
-			r.Accounts = append(r.Accounts, ar)
-			continue
-		}
-		if h, exists := accountHosts[n]; !exists || h != host {
-			ar.Outcome = localyun.OutcomeMissing
-			r.Accounts = append(r.Accounts, ar)
-			continue
-		}
-		changed, err := bhRowsChanged(tx.ExecContext(ctx, q, instanceID, gid, host, n))
-		if err != nil {
-			return r, err
-		}
-		ar.Outcome = bhOutcome(changed)
-		r.Accounts = append(r.Accounts, ar)
-	}
-	return r, nil
+	return changed, err
 }
 
 // FindBastionHostAccountGrants lists the accounts of one host with whether g holds each.
 func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.BastionGrantee,
 	f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccountGrant, int, error) {
-	gid, t, err := findGrantee(ctx, st.db, f.InstanceID, g, "")
-	if err != nil {
-		return nil, 0, formatError(err)
-	}
-	if len(f.HostIDs) != 1 {
-		return nil, 0, fmt.Errorf("host account grants need exactly one host: %w", localyun.ErrInvalid)
-	}
-	host, ok := parseBastionID(f.HostIDs[0])
-	if !ok {
-		return nil, 0, bhNotFound("host", f.HostIDs[0])
-	}
-	if exists, err := bastionExists(ctx, st.db, "bastion_hosts", f.InstanceID, host, ""); err != nil || !exists {
-		if err == nil {
-			err = bhNotFound("host", host)
-		}
-		return nil, 0, formatError(err)
-	}
-	var a args
-	cond := hostAccountWhere(f, &a)
-	// gid is a parsed number: inlined, since the count query shares a but not cols.
-	cols := bhHostAccountColumns + `, EXISTS (SELECT 1 FROM ` + t.accounts + ` x WHERE x.instance_id = a.instance_id
-		AND x.grantee_id = ` + formatBastionID(gid) + ` AND x.host_account_id = a.id)`
-	var out []localyun.BastionHostAccountGrant
-	total, err := bhPage(ctx, st.db, "bastion_host_accounts a", "a", cond, a, cols, f.Offset, f.Limit,
-		func(rows *sql.Rows) error {
-			var ag localyun.BastionHostAccountGrant
-			var err error
-			ag.BastionHostAccount, err = scanBHHostAccount(rows, &ag.Authorized)
-			out = append(out, ag)
-			return err
-		})
-	return out, total, err
+	out, total, err := grants.FindHostAccountGrants(ctx, st.db, g, f)
+	return out, total, formatError(err)
 }
 
-// AttachBastionHostGroupAccounts grants host groups and account names on them.
-func (st *Store) AttachBastionHostGroupAccounts(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	req []localyun.BastionHostGroupGrant) ([]localyun.BastionHostGroupGrantResult, error) {
-	return st.changeHostGroupGrants(ctx, instanceID, g, req, true)
+// FindBastionHostGroupGrantTargets reports the grantee and host groups that exist.
+func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceID string, g localyun.BastionGrantee,
+	hostGroupIDs []string) (localyun.BastionHostGroupGrantTargets, error) {
+	t, err := grants.FindHostGroupGrantTargets(ctx, st.db, instanceID, g, hostGroupIDs)
+	return t, formatError(err)
 }
 
-// DetachBastionHostGroupAccounts revokes them.
-func (st *Store) DetachBastionHostGroupAccounts(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	req []localyun.BastionHostGroupGrant) ([]localyun.BastionHostGroupGrantResult, error) {
-	return st.changeHostGroupGrants(ctx, instanceID, g, req, false)
-}
-
-// changeHostGroupGrants runs a batch in one transaction, locked like
-// changeHostGrants: the grantee, then the host groups in id order.
-func (st *Store) changeHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee,
-	req []localyun.BastionHostGroupGrant, attach bool) ([]localyun.BastionHostGroupGrantResult, error) {
-	var groupIDs []int64
-	for _, item := range req {
-		if n, ok := parseBastionID(item.HostGroupID); ok {
-			groupIDs = append(groupIDs, n)
-		}
-	}
-	var out []localyun.BastionHostGroupGrantResult
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
-		gid, t, err := findGrantee(ctx, tx, instanceID, g, bhLockSerialize)
-		if err != nil {
-			return err
-		}
-		groups, err := bhKeepRows(ctx, tx, "bastion_host_groups", "id", instanceID, groupIDs)
-		if err != nil {
-			return err
-		}
-		groupSQL := `INSERT INTO ` + t.hostGroupGrants + ` (instance_id, grantee_id, host_group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-		nameSQL := `INSERT INTO ` + t.hostGroupAccounts + ` (instance_id, grantee_id, host_group_id, account_name) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
-		if !attach {
-			groupSQL = `DELETE FROM ` + t.hostGroupGrants + ` WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3`
-			nameSQL = `DELETE FROM ` + t.hostGroupAccounts + ` WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 AND account_name = $4`
-		}
-		out = make([]localyun.BastionHostGroupGrantResult, 0, len(req))
-		for _, item := range req {
-			r := localyun.BastionHostGroupGrantResult{HostGroupID: item.HostGroupID}
-			all := func(o string) {
-				r.Outcome = o
-				for _, name := range item.AccountNames {
-					r.AccountNames = append(r.AccountNames, localyun.ItemResult{ID: name, Outcome: o})
-				}
-				out = append(out, r)
-			}
-			hg, ok := parseBastionID(item.HostGroupID)
-			if !ok {
-				all(localyun.OutcomeInvalid)
-				continue
-			}
-			if _, exists := groups[hg]; !exists {
-				all(localyun.OutcomeMissing)
-				continue
-			}
-			if len(item.AccountNames) == 0 {
-				changed, err := bhRowsChanged(tx.ExecContext(ctx, groupSQL, instanceID, gid, hg))
-				if err != nil {
-					return err
-				}
-				r.Outcome = bhOutcome(changed)
-				out = append(out, r)
-				continue
-			}
-			r.Outcome = localyun.OutcomeChanged
-			if attach {
-				if _, err := tx.ExecContext(ctx, groupSQL, instanceID, gid, hg); err != nil {
-					return err
-				}
-			}
-			for _, name := range item.AccountNames {
-				changed, err := bhRowsChanged(tx.ExecContext(ctx, nameSQL, instanceID, gid, hg, name))
-				if err != nil {
-					return err
-				}
-				r.AccountNames = append(r.AccountNames, localyun.ItemResult{ID: name, Outcome: bhOutcome(changed)})
-			}
-			out = append(out, r)
-		}
-		return nil
+// ApplyBastionHostGroupGrants applies host group grant changes in one transaction.
+func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, _ uint64,
+	changes []localyun.BastionHostGroupGrantChange) (changed []bool, err error) {
+	err = st.withTx(ctx, func(tx *sql.Tx) error {
+		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, false, changes)
+		return err
 	})
-	return out, err
+	return changed, err
 }
 
 // FindBastionHostGroupAccountNames lists the account names g holds on a
-// host group, in byte order (account_name is COLLATE "C", like SQLite's
-// BINARY).
+// host group, in byte order.
 func (st *Store) FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupID string) ([]string, error) {
-	gid, t, err := findGrantee(ctx, st.db, instanceID, g, "")
-	if err != nil {
-		return nil, formatError(err)
-	}
-	hg, ok := parseBastionID(hostGroupID)
-	if !ok {
-		return nil, bhNotFound("host group", hostGroupID)
-	}
-	if exists, err := bastionExists(ctx, st.db, "bastion_host_groups", instanceID, hg, ""); err != nil || !exists {
-		if err == nil {
-			err = bhNotFound("host group", hg)
-		}
-		return nil, formatError(err)
-	}
-	rows, err := st.db.QueryContext(ctx, `SELECT account_name FROM `+t.hostGroupAccounts+`
-		WHERE instance_id = $1 AND grantee_id = $2 AND host_group_id = $3 ORDER BY account_name`, instanceID, gid, hg)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	names := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, formatError(err)
-		}
-		names = append(names, n)
-	}
-	return names, formatError(rows.Err())
+	names, err := grants.FindHostGroupAccountNames(ctx, st.db, instanceID, g, hostGroupID)
+	return names, formatError(err)
 }

@@ -53,12 +53,3 @@ func findBHMembers(ctx context.Context, tx *sql.Tx, g sqlstore.GroupSQL, instanc
 	}
 	return sqlstore.FoundIDs(tx.QueryContext(ctx, g.Members, instanceID, ids))
 }
-
-// bhOutcome is the outcome of a change that did or did not change a row
-// (the grant code's).
-func bhOutcome(changed bool) string {
-	if changed {
-		return localyun.OutcomeChanged
-	}
-	return localyun.OutcomeUnchanged
-}

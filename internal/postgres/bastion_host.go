@@ -11,38 +11,6 @@ import (
 	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-// Row locks of the Bastionhost store (READ COMMITTED; withTx retries
-// deadlocks and serialization failures):
-//
-//   - the row that serializes a batch without being changed (the grantee of
-//     a grant batch, the group of a membership batch): FOR NO KEY UPDATE,
-//     which excludes other batches on it and its deletion but not the
-//     foreign-key checks (FOR KEY SHARE) of inserts that name it;
-//   - the rows a batch names and needs to keep existing until it commits
-//     (hosts, accounts, members, host groups): FOR KEY SHARE, taken up front
-//     in id order, so that a concurrent delete waits instead of failing the
-//     batch with a foreign-key error halfway.
-//
-// Lock order is always grantee or group, then hosts (or members, host
-// groups), then accounts. Updates of one object are compare-and-set
-// statements: they need no lock taken before.
-const (
-	bhLockSerialize = " FOR NO KEY UPDATE"
-	bhLockKeep      = " FOR KEY SHARE"
-)
-
-// The helpers of the Bastionhost files, under the names the grant code
-// (bastion_grant.go) calls them by.
-var (
-	parseBastionID    = localyun.ParseBastionID
-	formatBastionID   = localyun.FormatBastionID
-	bhNotFound        = sqlstore.BastionNotFound
-	bhRowsChanged     = sqlstore.RowsChanged
-	scanBHHostAccount = sqlstore.ScanBastionHostAccount
-)
-
-const bhHostAccountColumns = sqlstore.BastionHostAccountColumns
-
 // bhPage runs a count query and a page query sharing from, cond and a. The
 // page of rows of alias (the table whose columns cols reads, ordered by its
 // id) is chosen first, so that the subqueries of cols run for the rows of
@@ -86,41 +54,11 @@ func bhExists(ctx context.Context, q queryer, query string, args ...any) (bool, 
 	return err == nil, err
 }
 
-// bastionExists is bhExists for the object id of table, taking lock (one
-// of the bhLock* clauses, or "" outside a transaction) on its row (the
-// grant code's form).
-func bastionExists(ctx context.Context, q queryer, table, instanceID string, id int64, lock string) (bool, error) {
-	return bhExists(ctx, q, `SELECT 1 FROM `+table+` WHERE instance_id = $1 AND id = $2`+lock, instanceID, id)
-}
-
-// bhKeepRows locks with FOR KEY SHARE, in id order, the rows of table among
-// ids and returns their ids mapped to col (their own id when col is "id").
-func bhKeepRows(ctx context.Context, tx *sql.Tx, table, col, instanceID string, ids []int64) (map[int64]int64, error) {
-	found := make(map[int64]int64, len(ids))
-	if len(ids) == 0 {
-		return found, nil
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, `+col+` FROM `+table+` WHERE instance_id = $1 AND id = ANY($2)
-		ORDER BY id`+bhLockKeep, instanceID, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, v int64
-		if err := rows.Scan(&id, &v); err != nil {
-			return nil, err
-		}
-		found[id] = v
-	}
-	return found, rows.Err()
-}
-
 // bhParseIDs returns the well-formed ids among ss.
 func bhParseIDs(ss []string) []int64 {
 	var out []int64
 	for _, s := range ss {
-		if n, ok := parseBastionID(s); ok {
+		if n, ok := localyun.ParseBastionID(s); ok {
 			out = append(out, n)
 		}
 	}
@@ -169,13 +107,13 @@ func (st *Store) bhFindGrantee(ctx context.Context, instanceID string, g localyu
 	if !ok {
 		return t, nil, fmt.Errorf("grantee kind %q: %w", g.Kind, localyun.ErrInvalid)
 	}
-	n, ok := parseBastionID(g.ID)
+	n, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
-		return t, nil, bhNotFound(t.what, g.ID)
+		return t, nil, sqlstore.BastionNotFound(t.what, g.ID)
 	}
 	exists, err := bhExists(ctx, st.db, t.exists, instanceID, n)
 	if err == nil && !exists {
-		err = bhNotFound(t.what, g.ID)
+		err = sqlstore.BastionNotFound(t.what, g.ID)
 	}
 	return t, args{n}, formatError(err)
 }
@@ -210,7 +148,7 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 		where = append(where, "(h.public_address = "+p+" OR h.private_address = "+p+")")
 	}
 	if f.HostGroupID != "" {
-		gid, _ := parseBastionID(f.HostGroupID) // 0 for a malformed id: no member
+		gid, _ := localyun.ParseBastionID(f.HostGroupID) // 0 for a malformed id: no member
 		from += ` JOIN bastion_host_group_members m ON m.instance_id = h.instance_id AND m.host_id = h.id
 			AND m.host_group_id = ` + a.add(gid)
 	}
@@ -257,9 +195,9 @@ func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.Bastion
 	var a args
 	cond := hostAccountWhere(f, &a)
 	var out []localyun.BastionHostAccount
-	total, err := bhPage(ctx, st.db, "bastion_host_accounts a", "a", cond, a, bhHostAccountColumns,
+	total, err := bhPage(ctx, st.db, "bastion_host_accounts a", "a", cond, a, sqlstore.BastionHostAccountColumns,
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
-			a, err := scanBHHostAccount(rows)
+			a, err := sqlstore.ScanBastionHostAccount(rows)
 			out = append(out, a)
 			return err
 		})

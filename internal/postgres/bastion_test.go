@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/pgtest"
 	"github.com/localyun/localyun/internal/postgres"
 	"github.com/localyun/localyun/internal/storetest"
@@ -54,6 +55,22 @@ func bastionNode(t *testing.T, dsn string) *postgres.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// changeHostGrants runs AttachHostAccountsToUserGroup (attach) or
+// DetachHostAccountsFromUserGroup on instance bh1 through the Bastionhost
+// service over st, where the rules of a batch live.
+func changeHostGrants(ctx context.Context, st *postgres.Store, attach bool, g localyun.BastionGrantee, req []localyun.BastionHostGrant) error {
+	s := bastionhost.NewService(st, bastionhost.Options{})
+	ctx = localyun.NewContextWithPrincipal(ctx, localyun.Principal{AccountID: "1111111111111111", Type: localyun.PrincipalTypeRoot})
+	in := bastionhost.HostGrantsInput{GranteeRef: bastionhost.GranteeRef{InstanceRef: bastionhost.InstanceRef{InstanceID: "bh1"}, Grantee: g}, Hosts: req}
+	var err error
+	if attach {
+		_, err = s.AttachHostAccountsToUserGroup(ctx, in)
+	} else {
+		_, err = s.DetachHostAccountsFromUserGroup(ctx, in)
+	}
+	return err
 }
 
 func seedBastionInstance(t *testing.T, st *postgres.Store, id string) {
@@ -198,7 +215,7 @@ func TestBastionConcurrentNodes(t *testing.T) {
 					req = append(req, localyun.BastionHostGrant{HostID: id, AccountIDs: []string{accountOf[id]}})
 					ids = append(ids, id)
 				}
-				if _, err := st.AttachBastionHostAccounts(ctx, "bh1", grantee, req); err != nil {
+				if err := changeHostGrants(ctx, st, true, grantee, req); err != nil {
 					errs <- fmt.Errorf("attach: %w", err)
 				}
 				if _, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupHost, "bh1", hg.ID, ids); err != nil {
@@ -249,10 +266,10 @@ func TestBastionConcurrentNodes(t *testing.T) {
 				for _, id := range hostIDs {
 					req = append(req, localyun.BastionHostGrant{HostID: id, AccountIDs: []string{accountOf[id]}})
 				}
-				if _, err := st.DetachBastionHostAccounts(ctx, "bh1", grantee, req); err != nil {
+				if err := changeHostGrants(ctx, st, false, grantee, req); err != nil {
 					errs <- fmt.Errorf("detach: %w", err)
 				}
-				if _, err := st.AttachBastionHostAccounts(ctx, "bh1", grantee, req); err != nil {
+				if err := changeHostGrants(ctx, st, true, grantee, req); err != nil {
 					errs <- fmt.Errorf("attach: %w", err)
 				}
 				if _, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupHost, "bh1", hg.ID, hostIDs); err != nil {

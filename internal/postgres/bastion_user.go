@@ -26,7 +26,7 @@ func (st *Store) FindBastionUsers(ctx context.Context, f localyun.BastionUserFil
 	eq("u.source", f.Source)
 	eq("u.source_user_id", f.SourceUserID)
 	if f.UserGroupID != "" {
-		gid, _ := parseBastionID(f.UserGroupID) // 0 for a malformed id: no member
+		gid, _ := localyun.ParseBastionID(f.UserGroupID) // 0 for a malformed id: no member
 		from += ` JOIN bastion_user_group_members m ON m.instance_id = u.instance_id AND m.user_id = u.id
 			AND m.user_group_id = ` + a.add(gid)
 	}

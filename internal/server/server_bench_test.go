@@ -64,7 +64,7 @@ func benchBastion(b *testing.B, st *sqlite.Store, now time.Time) {
 	must(st.CreateBastionInstance(ctx, localyun.BastionInstance{ID: "bastionhost-cn-bench", AccountID: "1234567890123456",
 		RegionID: "cn-hangzhou", Status: localyun.BastionRunning, PlanCode: "cloudbastion", VpcID: "vpc-bench",
 		VSwitchID: "vsw-bench", CreatedAt: now, ExpiresAt: now.AddDate(1, 0, 0)}))
-	var req []localyun.BastionHostGrant
+	var grants []localyun.BastionHostGrantChange
 	for h := 0; h < 200; h++ {
 		host, err := st.CreateBastionHost(ctx, localyun.BastionHost{InstanceID: "bastionhost-cn-bench", Name: "host-" + strconv.Itoa(h),
 			OSType: "Linux", Source: localyun.BastionSourceLocal, ActiveAddressType: localyun.BastionAddressPrivate,
@@ -77,10 +77,12 @@ func benchBastion(b *testing.B, st *sqlite.Store, now time.Time) {
 			must(err)
 			accounts = append(accounts, acc.ID)
 		}
-		if h%8 == 0 && len(req) < 25 {
-			req = append(req, localyun.BastionHostGrant{HostID: host.ID})
-			if len(req) == 1 {
-				req[0].AccountIDs = accounts
+		if h%8 == 0 && h < 8*25 {
+			grants = append(grants, localyun.BastionHostGrantChange{Op: localyun.BastionGrantAdd, HostID: host.ID})
+			if h == 0 { // the first host with its accounts
+				for _, a := range accounts {
+					grants = append(grants, localyun.BastionHostGrantChange{Op: localyun.BastionGrantAdd, HostID: host.ID, AccountID: a})
+				}
 			}
 		}
 	}
@@ -89,7 +91,7 @@ func benchBastion(b *testing.B, st *sqlite.Store, now time.Time) {
 	if grp.ID != "1" {
 		b.Fatalf("user group id %s", grp.ID)
 	}
-	_, err = st.AttachBastionHostAccounts(ctx, "bastionhost-cn-bench", localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, req)
+	_, err = st.ApplyBastionHostGrants(ctx, "bastionhost-cn-bench", localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: grp.ID}, 0, grants)
 	must(err)
 }
 

@@ -11,18 +11,6 @@ import (
 	"github.com/localyun/localyun/internal/sqlstore"
 )
 
-// The helpers of the Bastionhost files, under the names the grant code
-// (bastion_grant.go) calls them by.
-var (
-	parseBastionID    = localyun.ParseBastionID
-	formatBastionID   = localyun.FormatBastionID
-	bhNotFound        = sqlstore.BastionNotFound
-	bhRowsChanged     = sqlstore.RowsChanged
-	scanBHHostAccount = sqlstore.ScanBastionHostAccount
-)
-
-const bhHostAccountColumns = sqlstore.BastionHostAccountColumns
-
 // pageQueryer runs the queries of bastionPage: st.read, a *sql.Tx, or the
 // read pool's statement cache (cachedRead).
 type pageQueryer interface {
@@ -34,19 +22,6 @@ type cachedRead struct{ st *Store }
 
 func (c cachedRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return c.st.readQuery(ctx, query, args...)
-}
-
-// bastionExistsSQL and bastionExists tell whether table has the object
-// (the grant code's form).
-func bastionExistsSQL(table string) string {
-	return `SELECT COUNT(*) FROM ` + table + ` WHERE instance_id = ? AND id = ?`
-}
-
-func bastionExists(ctx context.Context, q pageQueryer, table, instanceID string, id int64) (bool, error) {
-	var n int
-	rows, err := q.QueryContext(ctx, bastionExistsSQL(table), instanceID, id)
-	err = rowScanner{rows: rows, err: err}.Scan(&n)
-	return n > 0, err
 }
 
 // bastionPage runs a count query and a page query sharing cond and args.
@@ -96,7 +71,7 @@ func (p bhPage) count(ctx context.Context, q pageQueryer) (int, error) {
 		return 0, err
 	}
 	if exists == 0 {
-		return 0, bhNotFound(p.mustExist.what, p.mustExist.name)
+		return 0, sqlstore.BastionNotFound(p.mustExist.what, p.mustExist.name)
 	}
 	return total, nil
 }
@@ -167,9 +142,9 @@ func bhGranteeOf(instanceID string, g localyun.BastionGrantee) (bhGrantee, *bhOb
 	if !ok {
 		return t, nil, fmt.Errorf("grantee kind %q: %w", g.Kind, localyun.ErrInvalid)
 	}
-	n, ok := parseBastionID(g.ID)
+	n, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
-		return t, nil, bhNotFound(t.what, g.ID)
+		return t, nil, sqlstore.BastionNotFound(t.what, g.ID)
 	}
 	return t, &bhObject{exists: t.exists, what: t.what, instanceID: instanceID, id: n, name: g.ID}, nil
 }
@@ -194,7 +169,7 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 		args = append(args, f.Address, f.Address)
 	}
 	if f.HostGroupID != "" {
-		gid, _ := parseBastionID(f.HostGroupID)
+		gid, _ := localyun.ParseBastionID(f.HostGroupID)
 		where = append(where, `EXISTS (SELECT 1 FROM bastion_host_group_members m
 			WHERE m.instance_id = h.instance_id AND m.host_group_id = ? AND m.host_id = h.id)`)
 		args = append(args, gid)
@@ -257,7 +232,7 @@ func briefOf(h localyun.BastionHost) bhBrief {
 }
 
 func (b bhBrief) host(k bhHostKey) localyun.BastionHost {
-	return localyun.BastionHost{InstanceID: k.instanceID, ID: formatBastionID(k.id), Name: b.name, Comment: b.comment,
+	return localyun.BastionHost{InstanceID: k.instanceID, ID: localyun.FormatBastionID(k.id), Name: b.name, Comment: b.comment,
 		OSType: b.osType, ActiveAddressType: b.activeAddressType, PublicAddress: b.publicAddress, PrivateAddress: b.privateAddress}
 }
 
@@ -341,7 +316,7 @@ func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64,
 			return nil, 0, err
 		}
 		found[h.ID] = h
-		n, _ := parseBastionID(h.ID)
+		n, _ := localyun.ParseBastionID(h.ID)
 		st.hosts.put(bhHostKey{instanceID, n}, briefOf(h), gen)
 	}
 	if err := rows.Err(); err != nil {
@@ -354,7 +329,7 @@ func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64,
 		h := out[i]
 		if !cached[i] {
 			var ok bool
-			if h, ok = found[formatBastionID(id)]; !ok {
+			if h, ok = found[localyun.FormatBastionID(id)]; !ok {
 				continue
 			}
 		}
@@ -369,7 +344,7 @@ func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
 	if f.HostIDs != nil {
 		var ids []any
 		for _, s := range f.HostIDs {
-			if n, ok := parseBastionID(s); ok {
+			if n, ok := localyun.ParseBastionID(s); ok {
 				ids = append(ids, n)
 			}
 		}
@@ -395,9 +370,9 @@ func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
 func (st *Store) FindBastionHostAccounts(ctx context.Context, f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccount, int, error) {
 	cond, args := hostAccountWhere(f)
 	var out []localyun.BastionHostAccount
-	total, err := bastionPage(ctx, cachedRead{st}, "bastion_host_accounts a", cond, args, bhHostAccountColumns, "a.id",
+	total, err := bastionPage(ctx, cachedRead{st}, "bastion_host_accounts a", cond, args, sqlstore.BastionHostAccountColumns, "a.id",
 		f.Offset, f.Limit, func(rows *sql.Rows) error {
-			a, err := scanBHHostAccount(rows)
+			a, err := sqlstore.ScanBastionHostAccount(rows)
 			out = append(out, a)
 			return err
 		})

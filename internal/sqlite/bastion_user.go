@@ -25,7 +25,7 @@ func (st *Store) FindBastionUsers(ctx context.Context, f localyun.BastionUserFil
 	eq("u.source", f.Source)
 	eq("u.source_user_id", f.SourceUserID)
 	if f.UserGroupID != "" {
-		gid, _ := parseBastionID(f.UserGroupID)
+		gid, _ := localyun.ParseBastionID(f.UserGroupID)
 		where = append(where, `EXISTS (SELECT 1 FROM bastion_user_group_members m
 			WHERE m.instance_id = u.instance_id AND m.user_group_id = ? AND m.user_id = u.id)`)
 		args = append(args, gid)

@@ -45,6 +45,10 @@ type Store struct {
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
+	// writes counts the write transactions. withTx adds one before the
+	// commit, while it holds the one write connection, so whoever holds
+	// that connection sees every committed write counted (bastion_grant.go).
+	writes atomic.Uint64
 }
 
 var memSeq atomic.Int64
@@ -188,6 +192,7 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return formatError(err)
 	}
+	st.writes.Add(1)
 	return formatError(tx.Commit())
 }
 
