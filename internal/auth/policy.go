@@ -1,8 +1,9 @@
 // Package auth decides whether a principal may do an action: it parses and
 // validates RAM policy documents, evaluates them against a request
-// (action, resource ARNs, condition context), holds the built-in system
-// policies, and maps every action localyun serves to its RAM action and
-// resource ARNs.
+// (action, resource ARNs, condition context), evaluates trust policies,
+// holds the built-in system policies, and shapes a denial. It never reads
+// a wire request: each route row names its RAM action and derives its
+// resources from the action's parsed input (internal/protocol).
 package auth
 
 import (

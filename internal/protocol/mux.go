@@ -145,7 +145,3 @@ func (m *Mux) Lookup(version, action string) (*Route, error) {
 
 // ProductOf returns the name of the product that registered a version, or "".
 func (m *Mux) ProductOf(version string) string { return m.products[version].Name }
-
-// Handler is an action that still reads wire parameters itself.
-// Transitional: every action moves to an Action with a typed input.
-type Handler func(ctx context.Context, r *Request) (any, error)

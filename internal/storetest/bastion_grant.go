@@ -236,15 +236,32 @@ func testBastionHostGroupGrants(t *testing.T, open BastionOpener) {
 // testBastionGrantStore: the grant store reports the targets that exist
 // and applies changes as told, each reporting whether it changed a row; a
 // batch whose targets are gone writes nothing and is a conflict.
-func testBastionGrantStore(t *testing.T, open BastionOpener) {
-	ctx := context.Background()
-	st := bhBastionWorld(t, open)
-	h1, h2 := bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")
-	a1, a2 := bhMustAccount(t, st, bastionInst, h1.ID, "root"), bhMustAccount(t, st, bastionInst, h1.ID, "app")
-	b1 := bhMustAccount(t, st, bastionInst, h2.ID, "root")
-	other := bhMustHost(t, st, bastionInst2, "elsewhere")
-	g := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "ops").ID}
+// grantStoreWorld is the world of testBastionGrantStore: hosts h1 (with
+// accounts a1, a2) and h2 (with b1), a host of the other instance, and the
+// user group g.
+type grantStoreWorld struct {
+	h1, h2, other localyun.BastionHost
+	a1, a2, b1    localyun.BastionHostAccount
+	g             localyun.BastionGrantee
+}
 
+func testBastionGrantStore(t *testing.T, open BastionOpener) {
+	st := bhBastionWorld(t, open)
+	var w grantStoreWorld
+	w.h1, w.h2 = bhMustHost(t, st, bastionInst, "h1"), bhMustHost(t, st, bastionInst, "h2")
+	w.a1, w.a2 = bhMustAccount(t, st, bastionInst, w.h1.ID, "root"), bhMustAccount(t, st, bastionInst, w.h1.ID, "app")
+	w.b1 = bhMustAccount(t, st, bastionInst, w.h2.ID, "root")
+	w.other = bhMustHost(t, st, bastionInst2, "elsewhere")
+	w.g = localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: bhMustUserGroup(t, st, bastionInst, "ops").ID}
+	testBastionGrantTargets(t, st, w)
+	testBastionGrantApply(t, st, w)
+	testBastionHostGroupGrantStore(t, st, w.g)
+}
+
+// testBastionGrantTargets: the facts FindBastionHostGrantTargets reports.
+func testBastionGrantTargets(t *testing.T, st BastionStore, w grantStoreWorld) {
+	ctx := context.Background()
+	h1, h2, a1, b1, other, g := w.h1, w.h2, w.a1, w.b1, w.other, w.g
 	tg, err := st.FindBastionHostGrantTargets(ctx, bastionInst, g, []string{h1.ID, h2.ID, "77", "x", "02"},
 		[]string{a1.ID, b1.ID, "99", "01"})
 	if err != nil || !tg.GranteeExists || len(tg.Hosts) != 2 || !tg.Hosts[h1.ID] || !tg.Hosts[h2.ID] ||
@@ -261,7 +278,13 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 	if err != nil || tg.GranteeExists || len(tg.Hosts) != 1 || !tg.Hosts[other.ID] || len(tg.AccountHosts) != 0 {
 		t.Fatalf("targets in another instance: %+v, %v", tg, err)
 	}
+}
 
+// testBastionGrantApply: ApplyBastionHostGrants reports what each change
+// changed, and writes nothing when a target is gone or the version is stale.
+func testBastionGrantApply(t *testing.T, st BastionStore, w grantStoreWorld) {
+	ctx := context.Background()
+	h1, h2, a1, a2, b1, g := w.h1, w.h2, w.a1, w.a2, w.b1, w.g
 	grant := func(host, account string) localyun.BastionHostGrantChange {
 		return localyun.BastionHostGrantChange{Op: localyun.BastionGrantAdd, HostID: host, AccountID: account}
 	}
@@ -308,7 +331,7 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 	// The version of a read: unchanged since, the changes apply; a write
 	// since (here: a host deleted) makes the store check the targets again.
 	h3 := bhMustHost(t, st, bastionInst, "h3")
-	tg, err = st.FindBastionHostGrantTargets(ctx, bastionInst, g, []string{h2.ID, h3.ID}, nil)
+	tg, err := st.FindBastionHostGrantTargets(ctx, bastionInst, g, []string{h2.ID, h3.ID}, nil)
 	if err != nil || !tg.Hosts[h3.ID] {
 		t.Fatalf("targets %+v, %v", tg, err)
 	}
@@ -327,8 +350,11 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 	wantKind(t, err, localyun.ErrConflict)
 	_, err = st.ApplyBastionHostGrants(ctx, bastionInst, g, 0, []localyun.BastionHostGrantChange{{Op: "toggle", HostID: h1.ID}})
 	wantKind(t, err, localyun.ErrInvalid)
+}
 
-	// Host groups.
+// testBastionHostGroupGrantStore: the same for host-group grants.
+func testBastionHostGroupGrantStore(t *testing.T, st BastionStore, g localyun.BastionGrantee) {
+	ctx := context.Background()
 	hg := bhMustHostGroup(t, st, bastionInst, "web")
 	hg2 := bhMustHostGroup(t, st, bastionInst, "db")
 	hgt, err := st.FindBastionHostGroupGrantTargets(ctx, bastionInst, g, []string{hg.ID, "9", "y"})
@@ -339,7 +365,7 @@ func testBastionGrantStore(t *testing.T, open BastionOpener) {
 		return localyun.BastionHostGroupGrantChange{Op: op, HostGroupID: id, AccountName: name}
 	}
 	add, rm := localyun.BastionGrantAdd, localyun.BastionGrantRevoke
-	changed, err = st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, hgt.Version, []localyun.BastionHostGroupGrantChange{
+	changed, err := st.ApplyBastionHostGroupGrants(ctx, bastionInst, g, hgt.Version, []localyun.BastionHostGroupGrantChange{
 		group(add, hg.ID, ""), group(add, hg.ID, "root"), group(add, hg.ID, "root"), group(rm, hg.ID, "app")})
 	if err != nil || len(changed) != 4 || !changed[0] || !changed[1] || changed[2] || changed[3] {
 		t.Fatalf("host group changes %v, %v", changed, err)
