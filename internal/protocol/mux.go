@@ -26,9 +26,7 @@ type Product struct {
 // there); Resources names the ARNs RAM decides on from that same input;
 // Serve calls the service method of the action's name with it.
 type Action[In any] struct {
-	Name string // the API action, e.g. DetachInstanceRamRole
-	// RAMAction is the RAM action; "" means Service:Name.
-	RAMAction string
+	Name string // the API action, e.g. DetachInstanceRamRole; its RAM action is Service:Name
 	// Public actions need an authenticated caller but no policy.
 	Public bool
 	// Resource documents the ARN pattern of Resources (docs/authorization.md).
@@ -92,13 +90,10 @@ func Handle[In any](m *Mux, p Product, a Action[In]) {
 	if a.Parse == nil || a.Serve == nil || (!a.Public && a.Resources == nil) {
 		panic("protocol: incomplete route " + key)
 	}
-	rt := &Route{Product: p, Action: a.Name, RAMAction: a.RAMAction, Public: a.Public, Resource: a.Resource,
+	rt := &Route{Product: p, Action: a.Name, RAMAction: p.Service + ":" + a.Name, Public: a.Public, Resource: a.Resource,
 		Input: reflect.TypeFor[In](),
 		parse: func(r *Request) (any, error) { return a.Parse(r) },
 		serve: func(ctx context.Context, in any) (any, error) { return a.Serve(ctx, in.(In)) },
-	}
-	if rt.RAMAction == "" {
-		rt.RAMAction = p.Service + ":" + a.Name
 	}
 	if a.Resources != nil {
 		rt.resources = func(ctx context.Context, pr localyun.Principal, in any) ([]string, error) {

@@ -109,15 +109,14 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 	case strings.EqualFold(f, FormatXML):
 		r.Format = FormatXML
 	case f != "" && !strings.EqualFold(f, FormatJSON):
-		return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter.Format",
-			Message: "Specified parameter format is not valid."}
+		return r, localyun.NewError(http.StatusBadRequest, "InvalidParameter.Format", "Specified parameter format is not valid.")
 	}
 	return r, nil
 }
 
 func errBodyTooLarge() error {
-	return &localyun.Error{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
-		Message: "The request body exceeds the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes."}
+	return localyun.NewError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+		"The request body exceeds the limit of "+strconv.Itoa(MaxBodyBytes)+" bytes.")
 }
 
 // Get returns the first value of a parameter, or "".
@@ -176,6 +175,5 @@ func (r *Request) PayloadHash() string { return hexSHA256(r.Body) }
 
 // ErrMissing is the gateway's Missing{Name} error.
 func ErrMissing(name string) error {
-	return &localyun.Error{Status: http.StatusBadRequest, Code: "Missing" + name,
-		Message: name + " is mandatory for this action."}
+	return localyun.NewError(http.StatusBadRequest, "Missing"+name, name+" is mandatory for this action.")
 }
