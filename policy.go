@@ -96,7 +96,10 @@ type PolicyStore interface {
 	// "Default") for the default version.
 	DeletePolicyVersion(ctx context.Context, accountID, name, versionID string) error
 
-	// AttachPolicy returns ErrAlreadyExists if the policy is already attached.
+	// AttachPolicy returns ErrAlreadyExists if the policy is already attached,
+	// or a *NotFoundError (Kind "Policy" first, then the principal's type)
+	// when, inside its transaction, the custom policy or the principal does
+	// not exist.
 	AttachPolicy(ctx context.Context, a Attachment) error
 	// DetachPolicy returns ErrNotFound if the policy is not attached.
 	DetachPolicy(ctx context.Context, a Attachment) error

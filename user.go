@@ -3,6 +3,7 @@ package localyun
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,19 @@ func (e *ConflictError) Error() string { return "still has " + e.With + ": " + E
 
 // Unwrap returns ErrConflict.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// NotFoundError reports that an entity a write needs does not exist: Kind
+// is "User", "Group", "Role" or "Policy", Name the name it was looked up
+// by. It wraps ErrNotFound.
+type NotFoundError struct{ Kind, Name string }
+
+// Error names the missing entity.
+func (e *NotFoundError) Error() string {
+	return strings.ToLower(e.Kind) + " " + e.Name + ": " + ErrNotFound.Error()
+}
+
+// Unwrap returns ErrNotFound.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
 // User is a RAM user.
 type User struct {

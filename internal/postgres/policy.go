@@ -189,33 +189,38 @@ func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versi
 	})
 }
 
-// principalLocks are the rows AttachPolicy share-locks, when they exist,
-// so that a delete of the principal or of the custom policy that starts
-// after it waits for the attachment and refuses with a conflict.
+// principalLocks share-lock the principal of an attachment, by type, so
+// that a delete of it that starts after AttachPolicy waits for the
+// attachment and refuses with a conflict.
 var principalLocks = map[string]string{
 	localyun.AttachUser:  `SELECT 1 FROM users WHERE account_id = $1 AND name = $2 FOR SHARE`,
 	localyun.AttachGroup: `SELECT 1 FROM ram_groups WHERE account_id = $1 AND name = $2 FOR SHARE`,
 	localyun.AttachRole:  `SELECT 1 FROM roles WHERE account_id = $1 AND name_key = lower($2::text) FOR SHARE`,
 }
 
-// AttachPolicy returns ErrAlreadyExists if the policy is already attached.
-// Like the SQLite store it does not require the principal or the custom
-// policy to exist (callers check).
+// AttachPolicy returns ErrAlreadyExists if the policy is already attached,
+// or a *localyun.NotFoundError if the custom policy, or else the
+// principal, does not exist. It share-locks both rows (principal first),
+// so a delete of either that starts later waits and sees the attachment.
 func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		type lock struct{ query, name string }
-		var locks []lock
+		principalFound := false
 		if q, ok := principalLocks[a.PrincipalType]; ok {
-			locks = append(locks, lock{q, a.PrincipalName})
-		}
-		if a.PolicyType == localyun.PolicyTypeCustom {
-			locks = append(locks, lock{`SELECT 1 FROM policies WHERE account_id = $1 AND name = $2 FOR SHARE`, a.PolicyName})
-		}
-		for _, l := range locks {
-			var one int
-			if err := tx.QueryRowContext(ctx, l.query, a.AccountID, l.name).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			var err error
+			if principalFound, err = sqlstore.Exists(ctx, tx, q, a.AccountID, a.PrincipalName); err != nil {
 				return err
 			}
+		}
+		policyFound := a.PolicyType != localyun.PolicyTypeCustom
+		if !policyFound {
+			var err error
+			if policyFound, err = sqlstore.Exists(ctx, tx, `SELECT 1 FROM policies WHERE account_id = $1 AND name = $2 FOR SHARE`,
+				a.AccountID, a.PolicyName); err != nil {
+				return err
+			}
+		}
+		if !principalFound || !policyFound {
+			return sqlstore.AttachmentMissing(a, policyFound)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (`+sqlstore.AttachmentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6)`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))

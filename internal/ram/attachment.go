@@ -99,18 +99,22 @@ func (s *Service) attachment(ctx context.Context, policyType, policyName, kind, 
 }
 
 // attach attaches a policy (system or custom) to a principal. Returns the
-// errors of attachment, or EntityAlreadyExists.<Kind>.Policy.
+// errors of attachment, or EntityAlreadyExists.<Kind>.Policy. The store
+// checks again that both exist as it attaches: a policy or principal
+// deleted since attachment read it gives the same EntityNotExist code.
 func (s *Service) attach(ctx context.Context, policyType, policyName, kind, name string) error {
 	a, err := s.attachment(ctx, policyType, policyName, kind, name)
 	if err != nil {
 		return err
 	}
-	if err := s.store.AttachPolicy(ctx, a); errors.Is(err, localyun.ErrAlreadyExists) {
+	switch err := s.store.AttachPolicy(ctx, a); {
+	case errors.Is(err, localyun.ErrAlreadyExists):
 		return errAttached(kind)
-	} else if err != nil {
+	case errors.Is(err, localyun.ErrNotFound):
+		return missingError(err)
+	default:
 		return err
 	}
-	return nil
 }
 
 // detach detaches a policy from a principal. Returns the errors of

@@ -103,6 +103,26 @@ var (
 	groupErrors = entityErrors{errGroupNotExist, errGroupExists, map[string]error{"User": errGroupUsers, "Policy": errGroupPolicies}}
 )
 
+// missingError turns a store's *localyun.NotFoundError into the missing
+// entity's EntityNotExist code.
+func missingError(err error) error {
+	var nf *localyun.NotFoundError
+	if !errors.As(err, &nf) {
+		return err
+	}
+	switch nf.Kind {
+	case localyun.AttachUser:
+		return errUserNotExist
+	case localyun.AttachGroup:
+		return errGroupNotExist
+	case localyun.AttachRole:
+		return errRoleNotExist
+	case "Policy":
+		return errPolicyNotExist
+	}
+	return err
+}
+
 func roleError(err error) error  { return roleErrors.of(err) }
 func userError(err error) error  { return userErrors.of(err) }
 func groupError(err error) error { return groupErrors.of(err) }

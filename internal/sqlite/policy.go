@@ -159,12 +159,39 @@ func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versi
 	})
 }
 
-// AttachPolicy returns ErrAlreadyExists if the policy is already attached.
+// attachPolicy inserts an attachment (?1..?6: AttachmentColumns) only
+// when its principal, and its policy when custom, exist; the check and the
+// insert are one statement. Names compare as the NOCASE columns do.
+const attachPolicy = `INSERT INTO policy_attachments (` + sqlstore.AttachmentColumns + `)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6
+	WHERE CASE ?4
+		WHEN 'User' THEN EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND name = ?5)
+		WHEN 'Group' THEN EXISTS (SELECT 1 FROM ram_groups WHERE account_id = ?1 AND name = ?5)
+		WHEN 'Role' THEN EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND name = ?5)
+	END
+	AND (?2 <> 'Custom' OR EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND name = ?3))`
+
+// AttachPolicy returns ErrAlreadyExists if the policy is already attached,
+// or a *localyun.NotFoundError if the custom policy, or else the
+// principal, does not exist (the write connection serializes this against
+// the deletes).
 func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
 	return st.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (`+sqlstore.AttachmentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?)`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
-		return err
+		res, err := tx.ExecContext(ctx, attachPolicy, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		policyFound := a.PolicyType != localyun.PolicyTypeCustom
+		if !policyFound {
+			if policyFound, err = sqlstore.Exists(ctx, tx, `SELECT 1 FROM policies WHERE account_id = ? AND name = ?`,
+				a.AccountID, a.PolicyName); err != nil {
+				return err
+			}
+		}
+		return sqlstore.AttachmentMissing(a, policyFound)
 	})
 }
 

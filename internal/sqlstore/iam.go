@@ -227,6 +227,16 @@ func ScanAttachment(row Scanner) (localyun.Attachment, error) {
 	return a, err
 }
 
+// AttachmentMissing is the *localyun.NotFoundError of an attachment that
+// AttachPolicy refused: its custom policy's when policyFound is false,
+// else its principal's.
+func AttachmentMissing(a localyun.Attachment, policyFound bool) error {
+	if !policyFound {
+		return &localyun.NotFoundError{Kind: "Policy", Name: a.PolicyName}
+	}
+	return &localyun.NotFoundError{Kind: a.PrincipalType, Name: a.PrincipalName}
+}
+
 // SessionColumns are the columns of an STS session, in ScanSession's
 // order.
 const SessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at`

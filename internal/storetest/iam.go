@@ -29,6 +29,16 @@ func wantConflict(tb testing.TB, err error, with string) {
 	}
 }
 
+// wantMissing fails unless err is a *localyun.NotFoundError (of kind
+// ErrNotFound) for the entity of kind and name.
+func wantMissing(tb testing.TB, err error, kind, name string) {
+	tb.Helper()
+	var nf *localyun.NotFoundError
+	if !errors.As(err, &nf) || nf.Kind != kind || nf.Name != name || !errors.Is(err, localyun.ErrNotFound) {
+		tb.Fatalf("got error %v, want NotFoundError for %s %s", err, kind, name)
+	}
+}
+
 // testIAM covers users, access keys, groups, policies and attachments. Its
 // families run in order on one store, each from the state the one before
 // left, so the first that fails ends the test.
@@ -366,6 +376,45 @@ func testRolePolicies(t *testing.T, open IAMOpener) {
 	}
 	if err := st.DeleteRole(ctx, acct1, "R"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testAttachMissing checks that AttachPolicy refuses with ErrNotFound a
+// user, group or role, or a custom policy, that does not exist, and leaves
+// nothing behind: a principal created later under that name (in any case)
+// has no policy attached.
+func testAttachMissing(t *testing.T, open IAMOpener) {
+	ctx := context.Background()
+	st := open(t)
+	MustCreateAccount(t, st, acct1)
+	if err := st.CreatePolicy(ctx, localyun.Policy{AccountID: acct1, Name: "ReadThings", CreatedAt: epoch, UpdatedAt: epoch},
+		localyun.PolicyVersion{Document: "{}", CreatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	mustUser(t, st, acct1, "501", "alice")
+	attach := func(typ, policy, kind, name string) error {
+		return st.AttachPolicy(ctx, localyun.Attachment{AccountID: acct1, PolicyType: typ, PolicyName: policy,
+			PrincipalType: kind, PrincipalName: name, AttachedAt: epoch})
+	}
+	for _, kind := range []string{localyun.AttachUser, localyun.AttachGroup, localyun.AttachRole} {
+		wantMissing(t, attach(localyun.PolicyTypeSystem, "AdministratorAccess", kind, "ghost"), kind, "ghost")
+		wantMissing(t, attach(localyun.PolicyTypeCustom, "ReadThings", kind, "ghost"), kind, "ghost")
+	}
+	wantMissing(t, attach(localyun.PolicyTypeCustom, "Nope", localyun.AttachUser, "alice"), "Policy", "Nope")
+	wantMissing(t, attach(localyun.PolicyTypeCustom, "Nope", localyun.AttachUser, "ghost"), "Policy", "Nope")
+	mustUser(t, st, acct1, "502", "Ghost")
+	if err := st.CreateGroup(ctx, localyun.Group{ID: "503", AccountID: acct1, Name: "GHOST", CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateRole(ctx, localyun.Role{ID: "504", AccountID: acct1, Name: "gHost", AssumeRolePolicyDocument: "{}",
+		MaxSessionDuration: 3600, CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	if as, err := st.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: acct1}); err != nil || len(as) != 0 {
+		t.Fatalf("attachments after refused attaches = %+v, %v, want none", as, err)
+	}
+	if err := attach(localyun.PolicyTypeSystem, "AdministratorAccess", localyun.AttachUser, "ghost"); err != nil {
+		t.Fatalf("attach to the new user: %v", err)
 	}
 }
 

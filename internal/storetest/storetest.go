@@ -51,6 +51,7 @@ type IAMOpener func(t *testing.T) IAMStore
 func RunIAM(t *testing.T, open IAMOpener) {
 	t.Run("IAM", func(t *testing.T) { testIAM(t, open) })
 	t.Run("RolePolicies", func(t *testing.T) { testRolePolicies(t, open) })
+	t.Run("AttachMissing", func(t *testing.T) { testAttachMissing(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 }
 
