@@ -118,9 +118,16 @@ type BastionGrantStore interface {
 	// every host and account the changes name must exist (each account on
 	// the host of its change) when the transaction runs; if one does not,
 	// nothing is written and it returns ErrConflict: the caller reads the
-	// targets again and decides anew. version is the Version of the targets
-	// the changes were decided on (0: unknown): a store that has written
-	// nothing since knows they still hold and need not check them again.
+	// targets again and decides anew. version must be the Version returned
+	// by the FindBastionHostGrantTargets read the changes were decided on,
+	// or 0 (unknown): a store that has written nothing since that read
+	// knows the targets still hold and need not check them again (a store
+	// may also ignore version and always check). A version names a state of
+	// the whole store, not these targets: any other version that happens to
+	// be current (another read's, or a made-up one) skips the check too, and
+	// a change on a target that is gone then fails the batch with a foreign
+	// key's ErrNotFound (nothing written) or reports no change, instead of
+	// ErrConflict.
 	ApplyBastionHostGrants(ctx context.Context, instanceID string, g BastionGrantee, version uint64, changes []BastionHostGrantChange) ([]bool, error)
 	// FindBastionHostAccountGrants lists every account of f's hosts (f.HostIDs
 	// must name exactly one host) with whether g holds it. Returns
@@ -133,7 +140,10 @@ type BastionGrantStore interface {
 	// ApplyBastionHostGroupGrants is ApplyBastionHostGrants for host group
 	// grants: one transaction, whether each change changed a row, and
 	// ErrConflict, with nothing written, when the grantee or a host group
-	// the changes name does not exist.
+	// the changes name does not exist. version must be the Version returned
+	// by the FindBastionHostGroupGrantTargets read the changes were decided
+	// on, or 0, as for ApplyBastionHostGrants: any other current version
+	// skips the check of the targets too.
 	ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g BastionGrantee, version uint64, changes []BastionHostGroupGrantChange) ([]bool, error)
 	// FindBastionHostGroupAccountNames lists the account names g holds on a
 	// host group, in name order. Returns ErrNotFound for an unknown grantee or group.

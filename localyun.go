@@ -1,6 +1,7 @@
 // Package localyun holds the domain of localyun: the types every product
-// shares, the error kinds stores return, the API error type, and the store
-// interfaces that the SQLite and PostgreSQL implementations satisfy.
+// shares, the error kinds stores return, the API error type, the store
+// interfaces that the SQLite and PostgreSQL implementations satisfy, and
+// RetryOnConflict, the one retry of the services' compare-and-set changes.
 //
 // localyun is a stateful server that speaks Alibaba Cloud's RPC OpenAPI
 // protocol for ECS instance RAM roles, RAM/STS and Bastionhost

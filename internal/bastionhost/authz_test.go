@@ -116,10 +116,9 @@ func wantDenied(t *testing.T, what string, err error) {
 
 // TestAuthorizationOnParsedInput: RAM decides a Bastionhost action on the
 // instances the action acts on, as it parsed them, in the region they
-// really live in. On the old table, DescribeInstances was decided on a
-// lone InstanceId it never read, and every action on the RegionId sent
-// ("*" without one), so a Deny written for a region was stepped around by
-// leaving RegionId out.
+// really live in: never on a lone InstanceId DescribeInstances does not
+// read, nor on the RegionId sent ("*" without one), which would let a
+// request step around a Deny written for a region by leaving RegionId out.
 func TestAuthorizationOnParsedInput(t *testing.T) {
 	host, root := authzWorld(t)
 	const bh = "2019-12-09"

@@ -12,28 +12,29 @@ import (
 // and account names on them, an Attach, a Detach and two listings, each to
 // a user group and to a user. The two rows of a pair share their parser and
 // their response; each serves through the Service method of its own name
-// (grant_service.go). Every action is decided by RAM on its instance.
+// (grant_service.go). Every action is decided by RAM on its instance
+// (handleInstance).
 
 // registerGrants adds the grant actions to m.
 func registerGrants(m *protocol.Mux, s *Service) {
 	ug, u := localyun.GranteeUserGroup, localyun.GranteeUser
-	protocol.Handle(m, Product, grantRow(s, "AttachHostAccountsToUserGroup", parseHostGrants(ug), serveHostGrants(s.AttachHostAccountsToUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostAccountsFromUserGroup", parseHostGrants(ug), serveHostGrants(s.DetachHostAccountsFromUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostsForUserGroup", parseHostsFor(ug), serveHostsFor(s.ListHostsForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostAccountsForUserGroup", parseHostAccountsFor(ug), serveHostAccountsFor(s.ListHostAccountsForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "AttachHostAccountsToUser", parseHostGrants(u), serveHostGrants(s.AttachHostAccountsToUser)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostAccountsFromUser", parseHostGrants(u), serveHostGrants(s.DetachHostAccountsFromUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostsForUser", parseHostsFor(u), serveHostsFor(s.ListHostsForUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostAccountsForUser", parseHostAccountsFor(u), serveHostAccountsFor(s.ListHostAccountsForUser)))
+	handleInstance(m, s, "AttachHostAccountsToUserGroup", parseHostGrants(ug), serveHostGrants(s.AttachHostAccountsToUserGroup))
+	handleInstance(m, s, "DetachHostAccountsFromUserGroup", parseHostGrants(ug), serveHostGrants(s.DetachHostAccountsFromUserGroup))
+	handleInstance(m, s, "ListHostsForUserGroup", parseHostsFor(ug), serveHostsFor(s.ListHostsForUserGroup))
+	handleInstance(m, s, "ListHostAccountsForUserGroup", parseHostAccountsFor(ug), serveHostAccountsFor(s.ListHostAccountsForUserGroup))
+	handleInstance(m, s, "AttachHostAccountsToUser", parseHostGrants(u), serveHostGrants(s.AttachHostAccountsToUser))
+	handleInstance(m, s, "DetachHostAccountsFromUser", parseHostGrants(u), serveHostGrants(s.DetachHostAccountsFromUser))
+	handleInstance(m, s, "ListHostsForUser", parseHostsFor(u), serveHostsFor(s.ListHostsForUser))
+	handleInstance(m, s, "ListHostAccountsForUser", parseHostAccountsFor(u), serveHostAccountsFor(s.ListHostAccountsForUser))
 
-	protocol.Handle(m, Product, grantRow(s, "AttachHostGroupAccountsToUserGroup", parseHostGroupGrants(ug), serveHostGroupGrants(s.AttachHostGroupAccountsToUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostGroupAccountsFromUserGroup", parseHostGroupGrants(ug), serveHostGroupGrants(s.DetachHostGroupAccountsFromUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupsForUserGroup", parseHostGroupsFor(ug), serveHostGroupsFor(s.ListHostGroupsForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupAccountNamesForUserGroup", parseAccountNamesFor(ug), serveAccountNamesFor(s.ListHostGroupAccountNamesForUserGroup)))
-	protocol.Handle(m, Product, grantRow(s, "AttachHostGroupAccountsToUser", parseHostGroupGrants(u), serveHostGroupGrants(s.AttachHostGroupAccountsToUser)))
-	protocol.Handle(m, Product, grantRow(s, "DetachHostGroupAccountsFromUser", parseHostGroupGrants(u), serveHostGroupGrants(s.DetachHostGroupAccountsFromUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupsForUser", parseHostGroupsFor(u), serveHostGroupsFor(s.ListHostGroupsForUser)))
-	protocol.Handle(m, Product, grantRow(s, "ListHostGroupAccountNamesForUser", parseAccountNamesFor(u), serveAccountNamesFor(s.ListHostGroupAccountNamesForUser)))
+	handleInstance(m, s, "AttachHostGroupAccountsToUserGroup", parseHostGroupGrants(ug), serveHostGroupGrants(s.AttachHostGroupAccountsToUserGroup))
+	handleInstance(m, s, "DetachHostGroupAccountsFromUserGroup", parseHostGroupGrants(ug), serveHostGroupGrants(s.DetachHostGroupAccountsFromUserGroup))
+	handleInstance(m, s, "ListHostGroupsForUserGroup", parseHostGroupsFor(ug), serveHostGroupsFor(s.ListHostGroupsForUserGroup))
+	handleInstance(m, s, "ListHostGroupAccountNamesForUserGroup", parseAccountNamesFor(ug), serveAccountNamesFor(s.ListHostGroupAccountNamesForUserGroup))
+	handleInstance(m, s, "AttachHostGroupAccountsToUser", parseHostGroupGrants(u), serveHostGroupGrants(s.AttachHostGroupAccountsToUser))
+	handleInstance(m, s, "DetachHostGroupAccountsFromUser", parseHostGroupGrants(u), serveHostGroupGrants(s.DetachHostGroupAccountsFromUser))
+	handleInstance(m, s, "ListHostGroupsForUser", parseHostGroupsFor(u), serveHostGroupsFor(s.ListHostGroupsForUser))
+	handleInstance(m, s, "ListHostGroupAccountNamesForUser", parseAccountNamesFor(u), serveAccountNamesFor(s.ListHostGroupAccountNamesForUser))
 }
 
 // The typed inputs of the grant actions, parsed once from the wire.
@@ -89,21 +90,6 @@ type HostGroupsForInput struct {
 type HostGroupAccountNamesForInput struct {
 	GranteeRef
 	HostGroupID string
-}
-
-// granteeInput is the input of a grant action.
-type granteeInput interface{ granteeRef() GranteeRef }
-
-func (g GranteeRef) granteeRef() GranteeRef { return g }
-
-// grantRow is the route row of a grant action: RAM decides on the
-// instance the input names (see InstanceARN).
-func grantRow[In granteeInput](s *Service, name string, parse func(*protocol.Request) (In, error),
-	serve func(context.Context, In) (any, error)) protocol.Action[In] {
-	return protocol.Action[In]{Name: name, Resource: docInstanceARN, Parse: parse, Serve: serve,
-		Resources: func(ctx context.Context, p localyun.Principal, in In) ([]string, error) {
-			return s.InstanceARN(ctx, p, in.granteeRef().InstanceRef)
-		}}
 }
 
 // granteeParam is the id parameter of a grantee kind.

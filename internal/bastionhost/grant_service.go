@@ -2,8 +2,6 @@ package bastionhost
 
 import (
 	"context"
-	"errors"
-	"strconv"
 
 	"github.com/localyun/localyun"
 )
@@ -13,10 +11,6 @@ import (
 // the grantee kind in the input. A batch is decided on facts read from the
 // store (which grantee, hosts and accounts exist) and applied as row
 // changes in one store transaction, which reports which rows changed.
-
-// maxGrantAttempts bounds how often a grant batch is decided again when the
-// store reports that its targets changed between the read and the write.
-const maxGrantAttempts = 8
 
 // AttachHostAccountsToUserGroup grants hosts, and accounts of them, to a
 // user group: see changeHostGrants.
@@ -43,8 +37,9 @@ func (s *Service) DetachHostAccountsFromUser(ctx context.Context, in HostGrantsI
 // changeHostGrants grants (BastionGrantAdd) or revokes the hosts and
 // accounts of in, all or nothing, with one result per entry and per
 // account. Returns Commodity.BizError.InvalidStatus for an unknown instance
-// and OBJECT_NOT_FOUND for an unknown grantee; see planHostGrants for the
-// per-item outcomes.
+// and OBJECT_NOT_FOUND for an unknown grantee, or OperationConflict when
+// its targets change under every round (runGrantBatch); see planHostGrants
+// for the per-item outcomes.
 func (s *Service) changeHostGrants(ctx context.Context, in HostGrantsInput, op localyun.BastionGrantOp) ([]localyun.BastionHostGrantResult, error) {
 	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
 		return nil, err
@@ -54,7 +49,7 @@ func (s *Service) changeHostGrants(ctx context.Context, in HostGrantsInput, op l
 		hostIDs = append(hostIDs, h.HostID)
 		accountIDs = append(accountIDs, h.AccountIDs...)
 	}
-	return runGrantBatch(granteeWhat(in.Grantee.Kind),
+	return runGrantBatch(ctx, granteeWhat(in.Grantee.Kind),
 		func() (localyun.BastionHostGrantTargets, bool, error) {
 			t, err := s.store.FindBastionHostGrantTargets(ctx, in.InstanceID, in.Grantee, hostIDs, accountIDs)
 			return t, t.GranteeExists, err
@@ -69,44 +64,38 @@ func (s *Service) changeHostGrants(ctx context.Context, in HostGrantsInput, op l
 
 // runGrantBatch decides a batch with plan on the targets find reads (an
 // unknown grantee is OBJECT_NOT_FOUND) and applies its changes, decided on
-// those targets; when apply reports that the targets changed in between, it
-// reads and decides again, at most maxGrantAttempts times in all.
-func runGrantBatch[T, R, C any](what string, find func() (T, bool, error), plan func(T) grantPlan[R, C],
+// those targets. When apply reports that a target is gone since the read
+// (ErrConflict), it reads and decides again (localyun.RetryOnConflict). The
+// store reports every vanished target so (it checks them in its
+// transaction unless nothing was written since the read), never as a
+// foreign key's ErrNotFound, so that conflict is the one thing retried.
+func runGrantBatch[T, R, C any](ctx context.Context, what string, find func() (T, bool, error), plan func(T) grantPlan[R, C],
 	apply func(T, []C) ([]bool, error)) ([]R, error) {
-	for attempt := 1; ; attempt++ {
+	var results []R
+	err := localyun.RetryOnConflict(ctx, func() error {
 		t, granteeExists, err := find()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !granteeExists {
-			return nil, errObjectNotFound(what)
+			return errObjectNotFound(what)
 		}
 		p := plan(t)
 		if len(p.changes) == 0 {
-			return p.results, nil
+			results = p.results
+			return nil
 		}
 		changed, err := apply(t, p.changes)
-		if err == nil {
-			return p.settle(changed), nil
+		if err != nil {
+			return err
 		}
-		if !targetsChanged(err) || attempt == maxGrantAttempts {
-			return nil, err
-		}
+		results = p.settle(changed)
+		return nil
+	})
+	if err != nil {
+		return nil, objectError(err, nil, nil)
 	}
-}
-
-// targetsChanged reports whether an Apply failed because an object it
-// names is gone (a conflict, or a foreign key the store met): the batch is
-// decided again on what the store holds now.
-func targetsChanged(err error) bool {
-	return errors.Is(err, localyun.ErrConflict) || errors.Is(err, localyun.ErrNotFound)
-}
-
-// grantID reports whether s can name an object: a canonical positive
-// decimal number. Anything else is INVALID_ARGUMENT in a batch.
-func grantID(s string) bool {
-	n, err := strconv.ParseInt(s, 10, 64)
-	return err == nil && n > 0 && strconv.FormatInt(n, 10) == s
+	return results, nil
 }
 
 // grantPlan is a decided batch: its results, with the outcomes its changes
@@ -133,7 +122,8 @@ func (p grantPlan[R, C]) settle(changed []bool) []R {
 }
 
 // planHostGrants decides a batch on the targets t. Per entry:
-//   - a host id that is not an id: INVALID_ARGUMENT, and so each account;
+//   - a host id that is not an id (localyun.ParseBastionID): INVALID_ARGUMENT,
+//     and so each account;
 //   - a host that does not exist: OBJECT_NOT_FOUND, and so each account;
 //   - a host without accounts: its grant is granted or revoked (revoking a
 //     host revokes every account grant on it): OK, or
@@ -152,8 +142,9 @@ func planHostGrants(items []localyun.BastionHostGrant, t localyun.BastionHostGra
 		for j, id := range item.AccountIDs {
 			r.Accounts[j].ID = id
 		}
+		_, wellFormed := localyun.ParseBastionID(item.HostID)
 		switch {
-		case !grantID(item.HostID):
+		case !wellFormed:
 			setAll(r, localyun.OutcomeInvalid)
 		case !t.Hosts[item.HostID]:
 			setAll(r, localyun.OutcomeMissing)
@@ -166,8 +157,9 @@ func planHostGrants(items []localyun.BastionHostGrant, t localyun.BastionHostGra
 			}
 			for j, id := range item.AccountIDs {
 				a := &r.Accounts[j]
+				_, wellFormed := localyun.ParseBastionID(id)
 				switch {
-				case !grantID(id):
+				case !wellFormed:
 					a.Outcome = localyun.OutcomeInvalid
 				case t.AccountHosts[id] != item.HostID:
 					a.Outcome = localyun.OutcomeMissing
@@ -235,7 +227,7 @@ func (s *Service) changeHostGroupGrants(ctx context.Context, in HostGroupGrantsI
 	for i, g := range in.HostGroups {
 		groupIDs[i] = g.HostGroupID
 	}
-	return runGrantBatch(granteeWhat(in.Grantee.Kind),
+	return runGrantBatch(ctx, granteeWhat(in.Grantee.Kind),
 		func() (localyun.BastionHostGroupGrantTargets, bool, error) {
 			t, err := s.store.FindBastionHostGroupGrantTargets(ctx, in.InstanceID, in.Grantee, groupIDs)
 			return t, t.GranteeExists, err
@@ -261,8 +253,9 @@ func planHostGroupGrants(items []localyun.BastionHostGroupGrant, t localyun.Bast
 		for j, name := range item.AccountNames {
 			r.AccountNames[j].ID = name
 		}
+		_, wellFormed := localyun.ParseBastionID(item.HostGroupID)
 		switch {
-		case !grantID(item.HostGroupID):
+		case !wellFormed:
 			setAllNames(r, localyun.OutcomeInvalid)
 		case !t.HostGroups[item.HostGroupID]:
 			setAllNames(r, localyun.OutcomeMissing)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -162,8 +163,20 @@ func TestGrantBatchDecidedAgain(t *testing.T) {
 		st, s, ctx := grantWorld(t)
 		st.always = true
 		_, err := s.DetachHostAccountsFromUserGroup(ctx, in)
-		if !errors.Is(err, localyun.ErrConflict) || st.applies != 8 {
-			t.Fatalf("got %v after %d applies, want a conflict after 8", err, st.applies)
+		if !errors.Is(err, localyun.ErrConflict) || st.applies != 50 {
+			t.Fatalf("got %v after %d applies, want a conflict after 50", err, st.applies)
 		}
+		wantOperationConflict(t, err)
 	})
+}
+
+// wantOperationConflict fails unless err is the 409 OperationConflict of a
+// change that lost every round, as ECS answers it.
+func wantOperationConflict(t *testing.T, err error) {
+	t.Helper()
+	var e *localyun.Error
+	if !errors.As(err, &e) || e.Status != http.StatusConflict || e.Code != "OperationConflict" ||
+		e.Message != "Request was denied due to conflict with a previous request, please try again later." {
+		t.Fatalf("got %v, want 409 OperationConflict", err)
+	}
 }

@@ -122,15 +122,17 @@ func (s *Service) listGroups(ctx context.Context, k groupKind, in ListGroupsInpu
 }
 
 // modifyGroup applies the name and comment sent to a group of kind k; they
-// must pass ValidateGroup. Returns OBJECT_NOT_FOUND or OBJECT_AlREADY_EXISTS.
+// must pass ValidateGroup. The write is a compare-and-set, retried like
+// ModifyHost's. Returns OBJECT_NOT_FOUND, OBJECT_AlREADY_EXISTS or
+// OperationConflict (every round lost).
 func (s *Service) modifyGroup(ctx context.Context, k groupKind, in ModifyGroupInput) error {
 	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return err
 	}
-	return retryCAS(ctx, func() error {
+	err := localyun.RetryOnConflict(ctx, func() error {
 		old, err := s.store.FindBastionGroup(ctx, k.kind, in.InstanceID, in.ID)
 		if err != nil {
-			return objectError(err, errObjectNotFound(k.what), nil)
+			return err
 		}
 		g := old
 		if in.Name != nil {
@@ -142,8 +144,9 @@ func (s *Service) modifyGroup(ctx context.Context, k groupKind, in ModifyGroupIn
 		if err := ValidateGroup(k.param, g.Name, g.Comment); err != nil {
 			return err
 		}
-		return objectError(s.store.UpdateBastionGroup(ctx, old, g), errObjectNotFound(k.what), errObjectExists(k.what))
+		return s.store.UpdateBastionGroup(ctx, old, g)
 	})
+	return objectError(err, errObjectNotFound(k.what), errObjectExists(k.what))
 }
 
 // deleteGroup deletes a group of kind k. Returns OBJECT_NOT_FOUND.

@@ -147,17 +147,18 @@ type HostAccountUpdate struct {
 
 // ModifyHostAccount applies the parameters sent to an account; the account
 // it leaves must pass ValidateHostAccount. The credentials sent replace the
-// stored ones; the others stay. Returns HostAccountNotFound or
-// OBJECT_AlREADY_EXISTS (name taken).
+// stored ones; the others stay. The write is a compare-and-set, retried
+// like ModifyHost's. Returns HostAccountNotFound, OBJECT_AlREADY_EXISTS
+// (name taken) or OperationConflict (every round lost).
 func (s *Service) ModifyHostAccount(ctx context.Context, in ModifyHostAccountInput) error {
 	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return err
 	}
 	upd := in.Update
-	return retryCAS(ctx, func() error {
+	err := localyun.RetryOnConflict(ctx, func() error {
 		old, err := s.store.FindBastionHostAccount(ctx, in.InstanceID, in.ID)
 		if err != nil {
-			return objectError(err, errHostAccountNotFound, nil)
+			return err
 		}
 		a := old
 		for _, f := range []struct{ dst, v *string }{{&a.Name, upd.Name}, {&a.PrivilegeType, upd.PrivilegeType},
@@ -173,9 +174,9 @@ func (s *Service) ModifyHostAccount(ctx context.Context, in ModifyHostAccountInp
 		if err := ValidateHostAccount(&a, upd.Secret, &sec); err != nil {
 			return err
 		}
-		return objectError(s.store.UpdateBastionHostAccount(ctx, old, a, upd.Secret.sent(sec)),
-			errHostAccountNotFound, errObjectExists("host account"))
+		return s.store.UpdateBastionHostAccount(ctx, old, a, upd.Secret.sent(sec))
 	})
+	return objectError(err, errHostAccountNotFound, errObjectExists("host account"))
 }
 
 // sent is the store update of the credentials of in that were sent, with

@@ -149,22 +149,25 @@ func (upd HostUpdate) apply(h localyun.BastionHost) localyun.BastionHost {
 }
 
 // ModifyHost applies the parameters sent to a host; the host it leaves
-// must pass ValidateHost. Returns HostNotFound.
+// must pass ValidateHost. The write is a compare-and-set, read and applied
+// again while concurrent changes win the race (localyun.RetryOnConflict).
+// Returns HostNotFound, or OperationConflict when it loses every round.
 func (s *Service) ModifyHost(ctx context.Context, in ModifyHostInput) error {
 	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return err
 	}
-	return retryCAS(ctx, func() error {
+	err := localyun.RetryOnConflict(ctx, func() error {
 		old, err := s.store.FindBastionHost(ctx, in.InstanceID, in.ID)
 		if err != nil {
-			return objectError(err, errHostNotFound, nil)
+			return err
 		}
 		h := in.Update.apply(old)
 		if err := ValidateHost(&h); err != nil {
 			return err
 		}
-		return objectError(s.store.UpdateBastionHost(ctx, old, h), errHostNotFound, nil)
+		return s.store.UpdateBastionHost(ctx, old, h)
 	})
+	return objectError(err, errHostNotFound, nil)
 }
 
 // DeleteHost deletes a host with its accounts, memberships and grants.

@@ -2,16 +2,20 @@
 // 2019-12-09) subset localyun serves: bastion instances, hosts, host
 // accounts, users, user groups, host groups and the grants between them.
 //
-// Each family of actions has its file of route rows and parsers
-// (instance.go, host.go, host_account.go, user.go, group.go) and the file of
-// its Service methods, one per action and of the action's name
-// (host_service.go, ...), which hold every rule.
+// Each family of actions has its file of route rows and parsers (host.go,
+// host_account.go, user.go, group.go, grant.go) and the file of its Service
+// methods, one per action and of the action's name (host_service.go,
+// host_account_service.go, user_service.go, group_service.go,
+// grant_service.go), which hold every rule; the instance family
+// (DescribeInstances, DescribeRegions) keeps its rows and its Service
+// methods in instance.go. handlers.go registers the families, route.go
+// holds the route plumbing they share, and this file the Service, the
+// validation rules and the mapping of store errors.
 package bastionhost
 
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/protocol"
 )
 
 // Store is what the Bastionhost service needs of a store.
@@ -67,41 +72,21 @@ func (s *Service) instance(ctx context.Context, ref InstanceRef) error {
 	return err
 }
 
-// objectError maps store kinds to the top-level error of an object kind.
+// objectError maps store kinds to the top-level error of an object kind,
+// and a change that lost every round to concurrent changes
+// (localyun.RetryOnConflict) to OperationConflict.
 func objectError(err error, notFound, exists error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, localyun.ErrTooManyConflicts):
+		return protocol.ErrOperationConflict(err)
 	case errors.Is(err, localyun.ErrNotFound) && notFound != nil:
 		return notFound
 	case errors.Is(err, localyun.ErrAlreadyExists) && exists != nil:
 		return exists
 	}
 	return err
-}
-
-// maxCASAttempts bounds how often a change that reads an object, applies
-// its rules and writes it with a compare-and-set is tried when concurrent
-// changes of the same object win the race; after that it fails with the
-// store's ErrConflict (409 OperationConflict).
-const maxCASAttempts = 10
-
-// retryCAS runs change (read, rules, compare-and-set write) again while
-// the write reports that the object changed since it was read, after a
-// short random pause that grows with the attempts (so that the racers
-// spread out).
-func retryCAS(ctx context.Context, change func() error) error {
-	var err error
-	for attempt := 1; ; attempt++ {
-		if err = change(); !errors.Is(err, localyun.ErrConflict) || attempt == maxCASAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))):
-		}
-	}
 }
 
 // Validation. Each rule names the parameter it is about, so the seed file

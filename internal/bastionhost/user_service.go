@@ -255,16 +255,18 @@ func (upd UserUpdate) apply(u localyun.BastionUser) localyun.BastionUser {
 
 // ModifyUser applies the parameters sent to a user; the user it leaves
 // must pass ValidateUser, and only a Local user takes a new password (which
-// must pass CheckUserPassword). Returns OBJECT_NOT_FOUND.
+// must pass CheckUserPassword). The write is a compare-and-set, retried
+// like ModifyHost's. Returns OBJECT_NOT_FOUND or OperationConflict (every
+// round lost).
 func (s *Service) ModifyUser(ctx context.Context, in ModifyUserInput) error {
 	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return err
 	}
 	upd := in.Update
-	return retryCAS(ctx, func() error {
+	err := localyun.RetryOnConflict(ctx, func() error {
 		old, err := s.store.FindBastionUser(ctx, in.InstanceID, in.ID)
 		if err != nil {
-			return objectError(err, errObjectNotFound("user"), nil)
+			return err
 		}
 		if upd.DisplayName != nil && *upd.DisplayName == "" {
 			return errInvalid("DisplayName", "must not be empty")
@@ -281,9 +283,9 @@ func (s *Service) ModifyUser(ctx context.Context, in ModifyUserInput) error {
 				return err
 			}
 		}
-		return objectError(s.store.UpdateBastionUser(ctx, old, u, localyun.BastionSecretUpdate{Password: upd.Password}),
-			errObjectNotFound("user"), nil)
+		return s.store.UpdateBastionUser(ctx, old, u, localyun.BastionSecretUpdate{Password: upd.Password})
 	})
+	return objectError(err, errObjectNotFound("user"), nil)
 }
 
 // DeleteUser deletes a user, its memberships and grants. Returns OBJECT_NOT_FOUND.

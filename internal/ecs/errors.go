@@ -20,13 +20,6 @@ func errInvalidParameter(name string) error {
 		`The specified parameter "`+name+`" is not valid.`)
 }
 
-// errOperationConflict answers a change that lost every race it ran (see
-// retryConflicts); cause is the last conflict, for the log.
-func errOperationConflict(cause error) error {
-	return &localyun.Error{Status: http.StatusConflict, Code: "OperationConflict",
-		Message: "Request was denied due to conflict with a previous request, please try again later.", Err: cause}
-}
-
 var (
 	errInstanceIDsMalformed = localyun.NewError(http.StatusBadRequest, "InvalidInstanceIds.Malformed", "The specified InstanceIds is not valid.")
 	errInstanceNotFound     = localyun.NewError(http.StatusNotFound, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/protocol"
 )
 
 // RoleResult is the outcome of attaching or detaching on one instance.
@@ -22,11 +23,13 @@ type RoleResult struct {
 // asks decide for each one's result in order (a success moves the instance
 // from the role it holds to the role to), and asks the store for the
 // compare-and-set of those changes in one transaction. While the store
-// finds an instance changed since it was read, it reads and decides again.
+// finds an instance changed since it was read, it reads and decides again
+// (localyun.RetryOnConflict); a change that loses every round is
+// OperationConflict.
 func (s *Service) changeRoles(ctx context.Context, regionID string, ids []string, to string,
 	decide func(localyun.Instance) (RoleResult, error)) ([]RoleResult, error) {
 	var results []RoleResult
-	err := retryConflicts(ctx, func() error {
+	err := localyun.RetryOnConflict(ctx, func() error {
 		insts, err := s.findInstances(ctx, regionID, ids)
 		if err != nil {
 			return err
@@ -51,6 +54,9 @@ func (s *Service) changeRoles(ctx context.Context, regionID string, ids []string
 		// since is ErrConflict, and another round.
 		return instanceError(s.store.SetInstancesRAMRole(ctx, accountOf(ctx), regionID, changes))
 	})
+	if errors.Is(err, localyun.ErrTooManyConflicts) {
+		err = protocol.ErrOperationConflict(err)
+	}
 	return results, err
 }
 

@@ -7,7 +7,6 @@ package ecs
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -114,36 +113,6 @@ func instanceError(err error) error {
 		return errInstanceNotFound
 	}
 	return err
-}
-
-// maxRounds bounds the rounds of a read-decide-write change: a round whose
-// compare-and-set finds an instance changed since it was read (another
-// request won the race) reads again and decides again. Every lost round is
-// another request's change, so the system as a whole always progresses;
-// the bound only keeps one unlucky request from waiting long. Sixteen
-// workers racing over a dozen instances on two nodes
-// (e2e/multinode_test.go) won about 3 rounds in 4 and needed at most 10
-// rounds in 3,200 changes; 50 rounds pause at most 0.8 s in all.
-const maxRounds = 50
-
-// retryConflicts runs round until it does not fail with ErrConflict, at most
-// maxRounds times, pausing a random moment (up to 1, 2, 4, 8, then 16 ms)
-// in between so that racing requests spread out.
-func retryConflicts(ctx context.Context, round func() error) error {
-	for i := 1; ; i++ {
-		err := round()
-		if !errors.Is(err, localyun.ErrConflict) {
-			return err
-		}
-		if i == maxRounds {
-			return errOperationConflict(err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(1 + rand.Int64N(int64(time.Millisecond)<<min(i-1, 4)))):
-		}
-	}
 }
 
 // TrustsECS reports whether a trust policy lets ecs.aliyuncs.com assume the

@@ -175,6 +175,15 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, info ErrorInfo, err err
 	_, _ = io.Copy(w, buf)
 }
 
+// ErrOperationConflict is the answer of every product to a change that lost
+// every round to concurrent changes (localyun.ErrTooManyConflicts; cause is
+// that error, kept for the log): 409 OperationConflict, with the message of
+// the ECS API reference.
+func ErrOperationConflict(cause error) error {
+	return &localyun.Error{Status: http.StatusConflict, Code: "OperationConflict",
+		Message: "Request was denied due to conflict with a previous request, please try again later.", Err: cause}
+}
+
 // AsAPIError converts any error to the *localyun.Error that goes on the wire.
 func AsAPIError(err error) *localyun.Error {
 	var e *localyun.Error

@@ -12,10 +12,14 @@ import (
 // The grant statements of each grantee kind (internal/sqlstore runs them).
 // Lists of ids are JSON arrays read with json_each, which drives the join
 // (CROSS JOIN keeps that order: a lookup by primary key per id, never a
-// scan of the instance's rows). The transaction of a
-// change checks its targets with the same statement the service read them
-// with (LockHostTargets = HostTargets): writes have one connection, so
-// nothing changes between that check and the writes.
+// scan of the instance's rows). Writes have one connection, and the store
+// counts its write transactions (writes): the target read notes that count
+// as the targets' Version (targetRead). The transaction of a change skips
+// checking its targets again when the count is still that Version (nothing
+// was written since the read: they still hold, see unchangedSince);
+// otherwise it checks them with the same statement the service read them
+// with (LockHostTargets = HostTargets). Either way nothing changes between
+// that check, or the read, and the writes.
 
 const (
 	userGroupHostTargets = `SELECT 0, id, 0 FROM bastion_user_groups WHERE instance_id = ?1 AND id = ?2

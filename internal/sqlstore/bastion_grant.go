@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -118,22 +117,13 @@ const (
 	targetHostGroup = 3
 )
 
-// grantID parses a per-instance object id: a canonical positive decimal
-// number. Anything else names no object.
-func grantID(s string) (int64, bool) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
-		return 0, false
-	}
-	return n, true
-}
-
-// grantIDs parses the ids that can name an object, each once.
+// grantIDs parses the ids that can name an object (localyun.ParseBastionID),
+// each once.
 func grantIDs(ss []string) []int64 {
 	out := make([]int64, 0, len(ss))
 	seen := make(map[int64]bool, len(ss))
 	for _, s := range ss {
-		if n, ok := grantID(s); ok && !seen[n] {
+		if n, ok := localyun.ParseBastionID(s); ok && !seen[n] {
 			seen[n] = true
 			out = append(out, n)
 		}
@@ -176,17 +166,15 @@ func findTargets(ctx context.Context, q GrantQueryer, query string, args ...any)
 		case targetGrantee:
 			t.grantee = true
 		case targetHost:
-			t.hosts[formatID(id)] = true
+			t.hosts[localyun.FormatBastionID(id)] = true
 		case targetAccount:
-			t.accountHosts[formatID(id)] = formatID(host)
+			t.accountHosts[localyun.FormatBastionID(id)] = localyun.FormatBastionID(host)
 		case targetHostGroup:
-			t.hostGroups[formatID(id)] = true
+			t.hostGroups[localyun.FormatBastionID(id)] = true
 		}
 	}
 	return t, rows.Err()
 }
-
-func formatID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // FindHostGrantTargets implements FindBastionHostGrantTargets with
 // s.HostTargets.
@@ -197,7 +185,7 @@ func (gr *Grants) FindHostGrantTargets(ctx context.Context, q GrantQueryer, inst
 	if err != nil {
 		return out, err
 	}
-	gid, ok := grantID(g.ID)
+	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
 		return out, nil
 	}
@@ -218,14 +206,14 @@ func (gr *Grants) ApplyHostGrants(ctx context.Context, tx GrantExecer, instanceI
 	var hostIDs, accountIDs []string
 	run := make([]statement, len(changes))
 	for i, c := range changes {
-		host, ok := grantID(c.HostID)
+		host, ok := localyun.ParseBastionID(c.HostID)
 		if err := checkOp(c.Op); err != nil || !ok {
 			return nil, fmt.Errorf("grant change %+v: %w", c, localyun.ErrInvalid)
 		}
 		run[i] = statement{s.hostStatement(c), []any{instanceID, gid, host}}
 		hostIDs = append(hostIDs, c.HostID)
 		if c.AccountID != "" {
-			account, ok := grantID(c.AccountID)
+			account, ok := localyun.ParseBastionID(c.AccountID)
 			if !ok {
 				return nil, fmt.Errorf("grant change %+v: %w", c, localyun.ErrInvalid)
 			}
@@ -254,7 +242,7 @@ func (gr *Grants) grantee(g localyun.BastionGrantee) (*GrantSQL, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	gid, ok := grantID(g.ID)
+	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
 		return nil, 0, errTargetsChanged(s.What, g.ID)
 	}
@@ -333,11 +321,11 @@ func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g l
 	if len(f.HostIDs) != 1 {
 		return nil, 0, fmt.Errorf("host account grants need exactly one host: %w", localyun.ErrInvalid)
 	}
-	gid, ok := grantID(g.ID)
+	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
 		return nil, 0, grantNotFound(s.What, g.ID)
 	}
-	host, ok := grantID(f.HostIDs[0])
+	host, ok := localyun.ParseBastionID(f.HostIDs[0])
 	if !ok {
 		return nil, 0, grantNotFound("host", f.HostIDs[0])
 	}
@@ -369,7 +357,7 @@ func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g l
 			&a.HostShareKeyID, &a.PrivateKeyFingerprint, &created, &a.HasPassword, &ag.Authorized); err != nil {
 			return nil, 0, err
 		}
-		a.ID, a.HostID = formatID(id), formatID(hostID)
+		a.ID, a.HostID = localyun.FormatBastionID(id), localyun.FormatBastionID(hostID)
 		if created != 0 {
 			a.CreatedAt = time.UnixMilli(created).UTC()
 		}
@@ -407,7 +395,7 @@ func (gr *Grants) FindHostGroupGrantTargets(ctx context.Context, q GrantQueryer,
 	if err != nil {
 		return out, err
 	}
-	gid, ok := grantID(g.ID)
+	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
 		return out, nil
 	}
@@ -427,7 +415,7 @@ func (gr *Grants) ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, inst
 	groupIDs := make([]string, len(changes))
 	run := make([]statement, len(changes))
 	for i, c := range changes {
-		group, ok := grantID(c.HostGroupID)
+		group, ok := localyun.ParseBastionID(c.HostGroupID)
 		if err := checkOp(c.Op); err != nil || !ok {
 			return nil, fmt.Errorf("grant change %+v: %w", c, localyun.ErrInvalid)
 		}
@@ -459,11 +447,11 @@ func (gr *Grants) FindHostGroupAccountNames(ctx context.Context, q GrantQueryer,
 	if err != nil {
 		return nil, err
 	}
-	gid, ok := grantID(g.ID)
+	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
 		return nil, grantNotFound(s.What, g.ID)
 	}
-	group, ok := grantID(hostGroupID)
+	group, ok := localyun.ParseBastionID(hostGroupID)
 	if !ok {
 		return nil, grantNotFound("host group", hostGroupID)
 	}
