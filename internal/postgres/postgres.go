@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,43 +111,13 @@ func (st *Store) migrate(ctx context.Context, set fs.FS) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
-	names, err := fs.Glob(set, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := migrateFile(ctx, conn, set, name); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
+	return migrationsTable.Apply(ctx, set, conn.BeginTx)
 }
 
-func migrateFile(ctx context.Context, conn *sql.Conn, set fs.FS, name string) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = $1`, name).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	buf, err := fs.ReadFile(set, name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES ($1)`, name); err != nil {
-		return err
-	}
-	return tx.Commit()
+// migrationsTable holds the statements of the migrations table.
+var migrationsTable = sqlstore.Migrations{
+	Has:    `SELECT COUNT(*) FROM migrations WHERE name = $1`,
+	Record: `INSERT INTO migrations (name) VALUES ($1)`,
 }
 
 // withTx runs fn in a READ COMMITTED transaction (invariants are held by

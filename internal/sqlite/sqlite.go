@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -143,43 +142,13 @@ func (st *Store) migrate(ctx context.Context, set fs.FS) error {
 	if _, err := st.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
-	names, err := fs.Glob(set, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := st.migrateFile(ctx, set, name); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
+	return migrationsTable.Apply(ctx, set, st.write.BeginTx)
 }
 
-func (st *Store) migrateFile(ctx context.Context, set fs.FS, name string) error {
-	tx, err := st.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	buf, err := fs.ReadFile(set, name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
-		return err
-	}
-	return tx.Commit()
+// migrationsTable holds the statements of the migrations table.
+var migrationsTable = sqlstore.Migrations{
+	Has:    `SELECT COUNT(*) FROM migrations WHERE name = ?`,
+	Record: `INSERT INTO migrations (name) VALUES (?)`,
 }
 
 // withTx runs fn in a write transaction and commits if fn returns nil.
