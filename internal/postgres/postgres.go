@@ -1,6 +1,11 @@
 // Package postgres implements the localyun stores on PostgreSQL, so that
 // several stateless localyun nodes can share one database. Its schema has
-// the same semantics as the SQLite one, in PostgreSQL's own SQL.
+// the same semantics as the SQLite one, in PostgreSQL's own SQL: every
+// write is a literal statement (per kind where a kind picks the table),
+// listings with optional filters compose their WHERE from literal
+// fragments, and the Go the SQLite store shares lives in internal/sqlstore.
+// No method decides a domain outcome: it returns facts (rows found, rows
+// changed) and error kinds to the services.
 package postgres
 
 import (

@@ -1,5 +1,10 @@
 // Package sqlite implements the localyun stores on an embedded SQLite
-// database (modernc.org/sqlite, pure Go) in WAL mode.
+// database (modernc.org/sqlite, pure Go) in WAL mode. It holds SQLite's
+// SQL only: every write is a literal statement (per kind where a kind
+// picks the table), listings with optional filters compose their WHERE
+// from literal fragments, and the Go the PostgreSQL store shares lives in
+// internal/sqlstore. No method decides a domain outcome: it returns facts
+// (rows found, rows changed) and error kinds to the services.
 package sqlite
 
 import (
