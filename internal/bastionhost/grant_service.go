@@ -41,7 +41,7 @@ func (s *Service) DetachHostAccountsFromUser(ctx context.Context, in HostGrantsI
 // its targets change under every round (runGrantBatch); see planHostGrants
 // for the per-item outcomes.
 func (s *Service) changeHostGrants(ctx context.Context, in HostGrantsInput, op localyun.BastionGrantOp) ([]localyun.BastionHostGrantResult, error) {
-	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
+	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return nil, err
 	}
 	var hostIDs, accountIDs []string
@@ -220,7 +220,7 @@ func (s *Service) DetachHostGroupAccountsFromUser(ctx context.Context, in HostGr
 // names, the host group is OK and stays (or becomes) granted, and each name
 // is granted or revoked. Names need no account of that name.
 func (s *Service) changeHostGroupGrants(ctx context.Context, in HostGroupGrantsInput, op localyun.BastionGrantOp) ([]localyun.BastionHostGroupGrantResult, error) {
-	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
+	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return nil, err
 	}
 	groupIDs := make([]string, len(in.HostGroups))
@@ -296,7 +296,7 @@ func (s *Service) ListHostsForUser(ctx context.Context, in HostsForInput) ([]loc
 // listing shows, and the total. Returns OBJECT_NOT_FOUND for an unknown
 // grantee.
 func (s *Service) listHostsFor(ctx context.Context, in HostsForInput) ([]localyun.BastionHost, int, error) {
-	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
+	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return nil, 0, err
 	}
 	f := in.Filter
@@ -321,7 +321,7 @@ func (s *Service) ListHostAccountsForUser(ctx context.Context, in HostAccountsFo
 // in.HostAccountName, when set) and the total. Returns OBJECT_NOT_FOUND
 // when the grantee or the host does not exist.
 func (s *Service) listHostAccountsFor(ctx context.Context, in HostAccountsForInput) ([]localyun.BastionHostAccountGrant, int, error) {
-	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
+	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return nil, 0, err
 	}
 	f := localyun.BastionHostAccountFilter{InstanceID: in.InstanceID, HostIDs: []string{in.HostID}, Name: in.HostAccountName,
@@ -344,7 +344,7 @@ func (s *Service) ListHostGroupsForUser(ctx context.Context, in HostGroupsForInp
 // listHostGroupsFor returns a page of the grantee's host groups and the
 // total. Returns OBJECT_NOT_FOUND for an unknown grantee.
 func (s *Service) listHostGroupsFor(ctx context.Context, in HostGroupsForInput) ([]localyun.BastionGroup, int, error) {
-	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
+	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return nil, 0, err
 	}
 	f := localyun.BastionGroupFilter{Kind: localyun.BastionGroupHost, InstanceID: in.InstanceID, Name: in.HostGroupName, Grantee: &in.Grantee,
@@ -368,7 +368,7 @@ func (s *Service) ListHostGroupAccountNamesForUser(ctx context.Context, in HostG
 // listHostGroupAccountNamesFor returns the names in byte order. Returns
 // OBJECT_NOT_FOUND when the grantee or the host group does not exist.
 func (s *Service) listHostGroupAccountNamesFor(ctx context.Context, in HostGroupAccountNamesForInput) ([]string, error) {
-	if _, err := s.Instance(ctx, in.InstanceID, in.RegionID); err != nil {
+	if err := s.instance(ctx, in.InstanceRef); err != nil {
 		return nil, err
 	}
 	names, err := s.store.FindBastionHostGroupAccountNames(ctx, in.InstanceID, in.Grantee, in.HostGroupID)

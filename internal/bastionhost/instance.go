@@ -78,9 +78,7 @@ func (s *Service) InstancesARNs(ctx context.Context, p localyun.Principal, regio
 	if regionID == "" {
 		regionID = "*"
 	}
-	arn := func(region, id string) string {
-		return "acs:yundun-bastionhost:" + region + ":" + p.AccountID + ":instance/" + id
-	}
+	arn := func(region, id string) string { return instanceARN(p.AccountID, region, id) }
 	if len(ids) == 0 {
 		return []string{arn(regionID, "*")}, nil
 	}

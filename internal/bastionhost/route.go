@@ -52,7 +52,12 @@ func (s *Service) InstanceARN(ctx context.Context, p localyun.Principal, ref Ins
 	if region == "" {
 		region = "*"
 	}
-	return []string{"acs:yundun-bastionhost:" + region + ":" + p.AccountID + ":instance/" + ref.InstanceID}, nil
+	return []string{instanceARN(p.AccountID, region, ref.InstanceID)}, nil
+}
+
+// instanceARN is acs:yundun-bastionhost:<region>:<uid>:instance/<id>.
+func instanceARN(accountID, region, id string) string {
+	return "acs:yundun-bastionhost:" + region + ":" + accountID + ":instance/" + id
 }
 
 // docInstanceARN documents InstanceARN in docs/authorization.md.

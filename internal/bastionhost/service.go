@@ -56,19 +56,14 @@ func accountOf(ctx context.Context) string {
 	return p.AccountID
 }
 
-// Instance checks that the bastion instance exists in the caller's account
-// (and in regionID, when given). Returns Commodity.BizError.InvalidStatus.
-func (s *Service) Instance(ctx context.Context, instanceID, regionID string) (localyun.BastionInstance, error) {
-	b, err := s.store.FindBastionInstance(ctx, accountOf(ctx), instanceID)
-	if errors.Is(err, localyun.ErrNotFound) || err == nil && regionID != "" && b.RegionID != regionID {
-		return b, errInstanceNotFound
-	}
-	return b, err
-}
-
-// instance is Instance for the instance an action names.
+// instance checks that the bastion instance an action names exists in the
+// caller's account (and in its RegionId, when sent). Returns
+// Commodity.BizError.InvalidStatus.
 func (s *Service) instance(ctx context.Context, ref InstanceRef) error {
-	_, err := s.Instance(ctx, ref.InstanceID, ref.RegionID)
+	b, err := s.store.FindBastionInstance(ctx, accountOf(ctx), ref.InstanceID)
+	if errors.Is(err, localyun.ErrNotFound) || err == nil && ref.RegionID != "" && b.RegionID != ref.RegionID {
+		return errInstanceNotFound
+	}
 	return err
 }
 

@@ -137,11 +137,10 @@ func (s *Service) DetachInstanceRAMRole(ctx context.Context, in DetachInstanceRA
 // the spelling of the RAM role of that name; a role deleted from RAM since
 // it was attached is decided on the name the instance holds.
 func (s *Service) checkPassAttached(ctx context.Context, name string) error {
-	p, _ := localyun.PrincipalFromContext(ctx)
-	if p.IsRoot() || s.opts.CheckPassRole == nil {
-		return nil
+	if !s.decidesPassRole(ctx) {
+		return nil // and no read of the role
 	}
-	role, err := s.store.FindRoleByName(ctx, p.AccountID, name)
+	role, err := s.store.FindRoleByName(ctx, accountOf(ctx), name)
 	switch {
 	case err == nil:
 		name = role.Name

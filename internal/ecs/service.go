@@ -60,13 +60,19 @@ func (s *Service) findRole(ctx context.Context, name string) (localyun.Role, err
 }
 
 // checkPassRole asks whether the caller may pass the role named (stored
-// spelling). The root may pass any role.
+// spelling).
 func (s *Service) checkPassRole(ctx context.Context, roleName string) error {
-	p, _ := localyun.PrincipalFromContext(ctx)
-	if p.IsRoot() || s.opts.CheckPassRole == nil {
+	if !s.decidesPassRole(ctx) {
 		return nil
 	}
 	return s.opts.CheckPassRole(ctx, roleName)
+}
+
+// decidesPassRole reports whether the caller's PassRole must be decided:
+// the root may pass any role, and without a CheckPassRole every caller may.
+func (s *Service) decidesPassRole(ctx context.Context) bool {
+	p, _ := localyun.PrincipalFromContext(ctx)
+	return !p.IsRoot() && s.opts.CheckPassRole != nil
 }
 
 // findInstances reads the instances ids of the caller's account in a

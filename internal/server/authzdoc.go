@@ -13,6 +13,14 @@ import (
 func AuthorizationDoc(m *protocol.Mux) string {
 	var b strings.Builder
 	b.WriteString(docHeader)
+	seen := map[string]bool{}
+	for _, rt := range m.Routes() {
+		if p := rt.Product; !seen[p.Version] {
+			seen[p.Version] = true
+			b.WriteString("| " + p.Name + " | 403 | `" + p.DenyCode + "` | " + p.DenyMessage + " |\n")
+		}
+	}
+	b.WriteString(docDenialsEnd)
 	last := ""
 	for _, rt := range m.Routes() {
 		if rt.Product.Version != last {
@@ -66,10 +74,12 @@ so this page lists exactly the actions localyun answers.
 
 | Product | HTTP | Code | Message |
 |---|---|---|---|
-| ECS | 403 | ` + "`Forbidden.RAM`" + ` | User not authorized to operate on the specified resource, or this API doesn't support RAM. |
-| RAM | 403 | ` + "`NoPermission`" + ` | You are not authorized to do this action. You should be authorized by RAM. |
-| STS | 403 | ` + "`NoPermission`" + ` | You are not authorized to do this action. You should be authorized by RAM. |
-| Bastionhost | 403 | ` + "`NoPermission`" + ` | You are not authorized to do this action. You should be authorized by RAM. (decision: UNCONFIRMED for the real service) |
+`
+
+// docDenialsEnd follows the table of denials (one row per product, from
+// its protocol.Product).
+const docDenialsEnd = `
+The Yundun-bastionhost code is a decision: UNCONFIRMED for the real service.
 
 Every denial carries ` + "`AccessDeniedDetail`" + `: ` + "`AuthAction`" + ` (the RAM action),
 ` + "`AuthPrincipalOwnerId`" + `, ` + "`AuthPrincipalType`" + ` (` + "`SubUser`" + ` or ` + "`AssumedRoleUser`" + `),
