@@ -119,13 +119,6 @@ func jsonIDs(ids []int64) any {
 	return string(append(b, ']'))
 }
 
-// grantRead runs the grant listings on the read pool's statement cache.
-type grantRead struct{ st *Store }
-
-func (r grantRead) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return r.st.readQuery(ctx, query, args...)
-}
-
 // targetRead runs the target read of a grant batch on the write
 // connection, through its statement cache, and notes in version the count
 // of writes (st.writes) while the rows hold that connection: the state it
@@ -185,7 +178,7 @@ func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, 
 // FindBastionHostAccountGrants lists the accounts of one host with whether g holds each.
 func (st *Store) FindBastionHostAccountGrants(ctx context.Context, g localyun.BastionGrantee,
 	f localyun.BastionHostAccountFilter) ([]localyun.BastionHostAccountGrant, int, error) {
-	return grants.FindHostAccountGrants(ctx, grantRead{st}, g, f)
+	return grants.FindHostAccountGrants(ctx, cachedRead{st}, g, f)
 }
 
 // FindBastionHostGroupGrantTargets reports the grantee and host groups that
@@ -217,5 +210,5 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 // FindBastionHostGroupAccountNames lists the account names g holds on a host group.
 func (st *Store) FindBastionHostGroupAccountNames(ctx context.Context, instanceID string, g localyun.BastionGrantee,
 	hostGroupID string) ([]string, error) {
-	return grants.FindHostGroupAccountNames(ctx, grantRead{st}, instanceID, g, hostGroupID)
+	return grants.FindHostGroupAccountNames(ctx, cachedRead{st}, instanceID, g, hostGroupID)
 }

@@ -160,14 +160,15 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 	// (a repeated id matches its row once), so that one statement, prepared
 	// once per batch size, serves every group.
 	n := len(changes)
-	return st.withPreparedTx(ctx, []string{setRolesSQL(n)}, func(tx *preparedTx) error {
+	query := setRolesSQL(n)
+	return st.withPreparedTx(ctx, []string{query}, func(tx *preparedTx) error {
 		for _, g := range sqlstore.GroupRoleChanges(changes) {
 			args := []any{g.To, accountID, regionID}
 			for i := range n {
 				args = append(args, g.IDs[min(i, len(g.IDs)-1)])
 			}
 			args = append(args, g.From)
-			res, err := tx.ExecContext(ctx, setRolesSQL(n), args...)
+			res, err := tx.ExecContext(ctx, query, args...)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/localyun/localyun"
 )
@@ -129,10 +128,6 @@ func grantIDs(ss []string) []int64 {
 		}
 	}
 	return out
-}
-
-func grantNotFound(what string, id any) error {
-	return fmt.Errorf("bastion %s %v: %w", what, id, localyun.ErrNotFound)
 }
 
 // errTargetsChanged is the conflict of a batch decided on targets that are
@@ -261,7 +256,7 @@ func execAll(ctx context.Context, tx GrantExecer, run []statement) ([]bool, erro
 	changed := make([]bool, len(run))
 	for i, st := range run {
 		var err error
-		if changed[i], err = rowChanged(tx.ExecContext(ctx, st.query, st.args...)); err != nil {
+		if changed[i], err = RowsChanged(tx.ExecContext(ctx, st.query, st.args...)); err != nil {
 			return nil, err
 		}
 	}
@@ -301,15 +296,6 @@ func checkOp(op localyun.BastionGrantOp) error {
 	return nil
 }
 
-// rowChanged reports whether an Exec changed a row.
-func rowChanged(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
 // FindHostAccountGrants implements FindBastionHostAccountGrants with
 // s.AccountGrantCounts and s.AccountGrantPage.
 func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g localyun.BastionGrantee,
@@ -323,11 +309,11 @@ func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g l
 	}
 	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
-		return nil, 0, grantNotFound(s.What, g.ID)
+		return nil, 0, BastionNotFound(s.What, g.ID)
 	}
 	host, ok := localyun.ParseBastionID(f.HostIDs[0])
 	if !ok {
-		return nil, 0, grantNotFound("host", f.HostIDs[0])
+		return nil, 0, BastionNotFound("host", f.HostIDs[0])
 	}
 	var grantees, hosts, total int
 	if err := scanOne(q.QueryContext(ctx, s.AccountGrantCounts, f.InstanceID, gid, host, f.Name, f.ProtocolName))(&grantees, &hosts, &total); err != nil {
@@ -335,9 +321,9 @@ func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g l
 	}
 	switch {
 	case grantees == 0:
-		return nil, 0, grantNotFound(s.What, g.ID)
+		return nil, 0, BastionNotFound(s.What, g.ID)
 	case hosts == 0:
-		return nil, 0, grantNotFound("host", host)
+		return nil, 0, BastionNotFound("host", host)
 	}
 	limit := gr.NoLimit
 	if f.Limit > 0 {
@@ -351,15 +337,9 @@ func (gr *Grants) FindHostAccountGrants(ctx context.Context, q GrantQueryer, g l
 	var out []localyun.BastionHostAccountGrant
 	for rows.Next() {
 		var ag localyun.BastionHostAccountGrant
-		a := &ag.BastionHostAccount
-		var id, hostID, created int64
-		if err := rows.Scan(&a.InstanceID, &id, &hostID, &a.Name, &a.ProtocolName, &a.PrivilegeType, &a.RotationMode,
-			&a.HostShareKeyID, &a.PrivateKeyFingerprint, &created, &a.HasPassword, &ag.Authorized); err != nil {
+		var err error
+		if ag.BastionHostAccount, err = ScanBastionHostAccount(rows, &ag.Authorized); err != nil {
 			return nil, 0, err
-		}
-		a.ID, a.HostID = localyun.FormatBastionID(id), localyun.FormatBastionID(hostID)
-		if created != 0 {
-			a.CreatedAt = time.UnixMilli(created).UTC()
 		}
 		out = append(out, ag)
 	}
@@ -449,20 +429,20 @@ func (gr *Grants) FindHostGroupAccountNames(ctx context.Context, q GrantQueryer,
 	}
 	gid, ok := localyun.ParseBastionID(g.ID)
 	if !ok {
-		return nil, grantNotFound(s.What, g.ID)
+		return nil, BastionNotFound(s.What, g.ID)
 	}
 	group, ok := localyun.ParseBastionID(hostGroupID)
 	if !ok {
-		return nil, grantNotFound("host group", hostGroupID)
+		return nil, BastionNotFound("host group", hostGroupID)
 	}
 	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, gr.IDs([]int64{group}))
 	switch {
 	case err != nil:
 		return nil, err
 	case !t.grantee:
-		return nil, grantNotFound(s.What, g.ID)
+		return nil, BastionNotFound(s.What, g.ID)
 	case !t.hostGroups[hostGroupID]:
-		return nil, grantNotFound("host group", hostGroupID)
+		return nil, BastionNotFound("host group", hostGroupID)
 	}
 	rows, err := q.QueryContext(ctx, s.HostGroupAccountNames, instanceID, gid, group)
 	if err != nil {

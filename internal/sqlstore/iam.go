@@ -79,14 +79,6 @@ func NoDependents(ctx context.Context, tx *sql.Tx, args []any, deps ...Dependent
 	return nil
 }
 
-// iamTime is a stored time.
-func iamTime(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
 // AccountColumns are the columns of an account, in ScanAccount's order.
 const AccountColumns = `id, name, created_at`
 
@@ -95,7 +87,7 @@ func ScanAccount(row Scanner) (localyun.Account, error) {
 	var a localyun.Account
 	var created int64
 	err := row.Scan(&a.ID, &a.Name, &created)
-	a.CreatedAt = iamTime(created)
+	a.CreatedAt = FromMillis(created)
 	return a, err
 }
 
@@ -108,7 +100,7 @@ func ScanSecretKey(row Scanner) (localyun.AccessKey, error) {
 	var k localyun.AccessKey
 	var created int64
 	err := row.Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, &k.Status, &created)
-	k.CreatedAt = iamTime(created)
+	k.CreatedAt = FromMillis(created)
 	return k, err
 }
 
@@ -120,7 +112,7 @@ func ScanKey(row Scanner) (localyun.AccessKey, error) {
 	var k localyun.AccessKey
 	var created int64
 	err := row.Scan(&k.ID, &k.AccountID, &k.UserName, &k.Status, &created)
-	k.CreatedAt = iamTime(created)
+	k.CreatedAt = FromMillis(created)
 	return k, err
 }
 
@@ -128,7 +120,7 @@ func ScanKey(row Scanner) (localyun.AccessKey, error) {
 func ScanMillis(row Scanner) (time.Time, error) {
 	var n int64
 	err := row.Scan(&n)
-	return iamTime(n), err
+	return FromMillis(n), err
 }
 
 // RoleColumns are the columns of a role, in ScanRole's order.
@@ -140,7 +132,7 @@ func ScanRole(row Scanner) (localyun.Role, error) {
 	var created, updated int64
 	err := row.Scan(&r.ID, &r.AccountID, &r.Name, &r.Description, &r.AssumeRolePolicyDocument,
 		&r.MaxSessionDuration, &created, &updated)
-	r.CreatedAt, r.UpdatedAt = iamTime(created), iamTime(updated)
+	r.CreatedAt, r.UpdatedAt = FromMillis(created), FromMillis(updated)
 	return r, err
 }
 
@@ -155,7 +147,7 @@ func scanUser(row Scanner, extra ...any) (localyun.User, error) {
 	var created, updated int64
 	err := row.Scan(append([]any{&u.ID, &u.AccountID, &u.Name, &u.DisplayName, &u.Comments, &u.Email, &u.MobilePhone,
 		&created, &updated}, extra...)...)
-	u.CreatedAt, u.UpdatedAt = iamTime(created), iamTime(updated)
+	u.CreatedAt, u.UpdatedAt = FromMillis(created), FromMillis(updated)
 	return u, err
 }
 
@@ -169,7 +161,7 @@ func scanGroup(row Scanner, extra ...any) (localyun.Group, error) {
 	var g localyun.Group
 	var created, updated int64
 	err := row.Scan(append([]any{&g.ID, &g.AccountID, &g.Name, &g.Comments, &created, &updated}, extra...)...)
-	g.CreatedAt, g.UpdatedAt = iamTime(created), iamTime(updated)
+	g.CreatedAt, g.UpdatedAt = FromMillis(created), FromMillis(updated)
 	return g, err
 }
 
@@ -177,14 +169,14 @@ func scanGroup(row Scanner, extra ...any) (localyun.Group, error) {
 func ScanUserMember(row Scanner) (localyun.Membership, error) {
 	var joined int64
 	u, err := scanUser(row, &joined)
-	return localyun.Membership{User: u, JoinedAt: iamTime(joined)}, err
+	return localyun.Membership{User: u, JoinedAt: FromMillis(joined)}, err
 }
 
 // ScanGroupMember reads GroupColumns, then joined_at: a group of a user.
 func ScanGroupMember(row Scanner) (localyun.Membership, error) {
 	var joined int64
 	g, err := scanGroup(row, &joined)
-	return localyun.Membership{Group: g, JoinedAt: iamTime(joined)}, err
+	return localyun.Membership{Group: g, JoinedAt: FromMillis(joined)}, err
 }
 
 // PolicyColumns are the columns of a custom policy p, with its count of
@@ -197,7 +189,7 @@ func ScanPolicy(row Scanner) (localyun.Policy, error) {
 	p := localyun.Policy{Type: localyun.PolicyTypeCustom}
 	var created, updated int64
 	err := row.Scan(&p.AccountID, &p.Name, &p.Description, &p.DefaultVersion, &created, &updated, &p.AttachmentCount)
-	p.CreatedAt, p.UpdatedAt = iamTime(created), iamTime(updated)
+	p.CreatedAt, p.UpdatedAt = FromMillis(created), FromMillis(updated)
 	return p, err
 }
 
@@ -210,7 +202,7 @@ func ScanVersion(row Scanner) (localyun.PolicyVersion, error) {
 	var v localyun.PolicyVersion
 	var created int64
 	err := row.Scan(&v.VersionID, &v.Document, &v.IsDefault, &created)
-	v.CreatedAt = iamTime(created)
+	v.CreatedAt = FromMillis(created)
 	return v, err
 }
 
@@ -223,7 +215,7 @@ func ScanAttachment(row Scanner) (localyun.Attachment, error) {
 	var a localyun.Attachment
 	var at int64
 	err := row.Scan(&a.AccountID, &a.PolicyType, &a.PolicyName, &a.PrincipalType, &a.PrincipalName, &at)
-	a.AttachedAt = iamTime(at)
+	a.AttachedAt = FromMillis(at)
 	return a, err
 }
 
@@ -248,6 +240,6 @@ func ScanSession(row Scanner) (localyun.Session, error) {
 	var created, expires int64
 	err := row.Scan(&s.AccessKeyID, &s.Secret, &s.TokenHash, &s.AccountID, &s.RoleName, &s.RoleID, &s.SessionName, &s.Policy,
 		&s.Caller, &created, &expires)
-	s.CreatedAt, s.ExpiresAt = iamTime(created), iamTime(expires)
+	s.CreatedAt, s.ExpiresAt = FromMillis(created), FromMillis(expires)
 	return s, err
 }
