@@ -54,17 +54,6 @@ func bhExists(ctx context.Context, q queryer, query string, args ...any) (bool, 
 	return err == nil, err
 }
 
-// bhParseIDs returns the well-formed ids among ss.
-func bhParseIDs(ss []string) []int64 {
-	var out []int64
-	for _, s := range ss {
-		if n, ok := localyun.ParseBastionID(s); ok {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // bhGrantee holds the SQL of the listings filtered by a grantee
 // (FindBastionHosts, FindBastionGroups), per grantee kind. The fragments
 // name the grantee's id $1: the listing adds it first.
@@ -175,7 +164,7 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 func hostAccountWhere(f localyun.BastionHostAccountFilter, a *args) string {
 	where := []string{"a.instance_id = " + a.add(f.InstanceID)}
 	if f.HostIDs != nil {
-		if ids := bhParseIDs(f.HostIDs); len(ids) == 0 {
+		if ids := sqlstore.BastionIDs(f.HostIDs); len(ids) == 0 {
 			where = append(where, "FALSE")
 		} else {
 			where = append(where, "a.host_id = ANY("+a.add(ids)+")")

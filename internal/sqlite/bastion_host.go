@@ -343,10 +343,8 @@ func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {
 	args := []any{f.InstanceID}
 	if f.HostIDs != nil {
 		var ids []any
-		for _, s := range f.HostIDs {
-			if n, ok := localyun.ParseBastionID(s); ok {
-				ids = append(ids, n)
-			}
+		for _, n := range sqlstore.BastionIDs(f.HostIDs) {
+			ids = append(ids, n)
 		}
 		if len(ids) == 0 {
 			where = append(where, "0")

@@ -14,6 +14,21 @@ func BastionNotFound(what string, id any) error {
 	return fmt.Errorf("bastion %s %v: %w", what, id, localyun.ErrNotFound)
 }
 
+// BastionIDs returns the well-formed Bastionhost object ids among ss (see
+// localyun.ParseBastionID) as numbers, each once, in their order: ids that
+// are not well formed name no object.
+func BastionIDs(ss []string) []int64 {
+	out := make([]int64, 0, len(ss))
+	seen := make(map[int64]bool, len(ss))
+	for _, s := range ss {
+		if n, ok := localyun.ParseBastionID(s); ok && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // RowsChanged reports whether an Exec changed a row.
 func RowsChanged(res sql.Result, err error) (bool, error) {
 	if err != nil {

@@ -116,20 +116,6 @@ const (
 	targetHostGroup = 3
 )
 
-// grantIDs parses the ids that can name an object (localyun.ParseBastionID),
-// each once.
-func grantIDs(ss []string) []int64 {
-	out := make([]int64, 0, len(ss))
-	seen := make(map[int64]bool, len(ss))
-	for _, s := range ss {
-		if n, ok := localyun.ParseBastionID(s); ok && !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // errTargetsChanged is the conflict of a batch decided on targets that are
 // gone by the time it is applied.
 func errTargetsChanged(what, id string) error {
@@ -184,7 +170,7 @@ func (gr *Grants) FindHostGrantTargets(ctx context.Context, q GrantQueryer, inst
 	if !ok {
 		return out, nil
 	}
-	t, err := findTargets(ctx, q, s.HostTargets, instanceID, gid, gr.IDs(grantIDs(hostIDs)), gr.IDs(grantIDs(accountIDs)))
+	t, err := findTargets(ctx, q, s.HostTargets, instanceID, gid, gr.IDs(BastionIDs(hostIDs)), gr.IDs(BastionIDs(accountIDs)))
 	out.GranteeExists, out.Hosts, out.AccountHosts = t.grantee, t.hosts, t.accountHosts
 	return out, err
 }
@@ -217,7 +203,7 @@ func (gr *Grants) ApplyHostGrants(ctx context.Context, tx GrantExecer, instanceI
 		}
 	}
 	if !unchanged {
-		t, err := findTargets(ctx, tx, s.LockHostTargets, instanceID, gid, gr.IDs(grantIDs(hostIDs)), gr.IDs(grantIDs(accountIDs)))
+		t, err := findTargets(ctx, tx, s.LockHostTargets, instanceID, gid, gr.IDs(BastionIDs(hostIDs)), gr.IDs(BastionIDs(accountIDs)))
 		if err != nil {
 			return nil, err
 		}
@@ -379,7 +365,7 @@ func (gr *Grants) FindHostGroupGrantTargets(ctx context.Context, q GrantQueryer,
 	if !ok {
 		return out, nil
 	}
-	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, gr.IDs(grantIDs(hostGroupIDs)))
+	t, err := findTargets(ctx, q, s.HostGroupTargets, instanceID, gid, gr.IDs(BastionIDs(hostGroupIDs)))
 	out.GranteeExists, out.HostGroups = t.grantee, t.hostGroups
 	return out, err
 }
@@ -406,7 +392,7 @@ func (gr *Grants) ApplyHostGroupGrants(ctx context.Context, tx GrantExecer, inst
 		groupIDs[i] = c.HostGroupID
 	}
 	if !unchanged {
-		t, err := findTargets(ctx, tx, s.LockHostGroupTargets, instanceID, gid, gr.IDs(grantIDs(groupIDs)))
+		t, err := findTargets(ctx, tx, s.LockHostGroupTargets, instanceID, gid, gr.IDs(BastionIDs(groupIDs)))
 		if err != nil {
 			return nil, err
 		}

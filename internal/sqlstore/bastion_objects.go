@@ -288,13 +288,7 @@ func (b *Bastion) changeMembers(ctx context.Context, kind, instanceID, groupID s
 			}
 			return err
 		}
-		var wellFormed []int64
-		for _, s := range ids {
-			if n, ok := localyun.ParseBastionID(s); ok {
-				wellFormed = append(wellFormed, n)
-			}
-		}
-		members, err := b.c.FindMembers(ctx, tx, k, instanceID, wellFormed)
+		members, err := b.c.FindMembers(ctx, tx, k, instanceID, BastionIDs(ids))
 		if err != nil {
 			return err
 		}
