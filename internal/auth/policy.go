@@ -91,17 +91,17 @@ func Parse(doc string) (*Policy, error) {
 		switch k {
 		case "Version":
 			if err := json.Unmarshal(v, &p.Version); err != nil || p.Version != "1" {
-				return nil, problemf(`Version must be "1"`)
+				return nil, Problemf(`Version must be "1"`)
 			}
 		case "Statement":
 			raws, err := objectOrList(v)
 			if err != nil || len(raws) == 0 {
-				return nil, problemf("Statement must be a non-empty list of objects")
+				return nil, Problemf("Statement must be a non-empty list of objects")
 			}
 			for i, raw := range raws {
 				st, err := parseStatement(raw)
 				if err != nil {
-					return nil, problemf("Statement[%d]: %v", i, err)
+					return nil, Problemf("Statement[%d]: %v", i, err)
 				}
 				p.Statement = append(p.Statement, st)
 			}
@@ -110,24 +110,26 @@ func Parse(doc string) (*Policy, error) {
 		}
 	}
 	if p.Version == "" {
-		return nil, problemf(`Version must be "1"`)
+		return nil, Problemf(`Version must be "1"`)
 	}
 	if len(p.Statement) == 0 {
-		return nil, problemf("Statement must be a non-empty list of objects")
+		return nil, Problemf("Statement must be a non-empty list of objects")
 	}
 	return p, nil
 }
 
-// problem says what is wrong with a policy document. It reaches API
-// clients as the detail of MalformedPolicyDocument (and of
+// Problem says what is wrong with a policy document (identity or trust).
+// It reaches API clients as the detail of MalformedPolicyDocument (and of
 // InvalidParameter.PolicyGrammar) and names the document's elements as they
 // are spelled (Version, Statement[0], Effect, ...), so it is no Go-style
 // error string.
-type problem string
+type Problem string
 
-func (p problem) Error() string { return string(p) }
+// Error returns the problem as worded for the API client.
+func (p Problem) Error() string { return string(p) }
 
-func problemf(format string, args ...any) error { return problem(fmt.Sprintf(format, args...)) }
+// Problemf formats a Problem.
+func Problemf(format string, args ...any) error { return Problem(fmt.Sprintf(format, args...)) }
 
 // strictUnmarshal decodes one JSON value and refuses trailing data.
 func strictUnmarshal(b []byte, v any) error {
@@ -164,7 +166,7 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 		switch k {
 		case "Effect":
 			if json.Unmarshal(v, &st.Effect) != nil || (st.Effect != Allow && st.Effect != Deny) {
-				return st, problemf("Effect must be Allow or Deny")
+				return st, Problemf("Effect must be Allow or Deny")
 			}
 		case "Action":
 			st.Action, err = stringOrList(v)
@@ -190,11 +192,11 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 	}
 	switch {
 	case st.Effect == "":
-		return st, problemf("Effect must be Allow or Deny")
+		return st, Problemf("Effect must be Allow or Deny")
 	case (st.Action == nil) == (st.NotAction == nil):
 		return st, fmt.Errorf("exactly one of Action and NotAction is required")
 	case st.Resource != nil && st.NotResource != nil:
-		return st, problemf("Resource and NotResource cannot both be set")
+		return st, Problemf("Resource and NotResource cannot both be set")
 	}
 	for _, a := range append(append([]string{}, st.Action...), st.NotAction...) {
 		if a != "*" && !strings.Contains(a, ":") {

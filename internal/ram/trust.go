@@ -3,7 +3,6 @@ package ram
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/localyun/localyun/internal/auth"
@@ -74,15 +73,9 @@ func ValidateTrustPolicy(doc string) error {
 	return nil
 }
 
-// problem says what is wrong with a document. It is the user-facing
-// detail of MalformedPolicyDocument and names the document's elements as
-// they are spelled (Version, Statement[0], ...), so it is no Go-style
-// error string.
-type problem string
-
-func (p problem) Error() string { return string(p) }
-
-func problemf(format string, args ...any) error { return problem(fmt.Sprintf(format, args...)) }
+// problemf is auth.Problemf: what is wrong with a trust policy, worded for
+// the API client.
+var problemf = auth.Problemf
 
 func isStringOrList(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
