@@ -49,6 +49,8 @@ type Server struct {
 	rate    float64
 	touchMu sync.Mutex
 	touched map[string]time.Time
+
+	metrics *metrics
 }
 
 // New returns a Server for opts.
@@ -63,6 +65,7 @@ func New(opts Options) *Server {
 
 		touched: map[string]time.Time{},
 	}
+	s.metrics = newMetrics(s)
 	if opts.RateLimit > 0 {
 		s.rate, s.limiter = opts.RateLimit, opts.RateLimiter
 		if s.limiter == nil {
@@ -95,9 +98,14 @@ func New(opts Options) *Server {
 // Mux returns the action table, for documentation and tests.
 func (s *Server) Mux() *protocol.Mux { return s.mux }
 
-// ServeHTTP serves every RPC call on "/" plus /healthz and /readyz.
+// ServeHTTP serves every RPC call on "/" plus /healthz, /readyz and
+// /metrics; any other path is 404 in the product's error envelope.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	switch hr.URL.Path {
+	case "/":
+	case "/metrics":
+		s.metrics.ServeHTTP(w, hr)
+		return
 	case "/healthz":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -110,9 +118,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 		return
+	default:
+		s.serveNotFound(w, hr)
+		return
 	}
+	start := time.Now()
+	rw := &statusWriter{ResponseWriter: w}
+	w = rw
+	defer func() { s.metrics.observe(rw, start) }()
 	rid := s.newRID()
 	info := protocol.ErrorInfo{RequestID: rid, Host: hr.Host, Format: protocol.FormatJSON}
+	rw.info = &info
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -142,6 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
+	rw.action = r.Action
 	p, err := s.authenticate(hr.Context(), r)
 	if err != nil {
 		protocol.WriteError(w, s.log, info, err)
