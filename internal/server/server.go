@@ -65,7 +65,6 @@ func New(opts Options) *Server {
 
 		touched: map[string]time.Time{},
 	}
-	s.metrics = newMetrics(s)
 	if opts.RateLimit > 0 {
 		s.rate, s.limiter = opts.RateLimit, opts.RateLimiter
 		if s.limiter == nil {
@@ -75,6 +74,7 @@ func New(opts Options) *Server {
 	if s.nonces == nil {
 		s.nonces = NewMemoryNonces(1_000_000)
 	}
+	s.metrics = newMetrics(s) // after the nonce window: it counts it
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -103,13 +103,12 @@ func (s *Server) Mux() *protocol.Mux { return s.mux }
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	switch hr.URL.Path {
 	case "/":
+		s.serveAPI(w, hr)
 	case "/metrics":
 		s.metrics.ServeHTTP(w, hr)
-		return
 	case "/healthz":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
-		return
 	case "/readyz":
 		if err := s.store.Ping(hr.Context()); err != nil {
 			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
@@ -117,11 +116,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
-		return
 	default:
 		s.serveNotFound(w, hr)
-		return
 	}
+}
+
+// serveAPI serves one RPC call: parse, look up the action, authenticate,
+// throttle, parse its input, authorize, serve.
+func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w}
 	w = rw
