@@ -32,6 +32,9 @@ const (
 	ramVersion = "2015-05-01"
 	stsVersion = "2015-04-01"
 	soakUsers  = 10
+	// soakTimeout bounds each request, and how long after the end the
+	// requests due before it may still be sent.
+	soakTimeout = 30 * time.Second
 )
 
 // SoakConfig is the configuration of a soak: the bench's own (world, store,
@@ -369,7 +372,7 @@ type soakDriver struct {
 func newSoakDriver(base string, pid int, w World, conc int, mix []soakOp) *soakDriver {
 	tr := &http.Transport{MaxIdleConns: conc + 4, MaxIdleConnsPerHost: conc + 4, MaxConnsPerHost: conc,
 		DisableCompression: true, IdleConnTimeout: 90 * time.Second}
-	d := &soakDriver{base: base, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}, world: w, conc: conc,
+	d := &soakDriver{base: base, client: &http.Client{Transport: tr, Timeout: soakTimeout}, world: w, conc: conc,
 		pool: make(chan *caller, conc), rec: newRecorder(), pid: pid, scrape: &http.Client{Timeout: 5 * time.Second}}
 	for _, op := range mix {
 		r := &soakRun{soakOp: op}
@@ -490,13 +493,14 @@ func slotsBefore(start, end time.Time, rate float64) int {
 // openLoop sends request i at slotAt(start, rate, i) until end, each in
 // its own goroutine, whether or not the earlier ones have answered: the
 // load does not slow down when the server does. Only when every caller is
-// busy (--concurrency requests in flight) does it wait; the requests still
-// waiting at end are not sent, and their number is returned.
-func (d *soakDriver) openLoop(ctx context.Context, start, end time.Time, rate float64) (unsent int) {
+// busy (--concurrency requests in flight) does it wait, and then sends the
+// requests that fell due meanwhile at once, late. Requests due before end
+// but still waiting grace after it are not sent; their number is returned.
+func (d *soakDriver) openLoop(ctx context.Context, start, end time.Time, rate float64, grace time.Duration) (unsent int) {
 	n := slotsBefore(start, end, rate)
 	tick := time.NewTimer(0)
 	defer tick.Stop()
-	over := time.NewTimer(time.Until(end))
+	over := time.NewTimer(time.Until(end.Add(grace)))
 	defer over.Stop()
 	for i := range n {
 		at := slotAt(start, rate, i)
@@ -939,13 +943,14 @@ func soakOn(ctx context.Context, sc SoakConfig, p *proc, bastion bool, logf func
 	start := time.Now()
 	done, samples := make(chan struct{}), make(chan []soakSample, 1)
 	go func() { samples <- d.sampleLoop(start, sc.Sample, done, logf) }()
-	unsent := d.openLoop(ctx, start, start.Add(sc.Duration), res.Rate)
+	unsent := d.openLoop(ctx, start, start.Add(sc.Duration), res.Rate, soakTimeout)
 	d.drain()
 	close(done)
 	res.Samples = <-samples
 	res.Interrupted = ctx.Err() != nil
 	if unsent > 0 && !res.Interrupted {
-		d.rec.failure("not sent: every caller was busy until the end", fmt.Sprintf("%d requests due before the end were never sent (--concurrency %d in flight)", unsent, sc.Concurrency), unsent)
+		d.rec.failure("not sent: every caller was busy", fmt.Sprintf("%d requests due before the end were still waiting %s after it (--concurrency %d in flight)",
+			unsent, soakTimeout, sc.Concurrency), unsent)
 	}
 	rerr := d.restore()
 	res.collect(d.rec)

@@ -222,8 +222,8 @@ func TestSoakFlags(t *testing.T) {
 
 // TestOpenLoop checks that the schedule does not wait for answers: with
 // every answer held back, all --concurrency callers are sent at once and
-// the requests due after them are counted as not sent; latency counts from
-// the due time.
+// the requests due after them, still waiting past the grace, are counted
+// as not sent; latency counts from the due time.
 func TestOpenLoop(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -238,7 +238,7 @@ func TestOpenLoop(t *testing.T) {
 	mix, _ := soakMix("sts-identity", true)
 	d := newSoakDriver(srv.URL, os.Getpid(), SmallWorld, 4, mix)
 	start := time.Now()
-	unsent := d.openLoop(context.Background(), start, start.Add(20*time.Millisecond), 1000)
+	unsent := d.openLoop(context.Background(), start, start.Add(20*time.Millisecond), 1000, 5*time.Millisecond)
 	close(release)
 	d.drain()
 	if unsent != 16 {
