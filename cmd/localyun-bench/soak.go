@@ -789,7 +789,7 @@ func judgedFrom(ss []soakSample, warm time.Duration) (int, string) {
 	if ss[len(ss)-1].Nonces < 0 {
 		return i, "over the last third (the server does not report its replay window)"
 	}
-	return i, "over the last third: the replay window was still growing (not warm), hence the allowance per nonce"
+	return i, "over the last third (the replay window was still growing: not warm)"
 }
 
 // fitLine is the least-squares line y = a + b·x.
@@ -1083,8 +1083,9 @@ func (r *SoakResult) printSummary(w io.Writer) {
 	if j.From < 0 {
 		fmt.Fprintf(w, "- RSS: not judged (%s)\n", j.How)
 	} else {
-		fmt.Fprintf(w, "- RSS, judged %s (t ≥ %s): %.1f → %.1f MB on the fitted line, slope **%+.2f MB/min**; the window gained %.0f nonces",
-			j.How, fmtT(r.Samples[j.From].T), j.RSS0/(1<<20), j.RSS1/(1<<20), j.SlopeMBMin, j.NoncesGained)
+		first, last := r.Samples[j.From], r.Samples[len(r.Samples)-1]
+		fmt.Fprintf(w, "- RSS, judged %s: %s MB at %s, %s MB at %s (fitted line %.1f → %.1f MB), slope **%+.2f MB/min**; the window gained %.0f nonces",
+			j.How, fmtMB(first.RSS), fmtT(first.T), fmtMB(last.RSS), fmtT(last.T), j.RSS0/(1<<20), j.RSS1/(1<<20), j.SlopeMBMin, j.NoncesGained)
 		if j.BytesPerNonce != 0 {
 			fmt.Fprintf(w, " (%.0f bytes of RSS per nonce gained)", j.BytesPerNonce)
 		}
