@@ -33,9 +33,10 @@
 // so a stall shows in the percentiles instead of slowing the load down
 // (coordinated omission). At most --concurrency requests are in flight;
 // those due meanwhile go out late, and any due before the end but still
-// waiting 30 s after it are not sent and count as errors. RSS is judged where the replay window is warm: the window keeps
-// each nonce until 15 minutes past its timestamp, so for the first 15
-// minutes of load it grows, and RSS with it. The judged part starts at
+// waiting 30 s after it are not sent and count as errors. RSS is judged
+// where the replay window is warm: the window keeps each nonce until 15
+// minutes past its timestamp, so for the first 15 minutes of load it
+// grows, and RSS with it. The judged part starts at
 // --warm; by default at the first sample at which the window grew less
 // than 2 % in a minute, or, if it never stopped growing (a 15-minute
 // soak), over the last third. Straight lines are fitted to RSS and to the

@@ -136,7 +136,7 @@ type soakOp struct {
 	weight  int // requests in each round of the mix
 	label   string
 	bastion bool
-	// objects is how many objects a cycle uses (0: not a cycle); each is
+	// objects is how many objects a cycle uses (nil: not a cycle); each is
 	// used by one request at a time.
 	objects func(w World, conc int) int
 	req     func(w World, rng *rand.Rand, o soakObj) soakReq
