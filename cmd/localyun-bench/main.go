@@ -18,6 +18,33 @@
 // --pg-throwaway runs each world on a throwaway local PostgreSQL cluster
 // (internal/pgtest: initdb + pg_ctl on 127.0.0.1, fsync=off), stopped and
 // removed after the world.
+//
+//	go run ./cmd/localyun-bench soak [flags]
+//
+// is the soak (soak.go): the same world and server, then a mix of signed
+// reads and writes (ECS, RAM, STS, Bastionhost; each attach has its detach)
+// at a fixed rate for --duration (default 15m): --rate req/s, or
+// --rate-of-peak (default 0.8) times the peak req/s of the same mix,
+// measured first. Every --sample (10s) it reads the server's RSS and
+// descriptors from /proc/<pid> and goroutines, heap and replay-window size
+// from its /metrics, and prints one table row per sample and a summary.
+// The load is open loop: request i is due at start + i/rate whether or not
+// the earlier ones have answered, and its latency counts from that time,
+// so a stall shows in the percentiles instead of slowing the load down
+// (coordinated omission). At most --concurrency requests are in flight;
+// those due meanwhile go out late, and any due before the end but still
+// waiting 30 s after it are not sent and count as errors. RSS is judged
+// where the replay window is warm: the window keeps each nonce until 15
+// minutes past its timestamp, so for the first 15 minutes of load it
+// grows, and RSS with it. The judged part starts at
+// --warm; by default at the first sample at which the window grew less
+// than 2 % in a minute, or, if it never stopped growing (a 15-minute
+// soak), over the last third. Straight lines are fitted to RSS and to the
+// window's size over the judged part; the growth is RSS's rise less
+// --window-bytes per nonce the window gained, as a percentage of RSS at
+// its start. The soak exits 1 if any request failed (any non-200, transport
+// error or unexpected body, the peak's included) or the growth exceeds
+// --max-rss-growth.
 package main
 
 import (
@@ -48,6 +75,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == soakMode {
+		os.Exit(soakMain(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -102,10 +132,16 @@ func (w World) String() string {
 		w.Instances, w.Roles, w.Hosts, w.AccountsPerHost, w.Groups, w.HostsPerGroup, w.AccountsPerHost)
 }
 
-func parseFlags(args []string, stderr io.Writer) (Config, error) {
+// parseFlags parses the bench's flags; extra defines more flags (a mode's
+// own) on the same set before it is parsed.
+func parseFlags(args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (Config, error) {
 	c := Config{World: DefaultWorld}
 	fs := flag.NewFlagSet("localyun-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: localyun-bench [flags]\n       localyun-bench soak [flags]   (soak -h lists its flags)\n\n")
+		fs.PrintDefaults()
+	}
 	w := &c.World
 	fs.IntVar(&w.Instances, "instances", w.Instances, "ECS instances to seed (half get a role)")
 	fs.IntVar(&w.Roles, "roles", w.Roles, "RAM roles to seed")
@@ -126,6 +162,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file (first node)")
 	fs.IntVar(&c.Nodes, "nodes", 1, "localyun serve processes sharing the store, client k pinned to node k mod N (N > 1 needs PostgreSQL)")
 	fs.BoolVar(&c.PGThrowaway, "pg-throwaway", false, "run each world on a throwaway local PostgreSQL cluster (initdb/pg_ctl on 127.0.0.1, fsync=off), removed after")
+	for _, f := range extra {
+		f(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
