@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
@@ -195,13 +196,37 @@ func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
 	default:
 		in.Amount = 1
 	}
-	if utf8.RuneCountInString(in.Name) > 128 || !utf8.ValidString(in.Name) {
+	if in.Name != "" && !validInstanceName(in.Name) {
 		return in, errNameMalformed
 	}
-	if utf8.RuneCountInString(in.Description) > 256 || !utf8.ValidString(in.Description) {
+	if protocol.CheckText(in.Description, 0, 256) != nil {
 		return in, errInvalidParameter("Description")
 	}
 	return in, nil
+}
+
+// validInstanceName reports whether s is an InstanceName as ECS documents
+// it: 2 to 128 characters, starting with a letter (of any script: Chinese
+// characters are letters), then letters, digits, combining marks, colons,
+// underscores, periods and hyphens, plus the brackets and commas of
+// RunInstances' sequential names (kept literally: localyun does not
+// expand them). No control characters, no "http://" (a slash is no name
+// character).
+func validInstanceName(s string) bool {
+	if protocol.CheckName(s, 2, 128) != nil {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+		case i == 0:
+			return false
+		case unicode.IsDigit(r), unicode.IsMark(r), strings.ContainsRune(":_.-[],", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func parseDeleteInstance(r *protocol.Request) (DeleteInstanceInput, error) {
@@ -316,7 +341,7 @@ func parseAttachInstanceRAMRole(r *protocol.Request) (AttachInstanceRAMRoleInput
 	}
 	if p := r.Get("Policy"); r.Has("Policy") {
 		var doc map[string]any
-		if len(p) < 1 || len(p) > 1024 || json.Unmarshal([]byte(p), &doc) != nil {
+		if len(p) < 1 || len(p) > 1024 || json.Unmarshal([]byte(p), &doc) != nil || auth.UniqueKeys(p) != nil {
 			return in, errPolicyMalformed
 		}
 	}
