@@ -11,8 +11,12 @@ import (
 // ValidateTrustPolicy checks an AssumeRolePolicyDocument: a JSON object with
 // Version "1" and a non-empty Statement list, each statement with Effect
 // Allow or Deny, an Action and a Principal naming RAM, Service or Federated
-// principals. The error text says what is wrong.
+// principals; no object has a key twice (auth.UniqueKeys). The error text
+// says what is wrong.
 func ValidateTrustPolicy(doc string) error {
+	if err := auth.UniqueKeys(doc); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber()
 	var p struct {
