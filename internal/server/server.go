@@ -101,25 +101,8 @@ func (s *Server) Mux() *protocol.Mux { return s.mux }
 // ServeHTTP serves every RPC call on "/" plus /healthz, /readyz and
 // /metrics; any other path is 404 in the product's error envelope.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	switch hr.URL.Path {
-	case "/":
-	case "/metrics":
-		s.metrics.ServeHTTP(w, hr)
-		return
-	case "/healthz":
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-		return
-	case "/readyz":
-		if err := s.store.Ping(hr.Context()); err != nil {
-			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-		return
-	default:
-		s.serveNotFound(w, hr)
+	if hr.URL.Path != "/" {
+		s.servePath(w, hr)
 		return
 	}
 	start := time.Now()
@@ -188,6 +171,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if err := protocol.WriteResponse(w, r.Format, r.Action, rid, v); err != nil {
 		// Nothing was written: answer 500 rather than an empty 200.
 		protocol.WriteError(w, s.log, info, err)
+	}
+}
+
+// servePath answers a path other than "/": /healthz, /readyz, /metrics,
+// and 404 in the product's error envelope for any other.
+func (s *Server) servePath(w http.ResponseWriter, hr *http.Request) {
+	switch hr.URL.Path {
+	case "/metrics":
+		s.metrics.ServeHTTP(w, hr)
+	case "/healthz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	case "/readyz":
+		if err := s.store.Ping(hr.Context()); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	default:
+		s.serveNotFound(w, hr)
 	}
 }
 
