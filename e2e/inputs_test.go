@@ -76,6 +76,24 @@ func TestInputsInstanceNameRefused(t *testing.T) {
 	}
 }
 
+// TestInputsInstanceIDsRefused: an instance id with a control character
+// is malformed, not an unknown instance echoed in a per-instance result.
+func TestInputsInstanceIDsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.mustRole(accountA, "EcsRole", ecsTrust)
+	e.mustInstance(accountA, region, "i-ok", localyun.NetworkVPC, "EcsRole")
+	state := func() string { return e.state(accountA) }
+	for what, c := range controls {
+		ids := `["i-ok","i-` + jsonEscape(c) + `"]`
+		for _, action := range []string{"AttachInstanceRamRole", "DetachInstanceRamRole", "DescribeInstanceRamRole"} {
+			t.Run(action+"/"+what, func(t *testing.T) {
+				e.refused(t, state, "Ecs", ecsVersion, action, map[string]string{"RegionId": region, "InstanceIds": ids, "RamRoleName": "EcsRole"},
+					http.StatusBadRequest, "InvalidInstanceIds.Malformed")
+			})
+		}
+	}
+}
+
 // TestInputsInstanceNameRoundTrip: names of letters of any script (Chinese
 // included), digits and the documented punctuation are accepted and come
 // back exactly in JSON, in XML and through V3; so does a description with
@@ -250,6 +268,31 @@ func TestInputsBastionNamesRefused(t *testing.T) {
 			{"CreateHostGroup", p(bhInstA, "HostGroupName", "hg"+c)},
 			{"ModifyHostGroup", p(bhInstA, "HostGroupId", "1", "HostGroupName", c)},
 			{"AttachHostGroupAccountsToUserGroup", p(bhInstA, "UserGroupId", "1", "HostGroups", `[{"HostGroupId":"1","HostAccountNames":["a1`+jsonEscape(c)+`"]}]`)},
+		} {
+			t.Run(tc.action+"/"+what, func(t *testing.T) {
+				before := state()
+				for tr, call := range clients {
+					_, err := call(tc.action, tc.params)
+					if status, code := apiCode(err); status != http.StatusBadRequest || code != "InvalidParameter" {
+						t.Errorf("%s %s %q: got %d %s (%v)", tr, tc.action, tc.params, status, code, err)
+					}
+				}
+				if after := state(); after != before {
+					t.Fatalf("%s changed state:\n%s\nwas\n%s", tc.action, after, before)
+				}
+			})
+		}
+	}
+	// Ids come back in per-item results: no control characters in them
+	// either (white space around one is trimmed, as before).
+	for what, c := range controls {
+		for _, tc := range []struct {
+			action string
+			params map[string]string
+		}{
+			{"AttachHostAccountsToUserGroup", p(bhInstA, "UserGroupId", "1", "Hosts", `[{"HostId":"1`+jsonEscape(c)+`"}]`)},
+			{"DetachHostAccountsFromUserGroup", p(bhInstA, "UserGroupId", "1", "Hosts", `[{"HostId":"1","HostAccountIds":["1`+jsonEscape(c)+`1"]}]`)},
+			{"AddUsersToGroup", p(bhInstA, "UserGroupId", "1", "UserIds", `["1`+jsonEscape(c)+`"]`)},
 		} {
 			t.Run(tc.action+"/"+what, func(t *testing.T) {
 				before := state()

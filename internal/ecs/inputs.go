@@ -120,7 +120,9 @@ func regionOf(r *protocol.Request) (string, error) {
 }
 
 // ParseInstanceIDs parses the InstanceIds parameter: a JSON array of 1 to
-// max distinct, non-empty instance ids. It is the one parser of InstanceIds.
+// max distinct instance ids of 1 to 64 characters without control
+// characters (ids come back in per-instance results). It is the one parser
+// of InstanceIds.
 func ParseInstanceIDs(s string, max int) ([]string, error) {
 	var ids []string
 	if err := json.Unmarshal([]byte(s), &ids); err != nil || len(ids) == 0 {
@@ -131,7 +133,7 @@ func ParseInstanceIDs(s string, max int) ([]string, error) {
 	}
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if id == "" || len(id) > 64 || seen[id] {
+		if len(id) > 64 || protocol.CheckName(id, 1, 64) != nil || seen[id] {
 			return nil, errInstanceIDsMalformed
 		}
 		seen[id] = true
