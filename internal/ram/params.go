@@ -52,9 +52,10 @@ func policyName(r *protocol.Request) (string, error) {
 }
 
 // textValue checks a text value of at most max characters with check
-// (protocol.CheckText or CheckName): InvalidParameter.<param>.Length, then
-// InvalidParameter.<param> (not UTF-8), then InvalidParameter.<param>.InvalidChars
-// (a control character), the order RAM answers in.
+// (protocol.CheckText or CheckName): InvalidParameter.<param>.Length (its
+// length is checked before its encoding, the order RAM answers in), then
+// InvalidParameter.<param> (not UTF-8), then
+// InvalidParameter.<param>.InvalidChars (a control character).
 func textValue(v, param string, max int, check func(string, int, int) error) (string, error) {
 	switch check(v, 0, max) {
 	case nil:
