@@ -2,8 +2,13 @@ package protocol
 
 import (
 	"errors"
+	"net/http"
+	"net/url"
+	"slices"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/localyun/localyun"
 )
 
 // What is wrong with a name or a text taken from the wire. They are kinds,
@@ -41,4 +46,28 @@ func checkText(s string, min, max int, lines bool) error {
 		}
 	}
 	return nil
+}
+
+// CheckParams is the rule every parameter of every action keeps, checked
+// after the action's own parser (whose codes come first): valid UTF-8 and
+// no character CheckText refuses. Such a value is no id, name, filter or
+// text of any product, SQLite would keep it and PostgreSQL could not (a
+// NUL). It returns 400 InvalidParameter naming the first such parameter
+// in name order.
+func CheckParams(params url.Values) error {
+	var bad []string
+	for k, vs := range params {
+		for _, v := range vs {
+			if CheckText(v, 0, len(v)) != nil {
+				bad = append(bad, k)
+				break
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	name := slices.Min(bad)
+	return localyun.NewError(http.StatusBadRequest, "InvalidParameter",
+		`The specified parameter "`+name+`" is not valid: it holds a control character or is not UTF-8.`)
 }

@@ -1,9 +1,13 @@
 package protocol_test
 
 import (
+	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
@@ -45,6 +49,38 @@ func TestCheckName(t *testing.T) {
 			}
 			if got := protocol.CheckText(tt.s, tt.min, tt.max); got != tt.wantText {
 				t.Errorf("CheckText(%q, %d, %d) = %v, want %v", tt.s, tt.min, tt.max, got, tt.wantText)
+			}
+		})
+	}
+}
+
+func TestCheckParams(t *testing.T) {
+	tests := []struct {
+		name   string
+		params url.Values
+		want   string // the parameter named, "" for none
+	}{
+		{"plain", url.Values{"A": {"x"}, "Doc": {"{\n\t\"a\": 1\r\n}"}, "Name": {"名前"}}, ""},
+		{"empty", url.Values{"A": {""}}, ""},
+		{"NUL", url.Values{"A": {"x"}, "B": {"y\x00"}}, "B"},
+		{"second value", url.Values{"A": {"x", "\x1b"}}, "A"},
+		{"C1", url.Values{"A": {"\u0085"}}, "A"},
+		{"not UTF-8", url.Values{"A": {"\xff"}}, "A"},
+		{"first in name order", url.Values{"Z": {"\x00"}, "M": {"\x7f"}, "Q": {"\x01"}}, "M"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := protocol.CheckParams(tt.params)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("CheckParams(%q) = %v, want nil", tt.params, err)
+				}
+				return
+			}
+			var le *localyun.Error
+			if !errors.As(err, &le) || le.Status != http.StatusBadRequest || le.Code != "InvalidParameter" ||
+				!strings.Contains(le.Message, `"`+tt.want+`"`) {
+				t.Fatalf("CheckParams(%q) = %v, want 400 InvalidParameter naming %s", tt.params, err, tt.want)
 			}
 		})
 	}
