@@ -343,7 +343,8 @@ func parseAttachInstanceRAMRole(r *protocol.Request) (AttachInstanceRAMRoleInput
 	}
 	if p := r.Get("Policy"); r.Has("Policy") {
 		var doc map[string]any
-		if len(p) < 1 || len(p) > 1024 || json.Unmarshal([]byte(p), &doc) != nil || auth.UniqueKeys(p) != nil {
+		if len(p) < 1 || len(p) > 1024 || protocol.CheckText(p, 0, len(p)) != nil || json.Unmarshal([]byte(p), &doc) != nil ||
+			auth.UniqueKeys(p) != nil {
 			return in, errPolicyMalformed
 		}
 	}

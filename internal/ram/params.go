@@ -134,7 +134,9 @@ func decodeMarker(m string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(m)
-	if err != nil || len(b) == 0 {
+	if err != nil || protocol.CheckName(string(b), 1, 256) != nil {
+		// A Marker encodes the name (or type/name) listed last: anything
+		// else is forged.
 		return "", errInvalidMarker
 	}
 	return string(b), nil
@@ -162,7 +164,12 @@ func policyDocument(r *protocol.Request) (string, error) {
 	if len(doc) > auth.MaxDocumentBytes {
 		return "", errLength("PolicyDocument")
 	}
-	if _, err := auth.Parse(doc); err != nil {
+	// Raw control characters (but white space) are no JSON text either.
+	err := protocol.CheckText(doc, 0, len(doc))
+	if err == nil {
+		_, err = auth.Parse(doc)
+	}
+	if err != nil {
 		return "", errMalformedPolicy(err.Error())
 	}
 	return doc, nil
