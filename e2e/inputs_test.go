@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -122,6 +123,58 @@ func TestInputsInstanceNameRoundTrip(t *testing.T) {
 			if tr == "XML" && !strings.Contains(d.GetHttpContentString(), "<InstanceName>"+name+"</InstanceName>") {
 				t.Fatalf("XML body lacks the name %q as written:\n%s", name, d.GetHttpContentString())
 			}
+		}
+	}
+}
+
+// TestInputsControlAnywhere: a control character (or bytes that are not
+// UTF-8) in any parameter, not only in names: ids, filters, lookups,
+// Markers → 4xx, the same on every backend. Before, SQLite kept such
+// values and PostgreSQL answered 500 (it cannot hold a NUL).
+func TestInputsControlAnywhere(t *testing.T) {
+	e := newBastionEnv(t)
+	e.ramWorld(t)
+	e.mustRole(accountA, "EcsRole", ecsTrust)
+	e.mustInstance(accountA, region, "i-ok", localyun.NetworkVPC, "EcsRole")
+	state := func() string { return e.state(accountA) + e.ramState() + e.state(accountB) }
+	run := map[string]string{"RegionId": region, "ImageId": "img", "InstanceType": "ecs.g7.large"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	marker := base64.RawURLEncoding.EncodeToString([]byte("keep\x00"))
+	for what, c := range map[string]string{"NUL": "\x00", "ESC": "\x1b", "NEL": "\u0085", "not UTF-8": "\xff"} {
+		for i, tc := range []struct {
+			product, version, action string
+			params                   map[string]string
+			status                   int
+			code                     string
+		}{
+			{"Ecs", ecsVersion, "RunInstances", with(run, "ImageId", "img"+c), 400, "InvalidParameter"},
+			{"Ecs", ecsVersion, "RunInstances", with(run, "ZoneId", region+"-a"+c), 400, "InvalidParameter"},
+			{"Ecs", ecsVersion, "RunInstances", with(run, "RamRoleName", "EcsRole"+c), 400, "InvalidParameter"},
+			{"Ecs", ecsVersion, "DescribeInstances", map[string]string{"RegionId": region, "InstanceName": "i-*" + c}, 400, "InvalidParameter"},
+			{"Ecs", ecsVersion, "DetachInstanceRamRole", map[string]string{"RegionId": region, "InstanceIds": `["i-ok"]`, "RamRoleName": "EcsRole" + c}, 400, "InvalidParameter"},
+			{"Ecs", ecsVersion, "StopInstance", map[string]string{"RegionId": region, "InstanceId": "i-ok" + c}, 400, "InvalidParameter"},
+			{"Ecs", ecsVersion, "DeleteInstances", map[string]string{"RegionId": region, "InstanceId.1": "i-ok" + c, "Force": "true"}, 400, "InvalidParameter"},
+			{"Ram", ramVersion, "DeleteAccessKey", map[string]string{"UserName": "keep", "UserAccessKeyId": "LTAI" + c}, 400, "InvalidParameter"},
+			{"Ram", ramVersion, "ListUsers", map[string]string{"Marker": marker}, 400, "InvalidParameter.Marker"},
+			{"Ram", ramVersion, "UpdateRole", map[string]string{"RoleName": "KeepRole", "NewAssumeRolePolicyDocument": strings.Replace(trustAccountA, "sts:AssumeRole", "sts:AssumeRole"+c, 1)}, 400, "MalformedPolicyDocument"},
+			{bhProduct, bhVersion, "ListHosts", p("bastionhost-cn-" + c), 400, "InvalidParameter"},
+			{bhProduct, bhVersion, "ListHosts", p(bhInstA, "HostName", "h1"+c), 400, "InvalidParameter"},
+			{bhProduct, bhVersion, "ListUsers", p(bhInstA, "Mobile", "138"+c), 400, "InvalidParameter"},
+			{bhProduct, bhVersion, "CreateUser", p(bhInstA, "UserName", "bob", "Source", "Local", "Password", "Passw0rd!x", "Email", "b"+c+"@example.com"), 400, "InvalidParameter"},
+			{bhProduct, bhVersion, "DescribeInstances", map[string]string{"InstanceId.1": bhInstA + c}, 400, "InvalidParameter"},
+		} {
+			t.Run(fmt.Sprintf("%d %s/%s", i, tc.action, what), func(t *testing.T) {
+				e.refused(t, state, tc.product, tc.version, tc.action, tc.params, tc.status, tc.code)
+			})
 		}
 	}
 }
@@ -378,4 +431,20 @@ func TestInputsDuplicateKeys(t *testing.T) {
 	e.refused(t, func() string { return e.state(accountA) }, "Ecs", ecsVersion, "AttachInstanceRamRole",
 		map[string]string{"RegionId": region, "InstanceIds": `["i-dup"]`, "RamRoleName": "EcsRole", "Policy": dupEffect},
 		http.StatusBadRequest, "InvalidParameter.Policy")
+}
+
+// TestInputsGatewayControl: a NUL in the gateway's own parameters, read
+// before any action parses its input, is a 4xx on every backend, never a
+// 500 (PostgreSQL cannot hold a NUL; its stores answer such a value as
+// invalid input).
+func TestInputsGatewayControl(t *testing.T) {
+	e := newEnv(t)
+	for _, param := range []string{"AccessKeyId", "SecurityToken"} {
+		r := newRawV1()
+		r.Params.Set(param, "LTAI\x00x")
+		status, we, body, _ := send(t, r.request(e))
+		if status < 400 || status >= 500 {
+			t.Errorf("%s with a NUL: %d %s %s", param, status, we.Code, body)
+		}
+	}
 }
