@@ -392,7 +392,7 @@ func TestDescribeInstances(t *testing.T) {
 	}
 	web := run("web-a", 2)
 	web = append(web, run("web-b", 1)...)
-	db := run("db*[1]?", 1)
+	db := run("db-[1]", 1) // "*" and "?" are no InstanceName characters
 	e.mustInstance(accountA, region, "i-classic", localyun.NetworkClassic, "")
 	e.mustInstance(accountA, "cn-beijing", "i-beijing", localyun.NetworkVPC, "")
 	e.mustInstance(accountB, region, "i-otheraccount", localyun.NetworkVPC, "")
@@ -425,7 +425,7 @@ func TestDescribeInstances(t *testing.T) {
 		{"name prefix", P{"InstanceName": "web-*"}, web, 3},
 		{"name exact", P{"InstanceName": "web-a"}, web[:2], 2},
 		{"name suffix", P{"InstanceName": "*-b"}, web[2:], 1},
-		{"name with glob characters is literal", P{"InstanceName": "db*[1]?"}, db, 1},
+		{"name with glob characters is literal", P{"InstanceName": "db*[1]"}, db, 1},
 		{"name literal ? does not match any", P{"InstanceName": "web-?"}, []string{}, 0},
 		{"filters combine", P{"InstanceName": "web*", "Status": "Running", "InstanceNetworkType": "vpc"}, web[:2], 2},
 		{"page 1", P{"PageSize": "4"}, all[:4], 5},

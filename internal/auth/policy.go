@@ -73,14 +73,17 @@ var operators = map[string]string{
 // Parse validates a policy document: a JSON object with Version "1" and a
 // non-empty Statement list (or one statement object); each statement has
 // Effect Allow or Deny, exactly one of Action and NotAction, at most one of
-// Resource and NotResource, and optional Condition with known operators.
-// The error says what is wrong.
+// Resource and NotResource, and optional Condition with known operators;
+// no object has a key twice (UniqueKeys). The error says what is wrong.
 func Parse(doc string) (*Policy, error) {
 	if len(doc) > MaxDocumentBytes {
 		return nil, fmt.Errorf("the document is longer than %d bytes", MaxDocumentBytes)
 	}
 	if !utf8.ValidString(doc) {
 		return nil, fmt.Errorf("the document is not valid UTF-8")
+	}
+	if err := UniqueKeys(doc); err != nil {
+		return nil, err
 	}
 	var top map[string]json.RawMessage
 	if err := strictUnmarshal([]byte(doc), &top); err != nil {

@@ -51,8 +51,11 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 // lets caller perform sts:AssumeRole: some Allow statement names the
 // caller (RAM: account root, user or role; Service; or "*") with its
 // conditions met, and no such Deny statement does. A document that does
-// not parse trusts nobody.
+// not parse, or has a key twice (UniqueKeys), trusts nobody.
 func TrustAllows(doc string, caller Caller, ctx map[string]string) bool {
+	if UniqueKeys(doc) != nil {
+		return false
+	}
 	var p struct {
 		Statement []struct {
 			Effect    string

@@ -371,8 +371,8 @@ func parseHostGroups(s string) ([]localyun.BastionHostGroupGrant, error) {
 		}
 		dup := map[string]bool{}
 		for _, n := range names {
-			if n == "" || len(n) > 128 || dup[n] {
-				return nil, errInvalid("HostGroups", "HostAccountNames must be distinct names of 1 to 128 characters")
+			if protocol.CheckName(n, 1, 128) != nil || dup[n] {
+				return nil, errInvalid("HostGroups", "HostAccountNames must be distinct names of 1 to 128 characters, without control characters")
 			}
 			dup[n] = true
 		}

@@ -12,7 +12,7 @@ func ValidateGroup(kind, name, comment string) error {
 	if err := checkLen(kind+"Name", name, 1, 128); err != nil {
 		return err
 	}
-	return checkLen("Comment", comment, 0, 500)
+	return checkText("Comment", comment, 0, 500)
 }
 
 // The actions of both kinds of group, each a method of its own name over

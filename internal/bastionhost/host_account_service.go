@@ -72,7 +72,7 @@ func ValidateHostAccount(a *localyun.BastionHostAccount, in HostAccountSecret, s
 // key's fingerprint in a).
 func applySecret(a *localyun.BastionHostAccount, in HostAccountSecret, sec *localyun.BastionSecret) error {
 	if in.Password != nil {
-		if err := checkLen("Password", *in.Password, 0, 128); err != nil {
+		if err := checkText("Password", *in.Password, 0, 128); err != nil {
 			return err
 		}
 		sec.Password = *in.Password
@@ -92,7 +92,7 @@ func applySecret(a *localyun.BastionHostAccount, in HostAccountSecret, sec *loca
 		}
 	}
 	if in.PassPhrase != nil {
-		if err := checkLen("PassPhrase", *in.PassPhrase, 0, 128); err != nil {
+		if err := checkText("PassPhrase", *in.PassPhrase, 0, 128); err != nil {
 			return err
 		}
 		sec.PassPhrase = *in.PassPhrase

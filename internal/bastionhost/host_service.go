@@ -18,7 +18,7 @@ func ValidateHost(h *localyun.BastionHost) error {
 	if err = checkLen("HostName", h.Name, 1, 128); err != nil {
 		return err
 	}
-	if err = checkLen("Comment", h.Comment, 0, 500); err != nil {
+	if err = checkText("Comment", h.Comment, 0, 500); err != nil {
 		return err
 	}
 	if h.OSType, err = checkEnum("OSType", h.OSType, "Linux", "Windows"); err != nil {

@@ -90,7 +90,8 @@ func boolParam(r *protocol.Request, name string) (*bool, error) {
 	return &b, nil
 }
 
-// flexID is an id in a JSON list: a string, or an integer number.
+// flexID is an id in a JSON list: a string without control characters
+// (ids come back in per-item results), or an integer number.
 type flexID string
 
 func (f *flexID) UnmarshalJSON(b []byte) error {
@@ -100,7 +101,13 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*f = flexID(strings.TrimSpace(s))
+		// White space around an id is trimmed (tabs and line breaks
+		// included); no other control character is allowed anywhere.
+		t := strings.TrimSpace(s)
+		if protocol.CheckText(s, 0, len(s)) != nil || protocol.CheckName(t, 0, 64) != nil {
+			return errors.New("id is not 0 to 64 characters without control characters")
+		}
+		*f = flexID(t)
 		return nil
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)

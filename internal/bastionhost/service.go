@@ -19,8 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/protocol"
@@ -87,23 +85,32 @@ func objectError(err error, notFound, exists error) error {
 // Validation. Each rule names the parameter it is about, so the seed file
 // loader can reuse it.
 
+// checkLen checks a name or an id: min to max characters of valid UTF-8
+// with no control character (protocol.CheckName); empty when min > 0 is
+// a missing parameter.
 func checkLen(name, v string, min, max int) error {
-	if !utf8.ValidString(v) {
-		return errInvalid(name, "not valid UTF-8")
-	}
-	n := utf8.RuneCountInString(v)
-	if n < min || n > max {
+	return checkChars(name, v, min, max, protocol.CheckName)
+}
+
+// checkText is checkLen for free text (a comment, a password): tabs and
+// line breaks are allowed in it.
+func checkText(name, v string, min, max int) error {
+	return checkChars(name, v, min, max, protocol.CheckText)
+}
+
+func checkChars(name, v string, min, max int, check func(string, int, int) error) error {
+	switch check(v, min, max) {
+	case nil:
+		return nil
+	case protocol.ErrTextLength:
 		if min > 0 && v == "" {
 			return errMissing(name)
 		}
 		return errInvalid(name, "length must be from "+strconv.Itoa(min)+" to "+strconv.Itoa(max))
+	case protocol.ErrTextEncoding:
+		return errInvalid(name, "not valid UTF-8")
 	}
-	for _, r := range v {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return errInvalid(name, "control characters are not allowed")
-		}
-	}
-	return nil
+	return errInvalid(name, "control characters are not allowed")
 }
 
 func checkEnum(name, v string, allowed ...string) (string, error) {

@@ -71,7 +71,7 @@ func ValidateUser(u *localyun.BastionUser) error {
 	if err = checkLen("DisplayName", u.DisplayName, 1, 128); err != nil {
 		return err
 	}
-	if err = checkLen("Comment", u.Comment, 0, 500); err != nil {
+	if err = checkText("Comment", u.Comment, 0, 500); err != nil {
 		return err
 	}
 	if err := validateUserSource(u); err != nil {

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
@@ -119,7 +120,9 @@ func regionOf(r *protocol.Request) (string, error) {
 }
 
 // ParseInstanceIDs parses the InstanceIds parameter: a JSON array of 1 to
-// max distinct, non-empty instance ids. It is the one parser of InstanceIds.
+// max distinct instance ids of 1 to 64 characters without control
+// characters (ids come back in per-instance results). It is the one parser
+// of InstanceIds.
 func ParseInstanceIDs(s string, max int) ([]string, error) {
 	var ids []string
 	if err := json.Unmarshal([]byte(s), &ids); err != nil || len(ids) == 0 {
@@ -130,7 +133,7 @@ func ParseInstanceIDs(s string, max int) ([]string, error) {
 	}
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if id == "" || len(id) > 64 || seen[id] {
+		if len(id) > 64 || protocol.CheckName(id, 1, 64) != nil || seen[id] {
 			return nil, errInstanceIDsMalformed
 		}
 		seen[id] = true
@@ -195,13 +198,37 @@ func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
 	default:
 		in.Amount = 1
 	}
-	if utf8.RuneCountInString(in.Name) > 128 || !utf8.ValidString(in.Name) {
+	if in.Name != "" && !validInstanceName(in.Name) {
 		return in, errNameMalformed
 	}
-	if utf8.RuneCountInString(in.Description) > 256 || !utf8.ValidString(in.Description) {
+	if protocol.CheckText(in.Description, 0, 256) != nil {
 		return in, errInvalidParameter("Description")
 	}
 	return in, nil
+}
+
+// validInstanceName reports whether s is an InstanceName as ECS documents
+// it: 2 to 128 characters, starting with a letter (of any script: Chinese
+// characters are letters), then letters, digits, combining marks, colons,
+// underscores, periods and hyphens, plus the brackets and commas of
+// RunInstances' sequential names (kept literally: localyun does not
+// expand them). No control characters, no "http://" (a slash is no name
+// character).
+func validInstanceName(s string) bool {
+	if protocol.CheckName(s, 2, 128) != nil {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+		case i == 0:
+			return false
+		case unicode.IsDigit(r), unicode.IsMark(r), strings.ContainsRune(":_.-[],", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func parseDeleteInstance(r *protocol.Request) (DeleteInstanceInput, error) {
@@ -316,7 +343,8 @@ func parseAttachInstanceRAMRole(r *protocol.Request) (AttachInstanceRAMRoleInput
 	}
 	if p := r.Get("Policy"); r.Has("Policy") {
 		var doc map[string]any
-		if len(p) < 1 || len(p) > 1024 || json.Unmarshal([]byte(p), &doc) != nil {
+		if len(p) < 1 || len(p) > 1024 || protocol.CheckText(p, 0, len(p)) != nil || json.Unmarshal([]byte(p), &doc) != nil ||
+			auth.UniqueKeys(p) != nil {
 			return in, errPolicyMalformed
 		}
 	}

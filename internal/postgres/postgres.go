@@ -175,6 +175,10 @@ func formatError(err error) error {
 			return fmt.Errorf("%v: %w", err, localyun.ErrAlreadyExists)
 		case pe.Code == "23503":
 			return fmt.Errorf("%v: %w", err, localyun.ErrNotFound)
+		case pe.Code == "22021":
+			// A value PostgreSQL cannot hold (a NUL character) is bad
+			// input, not a server failure.
+			return fmt.Errorf("%v: %w", err, localyun.ErrInvalid)
 		case pe.Code == "40001", pe.Code == "40P01", pe.Code == "57014",
 			strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"), pe.Code == "53300":
 			return fmt.Errorf("%v: %w", err, localyun.ErrUnavailable)

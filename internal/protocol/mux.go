@@ -55,8 +55,15 @@ type Route struct {
 	serve     func(ctx context.Context, in any) (any, error)
 }
 
-// Parse parses and validates the parameters of r into the action's input.
-func (rt *Route) Parse(r *Request) (any, error) { return rt.parse(r) }
+// Parse parses and validates the parameters of r into the action's input;
+// what the action's parser accepts must also keep CheckParams.
+func (rt *Route) Parse(r *Request) (any, error) {
+	in, err := rt.parse(r)
+	if err == nil {
+		err = CheckParams(r.Params)
+	}
+	return in, err
+}
 
 // Resources returns the ARNs the action touches for in (nil for Public).
 func (rt *Route) Resources(ctx context.Context, p localyun.Principal, in any) ([]string, error) {

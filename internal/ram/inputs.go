@@ -39,7 +39,7 @@ func parseCreateRole(r *protocol.Request) (createRoleInput, error) {
 	if err := trustDocument(in.Role.AssumeRolePolicyDocument, "AssumeRolePolicyDocument"); err != nil {
 		return in, err
 	}
-	if in.Role.Description, err = description(r, "Description"); err != nil {
+	if in.Role.Description, err = text(r, "Description", 1024); err != nil {
 		return in, err
 	}
 	msd, ok, err := maxSession(r, "MaxSessionDuration")
@@ -72,7 +72,7 @@ func parseUpdateRole(r *protocol.Request) (updateRoleInput, error) {
 		in.Update.AssumeRolePolicyDocument = &doc
 	}
 	if r.Has("NewDescription") {
-		d, err := description(r, "NewDescription")
+		d, err := text(r, "NewDescription", 1024)
 		if err != nil {
 			return in, err
 		}
@@ -127,8 +127,10 @@ func parseCreateUser(r *protocol.Request) (createUserInput, error) {
 		dst   *string
 		param string
 		max   int
-	}{{&in.User.DisplayName, "DisplayName", 128}, {&in.User.Comments, "Comments", 128}, {&in.User.Email, "Email", 128}, {&in.User.MobilePhone, "MobilePhone", 32}} {
-		if *f.dst, err = text(r, f.param, f.max); err != nil {
+		read  func(*protocol.Request, string, int) (string, error)
+	}{{&in.User.DisplayName, "DisplayName", 128, line}, {&in.User.Comments, "Comments", 128, text},
+		{&in.User.Email, "Email", 128, line}, {&in.User.MobilePhone, "MobilePhone", 32, line}} {
+		if *f.dst, err = f.read(r, f.param, f.max); err != nil {
 			return in, err
 		}
 	}
@@ -160,8 +162,10 @@ func parseUpdateUser(r *protocol.Request) (updateUserInput, error) {
 		dst   **string
 		param string
 		max   int
-	}{{&in.Update.DisplayName, "NewDisplayName", 128}, {&in.Update.Comments, "NewComments", 128}, {&in.Update.Email, "NewEmail", 128}, {&in.Update.MobilePhone, "NewMobilePhone", 32}} {
-		if *f.dst, err = optText(r, f.param, f.max); err != nil {
+		read  func(*protocol.Request, string, int) (string, error)
+	}{{&in.Update.DisplayName, "NewDisplayName", 128, line}, {&in.Update.Comments, "NewComments", 128, text},
+		{&in.Update.Email, "NewEmail", 128, line}, {&in.Update.MobilePhone, "NewMobilePhone", 32, line}} {
+		if *f.dst, err = optional(r, f.param, f.max, f.read); err != nil {
 			return in, err
 		}
 	}
@@ -259,7 +263,7 @@ func parseUpdateGroup(r *protocol.Request) (updateGroupInput, error) {
 		}
 		in.Update.Name = &nn
 	}
-	in.Update.Comments, err = optText(r, "NewComments", 128)
+	in.Update.Comments, err = optional(r, "NewComments", 128, text)
 	return in, err
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/auth"
@@ -52,38 +51,43 @@ func policyName(r *protocol.Request) (string, error) {
 	return nameValue(r.Get("PolicyName"), "PolicyName", 128, policyNameRE)
 }
 
-// text reads an optional free-text parameter of at most max characters.
-func text(r *protocol.Request, param string, max int) (string, error) {
-	v := r.Get(param)
-	if !utf8.ValidString(v) {
+// textValue checks a text value of at most max characters with check
+// (protocol.CheckText or CheckName): InvalidParameter.<param>.Length (its
+// length is checked before its encoding, the order RAM answers in), then
+// InvalidParameter.<param> (not UTF-8), then
+// InvalidParameter.<param>.InvalidChars (a control character).
+func textValue(v, param string, max int, check func(string, int, int) error) (string, error) {
+	switch check(v, 0, max) {
+	case nil:
+		return v, nil
+	case protocol.ErrTextLength:
+		return "", errLength(param)
+	case protocol.ErrTextEncoding:
 		return "", errInvalid(param)
 	}
-	if utf8.RuneCountInString(v) > max {
-		return "", errLength(param)
-	}
-	return v, nil
+	return "", errInvalidChars(param)
 }
 
-// optText is text for an optional New* parameter: nil when absent.
-func optText(r *protocol.Request, param string, max int) (*string, error) {
+// text reads an optional free-text parameter (a description or comments)
+// of at most max characters: tabs and line breaks are allowed.
+func text(r *protocol.Request, param string, max int) (string, error) {
+	return textValue(r.Get(param), param, max, protocol.CheckText)
+}
+
+// line reads an optional one-line parameter (a display name, an email
+// address, a phone number) of at most max characters: no control
+// characters at all.
+func line(r *protocol.Request, param string, max int) (string, error) {
+	return textValue(r.Get(param), param, max, protocol.CheckName)
+}
+
+// optional reads a New* parameter with read: nil when absent.
+func optional(r *protocol.Request, param string, max int, read func(*protocol.Request, string, int) (string, error)) (*string, error) {
 	if !r.Has(param) {
 		return nil, nil
 	}
-	v, err := text(r, param, max)
+	v, err := read(r, param, max)
 	return &v, err
-}
-
-// description reads a role's description: its length is checked before
-// its encoding (the order RAM answers in).
-func description(r *protocol.Request, param string) (string, error) {
-	d := r.Get(param)
-	if utf8.RuneCountInString(d) > 1024 {
-		return "", errLength(param)
-	}
-	if !utf8.ValidString(d) {
-		return "", errInvalid(param)
-	}
-	return d, nil
 }
 
 // trustDocument checks an AssumeRolePolicyDocument.
@@ -130,7 +134,9 @@ func decodeMarker(m string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(m)
-	if err != nil || len(b) == 0 {
+	if err != nil || protocol.CheckName(string(b), 1, 256) != nil {
+		// A Marker encodes the name (or type/name) listed last: anything
+		// else is forged.
 		return "", errInvalidMarker
 	}
 	return string(b), nil
@@ -158,7 +164,12 @@ func policyDocument(r *protocol.Request) (string, error) {
 	if len(doc) > auth.MaxDocumentBytes {
 		return "", errLength("PolicyDocument")
 	}
-	if _, err := auth.Parse(doc); err != nil {
+	// Raw control characters (but white space) are no JSON text either.
+	err := protocol.CheckText(doc, 0, len(doc))
+	if err == nil {
+		_, err = auth.Parse(doc)
+	}
+	if err != nil {
 		return "", errMalformedPolicy(err.Error())
 	}
 	return doc, nil

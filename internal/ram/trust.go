@@ -6,13 +6,21 @@ import (
 	"strings"
 
 	"github.com/localyun/localyun/internal/auth"
+	"github.com/localyun/localyun/internal/protocol"
 )
 
 // ValidateTrustPolicy checks an AssumeRolePolicyDocument: a JSON object with
 // Version "1" and a non-empty Statement list, each statement with Effect
 // Allow or Deny, an Action and a Principal naming RAM, Service or Federated
-// principals. The error text says what is wrong.
+// principals; valid UTF-8 without control characters (but white space),
+// and no object has a key twice (auth.UniqueKeys). The error text says what is wrong.
 func ValidateTrustPolicy(doc string) error {
+	if protocol.CheckText(doc, 0, len(doc)) != nil {
+		return problemf("the document is not UTF-8 or holds a control character")
+	}
+	if err := auth.UniqueKeys(doc); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber()
 	var p struct {

@@ -53,7 +53,12 @@ func parseAssumeRole(r *protocol.Request) (AssumeRoleInput, error) {
 		return in, errPolicyLength
 	}
 	if in.Policy != "" {
-		if _, err := auth.Parse(in.Policy); err != nil {
+		// Raw control characters (but white space) are no JSON text either.
+		err := protocol.CheckText(in.Policy, 0, len(in.Policy))
+		if err == nil {
+			_, err = auth.Parse(in.Policy)
+		}
+		if err != nil {
 			return in, localyun.NewError(http.StatusBadRequest, "InvalidParameter.PolicyGrammar", "The parameter Policy has not a valid grammar: "+err.Error())
 		}
 	}
