@@ -9,8 +9,8 @@ import (
 
 // ReplayKey identifies one signed request in the replay window: a digest
 // of its AccessKeyId and signature nonce, the same size whatever the
-// nonce's length, and how long it must be remembered. Windows keep a
-// prefix of Sum: the in-memory window 8 bytes, the stores all 32.
+// nonce's length, and how long it must be remembered. The in-memory window
+// keeps a 64-bit fingerprint of Sum; the stores keep all of it.
 type ReplayKey struct {
 	// Sum is the SHA-256 of the AccessKeyId, a NUL byte and the nonce.
 	Sum [sha256.Size]byte

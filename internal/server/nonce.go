@@ -33,7 +33,7 @@ const (
 // fingerprint or crowd a table) in the bucket of its expiry minute, in one
 // of nonceShards shards; a bucket is dropped whole once its minute has
 // passed, so no request pays for a sweep and memory follows requests per
-// second × the window, about 11 bytes a nonce (BenchmarkMemoryNonces). A
+// second × the window, about 12 bytes a nonce (BenchmarkMemoryNonces). A
 // replay has the same fingerprint and is always refused; a fresh request
 // is falsely refused (as a replay) only when its fingerprint equals one of
 // the n held, with probability at most n/2^64 (below 3·10^-13 at 5,000

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -12,13 +13,14 @@ import (
 // requests whose writes committed, each written by the write transaction
 // of its request (withTx), so that a new process can refuse their replays.
 const (
-	recordReplayKey = `INSERT INTO replay_keys (key, expires_at) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`
-	// expireReplayKeys deletes a few expired keys, found by the expiry
-	// index: more than a write adds, so the table stays the size of the
-	// window without a sweep.
-	expireReplayKeys = `DELETE FROM replay_keys WHERE key IN
-		(SELECT key FROM replay_keys WHERE expires_at < ? LIMIT 4)`
+	recordReplayKey = `INSERT INTO replay_keys (expires_at, key) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	// expireReplayKeys deletes up to 64 of the oldest keys, if expired. One
+	// recording write in 16 runs it: 4 a write on average, more than a
+	// write adds, so the table stays the size of the window without a
+	// sweep, and no write deletes more than 64 rows.
+	expireReplayKeys = `DELETE FROM replay_keys WHERE (expires_at, key) IN
+		(SELECT expires_at, key FROM replay_keys WHERE expires_at < ? ORDER BY expires_at LIMIT 64)`
+	expireEvery = 16
 )
 
 // replayTx is the part of a write transaction that records its request's
@@ -52,10 +54,14 @@ func (st *Store) prepareReplay(ctx context.Context) (*replayTx, error) {
 	return r, nil
 }
 
-// record stores the key in tx and deletes a few keys expired at now.
-func (r *replayTx) record(tx *sql.Tx) error {
-	if _, err := tx.StmtContext(r.ctx, r.stmts[0]).ExecContext(r.ctx, r.key.Sum[:], r.key.ExpiresMillis()); err != nil {
+// record stores the key in tx and, in one call of expireEvery, deletes
+// keys expired at now.
+func (r *replayTx) record(tx *sql.Tx, calls *atomic.Uint64) error {
+	if _, err := tx.StmtContext(r.ctx, r.stmts[0]).ExecContext(r.ctx, r.key.ExpiresMillis(), r.key.Sum[:]); err != nil {
 		return err
+	}
+	if calls.Add(1)%expireEvery != 0 {
+		return nil
 	}
 	_, err := tx.StmtContext(r.ctx, r.stmts[1]).ExecContext(r.ctx, ms(r.now))
 	return err
@@ -74,7 +80,9 @@ func (r *replayTx) done() {
 // keys of the requests whose writes committed within their timestamp
 // window. A new process loads them into its replay window before serving.
 func (st *Store) ReplayKeys(ctx context.Context, now time.Time, fn func(localyun.ReplayKey) error) error {
-	rows, err := st.read.QueryContext(ctx, `SELECT key, expires_at FROM replay_keys WHERE expires_at >= ?`, ms(now))
+	// Latest first: a window keeps the first expiry it is given for a key.
+	rows, err := st.read.QueryContext(ctx, `SELECT key, expires_at FROM replay_keys WHERE expires_at >= ?
+		ORDER BY expires_at DESC`, ms(now))
 	if err != nil {
 		return err
 	}

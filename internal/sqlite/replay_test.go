@@ -95,8 +95,8 @@ func TestReplayKeyRecordedWithTheWrite(t *testing.T) {
 	}
 }
 
-// TestReplayKeysExpire: each recording write deletes a few expired keys,
-// so the table keeps to the keys of the window.
+// TestReplayKeysExpire: recording writes delete expired keys (one in 16,
+// up to 64 each), so the table keeps to the keys of the window.
 func TestReplayKeysExpire(t *testing.T) {
 	st := openFile(t)
 	ctx := context.Background()
@@ -140,5 +140,43 @@ func TestReplayKeysNotInMemory(t *testing.T) {
 	}
 	if keys := replayKeys(t, st, now); len(keys) != 0 {
 		t.Fatalf("memory store recorded %v", keys)
+	}
+}
+
+// BenchmarkWithTxReplayKey is the cost of recording replay keys: a write
+// transaction of one small UPDATE, without and with a key to record (and
+// expired keys to delete once the window is full).
+func BenchmarkWithTxReplayKey(b *testing.B) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateAccount(ctx, localyun.Account{ID: "1234567890123456", Name: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	update := func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = 'bench' WHERE id = '1234567890123456'`)
+		return err
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, record := range []bool{false, true} {
+		b.Run("record="+strconv.FormatBool(record), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				c := ctx
+				if record {
+					// 10 writes a simulated second: past the first 9,000
+					// the window is full and keys expire as many as come.
+					now := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+					c = localyun.WithReplayKey(ctx, localyun.NewReplayKey("LTAIbench", strconv.Itoa(i), now.Add(15*time.Minute)), now)
+				}
+				if err := st.withTx(c, update); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

@@ -53,6 +53,9 @@ type Store struct {
 	// commit, while it holds the one write connection, so whoever holds
 	// that connection sees every committed write counted (bastion_grant.go).
 	writes atomic.Uint64
+	// replayWrites counts the write transactions that recorded a replay
+	// key (replay.go).
+	replayWrites atomic.Uint64
 }
 
 var memSeq atomic.Int64
@@ -177,7 +180,7 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return formatError(err)
 	}
 	if replay != nil {
-		if err := replay.record(tx); err != nil {
+		if err := replay.record(tx, &st.replayWrites); err != nil {
 			return formatError(err)
 		}
 	}

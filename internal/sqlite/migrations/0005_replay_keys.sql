@@ -4,8 +4,13 @@
 -- write is refused after a restart or a crash. key is the SHA-256 of the
 -- AccessKeyId, a NUL byte and the signature nonce; expires_at (Unix
 -- milliseconds) is the last instant the request's timestamp is accepted.
+--
+-- Ordered by expiry, not by key: keys are only ever inserted, loaded at
+-- start-up and deleted once expired (the in-memory window refuses the
+-- duplicates), so a write adds its key near the end of one B-tree and
+-- deletes expired ones from its start, and no index is needed.
 CREATE TABLE replay_keys (
-	key        BLOB PRIMARY KEY,
-	expires_at INTEGER NOT NULL
+	expires_at INTEGER NOT NULL,
+	key        BLOB NOT NULL,
+	PRIMARY KEY (expires_at, key)
 ) WITHOUT ROWID;
-CREATE INDEX replay_keys_by_expiry ON replay_keys(expires_at);
