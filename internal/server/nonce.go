@@ -39,10 +39,10 @@ const (
 // the n held, with probability at most n/2^64 (below 3·10^-13 at 5,000
 // requests a second).
 //
-// Beyond the safety cap Max a new key is refused (503) rather than a
-// replay let through. The window's clock never goes back: it drops
-// buckets by the latest now it has seen, and refuses as expired a key
-// whose expiry is before it.
+// Beyond the safety cap a new key is refused (503) rather than a replay
+// let through. The window drops buckets by the latest now it has seen; if
+// the clock goes back (by up to a minute, see advance) it refuses as
+// expired a key whose bucket it may have dropped.
 type MemoryNonces struct {
 	max     int64
 	seed    maphash.Seed
@@ -78,11 +78,11 @@ func NewMemoryNonces(max int) *MemoryNonces {
 // held until the end of its expiry minute, at most a minute longer than
 // asked.
 func (n *MemoryNonces) UseNonce(_ context.Context, key localyun.ReplayKey, now time.Time) error {
-	now = n.advance(now)
-	if key.Expires.Before(now) {
+	minute, current := minuteOf(key.Expires), minuteOf(n.advance(now))
+	if key.Expires.Before(now) || minute < current {
+		// Expired, or its bucket may be gone: the clock went back.
 		return localyun.ErrInvalid
 	}
-	minute, current := minuteOf(key.Expires), minuteOf(now)
 	if minute >= current+nonceBuckets {
 		return localyun.ErrUnavailable // beyond the ring
 	}
@@ -144,13 +144,15 @@ func (n *MemoryNonces) dropExpired(current int64) {
 	}
 }
 
-// advance moves the window's clock to now unless it is already later, and
-// returns the clock.
+// advance moves the window's clock to now unless it is already later by at
+// most a minute, and returns the clock. A wall clock set back further is
+// believed: refusing every request until it catches up would be worse
+// than forgetting the keys of the minutes it went back.
 func (n *MemoryNonces) advance(now time.Time) time.Time {
 	ns := now.UnixNano()
 	for {
 		seen := n.clock.Load()
-		if seen >= ns {
+		if seen >= ns && seen-ns <= int64(time.Minute) {
 			return time.Unix(0, seen)
 		}
 		if n.clock.CompareAndSwap(seen, ns) {

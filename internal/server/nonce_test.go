@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,17 +67,25 @@ func TestMemoryNonces(t *testing.T) {
 
 	t.Run("clock going back", func(t *testing.T) {
 		n := server.NewMemoryNonces(10)
-		if err := n.UseNonce(ctx, key("ak", "k", exp), t0); err != nil {
+		// Expiring in the minute 03:19, dropped once the clock reaches 03:20.
+		k := key("ak", "k", time.Date(2026, 1, 2, 3, 19, 50, 0, time.UTC))
+		if err := n.UseNonce(ctx, k, t0); err != nil {
 			t.Fatal(err)
 		}
-		later := exp.Add(2 * time.Minute)
-		if err := n.UseNonce(ctx, key("ak", "other", later.Add(server.SkewWindow)), later); err != nil {
+		ahead := time.Date(2026, 1, 2, 3, 20, 5, 0, time.UTC)
+		if err := n.UseNonce(ctx, key("ak", "other", ahead.Add(server.SkewWindow)), ahead); err != nil {
 			t.Fatal(err)
 		}
-		// k's bucket is gone; the window's clock does not go back, so it
-		// cannot be replayed by a clock set back either.
-		if err := n.UseNonce(ctx, key("ak", "k", exp), t0); !errors.Is(err, localyun.ErrInvalid) {
+		// Back 30 s, k's timestamp would be accepted again but its bucket
+		// is gone: refused as expired, not let through.
+		back := ahead.Add(-30 * time.Second)
+		if err := n.UseNonce(ctx, k, back); !errors.Is(err, localyun.ErrInvalid) {
 			t.Fatalf("replay with the clock set back: %v, want ErrInvalid", err)
+		}
+		// Set back further, the clock is believed rather than every
+		// request refused until it catches up.
+		if err := n.UseNonce(ctx, key("ak", "fresh", t0.Add(server.SkewWindow)), t0); err != nil {
+			t.Fatalf("fresh request after the clock went back 16 minutes: %v", err)
 		}
 	})
 
@@ -120,6 +130,33 @@ func TestMemoryNonces(t *testing.T) {
 		}
 		if n.Len() != 1 {
 			t.Fatalf("expired entries kept: Len = %d", n.Len())
+		}
+	})
+
+	t.Run("concurrent replays", func(t *testing.T) {
+		n := server.NewMemoryNonces(0)
+		var wg sync.WaitGroup
+		var accepted atomic.Int64
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 2000 {
+					// Each key is sent by two goroutines, across minutes.
+					now := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+					err := n.UseNonce(ctx, key("ak", strconv.Itoa(g/2)+"-"+strconv.Itoa(i), now.Add(server.SkewWindow)), now)
+					switch {
+					case err == nil:
+						accepted.Add(1)
+					case !errors.Is(err, localyun.ErrAlreadyExists):
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if got := accepted.Load(); got != 4*2000 {
+			t.Fatalf("%d requests accepted, want one for each of the %d keys", got, 4*2000)
 		}
 	})
 
