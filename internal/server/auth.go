@@ -179,7 +179,8 @@ func (s *Server) useNonce(ctx context.Context, accessKeyID, nonce string, ts tim
 	case errors.Is(err, localyun.ErrAlreadyExists):
 		return errNonceUsed
 	case errors.Is(err, localyun.ErrInvalid):
-		// The clock passed ts+SkewWindow since checkTime.
+		// The clock passed ts+SkewWindow since checkTime, or went back
+		// and the window can no longer vouch for the nonce.
 		return errTimestampExpired
 	case errors.Is(err, localyun.ErrUnavailable):
 		return errNonceWindowFull
