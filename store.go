@@ -100,10 +100,12 @@ type Store interface {
 }
 
 // NonceStore is the signature-nonce replay window. UseNonce records key
-// until expires and returns ErrAlreadyExists if it is already recorded and
-// unexpired at now, or ErrUnavailable if the window cannot take it.
+// until key.Expires, that instant included. It returns ErrAlreadyExists if
+// a key of the same Sum is recorded and unexpired at now (a replay),
+// ErrInvalid if key.Expires is already past (the request's timestamp is
+// no longer accepted), or ErrUnavailable if the window cannot take it.
 type NonceStore interface {
-	UseNonce(ctx context.Context, key string, now, expires time.Time) error
+	UseNonce(ctx context.Context, key ReplayKey, now time.Time) error
 }
 
 // RateLimiter is a per-key token bucket. TakeToken takes one token of key's

@@ -145,13 +145,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	nonces, err := replayWindow(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return err
 	}
 	m.listener = ln
 	m.http = &http.Server{
-		Handler: server.New(server.Options{Store: st, Nonces: sharedNonces(st), Logger: m.Logger,
+		Handler: server.New(server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
 			RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/postgres"
+	"github.com/localyun/localyun/internal/server"
 	"github.com/localyun/localyun/internal/sqlite"
 )
 
@@ -58,13 +61,30 @@ func redact(dsn string) string {
 	return dsn
 }
 
-// sharedNonces returns the store's own nonce window when it has one that
-// every node shares (PostgreSQL), or nil for the in-process window.
-func sharedNonces(st localyun.Store) localyun.NonceStore {
-	if n, ok := st.(*postgres.Store); ok {
-		return n
+// replayWindow returns the signature-nonce replay window: PostgreSQL's own,
+// which every node shares, or one in this process (server.MemoryNonces)
+// that starts with the replay keys SQLite recorded with the writes still
+// within their timestamp window, so that none of them is accepted again
+// after a restart or a crash.
+func replayWindow(ctx context.Context, st localyun.Store, now time.Time) (localyun.NonceStore, error) {
+	switch st := st.(type) {
+	case *postgres.Store:
+		return st, nil
+	case *sqlite.Store:
+		w := server.NewMemoryNonces(0)
+		err := st.ReplayKeys(ctx, now, func(k localyun.ReplayKey) error {
+			// A key expired since the query (ErrInvalid) needs no place.
+			if err := w.UseNonce(ctx, k, now); errors.Is(err, localyun.ErrUnavailable) {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load the replay window: %w", err)
+		}
+		return w, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // sharedRateLimiter returns the store's shared token buckets (PostgreSQL),

@@ -2,12 +2,14 @@
 // empty, migrated localyun PostgreSQL database, so a user can move off the
 // embedded default. Both schemas use the same table and column names; the
 // copy goes table by table in creation order (which respects foreign keys)
-// in one PostgreSQL transaction: it lands whole or not at all.
+// in one PostgreSQL transaction: it lands whole or not at all. SQLite's
+// replay keys go into PostgreSQL's shared replay window.
 package migrate
 
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -36,7 +38,11 @@ func Copy(ctx context.Context, src, dst *sql.DB) (Result, error) {
 		if t == "nonces" {
 			continue // the replay window is not state worth moving
 		}
-		n, err := copyTable(ctx, src, tx, t)
+		copyRows := copyTable
+		if t == "replay_keys" {
+			copyRows = copyReplayKeys
+		}
+		n, err := copyRows(ctx, src, tx, t)
 		if err != nil {
 			return res, fmt.Errorf("table %s: %w", t, err)
 		}
@@ -154,6 +160,32 @@ func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int,
 		}
 	}
 	return n, nil
+}
+
+// copyReplayKeys copies SQLite's replay keys (the requests whose writes
+// committed) into PostgreSQL's shared replay window, the nonces table, so
+// that those writes cannot be replayed against the new database either.
+func copyReplayKeys(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int, error) {
+	rows, err := src.QueryContext(ctx, `SELECT key, expires_at FROM `+quote(table))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var key []byte
+		var expires int64
+		if err := rows.Scan(&key, &expires); err != nil {
+			return n, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO nonces (key, expires_at) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET expires_at = GREATEST(nonces.expires_at, EXCLUDED.expires_at)`,
+			hex.EncodeToString(key), expires); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
 }
 
 // prepareInsert prepares the INSERT of one row of table with the SQLite

@@ -10,7 +10,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"encoding/hex"
@@ -49,8 +48,12 @@ type Store struct {
 	// Sealer, when set, encrypts secrets at rest (see seal.go).
 	Sealer Sealer
 
-	sweepMu   sync.Mutex
-	nextSweep time.Time
+	sweepMu    sync.Mutex
+	nextSweep  time.Time
+	sweeping   bool
+	background sync.WaitGroup  // the sweep of nonces, when one runs
+	closing    context.Context // done once Close is called
+	close      context.CancelFunc
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 }
@@ -81,6 +84,7 @@ func open(ctx context.Context, dsn string, set fs.FS) (*Store, error) {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	st := &Store{db: db}
+	st.closing, st.close = context.WithCancel(context.Background())
 	st.Bastion = newBastion(st)
 	if err := st.migrate(ctx, set); err != nil {
 		db.Close()
@@ -89,8 +93,13 @@ func open(ctx context.Context, dsn string, set fs.FS) (*Store, error) {
 	return st, nil
 }
 
-// Close closes the connection pool.
-func (st *Store) Close() error { return st.db.Close() }
+// Close stops the background sweep of nonces and closes the connection
+// pool.
+func (st *Store) Close() error {
+	st.close()
+	st.background.Wait()
+	return st.db.Close()
+}
 
 // Ping reports whether the database answers and is migrated.
 func (st *Store) Ping(ctx context.Context) error {
@@ -213,16 +222,20 @@ func (a *args) in(vs []string) string {
 	return strings.Join(ph, ",")
 }
 
-// UseNonce records key until expires; see localyun.NonceStore. Every node
-// shares the window through the nonces table.
-func (st *Store) UseNonce(ctx context.Context, key string, now, expires time.Time) error {
-	st.sweep(ctx, now)
-	// Keys hold client-chosen bytes (NUL included, which PostgreSQL text
-	// refuses) of any length: store their digest.
-	sum := sha256.Sum256([]byte(key))
+// UseNonce records key until key.Expires; see localyun.NonceStore. Every
+// node shares the window through the nonces table, keyed by the hex of
+// key.Sum (a nonce is never stored raw, whatever its length). The row is
+// committed before the request is served, so the window outlives restarts
+// and crashes. A row is held while now ≤ expires_at, the rule of the
+// in-memory window; expired rows are deleted in the background.
+func (st *Store) UseNonce(ctx context.Context, key localyun.ReplayKey, now time.Time) error {
+	if key.Expires.Before(now) {
+		return localyun.ErrInvalid
+	}
+	st.sweepSoon(now)
 	res, err := st.db.ExecContext(ctx, `INSERT INTO nonces (key, expires_at) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE nonces.expires_at <= $3`,
-		hex.EncodeToString(sum[:]), ms(expires), ms(now))
+		ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE nonces.expires_at < $3`,
+		hex.EncodeToString(key.Sum[:]), key.ExpiresMillis(), ms(now))
 	if err != nil {
 		return formatError(err)
 	}
@@ -232,16 +245,49 @@ func (st *Store) UseNonce(ctx context.Context, key string, now, expires time.Tim
 	return nil
 }
 
-// sweep deletes expired nonces at most once a minute per node.
-func (st *Store) sweep(ctx context.Context, now time.Time) {
+const (
+	// sweepMargin is how long past its expiry a nonce row is kept before
+	// the sweep deletes it: nodes whose clocks differ by less still agree
+	// on every row that matters (the node with the fastest clock sweeps).
+	sweepMargin = 5 * time.Minute
+	// sweepBatch bounds the rows one DELETE of the sweep removes.
+	sweepBatch = 10_000
+)
+
+// sweepSoon starts, at most once a minute per node and one at a time, a
+// background delete of the expired nonces: no request waits for it.
+func (st *Store) sweepSoon(now time.Time) {
 	st.sweepMu.Lock()
-	due := now.After(st.nextSweep)
+	due := !st.sweeping && now.After(st.nextSweep)
 	if due {
-		st.nextSweep = now.Add(time.Minute)
+		st.nextSweep, st.sweeping = now.Add(time.Minute), true
+		st.background.Add(1)
 	}
 	st.sweepMu.Unlock()
 	if due {
-		st.db.ExecContext(ctx, `DELETE FROM nonces WHERE expires_at <= $1`, ms(now))
+		go st.sweep(now.Add(-sweepMargin))
+	}
+}
+
+// sweep deletes the nonces expired before before, in batches of
+// sweepBatch rows (found by the expiry index), until none is left or the
+// store closes.
+func (st *Store) sweep(before time.Time) {
+	defer func() {
+		st.sweepMu.Lock()
+		st.sweeping = false
+		st.sweepMu.Unlock()
+		st.background.Done()
+	}()
+	for st.closing.Err() == nil {
+		res, err := st.db.ExecContext(st.closing, `DELETE FROM nonces WHERE key IN
+			(SELECT key FROM nonces WHERE expires_at < $1 LIMIT $2)`, ms(before), sweepBatch)
+		if err != nil {
+			return
+		}
+		if n, _ := res.RowsAffected(); n < sweepBatch {
+			return
+		}
 	}
 }
 

@@ -171,15 +171,26 @@ func (s *Server) checkTime(v string) (time.Time, error) {
 }
 
 func (s *Server) useNonce(ctx context.Context, accessKeyID, nonce string, ts time.Time) error {
-	// A nonce must be remembered for as long as its timestamp is acceptable.
-	err := s.nonces.UseNonce(ctx, accessKeyID+"\x00"+nonce, s.now(), ts.Add(SkewWindow))
+	// A nonce is remembered for as long as its timestamp is acceptable:
+	// checkTime still accepts ts at ts+SkewWindow, that instant included.
+	key := localyun.NewReplayKey(accessKeyID, nonce, ts.Add(SkewWindow))
+	err := s.nonces.UseNonce(ctx, key, s.now())
 	switch {
 	case errors.Is(err, localyun.ErrAlreadyExists):
 		return errNonceUsed
+	case errors.Is(err, localyun.ErrInvalid):
+		// The clock passed ts+SkewWindow since checkTime, or went back
+		// and the window can no longer vouch for the nonce.
+		return errTimestampExpired
 	case errors.Is(err, localyun.ErrUnavailable):
 		return errNonceWindowFull
+	case err != nil:
+		return err
 	}
-	return err
+	if slot, ok := ctx.Value(replaySlot{}).(*localyun.ReplayKey); ok {
+		*slot = key
+	}
+	return nil
 }
 
 // resolveKey returns the secret of an AccessKeyId and the principal it

@@ -22,7 +22,7 @@ import (
 // Options configure a Server. Store is required; the rest have defaults.
 type Options struct {
 	Store        localyun.Store
-	Nonces       localyun.NonceStore // default: an in-memory window of 1,000,000 nonces
+	Nonces       localyun.NonceStore // default: NewMemoryNonces(MaxNonces)
 	Now          func() time.Time
 	NewRequestID func() string
 	NewID        func(prefix string) string
@@ -34,6 +34,9 @@ type Options struct {
 	// RateLimiter keeps the token buckets; default: in this process. Nodes
 	// sharing a database pass the store so they share the limit.
 	RateLimiter localyun.RateLimiter
+	// MaxNonces is the safety cap of the default replay window (beyond it
+	// new requests get 503); default DefaultMaxNonces.
+	MaxNonces int
 }
 
 // Server is the localyun API server: one port, every product.
@@ -72,7 +75,7 @@ func New(opts Options) *Server {
 		}
 	}
 	if s.nonces == nil {
-		s.nonces = NewMemoryNonces(1_000_000)
+		s.nonces = NewMemoryNonces(opts.MaxNonces)
 	}
 	s.metrics = newMetrics(s) // after the nonce window: it counts it
 	if s.now == nil {
@@ -161,7 +164,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	rw.action = r.Action
-	p, err := s.authenticate(hr.Context(), r)
+	var replay localyun.ReplayKey
+	p, err := s.authenticate(withReplaySlot(hr.Context(), &replay), r)
 	if err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return
@@ -176,7 +180,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
-	ctx := localyun.NewContextWithPrincipal(hr.Context(), p)
+	ctx := localyun.WithReplayKey(localyun.NewContextWithPrincipal(hr.Context(), p), replay, s.now())
 	if err := s.authorize(ctx, rt, in, p); err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return

@@ -53,6 +53,9 @@ type Store struct {
 	// commit, while it holds the one write connection, so whoever holds
 	// that connection sees every committed write counted (bastion_grant.go).
 	writes atomic.Uint64
+	// replayWrites counts the write transactions that recorded a replay
+	// key (replay.go).
+	replayWrites atomic.Uint64
 }
 
 var memSeq atomic.Int64
@@ -156,8 +159,18 @@ var migrationsTable = sqlstore.Migrations{
 	Record: `INSERT INTO migrations (name) VALUES (?)`,
 }
 
-// withTx runs fn in a write transaction and commits if fn returns nil.
+// withTx runs fn in a write transaction and commits if fn returns nil. The
+// first transaction of a request to commit also records the request's
+// replay key (replay.go), so that the change and the refusal of its replay
+// are durable together.
 func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	replay, err := st.prepareReplay(ctx)
+	if err != nil {
+		return err
+	}
+	if replay != nil {
+		defer replay.done()
+	}
 	tx, err := st.write.BeginTx(ctx, nil)
 	if err != nil {
 		return formatError(err)
@@ -166,8 +179,19 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return formatError(err)
 	}
+	if replay != nil {
+		if err := replay.record(tx, &st.replayWrites); err != nil {
+			return formatError(err)
+		}
+	}
 	st.writes.Add(1)
-	return formatError(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return formatError(err)
+	}
+	if replay != nil {
+		localyun.MarkReplayKeyRecorded(ctx)
+	}
+	return nil
 }
 
 // formatError turns driver errors into localyun kinds by result code.

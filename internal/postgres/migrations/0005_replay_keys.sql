@@ -1,0 +1,9 @@
+-- The replay keys of committed writes: nothing to create on PostgreSQL.
+-- SQLite's 0005 creates the table in which each write transaction records
+-- its request's key, so that a single node's window outlives a restart;
+-- PostgreSQL nodes share the nonces table of 0001, where every request's
+-- key is committed before the request is served.
+--
+-- Every number means the same change on both backends (a test in
+-- hygiene_test.go compares the two directories), so a change that does
+-- not apply to one backend is a migration of comments there.
