@@ -446,5 +446,8 @@ func TestInputsGatewayControl(t *testing.T) {
 		if status < 400 || status >= 500 {
 			t.Errorf("%s with a NUL: %d %s %s", param, status, we.Code, body)
 		}
+		if param == "AccessKeyId" && (status != http.StatusNotFound || we.Code != "InvalidAccessKeyId.NotFound") {
+			t.Errorf("AccessKeyId with a NUL: %d %s, want 404 InvalidAccessKeyId.NotFound on every backend", status, we.Code)
+		}
 	}
 }

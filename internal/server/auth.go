@@ -196,6 +196,10 @@ func (s *Server) useNonce(ctx context.Context, accessKeyID, nonce string, ts tim
 // resolveKey returns the secret of an AccessKeyId and the principal it
 // authenticates.
 func (s *Server) resolveKey(ctx context.Context, id, token string) (string, localyun.Principal, error) {
+	if protocol.CheckName(id, 1, 128) != nil {
+		// No key has such an id; every backend answers alike.
+		return "", localyun.Principal{}, errKeyNotFound
+	}
 	if strings.HasPrefix(id, "STS.") {
 		return s.resolveSession(ctx, id, token)
 	}
