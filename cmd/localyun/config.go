@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of `localyun serve`.
@@ -23,12 +24,46 @@ type Config struct {
 	// RateLimit is the requests per second one AccessKey may make; 0 is
 	// unlimited.
 	RateLimit float64
+	Limits    Limits
+}
+
+// Limits bound what one client can hold of the server: time, connections
+// and memory.
+type Limits struct {
+	// ReadHeaderTimeout is the time a client has to send a request header,
+	// from its first byte (from the connection's opening for the first).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is the time a client has to send a request body after
+	// its header; a late body is answered 408 RequestTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout is the time from the end of a request header to the end
+	// of its answer: the body, the handling and a client that does not read.
+	WriteTimeout time.Duration
+	// MaxConns caps the open client connections; 0 derives it from the
+	// descriptor limit (see connCaps).
+	MaxConns int
+	// MaxConnsPerIP caps the connections from one client address; 0 is
+	// half of MaxConns.
+	MaxConnsPerIP int
+	// MaxBodyMemory is the most memory all request bodies being read may
+	// hold at once, in bytes.
+	MaxBodyMemory int64
 }
 
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: ".localyun"}
+	return Config{Addr: "127.0.0.1:8080", DataDir: ".localyun", Limits: DefaultLimits()}
 }
+
+// DefaultLimits returns the default limits.
+func DefaultLimits() Limits {
+	return Limits{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		MaxBodyMemory: 64 << 20}
+}
+
+// minBodyMemory is the smallest --max-body-memory: room for two bodies of
+// the largest size.
+const minBodyMemory = 2 << 20
 
 // LoadConfig parses serve's flags; LOCALYUN_* environment variables fill
 // what the flags leave unset. It is pure: getenv is passed in.
@@ -44,6 +79,13 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
+	lim := &c.Limits
+	fs.DurationVar(&lim.ReadHeaderTimeout, "read-header-timeout", lim.ReadHeaderTimeout, "time to send a request header (env LOCALYUN_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&lim.ReadTimeout, "read-timeout", lim.ReadTimeout, "time to send a request body after its header, else 408 (env LOCALYUN_READ_TIMEOUT)")
+	fs.DurationVar(&lim.WriteTimeout, "write-timeout", lim.WriteTimeout, "time from a request header to the end of its answer (env LOCALYUN_WRITE_TIMEOUT)")
+	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "most open connections; 0 for the descriptor limit less an eighth (at least 64), at most 10000 (env LOCALYUN_MAX_CONNS)")
+	fs.IntVar(&lim.MaxConnsPerIP, "max-conns-per-ip", lim.MaxConnsPerIP, "most open connections from one client address, 0 for half of --max-conns (env LOCALYUN_MAX_CONNS_PER_IP)")
+	fs.Var((*byteSize)(&lim.MaxBodyMemory), "max-body-memory", "most memory request bodies may hold at once, e.g. 64MiB (env LOCALYUN_MAX_BODY_MEMORY)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -64,6 +106,20 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return nil
 	}
 	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	duration := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			*p = d
+			return err
+		}
+	}
+	integer := func(p *int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			*p = n
+			return err
+		}
+	}
 	boolean := func(p *bool) func(string) error {
 		return func(v string) error {
 			b, err := strconv.ParseBool(v)
@@ -84,12 +140,21 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			c.RateLimit = f
 			return err
 		}),
+		env("read-header-timeout", "LOCALYUN_READ_HEADER_TIMEOUT", duration(&lim.ReadHeaderTimeout)),
+		env("read-timeout", "LOCALYUN_READ_TIMEOUT", duration(&lim.ReadTimeout)),
+		env("write-timeout", "LOCALYUN_WRITE_TIMEOUT", duration(&lim.WriteTimeout)),
+		env("max-conns", "LOCALYUN_MAX_CONNS", integer(&lim.MaxConns)),
+		env("max-conns-per-ip", "LOCALYUN_MAX_CONNS_PER_IP", integer(&lim.MaxConnsPerIP)),
+		env("max-body-memory", "LOCALYUN_MAX_BODY_MEMORY", (*byteSize)(&lim.MaxBodyMemory).Set),
 	)
 	if err != nil {
 		return c, err
 	}
 	if c.RateLimit < 0 {
 		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
+	}
+	if err := lim.check(); err != nil {
+		return c, err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
 		return c, fmt.Errorf("--store %q: want sqlite:PATH or postgres://URL", c.Store)
@@ -100,4 +165,76 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
 	}
 	return c, nil
+}
+
+// check reports limits that cannot work.
+func (l Limits) check() error {
+	switch {
+	case l.ReadHeaderTimeout <= 0 || l.ReadTimeout <= 0 || l.WriteTimeout <= 0:
+		return errors.New("--read-header-timeout, --read-timeout and --write-timeout must be positive")
+	case l.WriteTimeout <= l.ReadTimeout:
+		return fmt.Errorf("--write-timeout %s must exceed --read-timeout %s: it also covers reading the body", l.WriteTimeout, l.ReadTimeout)
+	case l.MaxConns < 0 || l.MaxConnsPerIP < 0:
+		return errors.New("--max-conns and --max-conns-per-ip must not be negative")
+	case l.MaxBodyMemory < minBodyMemory:
+		return fmt.Errorf("--max-body-memory %s: must be at least %s (two bodies of the largest size)", byteSize(l.MaxBodyMemory), byteSize(minBodyMemory))
+	}
+	return nil
+}
+
+// connCaps returns the connection caps of l for a process that may open
+// nofile descriptors (0: unknown). By default the server keeps an eighth of
+// its descriptors (at least 64) for its store and logs, and takes at most
+// 10,000 connections, about 200 MB of buffers and stacks; one client
+// address may hold half of them.
+func (l Limits) connCaps(nofile int) (total, perIP int) {
+	total = l.MaxConns
+	if total == 0 {
+		total = 10_000
+		if nofile > 0 {
+			total = max(1, min(total, nofile-max(64, nofile/8)))
+		}
+	}
+	perIP = l.MaxConnsPerIP
+	if perIP == 0 || perIP > total {
+		perIP = max(1, total/2)
+	}
+	return total, perIP
+}
+
+// byteSize is a flag.Value for a number of bytes written as 67108864,
+// 64MiB, 64M, 512KiB or 1GiB (binary units).
+type byteSize int64
+
+func (b byteSize) String() string {
+	n := int64(b)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (b *byteSize) Set(v string) error {
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffixes []string
+		size     int64
+	}{{[]string{"GiB", "G"}, 1 << 30}, {[]string{"MiB", "M"}, 1 << 20}, {[]string{"KiB", "K"}, 1 << 10}} {
+		for _, s := range u.suffixes {
+			if rest, ok := strings.CutSuffix(v, s); ok && mult == 1 {
+				num, mult = rest, u.size
+			}
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return fmt.Errorf("%q: want a size such as 64MiB", v)
+	}
+	*b = byteSize(n * mult)
+	return nil
 }

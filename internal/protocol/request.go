@@ -46,7 +46,8 @@ type Request struct {
 
 // ParseRequest reads the body of hr (at most MaxBodyBytes) and merges query
 // and form parameters. It returns a *localyun.Error for bodies that are too
-// large or cannot be parsed.
+// large or cannot be parsed. A body already read by a BodyLimiter is taken
+// as it is, with the error (408, 503, ...) the limiter met reading it.
 func ParseRequest(hr *http.Request) (*Request, error) {
 	r := &Request{
 		Method: hr.Method,
@@ -62,7 +63,13 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 	if hr.ContentLength > MaxBodyBytes {
 		return r, errBodyTooLarge()
 	}
-	if hr.Body != nil {
+	if b, ok := hr.Body.(*bufferedBody); ok {
+		// Read by a BodyLimiter, under its deadline and budget.
+		if b.err != nil {
+			return r, b.err
+		}
+		r.Body = b.buf
+	} else if hr.Body != nil {
 		body, err := io.ReadAll(io.LimitReader(hr.Body, MaxBodyBytes+1))
 		if err != nil {
 			return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
@@ -114,9 +121,11 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 	return r, nil
 }
 
+// errBodyTooLarge is 413; the connection is closed after it, as the rest of
+// the body is not read.
 func errBodyTooLarge() error {
-	return localyun.NewError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-		"The request body exceeds the limit of "+strconv.Itoa(MaxBodyBytes)+" bytes.")
+	return &localyun.Error{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
+		Message: "The request body exceeds the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes.", Header: connClose}
 }
 
 // Get returns the first value of a parameter, or "".
