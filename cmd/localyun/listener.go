@@ -12,23 +12,24 @@ import (
 	"time"
 )
 
-// evictAfter is how long a connection must have been idle between
-// requests, or waiting for its first request header, before connLimiter
-// may close it to make room for a new one. A client that keeps its
-// connection busy is never cut off mid-conversation.
+// evictAfter is how long a keep-alive connection must have been idle
+// between requests before connLimiter may close it to make room for a new
+// one: a client that keeps its connection busy is not cut off.
 const evictAfter = time.Second
 
 // connLimiter is a net.Listener that holds at most max connections open,
-// and at most perIP from one client address. At a cap, it closes the
-// connection that has been idle (or silent since it was opened) longest,
-// if one has been for evictAfter; otherwise it closes the new connection
-// at once, without an answer. Either way the server keeps descriptors for
-// the clients it serves instead of running out of them. Accept errors
-// that mean "out of descriptors or memory" are retried after a pause
-// (after shedding an idle connection) rather than returned.
+// and at most perIP from one client address. At a cap it makes room by
+// closing, first, the oldest connection that has not yet sent a whole
+// request header, then the keep-alive connection idle longest (if for
+// evictAfter); when there is none, it closes the new connection at once,
+// without an answer. Connections in the middle of a request are never
+// closed: their deadlines bound them. Either way the server keeps
+// descriptors for the clients it serves instead of running out of them.
+// Accept errors that mean "out of descriptors or memory" are retried after
+// a pause (and after making room) rather than returned.
 //
 // Its track method must be the http.Server's ConnState hook: that is how
-// it knows which connections are idle.
+// it knows the state of each connection.
 type connLimiter struct {
 	net.Listener
 	max, perIP int
@@ -36,28 +37,34 @@ type connLimiter struct {
 
 	mu      sync.Mutex
 	n       int
+	all     connLists
 	ips     map[netip.Addr]*ipConns
-	idle    list.List // of *limitConn: idle or new, oldest first
-	refused int       // connections closed at a cap since the last log line
+	refused int // connections closed at a cap since the last log line
 	logged  time.Time
 }
 
+// connLists hold the connections that may be closed to make room, oldest
+// first: fresh ones (no whole request header yet) and idle keep-alive ones.
+type connLists struct{ fresh, idle list.List }
+
 // ipConns are the connections of one client address.
 type ipConns struct {
-	n    int
-	idle list.List // of *limitConn, oldest first
+	n int
+	connLists
 }
 
 // limitConn is a connection connLimiter counts. Its fields other than
 // Conn are guarded by the limiter's mutex.
 type limitConn struct {
 	net.Conn
-	l      *connLimiter
-	ip     netip.Addr
-	since  time.Time     // when it last became idle (or was accepted)
-	idle   *list.Element // in l.idle; nil while a request is active
-	ipIdle *list.Element // in the ipConns' idle list
-	gone   bool          // closed, or chosen to be
+	l     *connLimiter
+	ip    netip.Addr
+	since time.Time     // when it was accepted, or last became idle
+	on    *list.List    // the list of l.all it is on; nil while active
+	el    *list.Element // its element there
+	ipOn  *list.List    // the same in its address's lists
+	ipEl  *list.Element //
+	gone  bool          // closed, or chosen to be
 }
 
 func newConnLimiter(ln net.Listener, max, perIP int, log *slog.Logger) *connLimiter {
@@ -100,8 +107,8 @@ func outOfResources(err error) bool {
 	return false
 }
 
-// admit counts c in, closing an idle connection to make room at a cap, and
-// returns it wrapped; nil means c is refused.
+// admit counts c in, closing another connection to make room at a cap,
+// and returns it wrapped; nil means c is refused.
 func (l *connLimiter) admit(c net.Conn) *limitConn {
 	lc := &limitConn{Conn: c, l: l, ip: remoteIP(c), since: time.Now()}
 	l.mu.Lock()
@@ -113,9 +120,9 @@ func (l *connLimiter) admit(c net.Conn) *limitConn {
 	var victim *limitConn
 	switch {
 	case ipc.n >= l.perIP:
-		victim = oldestIdle(&ipc.idle, lc.since)
+		victim = ipc.victim(lc.since)
 	case l.n >= l.max:
-		victim = oldestIdle(&l.idle, lc.since)
+		victim = l.all.victim(lc.since)
 	}
 	if (ipc.n >= l.perIP || l.n >= l.max) && victim == nil {
 		if ipc.n == 0 {
@@ -131,7 +138,7 @@ func (l *connLimiter) admit(c net.Conn) *limitConn {
 	}
 	l.n++
 	ipc.n++
-	lc.idle, lc.ipIdle = l.idle.PushBack(lc), ipc.idle.PushBack(lc)
+	l.parkLocked(lc, true)
 	l.mu.Unlock()
 	if victim != nil {
 		victim.Conn.Close()
@@ -139,10 +146,10 @@ func (l *connLimiter) admit(c net.Conn) *limitConn {
 	return lc
 }
 
-// shed closes the connection idle longest, if any has been for evictAfter.
+// shed closes a connection that may make room, if there is one.
 func (l *connLimiter) shed() {
 	l.mu.Lock()
-	victim := oldestIdle(&l.idle, time.Now())
+	victim := l.all.victim(time.Now())
 	if victim != nil {
 		l.dropLocked(victim)
 	}
@@ -152,10 +159,13 @@ func (l *connLimiter) shed() {
 	}
 }
 
-// oldestIdle returns the front of an idle list if it has been idle for
-// evictAfter at now, else nil.
-func oldestIdle(idle *list.List, now time.Time) *limitConn {
-	if e := idle.Front(); e != nil {
+// victim returns the connection to close to make room at now: the oldest
+// fresh one, else the one idle longest if for evictAfter, else nil.
+func (cl *connLists) victim(now time.Time) *limitConn {
+	if e := cl.fresh.Front(); e != nil {
+		return e.Value.(*limitConn)
+	}
+	if e := cl.idle.Front(); e != nil {
 		if c := e.Value.(*limitConn); now.Sub(c.since) >= evictAfter {
 			return c
 		}
@@ -169,7 +179,7 @@ func (l *connLimiter) dropLocked(c *limitConn) {
 		return
 	}
 	c.gone = true
-	l.setActiveLocked(c)
+	l.unparkLocked(c)
 	l.n--
 	ipc := l.ips[c.ip]
 	if ipc.n--; ipc.n == 0 {
@@ -177,12 +187,24 @@ func (l *connLimiter) dropLocked(c *limitConn) {
 	}
 }
 
-// setActiveLocked takes c off the idle lists.
-func (l *connLimiter) setActiveLocked(c *limitConn) {
-	if c.idle != nil {
-		l.idle.Remove(c.idle)
-		l.ips[c.ip].idle.Remove(c.ipIdle)
-		c.idle, c.ipIdle = nil, nil
+// parkLocked puts c at the back of the fresh lists (fresh) or of the idle
+// lists.
+func (l *connLimiter) parkLocked(c *limitConn, fresh bool) {
+	l.unparkLocked(c)
+	ipc := l.ips[c.ip]
+	c.on, c.ipOn = &l.all.idle, &ipc.idle
+	if fresh {
+		c.on, c.ipOn = &l.all.fresh, &ipc.fresh
+	}
+	c.el, c.ipEl = c.on.PushBack(c), c.ipOn.PushBack(c)
+}
+
+// unparkLocked takes c off the lists: it is active (or gone).
+func (l *connLimiter) unparkLocked(c *limitConn) {
+	if c.on != nil {
+		c.on.Remove(c.el)
+		c.ipOn.Remove(c.ipEl)
+		c.on, c.el, c.ipOn, c.ipEl = nil, nil, nil, nil
 	}
 }
 
@@ -199,11 +221,10 @@ func (l *connLimiter) track(nc net.Conn, state http.ConnState) {
 	}
 	switch state {
 	case http.StateActive, http.StateHijacked:
-		l.setActiveLocked(c)
+		l.unparkLocked(c)
 	case http.StateIdle:
-		l.setActiveLocked(c)
 		c.since = time.Now()
-		c.idle, c.ipIdle = l.idle.PushBack(c), l.ips[c.ip].idle.PushBack(c)
+		l.parkLocked(c, false)
 	case http.StateClosed:
 		l.dropLocked(c)
 	}

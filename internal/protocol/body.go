@@ -95,9 +95,6 @@ func (b *bufferedBody) Close() error { return nil }
 func (l *BodyLimiter) read(ctx context.Context, src io.Reader, length int64) (buf []byte, held int64, err error) {
 	for {
 		if len(buf) == cap(buf) {
-			if len(buf) > MaxBodyBytes {
-				return buf, held, errBodyTooLarge()
-			}
 			n := min(max(2*int64(cap(buf)), 16<<10), MaxBodyBytes+1)
 			if cap(buf) == 0 && length >= 0 {
 				n = length + 1
@@ -111,6 +108,8 @@ func (l *BodyLimiter) read(ctx context.Context, src io.Reader, length int64) (bu
 		n, rerr := src.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		switch {
+		case len(buf) > MaxBodyBytes:
+			return buf, held, errBodyTooLarge()
 		case rerr == io.EOF:
 			return buf, held, nil
 		case errors.Is(rerr, os.ErrDeadlineExceeded):
