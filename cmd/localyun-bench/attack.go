@@ -2,19 +2,24 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/localyun/localyun/internal/protocol"
@@ -51,6 +56,12 @@ type AttackConfig struct {
 	Pause      time.Duration // before an attacker connects again
 	Attacks    string        // comma-separated attack names; "": all
 	ServeFlags string        // extra `localyun serve` flags, space-separated
+
+	// Worker and Target make the process an attacker: it runs the attack
+	// named Worker against Target until SIGTERM, then prints what it saw
+	// (JSON). The bench starts one per attack, so that the attack's CPU and
+	// garbage do not slow the probe inside its own process.
+	Worker, Target string
 }
 
 // attack is one hostile load: n workers, each sending over one connection
@@ -88,7 +99,9 @@ var attacks = []attack{
 		}},
 }
 
-const attackPost = "POST /?Action=DescribeRegions&Version=2014-05-26 HTTP/1.1\r\nHost: localyun\r\n" +
+// attackPost opens an unsigned STS request: the server's ECS latency
+// histogram then holds only the probe's requests.
+const attackPost = "POST /?Action=GetCallerIdentity&Version=2015-04-01 HTTP/1.1\r\nHost: localyun\r\n" +
 	"Content-Type: application/x-www-form-urlencoded\r\n"
 
 var attackBody = []byte("A=" + strings.Repeat("x", protocol.MaxBodyBytes-2))
@@ -133,6 +146,8 @@ func parseAttackFlags(args []string, stderr io.Writer) (AttackConfig, error) {
 	fs.DurationVar(&c.Pause, "pause", 500*time.Millisecond, "pause before an attacker connects again")
 	fs.StringVar(&c.Attacks, "attacks", "", "comma-separated attacks (default: all): "+strings.Join(attackNames(), ","))
 	fs.StringVar(&c.ServeFlags, "serve-flags", "", "extra `localyun serve` flags, space-separated")
+	fs.StringVar(&c.Worker, "worker", "", "internal: run this attack against --target until SIGTERM")
+	fs.StringVar(&c.Target, "target", "", "internal: the address --worker attacks")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -165,7 +180,12 @@ func runAttackCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return 2
 	}
-	if err := runAttacks(ctx, cfg, stdout, stderr); err != nil {
+	if cfg.Worker != "" {
+		err = runWorker(ctx, cfg, stdout)
+	} else {
+		err = runAttacks(ctx, cfg, stdout, stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "localyun-bench attack:", err)
 		return 1
 	}
@@ -209,8 +229,8 @@ func runAttacks(ctx context.Context, cfg AttackConfig, stdout, stderr io.Writer)
 		"probe: %d keep-alive clients from 127.0.0.1, signed DescribeInstanceRamRole, 5 s timeout, %s per attack after %s of attack alone; "+
 		"attackers from %d addresses (127.0.0.2 onwards), reconnecting %s after an answer or a close.\n\n",
 		runtime.Version(), runtime.NumCPU(), strings.Join(serveArgs, " "), cfg.Nofile, cfg.Probes, cfg.Duration, cfg.Ramp, cfg.IPs, cfg.Pause)
-	fmt.Fprintln(stdout, "| Attack | attackers | probe requests | p50 | p99 | max | probe errors | server RSS peak | server fds peak | attackers saw |")
-	fmt.Fprintln(stdout, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(stdout, "| Attack | attackers | probe requests | p50 | p99 | max | probe errors | server-side p99 | server RSS peak | server fds peak | attackers saw |")
+	fmt.Fprintln(stdout, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	_, baseFds := procUsage(p.cmd.Process.Pid)
 	selected := map[string]bool{}
 	for _, name := range strings.Split(cfg.Attacks, ",") {
@@ -227,8 +247,8 @@ func runAttacks(ctx context.Context, cfg AttackConfig, stdout, stderr io.Writer)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		fmt.Fprintf(stdout, "| %s | %s | %d | %s | %s | %s | %d | %.0f MB | %d | %s |\n", a.name, a.describe(cfg), r.probe.N,
-			fmtDur(r.probe.P50), fmtDur(r.probe.P99), fmtDur(r.max), r.probe.Errors, float64(r.rss)/(1<<20), r.fds, r.saw)
+		fmt.Fprintf(stdout, "| %s | %s | %d | %s | %s | %s | %d | %s | %.0f MB | %d | %s |\n", a.name, a.describe(cfg), r.probe.N,
+			fmtDur(r.probe.P50), fmtDur(r.probe.P99), fmtDur(r.max), r.probe.Errors, r.serverP99, float64(r.rss)/(1<<20), r.fds, cmp.Or(r.saw, "–"))
 		if r.probe.Errors > 0 {
 			logf("  first probe error: %s", r.probe.FirstErr)
 		}
@@ -254,6 +274,9 @@ type attackResult struct {
 	rss   int64         // peak VmRSS of the server during the attack
 	fds   int           // peak open descriptors of the server
 	saw   string        // what the attackers saw
+	// serverP99 is the bucket bound of /metrics holding the p99 of the
+	// probe's requests as the server timed them (from their header).
+	serverP99 string
 }
 
 // runAttack runs a against the server p with the probe, then waits for the
@@ -262,15 +285,9 @@ type attackResult struct {
 func runAttack(ctx context.Context, cfg AttackConfig, p *proc, a attack, baseFds int) attackResult {
 	var r attackResult
 	actx, stop := context.WithCancel(ctx)
-	seen := &outcomes{counts: map[string]int{}}
-	addr := strings.TrimPrefix(p.base, "http://")
-	var wg sync.WaitGroup
-	for i := range a.n(cfg) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hostile(actx, cfg, a, addr, "127.0.0."+strconv.Itoa(2+i%cfg.IPs), seen)
-		}()
+	attackers, err := startAttackers(cfg, a, strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		r.saw = err.Error()
 	}
 	sampled := make(chan struct{})
 	go func() {
@@ -282,11 +299,14 @@ func runAttack(ctx context.Context, cfg AttackConfig, p *proc, a attack, baseFds
 		}
 	}()
 	sleepCtx(ctx, cfg.Ramp)
+	before := ecsLatency(p.base)
 	r.probe, r.max = runProbe(ctx, p.base, cfg)
+	r.serverP99 = ecsLatency(p.base).p99Since(before)
 	stop()
-	wg.Wait()
 	<-sampled
-	r.saw = seen.String()
+	if attackers != nil {
+		r.saw = attackers()
+	}
 	// Let the server close what the attackers left before the next attack.
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && ctx.Err() == nil; {
 		if _, fds := procUsage(p.cmd.Process.Pid); fds <= baseFds+cfg.Probes+16 {
@@ -318,6 +338,105 @@ func runProbe(ctx context.Context, base string, cfg AttackConfig) (Measurement, 
 		}
 	}
 	return m, time.Duration(slowest)
+}
+
+// startAttackers starts a worker process running a against addr and
+// returns the function that stops it and says what it saw (nil, nil for
+// an attack without attackers).
+func startAttackers(cfg AttackConfig, a attack, addr string) (func() string, error) {
+	if a.n(cfg) == 0 {
+		return nil, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, attackMode, "--worker", a.name, "--target", addr, "--conns", strconv.Itoa(cfg.Conns),
+		"--flood", strconv.Itoa(cfg.Flood), "--bodies", strconv.Itoa(cfg.Bodies), "--ips", strconv.Itoa(cfg.IPs),
+		"--trickle", cfg.Trickle.String(), "--pause", cfg.Pause.String())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return func() string {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			return "attacker failed: " + err.Error()
+		}
+		seen := &outcomes{}
+		if err := json.Unmarshal(out.Bytes(), &seen.counts); err != nil {
+			return "attacker output: " + err.Error()
+		}
+		return seen.String()
+	}, nil
+}
+
+// runWorker runs the attack cfg.Worker against cfg.Target until ctx ends,
+// then prints what the attackers saw as a JSON object of counts.
+func runWorker(ctx context.Context, cfg AttackConfig, stdout io.Writer) error {
+	i := slices.IndexFunc(attacks, func(a attack) bool { return a.name == cfg.Worker })
+	if i < 0 {
+		return fmt.Errorf("no attack %q", cfg.Worker)
+	}
+	seen := &outcomes{counts: map[string]int{}}
+	var wg sync.WaitGroup
+	for k := range attacks[i].n(cfg) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hostile(ctx, cfg, attacks[i], cfg.Target, "127.0.0."+strconv.Itoa(2+k%cfg.IPs), seen)
+		}()
+	}
+	wg.Wait()
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	return json.NewEncoder(stdout).Encode(seen.counts)
+}
+
+// latencyBuckets are the cumulative counts of the server's
+// localyun_request_duration_seconds histogram for ECS, by upper bound.
+type latencyBuckets map[string]float64
+
+// ecsLatency scrapes the ECS latency histogram from base's /metrics.
+func ecsLatency(base string) latencyBuckets {
+	b := latencyBuckets{}
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return b
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), `localyun_request_duration_seconds_bucket{product="Ecs",le="`)
+		if le, count, ok2 := strings.Cut(rest, `"} `); ok && ok2 {
+			b[le], _ = strconv.ParseFloat(count, 64)
+		}
+	}
+	return b
+}
+
+// p99Since returns the smallest bucket bound holding 99 % of the requests
+// counted since before ("> the largest" when none does).
+func (b latencyBuckets) p99Since(before latencyBuckets) string {
+	total := b["+Inf"] - before["+Inf"]
+	if total == 0 {
+		return "–"
+	}
+	var les []float64
+	for le := range b {
+		if v, err := strconv.ParseFloat(le, 64); err == nil && le != "+Inf" {
+			les = append(les, v)
+		}
+	}
+	slices.Sort(les)
+	for _, v := range les {
+		le := strconv.FormatFloat(v, 'g', -1, 64)
+		if b[le]-before[le] >= 0.99*total {
+			return "≤ " + fmtDur(time.Duration(v*float64(time.Second)))
+		}
+	}
+	return "> " + fmtDur(time.Duration(les[len(les)-1]*float64(time.Second)))
 }
 
 // outcomes counts what attackers saw.

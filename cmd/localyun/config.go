@@ -46,7 +46,10 @@ type Limits struct {
 	// half of MaxConns.
 	MaxConnsPerIP int
 	// MaxBodyMemory is the most memory all request bodies being read may
-	// hold at once, in bytes.
+	// hold at once, in bytes. The default, 4 MiB, holds four bodies of the
+	// largest size or thousands of the usual few-hundred-byte ones; it also
+	// keeps a flood of large bodies from crowding out other requests, as
+	// it bounds how many are handled at once.
 	MaxBodyMemory int64
 }
 
@@ -58,7 +61,7 @@ func DefaultConfig() Config {
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
 	return Limits{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		MaxBodyMemory: 64 << 20}
+		MaxBodyMemory: 4 << 20}
 }
 
 // minBodyMemory is the smallest --max-body-memory: room for two bodies of
@@ -85,7 +88,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.DurationVar(&lim.WriteTimeout, "write-timeout", lim.WriteTimeout, "time from a request header to the end of its answer (env LOCALYUN_WRITE_TIMEOUT)")
 	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "most open connections; 0 for the descriptor limit less an eighth (at least 64), at most 10000 (env LOCALYUN_MAX_CONNS)")
 	fs.IntVar(&lim.MaxConnsPerIP, "max-conns-per-ip", lim.MaxConnsPerIP, "most open connections from one client address, 0 for half of --max-conns (env LOCALYUN_MAX_CONNS_PER_IP)")
-	fs.Var((*byteSize)(&lim.MaxBodyMemory), "max-body-memory", "most memory request bodies may hold at once, e.g. 64MiB (env LOCALYUN_MAX_BODY_MEMORY)")
+	fs.Var((*byteSize)(&lim.MaxBodyMemory), "max-body-memory", "most memory request bodies may hold at once, e.g. 16MiB (env LOCALYUN_MAX_BODY_MEMORY)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -89,15 +89,18 @@ func (b *bufferedBody) Read(p []byte) (int, error) {
 func (b *bufferedBody) Close() error { return nil }
 
 // read reads src (announcing length bytes, -1 when unknown) to its end and
-// returns it with the budget it holds. A known length is reserved at once
-// (plus one byte to see the end); an unknown one grows the buffer by
-// doubling, each step reserved before it is allocated.
+// returns it with the budget it holds. A known length is reserved whole
+// before the first byte is read: bodies wait for room all or nothing, so
+// that under contention none is starved half-read. A body of unknown
+// length (chunked) grows its buffer by doubling from 16 KiB, each step
+// reserved before it is allocated. (net/http reports the end of a known
+// length with its last bytes; a reader that does not grows likewise.)
 func (l *BodyLimiter) read(ctx context.Context, src io.Reader, length int64) (buf []byte, held int64, err error) {
 	for {
 		if len(buf) == cap(buf) {
 			n := min(max(2*int64(cap(buf)), 16<<10), MaxBodyBytes+1)
-			if cap(buf) == 0 && length >= 0 {
-				n = length + 1
+			if cap(buf) == 0 && length > 0 {
+				n = length
 			}
 			if !l.acquire(ctx, n-int64(cap(buf))) {
 				return buf, held, errBodyBudget()
