@@ -46,8 +46,9 @@ type Limits struct {
 	// half of MaxConns.
 	MaxConnsPerIP int
 	// MaxBodyMemory is the most memory all request bodies being read may
-	// hold at once, in bytes. The default, 4 MiB, holds four bodies of the
-	// largest size or thousands of the usual few-hundred-byte ones; it also
+	// hold at once, in bytes; a quarter is kept for bodies of at most
+	// 64 KiB. The default, 4 MiB, holds three bodies of the largest size
+	// (1 MiB) and thousands of the usual few-hundred-byte ones; it also
 	// keeps a flood of large bodies from crowding out other requests, as
 	// it bounds how many are handled at once.
 	MaxBodyMemory int64
@@ -64,8 +65,8 @@ func DefaultLimits() Limits {
 		MaxBodyMemory: 4 << 20}
 }
 
-// minBodyMemory is the smallest --max-body-memory: room for two bodies of
-// the largest size.
+// minBodyMemory is the smallest --max-body-memory: its three quarters
+// hold a body of the largest size.
 const minBodyMemory = 2 << 20
 
 // LoadConfig parses serve's flags; LOCALYUN_* environment variables fill
@@ -180,7 +181,7 @@ func (l Limits) check() error {
 	case l.MaxConns < 0 || l.MaxConnsPerIP < 0:
 		return errors.New("--max-conns and --max-conns-per-ip must not be negative")
 	case l.MaxBodyMemory < minBodyMemory:
-		return fmt.Errorf("--max-body-memory %s: must be at least %s (two bodies of the largest size)", byteSize(l.MaxBodyMemory), byteSize(minBodyMemory))
+		return fmt.Errorf("--max-body-memory %s: must be at least %s", byteSize(l.MaxBodyMemory), byteSize(minBodyMemory))
 	}
 	return nil
 }

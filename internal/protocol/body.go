@@ -21,17 +21,32 @@ import (
 type BodyLimiter struct {
 	timeout time.Duration
 	wait    time.Duration
+	reserve int64 // of the budget, only for steps of at most smallStep
 
 	mu      sync.Mutex
 	free    int64
 	waiters list.List // of *bodyWaiter, oldest first
 }
 
+// smallStep is the largest reservation that may use the part of the budget
+// kept for small bodies.
+const smallStep = 64 << 10
+
 // NewBodyLimiter returns a BodyLimiter that buffers at most budget bytes of
 // bodies at once, gives each body timeout to arrive after its header, and
-// lets a body wait at most wait for room in the budget.
+// lets a body wait at most wait for room in the budget. A quarter of the
+// budget is kept for bodies of at most 64 KiB, so that large bodies cannot
+// crowd out the small ones every SDK sends.
 func NewBodyLimiter(budget int64, timeout, wait time.Duration) *BodyLimiter {
-	return &BodyLimiter{free: budget, timeout: timeout, wait: wait}
+	return &BodyLimiter{free: budget, reserve: budget / 4, timeout: timeout, wait: wait}
+}
+
+// fitsLocked reports whether a reservation of n bytes fits now.
+func (l *BodyLimiter) fitsLocked(n int64) bool {
+	if n > smallStep {
+		return n <= l.free-l.reserve
+	}
+	return n <= l.free
 }
 
 // Handler returns next behind l. A body that does not arrive within the
@@ -134,7 +149,7 @@ type bodyWaiter struct {
 // longer than ctx) for them, and reports whether it got them.
 func (l *BodyLimiter) acquire(ctx context.Context, n int64) bool {
 	l.mu.Lock()
-	if n <= l.free {
+	if l.fitsLocked(n) {
 		l.free -= n
 		l.mu.Unlock()
 		return true
@@ -179,7 +194,7 @@ func (l *BodyLimiter) release(n int64) {
 func (l *BodyLimiter) grantLocked() {
 	for e := l.waiters.Front(); e != nil && l.free > 0; {
 		w, nx := e.Value.(*bodyWaiter), e.Next()
-		if w.n <= l.free {
+		if l.fitsLocked(w.n) {
 			l.free -= w.n
 			l.waiters.Remove(e)
 			close(w.ready)

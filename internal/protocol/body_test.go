@@ -110,12 +110,12 @@ func TestBodyLimiter(t *testing.T) {
 // TestBodyLimiterBudget: bodies that do not fit in the budget wait, then
 // get 503; a small body is served while a large one waits.
 func TestBodyLimiterBudget(t *testing.T) {
-	s := limitedServer(t, 2<<20+2, time.Minute)
+	s := limitedServer(t, 3<<20, time.Minute) // three quarters hold two bodies of the largest size
 	addr := s.Listener.Addr().String()
 	big := "A=" + strings.Repeat("x", protocol.MaxBodyBytes-2)
 	header := "Content-Length: " + strconv.Itoa(len(big)) + "\r\n"
 	held := make(chan reply, 2)
-	for range 2 { // two bodies of the largest size take the whole budget for a second
+	for range 2 { // two bodies of the largest size take the large-body share for a second
 		go func() { held <- rawPost(t, addr, "/?hold=1", header, big) }()
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -136,7 +136,7 @@ func TestBodyLimiterBudget(t *testing.T) {
 // TestBodyLimiterSmallPassesLarge: while a large body waits for room, a
 // small one that fits is not held behind it.
 func TestBodyLimiterSmallPassesLarge(t *testing.T) {
-	s := limitedServer(t, 2<<20+2, time.Minute)
+	s := limitedServer(t, 3<<20, time.Minute) // three quarters hold two bodies of the largest size
 	addr := s.Listener.Addr().String()
 	big := "A=" + strings.Repeat("x", protocol.MaxBodyBytes-100)
 	header := "Content-Length: " + strconv.Itoa(len(big)) + "\r\n"
