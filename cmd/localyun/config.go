@@ -24,7 +24,8 @@ type Config struct {
 	// RateLimit is the requests per second one AccessKey may make; 0 is
 	// unlimited.
 	RateLimit float64
-	Limits    Limits
+	// Limits bound what slow and greedy clients can hold.
+	Limits Limits
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -83,13 +84,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
-	lim := &c.Limits
-	fs.DurationVar(&lim.ReadHeaderTimeout, "read-header-timeout", lim.ReadHeaderTimeout, "time to send a request header (env LOCALYUN_READ_HEADER_TIMEOUT)")
-	fs.DurationVar(&lim.ReadTimeout, "read-timeout", lim.ReadTimeout, "time to send a request body after its header, else 408 (env LOCALYUN_READ_TIMEOUT)")
-	fs.DurationVar(&lim.WriteTimeout, "write-timeout", lim.WriteTimeout, "time from a request header to the end of its answer (env LOCALYUN_WRITE_TIMEOUT)")
-	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "most open connections; 0 for the descriptor limit less an eighth (at least 64), at most 10000 (env LOCALYUN_MAX_CONNS)")
-	fs.IntVar(&lim.MaxConnsPerIP, "max-conns-per-ip", lim.MaxConnsPerIP, "most open connections from one client address, 0 for half of --max-conns (env LOCALYUN_MAX_CONNS_PER_IP)")
-	fs.Var((*byteSize)(&lim.MaxBodyMemory), "max-body-memory", "most memory request bodies may hold at once, e.g. 16MiB (env LOCALYUN_MAX_BODY_MEMORY)")
+	c.Limits.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -110,20 +105,6 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return nil
 	}
 	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
-	duration := func(p *time.Duration) func(string) error {
-		return func(v string) error {
-			d, err := time.ParseDuration(v)
-			*p = d
-			return err
-		}
-	}
-	integer := func(p *int) func(string) error {
-		return func(v string) error {
-			n, err := strconv.Atoi(v)
-			*p = n
-			return err
-		}
-	}
 	boolean := func(p *bool) func(string) error {
 		return func(v string) error {
 			b, err := strconv.ParseBool(v)
@@ -144,12 +125,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			c.RateLimit = f
 			return err
 		}),
-		env("read-header-timeout", "LOCALYUN_READ_HEADER_TIMEOUT", duration(&lim.ReadHeaderTimeout)),
-		env("read-timeout", "LOCALYUN_READ_TIMEOUT", duration(&lim.ReadTimeout)),
-		env("write-timeout", "LOCALYUN_WRITE_TIMEOUT", duration(&lim.WriteTimeout)),
-		env("max-conns", "LOCALYUN_MAX_CONNS", integer(&lim.MaxConns)),
-		env("max-conns-per-ip", "LOCALYUN_MAX_CONNS_PER_IP", integer(&lim.MaxConnsPerIP)),
-		env("max-body-memory", "LOCALYUN_MAX_BODY_MEMORY", (*byteSize)(&lim.MaxBodyMemory).Set),
+		c.Limits.fromEnv(env),
 	)
 	if err != nil {
 		return c, err
@@ -157,7 +133,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if c.RateLimit < 0 {
 		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
 	}
-	if err := lim.check(); err != nil {
+	if err := c.Limits.check(); err != nil {
 		return c, err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
@@ -169,6 +145,43 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
 	}
 	return c, nil
+}
+
+// flags defines the flags of l on fs.
+func (l *Limits) flags(fs *flag.FlagSet) {
+	fs.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", l.ReadHeaderTimeout, "time to send a request header (env LOCALYUN_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&l.ReadTimeout, "read-timeout", l.ReadTimeout, "time to send a request body after its header, else 408 (env LOCALYUN_READ_TIMEOUT)")
+	fs.DurationVar(&l.WriteTimeout, "write-timeout", l.WriteTimeout, "time from a request header to the end of its answer (env LOCALYUN_WRITE_TIMEOUT)")
+	fs.IntVar(&l.MaxConns, "max-conns", l.MaxConns, "most open connections; 0 for the descriptor limit less an eighth (at least 64), at most 10000 (env LOCALYUN_MAX_CONNS)")
+	fs.IntVar(&l.MaxConnsPerIP, "max-conns-per-ip", l.MaxConnsPerIP, "most open connections from one client address, 0 for half of --max-conns (env LOCALYUN_MAX_CONNS_PER_IP)")
+	fs.Var((*byteSize)(&l.MaxBodyMemory), "max-body-memory", "most memory request bodies may hold at once, e.g. 16MiB (env LOCALYUN_MAX_BODY_MEMORY)")
+}
+
+// fromEnv sets the limits whose flags were not given from LOCALYUN_*
+// variables, through LoadConfig's env.
+func (l *Limits) fromEnv(env func(flagName, envName string, apply func(string) error) error) error {
+	duration := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			*p = d
+			return err
+		}
+	}
+	integer := func(p *int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			*p = n
+			return err
+		}
+	}
+	return errors.Join(
+		env("read-header-timeout", "LOCALYUN_READ_HEADER_TIMEOUT", duration(&l.ReadHeaderTimeout)),
+		env("read-timeout", "LOCALYUN_READ_TIMEOUT", duration(&l.ReadTimeout)),
+		env("write-timeout", "LOCALYUN_WRITE_TIMEOUT", duration(&l.WriteTimeout)),
+		env("max-conns", "LOCALYUN_MAX_CONNS", integer(&l.MaxConns)),
+		env("max-conns-per-ip", "LOCALYUN_MAX_CONNS_PER_IP", integer(&l.MaxConnsPerIP)),
+		env("max-body-memory", "LOCALYUN_MAX_BODY_MEMORY", (*byteSize)(&l.MaxBodyMemory).Set),
+	)
 }
 
 // check reports limits that cannot work.
