@@ -63,7 +63,7 @@ type limitConn struct {
 	on    *list.List    // the list of l.all it is on; nil while active
 	el    *list.Element // its element there
 	ipOn  *list.List    // the same in its address's lists
-	ipEl  *list.Element //
+	ipEl  *list.Element // its element there
 	gone  bool          // closed, or chosen to be
 }
 

@@ -32,6 +32,13 @@ type BodyLimiter struct {
 // kept for small bodies.
 const smallStep = 64 << 10
 
+// minCharge is the least a body takes of the budget, however short (its
+// connection's buffers cost about as much besides). It bounds how many
+// bodies are read at once, 1,024 for a 4 MiB budget, so that slow clients
+// sending bodies of a few bytes cannot tie up every connection until the
+// read timeout.
+const minCharge = 4 << 10
+
 // NewBodyLimiter returns a BodyLimiter that buffers at most budget bytes of
 // bodies at once, gives each body timeout to arrive after its header, and
 // lets a body wait at most wait for room in the budget. A quarter of the
@@ -104,8 +111,8 @@ func (b *bufferedBody) Read(p []byte) (int, error) {
 func (b *bufferedBody) Close() error { return nil }
 
 // read reads src (announcing length bytes, -1 when unknown) to its end and
-// returns it with the budget it holds. A known length is reserved whole
-// before the first byte is read: bodies wait for room all or nothing, so
+// returns it with the budget it holds (at least minCharge). A known length
+// is reserved whole before the first byte is read: bodies wait for room all or nothing, so
 // that under contention none is starved half-read. A body of unknown
 // length (chunked) grows its buffer by doubling from 16 KiB, each step
 // reserved before it is allocated. (net/http reports the end of a known
@@ -117,10 +124,14 @@ func (l *BodyLimiter) read(ctx context.Context, src io.Reader, length int64) (bu
 			if cap(buf) == 0 && length > 0 {
 				n = length
 			}
-			if !l.acquire(ctx, n-int64(cap(buf))) {
+			step := n - int64(cap(buf))
+			if cap(buf) == 0 {
+				step = max(n, minCharge)
+			}
+			if !l.acquire(ctx, step) {
 				return buf, held, errBodyBudget()
 			}
-			held += n - int64(cap(buf))
+			held += step
 			buf = append(make([]byte, 0, n), buf...)
 		}
 		n, rerr := src.Read(buf[len(buf):cap(buf)])
