@@ -154,3 +154,24 @@ func TestBodyLimiterSmallPassesLarge(t *testing.T) {
 		<-held
 	}
 }
+
+// TestBodyLimiterMinCharge: each body takes at least 4 KiB of the budget,
+// so slow bodies of a few bytes cannot tie up more than budget/4 KiB
+// connections.
+func TestBodyLimiterMinCharge(t *testing.T) {
+	const budget = 2 << 20
+	s := limitedServer(t, budget, 5*time.Second)
+	addr := s.Listener.Addr().String()
+	for range budget / (4 << 10) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nA")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := rawPost(t, addr, "/", "Content-Length: 3\r\n", "A=b"); got.status != 503 || got.code != "ServiceUnavailable" {
+		t.Fatalf("a body beyond budget/4KiB slow ones: %+v, want 503 ServiceUnavailable", got)
+	}
+}
