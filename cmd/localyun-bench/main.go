@@ -2,6 +2,7 @@
 // limit of a signed round trip on the same machine.
 //
 //	go run ./cmd/localyun-bench [flags]
+//	go run ./cmd/localyun-bench attack [flags]   (see attack.go)
 //
 // It seeds a large world into a store file, starts `localyun serve` on it as
 // a separate process (so the server's RSS and start-up time are its own),
@@ -75,8 +76,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == soakMode {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == soakMode:
 		os.Exit(soakMain(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	case len(os.Args) > 1 && os.Args[1] == attackMode:
+		code := runAttackCommand(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {

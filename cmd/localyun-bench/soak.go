@@ -568,15 +568,6 @@ func (d *soakDriver) peak(ctx context.Context, warmup, dur time.Duration) float6
 	return float64(ok) / el.Seconds()
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // soakSample is one row of the table: the load of one interval and the
 // server's state at its end. Server figures the server did not give are -1.
 type soakSample struct {
@@ -602,12 +593,7 @@ func (d *soakDriver) sample(start, last time.Time) soakSample {
 	s := soakSample{T: now.Sub(start), Elapsed: now.Sub(last), Sent: sent, OK: ok, Errors: failed,
 		RSS: -1, Heap: -1, FDs: -1, Goroutines: -1, Nonces: -1}
 	s.P50, s.P99, s.Max = latencyStats(lat)
-	if kb := procStatusKB(d.pid, "VmRSS"); kb >= 0 {
-		s.RSS = kb << 10
-	}
-	if fds, err := os.ReadDir("/proc/" + strconv.Itoa(d.pid) + "/fd"); err == nil {
-		s.FDs = len(fds)
-	}
+	s.RSS, s.FDs = procUsage(d.pid)
 	m, err := d.metrics()
 	if err != nil {
 		d.rec.failure("scrape /metrics", err.Error(), 1)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of `localyun serve`.
@@ -23,12 +24,51 @@ type Config struct {
 	// RateLimit is the requests per second one AccessKey may make; 0 is
 	// unlimited.
 	RateLimit float64
+	// Limits bound what slow and greedy clients can hold.
+	Limits Limits
+}
+
+// Limits bound what one client can hold of the server: time, connections
+// and memory.
+type Limits struct {
+	// ReadHeaderTimeout is the time a client has to send a request header,
+	// from its first byte (from the connection's opening for the first).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is the time a client has to send a request body after
+	// its header; a late body is answered 408 RequestTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout is the time from the end of a request header to the end
+	// of its answer: the body, the handling and a client that does not read.
+	WriteTimeout time.Duration
+	// MaxConns caps the open client connections; 0 derives it from the
+	// descriptor limit (see connCaps).
+	MaxConns int
+	// MaxConnsPerIP caps the connections from one client address; 0 is
+	// half of MaxConns.
+	MaxConnsPerIP int
+	// MaxBodyMemory is the most memory all request bodies being read may
+	// hold at once, in bytes; a quarter is kept for bodies of at most
+	// 64 KiB. The default, 4 MiB, holds three bodies of the largest size
+	// (1 MiB) and thousands of the usual few-hundred-byte ones; it also
+	// keeps a flood of large bodies from crowding out other requests, as
+	// it bounds how many are handled at once.
+	MaxBodyMemory int64
 }
 
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: ".localyun"}
+	return Config{Addr: "127.0.0.1:8080", DataDir: ".localyun", Limits: DefaultLimits()}
 }
+
+// DefaultLimits returns the default limits.
+func DefaultLimits() Limits {
+	return Limits{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		MaxBodyMemory: 4 << 20}
+}
+
+// minBodyMemory is the smallest --max-body-memory: its three quarters
+// hold a body of the largest size.
+const minBodyMemory = 2 << 20
 
 // LoadConfig parses serve's flags; LOCALYUN_* environment variables fill
 // what the flags leave unset. It is pure: getenv is passed in.
@@ -44,6 +84,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
+	c.Limits.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -84,12 +125,16 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			c.RateLimit = f
 			return err
 		}),
+		c.Limits.fromEnv(env),
 	)
 	if err != nil {
 		return c, err
 	}
 	if c.RateLimit < 0 {
 		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
+	}
+	if err := c.Limits.check(); err != nil {
+		return c, err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
 		return c, fmt.Errorf("--store %q: want sqlite:PATH or postgres://URL", c.Store)
@@ -100,4 +145,113 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
 	}
 	return c, nil
+}
+
+// flags defines the flags of l on fs.
+func (l *Limits) flags(fs *flag.FlagSet) {
+	fs.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", l.ReadHeaderTimeout, "time to send a request header (env LOCALYUN_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&l.ReadTimeout, "read-timeout", l.ReadTimeout, "time to send a request body after its header, else 408 (env LOCALYUN_READ_TIMEOUT)")
+	fs.DurationVar(&l.WriteTimeout, "write-timeout", l.WriteTimeout, "time from a request header to the end of its answer (env LOCALYUN_WRITE_TIMEOUT)")
+	fs.IntVar(&l.MaxConns, "max-conns", l.MaxConns, "most open connections; 0 for the descriptor limit less an eighth (at least 64), at most 10000 (env LOCALYUN_MAX_CONNS)")
+	fs.IntVar(&l.MaxConnsPerIP, "max-conns-per-ip", l.MaxConnsPerIP, "most open connections from one client address, 0 for half of --max-conns (env LOCALYUN_MAX_CONNS_PER_IP)")
+	fs.Var((*byteSize)(&l.MaxBodyMemory), "max-body-memory", "most memory request bodies may hold at once, e.g. 16MiB (env LOCALYUN_MAX_BODY_MEMORY)")
+}
+
+// fromEnv sets the limits whose flags were not given from LOCALYUN_*
+// variables, through LoadConfig's env.
+func (l *Limits) fromEnv(env func(flagName, envName string, apply func(string) error) error) error {
+	duration := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			*p = d
+			return err
+		}
+	}
+	integer := func(p *int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			*p = n
+			return err
+		}
+	}
+	return errors.Join(
+		env("read-header-timeout", "LOCALYUN_READ_HEADER_TIMEOUT", duration(&l.ReadHeaderTimeout)),
+		env("read-timeout", "LOCALYUN_READ_TIMEOUT", duration(&l.ReadTimeout)),
+		env("write-timeout", "LOCALYUN_WRITE_TIMEOUT", duration(&l.WriteTimeout)),
+		env("max-conns", "LOCALYUN_MAX_CONNS", integer(&l.MaxConns)),
+		env("max-conns-per-ip", "LOCALYUN_MAX_CONNS_PER_IP", integer(&l.MaxConnsPerIP)),
+		env("max-body-memory", "LOCALYUN_MAX_BODY_MEMORY", (*byteSize)(&l.MaxBodyMemory).Set),
+	)
+}
+
+// check reports limits that cannot work.
+func (l Limits) check() error {
+	switch {
+	case l.ReadHeaderTimeout <= 0 || l.ReadTimeout <= 0 || l.WriteTimeout <= 0:
+		return errors.New("--read-header-timeout, --read-timeout and --write-timeout must be positive")
+	case l.WriteTimeout <= l.ReadTimeout:
+		return fmt.Errorf("--write-timeout %s must exceed --read-timeout %s: it also covers reading the body", l.WriteTimeout, l.ReadTimeout)
+	case l.MaxConns < 0 || l.MaxConnsPerIP < 0:
+		return errors.New("--max-conns and --max-conns-per-ip must not be negative")
+	case l.MaxBodyMemory < minBodyMemory:
+		return fmt.Errorf("--max-body-memory %s: must be at least %s", byteSize(l.MaxBodyMemory), byteSize(minBodyMemory))
+	}
+	return nil
+}
+
+// connCaps returns the connection caps of l for a process that may open
+// nofile descriptors (0: unknown). By default the server keeps an eighth of
+// its descriptors (at least 64) for its store and logs, and takes at most
+// 10,000 connections, about 200 MB of buffers and stacks; one client
+// address may hold half of them.
+func (l Limits) connCaps(nofile int) (total, perIP int) {
+	total = l.MaxConns
+	if total == 0 {
+		total = 10_000
+		if nofile > 0 {
+			total = max(1, min(total, nofile-max(64, nofile/8)))
+		}
+	}
+	perIP = l.MaxConnsPerIP
+	if perIP == 0 || perIP > total {
+		perIP = max(1, total/2)
+	}
+	return total, perIP
+}
+
+// byteSize is a flag.Value for a number of bytes written as 67108864,
+// 64MiB, 64M, 512KiB or 1GiB (binary units).
+type byteSize int64
+
+func (b byteSize) String() string {
+	n := int64(b)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (b *byteSize) Set(v string) error {
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffixes []string
+		size     int64
+	}{{[]string{"GiB", "G"}, 1 << 30}, {[]string{"MiB", "M"}, 1 << 20}, {[]string{"KiB", "K"}, 1 << 10}} {
+		for _, s := range u.suffixes {
+			if rest, ok := strings.CutSuffix(v, s); ok && mult == 1 {
+				num, mult = rest, u.size
+			}
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return fmt.Errorf("%q: want a size such as 64MiB", v)
+	}
+	*b = byteSize(n * mult)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -19,23 +20,43 @@ func TestLoadConfig(t *testing.T) {
 		{name: "env beats defaults",
 			env: map[string]string{"LOCALYUN_ADDR": "127.0.0.1:9", "LOCALYUN_DATA_DIR": "/d", "LOCALYUN_STORE": "sqlite:/x.db",
 				"LOCALYUN_SEED": "s.yaml", "LOCALYUN_MEMORY": "true", "LOCALYUN_QUIET": "1"},
-			want: Config{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite:/x.db", Seed: "s.yaml", Memory: true, Quiet: true}},
+			want: Config{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite:/x.db", Seed: "s.yaml", Memory: true, Quiet: true, Limits: def.Limits}},
 		{name: "flags beat env",
 			args: []string{"--addr", "127.0.0.1:1", "--data-dir", "/f", "--store", "sqlite:/f.db", "--seed", "f.yaml", "--memory=false", "--quiet=false"},
 			env: map[string]string{"LOCALYUN_ADDR": "127.0.0.1:9", "LOCALYUN_DATA_DIR": "/d", "LOCALYUN_STORE": "sqlite:/x.db",
 				"LOCALYUN_SEED": "s.yaml", "LOCALYUN_MEMORY": "true", "LOCALYUN_QUIET": "true"},
-			want: Config{Addr: "127.0.0.1:1", DataDir: "/f", Store: "sqlite:/f.db", Seed: "f.yaml"}},
+			want: Config{Addr: "127.0.0.1:1", DataDir: "/f", Store: "sqlite:/f.db", Seed: "f.yaml", Limits: def.Limits}},
 		{name: "flags beat defaults",
 			args: []string{"-addr=:0", "-memory", "-quiet"},
-			want: Config{Addr: ":0", DataDir: def.DataDir, Memory: true, Quiet: true}},
+			want: Config{Addr: ":0", DataDir: def.DataDir, Memory: true, Quiet: true, Limits: def.Limits}},
 		{name: "flag and env mixed",
 			args: []string{"--data-dir", "/f"},
 			env:  map[string]string{"LOCALYUN_DATA_DIR": "/d", "LOCALYUN_SEED": "s.yaml"},
-			want: Config{Addr: def.Addr, DataDir: "/f", Seed: "s.yaml"}},
+			want: Config{Addr: def.Addr, DataDir: "/f", Seed: "s.yaml", Limits: def.Limits}},
 		{name: "empty env is unset", env: map[string]string{"LOCALYUN_ADDR": ""}, want: def},
 		{name: "bad env bool", env: map[string]string{"LOCALYUN_MEMORY": "maybe"}, wantErr: "LOCALYUN_MEMORY"},
 		{name: "bad env bool ignored under a flag", args: []string{"--memory"}, env: map[string]string{"LOCALYUN_MEMORY": "maybe"},
-			want: Config{Addr: def.Addr, DataDir: def.DataDir, Memory: true}},
+			want: Config{Addr: def.Addr, DataDir: def.DataDir, Memory: true, Limits: def.Limits}},
+		{name: "limits from env",
+			env: map[string]string{"LOCALYUN_READ_HEADER_TIMEOUT": "2s", "LOCALYUN_READ_TIMEOUT": "5s", "LOCALYUN_WRITE_TIMEOUT": "7s",
+				"LOCALYUN_MAX_CONNS": "100", "LOCALYUN_MAX_CONNS_PER_IP": "10", "LOCALYUN_MAX_BODY_MEMORY": "8MiB"},
+			want: withLimits(def, Limits{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 7 * time.Second,
+				MaxConns: 100, MaxConnsPerIP: 10, MaxBodyMemory: 8 << 20})},
+		{name: "limit flags beat env",
+			args: []string{"--read-header-timeout", "1s", "--read-timeout", "3s", "--write-timeout", "4s", "--max-conns", "50",
+				"--max-conns-per-ip", "5", "--max-body-memory", "3145728"},
+			env: map[string]string{"LOCALYUN_READ_TIMEOUT": "5s", "LOCALYUN_MAX_CONNS": "100", "LOCALYUN_MAX_BODY_MEMORY": "8MiB"},
+			want: withLimits(def, Limits{ReadHeaderTimeout: time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second,
+				MaxConns: 50, MaxConnsPerIP: 5, MaxBodyMemory: 3 << 20})},
+		{name: "body memory in KiB and G", args: []string{"--max-body-memory", "4096KiB"},
+			want: withLimits(def, Limits{ReadHeaderTimeout: def.Limits.ReadHeaderTimeout, ReadTimeout: def.Limits.ReadTimeout,
+				WriteTimeout: def.Limits.WriteTimeout, MaxBodyMemory: 4 << 20})},
+		{name: "body memory below two bodies", args: []string{"--max-body-memory", "1MiB"}, wantErr: "at least 2MiB"},
+		{name: "body memory not a size", env: map[string]string{"LOCALYUN_MAX_BODY_MEMORY": "lots"}, wantErr: "LOCALYUN_MAX_BODY_MEMORY"},
+		{name: "bad env duration", env: map[string]string{"LOCALYUN_READ_TIMEOUT": "30"}, wantErr: "LOCALYUN_READ_TIMEOUT"},
+		{name: "zero read timeout", args: []string{"--read-timeout", "0s"}, wantErr: "must be positive"},
+		{name: "write timeout within the read timeout", args: []string{"--read-timeout", "1m"}, wantErr: "must exceed --read-timeout"},
+		{name: "negative connection cap", env: map[string]string{"LOCALYUN_MAX_CONNS_PER_IP": "-1"}, wantErr: "must not be negative"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: `unexpected argument "extra"`},
 		{name: "postgres store needs a master key file", args: []string{"--store", "postgres://x"}, wantErr: "--master-key-file"},
@@ -57,5 +78,58 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("LoadConfig = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func withLimits(c Config, l Limits) Config {
+	c.Limits = l
+	return c
+}
+
+func TestConnCaps(t *testing.T) {
+	tests := []struct {
+		name              string
+		lim               Limits
+		nofile            int
+		wantTotal, wantIP int
+	}{
+		{"derived from a small limit", Limits{}, 256, 192, 96},
+		{"derived from a medium limit", Limits{}, 1024, 896, 448},
+		{"derived, at most 10000", Limits{}, 1 << 20, 10_000, 5_000},
+		{"limit unknown", Limits{}, 0, 10_000, 5_000},
+		{"tiny limit", Limits{}, 40, 1, 1},
+		{"set", Limits{MaxConns: 300, MaxConnsPerIP: 20}, 256, 300, 20},
+		{"per-ip above the cap", Limits{MaxConns: 10, MaxConnsPerIP: 20}, 256, 10, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			total, ip := tt.lim.connCaps(tt.nofile)
+			if total != tt.wantTotal || ip != tt.wantIP {
+				t.Fatalf("connCaps(%d) = %d, %d, want %d, %d", tt.nofile, total, ip, tt.wantTotal, tt.wantIP)
+			}
+		})
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		str  string
+	}{
+		{"67108864", 64 << 20, "64MiB"}, {"64MiB", 64 << 20, "64MiB"}, {"64M", 64 << 20, "64MiB"},
+		{"512KiB", 512 << 10, "512KiB"}, {"1G", 1 << 30, "1GiB"}, {"1000", 1000, "1000"}, {"0", 0, "0"},
+	}
+	for _, tt := range tests {
+		var b byteSize
+		if err := b.Set(tt.in); err != nil || int64(b) != tt.want || b.String() != tt.str {
+			t.Errorf("Set(%q) = %d (%s), %v, want %d (%s)", tt.in, int64(b), b.String(), err, tt.want, tt.str)
+		}
+	}
+	for _, in := range []string{"", "x", "-1", "1.5M", "1MiBM", "99999999999G"} {
+		var b byteSize
+		if err := b.Set(in); err == nil {
+			t.Errorf("Set(%q) = %d, want an error", in, int64(b))
+		}
 	}
 }

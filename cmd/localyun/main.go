@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/server"
 )
 
@@ -154,13 +155,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.listener = ln
-	m.http = &http.Server{
-		Handler: server.New(server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
-			RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := server.New(server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
+		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)})
+	m.http, ln = m.httpServer(srv, ln)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(ln) }()
 	if !m.Config.Quiet {
@@ -171,6 +168,27 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// bodyBudgetWait is how long a request body waits for room in the
+// --max-body-memory budget before it is answered 503.
+const bodyBudgetWait = time.Second
+
+// httpServer returns the http.Server of h under the configured limits, and
+// ln behind the connection caps.
+func (m *Main) httpServer(h http.Handler, ln net.Listener) (*http.Server, net.Listener) {
+	lim := m.Config.Limits
+	total, perIP := lim.connCaps(openFileLimit())
+	cl := newConnLimiter(ln, total, perIP, m.Logger)
+	bodies := protocol.NewBodyLimiter(lim.MaxBodyMemory, lim.ReadTimeout, bodyBudgetWait)
+	return &http.Server{
+		Handler:           bodies.Handler(h),
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ConnState:         cl.track,
+	}, cl
 }
 
 // ensureAccount creates an account with a root AccessKey when the store has

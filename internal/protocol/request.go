@@ -5,6 +5,8 @@
 package protocol
 
 import (
+	"cmp"
+	"errors"
 	"io"
 	"mime"
 	"net"
@@ -46,7 +48,8 @@ type Request struct {
 
 // ParseRequest reads the body of hr (at most MaxBodyBytes) and merges query
 // and form parameters. It returns a *localyun.Error for bodies that are too
-// large or cannot be parsed.
+// large or cannot be parsed. A body already read by a BodyLimiter is taken
+// as it is, with the error (408, 503, ...) the limiter met reading it.
 func ParseRequest(hr *http.Request) (*Request, error) {
 	r := &Request{
 		Method: hr.Method,
@@ -62,7 +65,13 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 	if hr.ContentLength > MaxBodyBytes {
 		return r, errBodyTooLarge()
 	}
-	if hr.Body != nil {
+	if b, ok := hr.Body.(*bufferedBody); ok {
+		// Read by a BodyLimiter, under its deadline and budget.
+		if b.err != nil {
+			return r, b.err
+		}
+		r.Body = b.buf
+	} else if hr.Body != nil {
 		body, err := io.ReadAll(io.LimitReader(hr.Body, MaxBodyBytes+1))
 		if err != nil {
 			return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
@@ -86,7 +95,7 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 	if len(r.Body) > 0 {
 		ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
 		if ct == "application/x-www-form-urlencoded" {
-			form, err := url.ParseQuery(string(r.Body))
+			form, err := parseForm(string(r.Body))
 			if err != nil {
 				return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
 					Message: "The request body is not a well formed form.", Err: err}
@@ -114,9 +123,53 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 	return r, nil
 }
 
+// errBodyTooLarge is 413; the connection is closed after it, as the rest of
+// the body is not read.
 func errBodyTooLarge() error {
-	return localyun.NewError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-		"The request body exceeds the limit of "+strconv.Itoa(MaxBodyBytes)+" bytes.")
+	return &localyun.Error{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
+		Message: "The request body exceeds the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes.", Header: connClose}
+}
+
+// maxFormParams is the most parameters a form body may hold, as
+// url.ParseQuery allows by default.
+const maxFormParams = 10_000
+
+// parseForm is url.ParseQuery for a request body, with the same result and
+// the same errors; but a key or value with nothing to unescape (no '%' or
+// '+', found with vectorized byte searches) is taken as it is, so that a
+// large plain body costs a scan rather than a byte-by-byte decode.
+func parseForm(s string) (url.Values, error) {
+	m := url.Values{}
+	if strings.Count(s, "&")+1 > maxFormParams {
+		return m, errors.New("number of form parameters exceeded limit")
+	}
+	unescape := func(v string) (string, error) {
+		if strings.IndexByte(v, '%') < 0 && strings.IndexByte(v, '+') < 0 {
+			return v, nil
+		}
+		return url.QueryUnescape(v)
+	}
+	var err error
+	for s != "" {
+		var kv string
+		kv, s, _ = strings.Cut(s, "&")
+		if strings.IndexByte(kv, ';') >= 0 {
+			err = errors.New("invalid semicolon separator in query") // overwrites, as url.ParseQuery does
+			continue
+		}
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, kerr := unescape(k)
+		v, verr := unescape(v)
+		if kerr != nil || verr != nil {
+			err = cmp.Or(err, kerr, verr)
+			continue
+		}
+		m[k] = append(m[k], v)
+	}
+	return m, err
 }
 
 // Get returns the first value of a parameter, or "".
