@@ -32,12 +32,12 @@ type BodyLimiter struct {
 // kept for small bodies.
 const smallStep = 64 << 10
 
-// minCharge is the least a body takes of the budget, however short (its
-// connection's buffers cost about as much besides). It bounds how many
-// bodies are read at once, 1,024 for a 4 MiB budget, so that slow clients
-// sending bodies of a few bytes cannot tie up every connection until the
-// read timeout.
-const minCharge = 4 << 10
+// freeBody is the largest announced length read outside the budget. Such
+// a body costs about what its connection's own buffers cost, so the
+// connection caps already bound it; charging it would let slow clients
+// holding a few bytes each exhaust the budget and starve every SDK's small
+// form bodies.
+const freeBody = 16 << 10
 
 // NewBodyLimiter returns a BodyLimiter that buffers at most budget bytes of
 // bodies at once, gives each body timeout to arrive after its header, and
@@ -70,9 +70,13 @@ func (l *BodyLimiter) Handler(next http.Handler) http.Handler {
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(l.timeout)) // not supported: no deadline
 		b := &bufferedBody{}
-		var held int64
-		b.buf, held, b.err = l.read(hr.Context(), hr.Body, hr.ContentLength)
-		defer l.release(held)
+		if hr.ContentLength >= 0 && hr.ContentLength <= freeBody {
+			b.buf, b.err = readSmall(hr.Body, hr.ContentLength, l.timeout)
+		} else {
+			var held int64
+			b.buf, held, b.err = l.read(hr.Context(), hr.Body, hr.ContentLength)
+			defer l.release(held)
+		}
 		if b.err == nil {
 			// The whole body is in: no deadline while the handler runs.
 			// Otherwise the deadline stays, and bounds how long the server
@@ -111,7 +115,7 @@ func (b *bufferedBody) Read(p []byte) (int, error) {
 func (b *bufferedBody) Close() error { return nil }
 
 // read reads src (announcing length bytes, -1 when unknown) to its end and
-// returns it with the budget it holds (at least minCharge). A known length
+// returns it with the budget it holds. A known length
 // is reserved whole before the first byte is read: bodies wait for room all or nothing, so
 // that under contention none is starved half-read. A body of unknown
 // length (chunked) grows its buffer by doubling from 16 KiB, each step
@@ -125,9 +129,6 @@ func (l *BodyLimiter) read(ctx context.Context, src io.Reader, length int64) (bu
 				n = length
 			}
 			step := n - int64(cap(buf))
-			if cap(buf) == 0 {
-				step = max(n, minCharge)
-			}
 			if !l.acquire(ctx, step) {
 				return buf, held, errBodyBudget()
 			}
@@ -136,17 +137,41 @@ func (l *BodyLimiter) read(ctx context.Context, src io.Reader, length int64) (bu
 		}
 		n, rerr := src.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		switch {
-		case len(buf) > MaxBodyBytes:
-			return buf, held, errBodyTooLarge()
-		case rerr == io.EOF:
-			return buf, held, nil
-		case errors.Is(rerr, os.ErrDeadlineExceeded):
-			return buf, held, errBodyTimeout(l.timeout, rerr)
-		case rerr != nil:
-			return buf, held, errBodyUnreadable(rerr)
+		if done, err := l.readResult(buf, rerr); done {
+			return buf, held, err
 		}
 	}
+}
+
+// readSmall reads a body announced at length ≤ freeBody bytes, outside the
+// budget.
+func readSmall(src io.Reader, length int64, timeout time.Duration) ([]byte, error) {
+	buf := make([]byte, length, length+1)
+	n, err := io.ReadFull(src, buf)
+	buf = buf[:n]
+	switch {
+	case err == nil:
+		return buf, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return buf, errBodyTimeout(timeout, err)
+	}
+	return buf, errBodyUnreadable(err)
+}
+
+// readResult tells whether a read of a body is over, and how: the body
+// read so far and the reader's error.
+func (l *BodyLimiter) readResult(buf []byte, rerr error) (bool, error) {
+	switch {
+	case len(buf) > MaxBodyBytes:
+		return true, errBodyTooLarge()
+	case rerr == io.EOF:
+		return true, nil
+	case errors.Is(rerr, os.ErrDeadlineExceeded):
+		return true, errBodyTimeout(l.timeout, rerr)
+	case rerr != nil:
+		return true, errBodyUnreadable(rerr)
+	}
+	return false, nil
 }
 
 // bodyWaiter is a body waiting for n bytes of budget; ready is closed once
