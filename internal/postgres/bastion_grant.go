@@ -144,7 +144,7 @@ func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID str
 // batches).
 func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, _ uint64,
 	changes []localyun.BastionHostGrantChange) (changed []bool, err error) {
-	err = st.withTx(ctx, func(tx *sql.Tx) error {
+	err = st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, false, changes)
 		return err
 	})
@@ -168,7 +168,7 @@ func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceI
 // ApplyBastionHostGroupGrants applies host group grant changes in one transaction.
 func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, _ uint64,
 	changes []localyun.BastionHostGroupGrantChange) (changed []bool, err error) {
-	err = st.withTx(ctx, func(tx *sql.Tx) error {
+	err = st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, false, changes)
 		return err
 	})

@@ -12,7 +12,7 @@ import (
 
 // CreateGroup returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateGroup(ctx context.Context, g localyun.Group) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO ram_groups (`+sqlstore.GroupColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 			g.ID, g.AccountID, g.Name, g.Comments, ms(g.CreatedAt), ms(g.UpdatedAt))
 		return err
@@ -42,7 +42,7 @@ func (st *Store) FindGroups(ctx context.Context, f localyun.GroupFilter) ([]loca
 // and attachments along.
 func (st *Store) UpdateGroup(ctx context.Context, accountID, name string, upd localyun.GroupUpdate) (localyun.Group, error) {
 	var g localyun.Group
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findGroup(ctx, tx, accountID, name, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (st *Store) UpdateGroup(ctx context.Context, accountID, name string, upd lo
 // DeleteGroup refuses while the group has members or policies. The group
 // row is locked first (AddUserToGroup and AttachPolicy lock it too).
 func (st *Store) DeleteGroup(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findGroup(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (st *Store) DeleteGroup(ctx context.Context, accountID, name string) error 
 // AddUserToGroup returns ErrNotFound or ErrAlreadyExists. It locks the group,
 // then the user (always in that order) against concurrent deletes.
 func (st *Store) AddUserToGroup(ctx context.Context, accountID, group, user string, at time.Time) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		g, err := findGroup(ctx, tx, accountID, group, "FOR SHARE")
 		if err != nil {
 			return err
@@ -100,7 +100,7 @@ func (st *Store) AddUserToGroup(ctx context.Context, accountID, group, user stri
 
 // RemoveUserFromGroup returns ErrNotFound if the user is not a member.
 func (st *Store) RemoveUserFromGroup(ctx context.Context, accountID, group, user string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE account_id = $1 AND group_name = $2 AND user_name = $3`,
 			accountID, group, user)
 		return sqlstore.Changed(res, err, fmt.Errorf("user %s in group %s: %w", user, group, localyun.ErrNotFound))

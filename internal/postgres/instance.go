@@ -11,7 +11,7 @@ import (
 
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
 			ram_role_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, insts)
@@ -104,7 +104,7 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 		return nil
 	}
 	ids := sqlstore.ChangedIDs(changes)
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
 			return err
@@ -126,7 +126,7 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 // SetInstanceStatus moves one instance from status from to to, its row
 // locked first. Returns ErrNotFound or ErrConflict.
 func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		ids := []string{id}
 		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
@@ -148,7 +148,7 @@ func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id,
 // they all exist (and, with status set, all have it); it locks their rows
 // first. Returns *MissingIDsError (ErrNotFound) or ErrConflict.
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
 		if err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 
 // CreatePolicy creates a custom policy whose default version is v.
 func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun.PolicyVersion) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (account_id, name, description, default_version, next_version, created_at, updated_at)
 			VALUES ($1, $2, $3, 'v1', 2, $4, $5)`, p.AccountID, p.Name, p.Description, ms(p.CreatedAt), ms(p.UpdatedAt)); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (st *Store) FindPolicies(ctx context.Context, f localyun.PolicyFilter) ([]l
 
 // DeletePolicy refuses while the policy is attached or has non-default versions.
 func (st *Store) DeletePolicy(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (st *Store) DeletePolicy(ctx context.Context, accountID, name string) error
 
 // CreatePolicyVersion adds the next version of a policy.
 func (st *Store) CreatePolicyVersion(ctx context.Context, accountID, name string, v localyun.PolicyVersion, limit int, rotate bool) (localyun.PolicyVersion, error) {
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string)
 // The existence check runs under the policy's lock, so a version deleted
 // concurrently never becomes the default.
 func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, versionID string, at time.Time) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		notFound := versionNotFound(name, versionID)
 		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
 		if errors.Is(err, localyun.ErrNotFound) {
@@ -175,7 +175,7 @@ func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, v
 
 // DeletePolicyVersion refuses to delete the default version.
 func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versionID string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		p, err := lockPolicy(ctx, tx, accountID, name, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -203,7 +203,7 @@ var principalLocks = map[string]string{
 // principal, does not exist. It share-locks both rows (principal first),
 // so a delete of either that starts later waits and sees the attachment.
 func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		principalFound := false
 		if q, ok := principalLocks[a.PrincipalType]; ok {
 			var err error
@@ -230,7 +230,7 @@ func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error 
 
 // DetachPolicy returns ErrNotFound if the policy is not attached.
 func (st *Store) DetachPolicy(ctx context.Context, a localyun.Attachment) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE account_id = $1 AND policy_type = $2 AND policy_name = $3
 			AND principal_type = $4 AND principal_name = $5`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName)
 		return sqlstore.Changed(res, err, fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound))

@@ -137,7 +137,7 @@ var migrationsTable = sqlstore.Migrations{
 // withTx runs fn in a READ COMMITTED transaction (invariants are held by
 // constraints and row locks) and commits. Serialization failures and
 // deadlocks are retried transparently, at most maxRetries times.
-func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt <= maxRetries; attempt++ {
 		if attempt > 0 {
@@ -155,13 +155,13 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return formatError(err)
 }
 
-func (st *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (st *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -13,7 +13,7 @@ import (
 // CreateRole returns ErrAlreadyExists if the name is taken in the account
 // (names compare case-insensitively).
 func (st *Store) CreateRole(ctx context.Context, r localyun.Role) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO roles (`+sqlstore.RoleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			r.ID, r.AccountID, r.Name, r.Description, r.AssumeRolePolicyDocument, r.MaxSessionDuration,
 			ms(r.CreatedAt), ms(r.UpdatedAt))
@@ -48,7 +48,7 @@ func (st *Store) FindRoles(ctx context.Context, f localyun.RoleFilter) ([]localy
 // UpdateRole applies upd. Returns ErrNotFound.
 func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd localyun.RoleUpdate) (localyun.Role, error) {
 	var r localyun.Role
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findRole(ctx, tx, accountID, name, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -66,7 +66,7 @@ func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd loc
 // ErrConflict (a *localyun.ConflictError) while policies are attached. The
 // role row is locked first; AttachPolicy share-locks it.
 func (st *Store) DeleteRole(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findRole(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 	if err != nil {
 		return err
 	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sqlstore.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID, s.SessionName, s.Policy, s.Caller,
 			ms(s.CreatedAt), ms(s.ExpiresAt))
@@ -39,7 +39,7 @@ func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.
 // DeleteExpiredSessions deletes sessions that expired before t.
 func (st *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error) {
 	var n int64
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sts_sessions WHERE expires_at < $1`, ms(t))
 		if err != nil {
 			return err

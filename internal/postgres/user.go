@@ -31,7 +31,7 @@ const userKeyMatch = `user_name COLLATE localyun_nocase = `
 
 // CreateUser returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateUser(ctx context.Context, u localyun.User) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+sqlstore.UserColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			u.ID, u.AccountID, u.Name, u.DisplayName, u.Comments, u.Email, u.MobilePhone, ms(u.CreatedAt), ms(u.UpdatedAt))
 		return err
@@ -62,7 +62,7 @@ func (st *Store) FindUsers(ctx context.Context, f localyun.UserFilter) ([]localy
 // ErrAlreadyExists.
 func (st *Store) UpdateUser(ctx context.Context, accountID, name string, upd localyun.UserUpdate) (localyun.User, error) {
 	var u localyun.User
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findUser(ctx, tx, accountID, name, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -91,7 +91,7 @@ func (st *Store) UpdateUser(ctx context.Context, accountID, name string, upd loc
 // row is locked first, so a key, membership or attachment added
 // concurrently (they lock it too) is either seen here or refused there.
 func (st *Store) DeleteUser(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findUser(ctx, tx, accountID, name, "FOR UPDATE"); err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func (st *Store) CreateUserAccessKey(ctx context.Context, k localyun.AccessKey, 
 	if err != nil {
 		return err
 	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if k.UserName != "" {
 			u, err := findUser(ctx, tx, k.AccountID, k.UserName, "FOR UPDATE")
 			if err != nil {
@@ -151,7 +151,7 @@ func (st *Store) FindAccessKeys(ctx context.Context, accountID, userName string)
 
 // UpdateAccessKeyStatus sets the status of a key of the user.
 func (st *Store) UpdateAccessKeyStatus(ctx context.Context, accountID, userName, id, status string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET status = $1 WHERE id = $2 AND account_id = $3 AND `+userKeyMatch+`$4`,
 			status, id, accountID, userName)
 		return sqlstore.Changed(res, err, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound))
@@ -160,7 +160,7 @@ func (st *Store) UpdateAccessKeyStatus(ctx context.Context, accountID, userName,
 
 // DeleteAccessKey deletes a key of the user.
 func (st *Store) DeleteAccessKey(ctx context.Context, accountID, userName, id string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = $1 AND account_id = $2 AND `+userKeyMatch+`$3`,
 			id, accountID, userName)
 		return sqlstore.Changed(res, err, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound))
@@ -171,7 +171,7 @@ func (st *Store) DeleteAccessKey(ctx context.Context, accountID, userName, id st
 // last_used_at only move forward, also between nodes (a concurrent update
 // re-evaluates it on the newest row version).
 func (st *Store) TouchAccessKey(ctx context.Context, id string, t time.Time) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE access_keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1`, ms(t), id)
 		return err
 	})

@@ -11,7 +11,7 @@ import (
 
 // CreateAccount creates an account. Returns ErrAlreadyExists.
 func (st *Store) CreateAccount(ctx context.Context, a localyun.Account) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`,
 			a.ID, a.Name, ms(a.CreatedAt))
 		return err
@@ -38,7 +38,7 @@ func (st *Store) CreateAccessKey(ctx context.Context, k localyun.AccessKey) erro
 	if err != nil {
 		return err
 	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account_id, user_name, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, k.ID, secret, k.AccountID, k.UserName, k.Status, ms(k.CreatedAt))
 		return err

@@ -168,7 +168,7 @@ func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, 
 		return nil, err
 	}
 	var changed []bool
-	err = st.withPreparedTx(ctx, queries, func(tx *preparedTx) error {
+	err = st.withPreparedTx(ctx, queries, func(ctx context.Context, tx *preparedTx) error {
 		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
 		return err
 	})
@@ -200,7 +200,7 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 		return nil, err
 	}
 	var changed []bool
-	err = st.withPreparedTx(ctx, queries, func(tx *preparedTx) error {
+	err = st.withPreparedTx(ctx, queries, func(ctx context.Context, tx *preparedTx) error {
 		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
 		return err
 	})

@@ -12,7 +12,7 @@ import (
 
 // CreateGroup returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateGroup(ctx context.Context, g localyun.Group) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO ram_groups (`+sqlstore.GroupColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			g.ID, g.AccountID, g.Name, g.Comments, ms(g.CreatedAt), ms(g.UpdatedAt))
 		return err
@@ -44,7 +44,7 @@ func (st *Store) FindGroups(ctx context.Context, f localyun.GroupFilter) ([]loca
 // UpdateGroup applies upd; a rename carries members and attachments along.
 func (st *Store) UpdateGroup(ctx context.Context, accountID, name string, upd localyun.GroupUpdate) (localyun.Group, error) {
 	var g localyun.Group
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findGroup(ctx, tx, accountID, name)
 		if err != nil {
 			return err
@@ -66,7 +66,7 @@ func (st *Store) UpdateGroup(ctx context.Context, accountID, name string, upd lo
 
 // DeleteGroup refuses while the group has members or policies.
 func (st *Store) DeleteGroup(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findGroup(ctx, tx, accountID, name); err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (st *Store) DeleteGroup(ctx context.Context, accountID, name string) error 
 
 // AddUserToGroup returns ErrNotFound or ErrAlreadyExists.
 func (st *Store) AddUserToGroup(ctx context.Context, accountID, group, user string, at time.Time) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		g, err := findGroup(ctx, tx, accountID, group)
 		if err != nil {
 			return err
@@ -100,7 +100,7 @@ func (st *Store) AddUserToGroup(ctx context.Context, accountID, group, user stri
 
 // RemoveUserFromGroup returns ErrNotFound if the user is not a member.
 func (st *Store) RemoveUserFromGroup(ctx context.Context, accountID, group, user string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE account_id = ? AND group_name = ? AND user_name = ?`,
 			accountID, group, user)
 		return sqlstore.Changed(res, err, fmt.Errorf("user %s in group %s: %w", user, group, localyun.ErrNotFound))

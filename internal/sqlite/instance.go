@@ -11,7 +11,7 @@ import (
 
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
 			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, insts)
@@ -161,7 +161,7 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 	// once per batch size, serves every group.
 	n := len(changes)
 	query := setRolesSQL(n)
-	return st.withPreparedTx(ctx, []string{query}, func(tx *preparedTx) error {
+	return st.withPreparedTx(ctx, []string{query}, func(ctx context.Context, tx *preparedTx) error {
 		for _, g := range sqlstore.GroupRoleChanges(changes) {
 			args := []any{g.To, accountID, regionID}
 			for i := range n {
@@ -195,7 +195,7 @@ func whyUnchanged(ctx context.Context, tx *sql.Tx, accountID, regionID string, i
 // SetInstanceStatus moves one instance from status from to to. Returns
 // ErrNotFound or ErrConflict.
 func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ? WHERE account_id = ? AND region_id = ? AND id = ?
 			AND status = ?`, to, accountID, regionID, id, from)
 		if err != nil {
@@ -212,7 +212,7 @@ func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id,
 // they all exist (and, with status set, all have it). Returns
 // *MissingIDsError (ErrNotFound) or ErrConflict.
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		args := append([]any{accountID, regionID}, anys(ids)...)
 		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE +account_id = ? AND +region_id = ?
 			AND id IN (`+placeholders(len(ids))+`)`, args...))

@@ -14,7 +14,7 @@ import (
 
 // CreatePolicy creates a custom policy whose default version is v.
 func (st *Store) CreatePolicy(ctx context.Context, p localyun.Policy, v localyun.PolicyVersion) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (account_id, name, description, default_version, next_version, created_at, updated_at)
 			VALUES (?, ?, ?, 'v1', 2, ?, ?)`, p.AccountID, p.Name, p.Description, ms(p.CreatedAt), ms(p.UpdatedAt)); err != nil {
 			return err
@@ -52,7 +52,7 @@ func (st *Store) FindPolicies(ctx context.Context, f localyun.PolicyFilter) ([]l
 
 // DeletePolicy refuses while the policy is attached or has non-default versions.
 func (st *Store) DeletePolicy(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findPolicy(ctx, tx, accountID, name); err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (st *Store) DeletePolicy(ctx context.Context, accountID, name string) error
 
 // CreatePolicyVersion adds the next version of a policy.
 func (st *Store) CreatePolicyVersion(ctx context.Context, accountID, name string, v localyun.PolicyVersion, limit int, rotate bool) (localyun.PolicyVersion, error) {
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		p, err := findPolicy(ctx, tx, accountID, name)
 		if err != nil {
 			return err
@@ -135,7 +135,7 @@ func (st *Store) FindPolicyVersions(ctx context.Context, accountID, name string)
 
 // SetDefaultPolicyVersion returns ErrNotFound if the version does not exist.
 func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, versionID string, at time.Time) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE policies SET default_version = ?, updated_at = ? WHERE account_id = ? AND name = ?
 			AND EXISTS (SELECT 1 FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?)`,
 			versionID, ms(at), accountID, name, accountID, name, versionID)
@@ -145,7 +145,7 @@ func (st *Store) SetDefaultPolicyVersion(ctx context.Context, accountID, name, v
 
 // DeletePolicyVersion refuses to delete the default version.
 func (st *Store) DeletePolicyVersion(ctx context.Context, accountID, name, versionID string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		p, err := findPolicy(ctx, tx, accountID, name)
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ const attachPolicy = `INSERT INTO policy_attachments (` + sqlstore.AttachmentCol
 // principal, does not exist (the write connection serializes this against
 // the deletes).
 func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, attachPolicy, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName, ms(a.AttachedAt))
 		if err != nil {
 			return err
@@ -197,7 +197,7 @@ func (st *Store) AttachPolicy(ctx context.Context, a localyun.Attachment) error 
 
 // DetachPolicy returns ErrNotFound if the policy is not attached.
 func (st *Store) DetachPolicy(ctx context.Context, a localyun.Attachment) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE account_id = ? AND policy_type = ? AND policy_name = ?
 			AND principal_type = ? AND principal_name = ?`, a.AccountID, a.PolicyType, a.PolicyName, a.PrincipalType, a.PrincipalName)
 		return sqlstore.Changed(res, err, fmt.Errorf("attachment of %s to %s %s: %w", a.PolicyName, a.PrincipalType, a.PrincipalName, localyun.ErrNotFound))

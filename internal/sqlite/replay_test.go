@@ -43,14 +43,14 @@ func TestReplayKeyRecordedWithTheWrite(t *testing.T) {
 	key := localyun.NewReplayKey("LTAIkey", "nonce-1", now.Add(15*time.Minute))
 	ctx := localyun.WithReplayKey(context.Background(), key, now)
 	const acct = "1234567890123456"
-	insert := func(tx *sql.Tx) error {
+	insert := func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, 'dev', 0)`, acct)
 		return err
 	}
 
 	fail := errors.New("refused")
-	if err := st.withTx(ctx, func(tx *sql.Tx) error {
-		if err := insert(tx); err != nil {
+	if err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := insert(ctx, tx); err != nil {
 			return err
 		}
 		return fail
@@ -104,7 +104,7 @@ func TestReplayKeysExpire(t *testing.T) {
 	write := func(nonce string, now time.Time) {
 		t.Helper()
 		c := localyun.WithReplayKey(ctx, localyun.NewReplayKey("LTAIkey", nonce, now.Add(15*time.Minute)), now)
-		if err := st.withTx(c, func(*sql.Tx) error { return nil }); err != nil {
+		if err := st.withTx(c, func(context.Context, *sql.Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,7 +135,7 @@ func TestReplayKeysNotInMemory(t *testing.T) {
 	defer st.Close()
 	now := time.Now()
 	c := localyun.WithReplayKey(ctx, localyun.NewReplayKey("LTAIkey", "n", now.Add(time.Minute)), now)
-	if err := st.withTx(c, func(*sql.Tx) error { return nil }); err != nil {
+	if err := st.withTx(c, func(context.Context, *sql.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if keys := replayKeys(t, st, now); len(keys) != 0 {
@@ -156,7 +156,7 @@ func BenchmarkWithTxReplayKey(b *testing.B) {
 	if err := st.CreateAccount(ctx, localyun.Account{ID: "1234567890123456", Name: "bench"}); err != nil {
 		b.Fatal(err)
 	}
-	update := func(tx *sql.Tx) error {
+	update := func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = 'bench' WHERE id = '1234567890123456'`)
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 // CreateRole returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateRole(ctx context.Context, r localyun.Role) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO roles (`+sqlstore.RoleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.AccountID, r.Name, r.Description, r.AssumeRolePolicyDocument, r.MaxSessionDuration,
 			ms(r.CreatedAt), ms(r.UpdatedAt))
@@ -45,7 +45,7 @@ func (st *Store) FindRoles(ctx context.Context, f localyun.RoleFilter) ([]localy
 // UpdateRole applies upd. Returns ErrNotFound.
 func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd localyun.RoleUpdate) (localyun.Role, error) {
 	var r localyun.Role
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findRole(ctx, tx, accountID, name)
 		if err != nil {
 			return err
@@ -62,7 +62,7 @@ func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd loc
 // DeleteRole returns ErrNotFound if the account has no such role, and
 // ErrConflict (a *localyun.ConflictError) while policies are attached.
 func (st *Store) DeleteRole(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_attachments
 			WHERE account_id = ? AND principal_type = 'Role' AND principal_name = ?`, accountID, name).Scan(&n); err != nil {

@@ -163,7 +163,7 @@ var migrationsTable = sqlstore.Migrations{
 // first transaction of a request to commit also records the request's
 // replay key (replay.go), so that the change and the refusal of its replay
 // are durable together.
-func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	replay, err := st.prepareReplay(ctx)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return formatError(err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return formatError(err)
 	}
 	if replay != nil {

@@ -127,7 +127,7 @@ type preparedTx struct {
 
 // withPreparedTx prepares queries (cached) and runs fn in a write
 // transaction, like withTx.
-func (st *Store) withPreparedTx(ctx context.Context, queries []string, fn func(*preparedTx) error) error {
+func (st *Store) withPreparedTx(ctx context.Context, queries []string, fn func(context.Context, *preparedTx) error) error {
 	stmts := make(map[string]*sql.Stmt, len(queries))
 	for _, q := range queries {
 		s, release, err := st.writeStmt(ctx, q)
@@ -137,8 +137,8 @@ func (st *Store) withPreparedTx(ctx context.Context, queries []string, fn func(*
 		defer release()
 		stmts[q] = s
 	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
-		return fn(&preparedTx{tx: tx, stmts: stmts, bound: make(map[string]*sql.Stmt, len(stmts))})
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return fn(ctx, &preparedTx{tx: tx, stmts: stmts, bound: make(map[string]*sql.Stmt, len(stmts))})
 	})
 }
 

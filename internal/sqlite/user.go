@@ -12,7 +12,7 @@ import (
 
 // CreateUser returns ErrAlreadyExists if the name is taken in the account.
 func (st *Store) CreateUser(ctx context.Context, u localyun.User) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+sqlstore.UserColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.AccountID, u.Name, u.DisplayName, u.Comments, u.Email, u.MobilePhone, ms(u.CreatedAt), ms(u.UpdatedAt))
 		return err
@@ -53,7 +53,7 @@ func limitOf(n int) int {
 func (st *Store) UpdateUser(ctx context.Context, accountID, name string, upd localyun.UserUpdate) (localyun.User, error) {
 	var u localyun.User
 	defer st.keys.invalidate() // a rename renames the owner of the user's keys
-	err := st.withTx(ctx, func(tx *sql.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findUser(ctx, tx, accountID, name)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func (st *Store) UpdateUser(ctx context.Context, accountID, name string, upd loc
 
 // DeleteUser refuses while the user has keys, policies or groups.
 func (st *Store) DeleteUser(ctx context.Context, accountID, name string) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findUser(ctx, tx, accountID, name); err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (st *Store) CreateUserAccessKey(ctx context.Context, k localyun.AccessKey, 
 	if err != nil {
 		return err
 	}
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if k.UserName != "" {
 			u, err := findUser(ctx, tx, k.AccountID, k.UserName)
 			if err != nil {
@@ -135,7 +135,7 @@ func (st *Store) FindAccessKeys(ctx context.Context, accountID, userName string)
 // UpdateAccessKeyStatus sets the status of a key of the user.
 func (st *Store) UpdateAccessKeyStatus(ctx context.Context, accountID, userName, id, status string) error {
 	defer st.keys.invalidate()
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET status = ? WHERE id = ? AND account_id = ? AND user_name = ? COLLATE NOCASE`,
 			status, id, accountID, userName)
 		return sqlstore.Changed(res, err, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound))
@@ -145,7 +145,7 @@ func (st *Store) UpdateAccessKeyStatus(ctx context.Context, accountID, userName,
 // DeleteAccessKey deletes a key of the user.
 func (st *Store) DeleteAccessKey(ctx context.Context, accountID, userName, id string) error {
 	defer st.keys.invalidate()
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ? AND account_id = ? AND user_name = ? COLLATE NOCASE`,
 			id, accountID, userName)
 		return sqlstore.Changed(res, err, fmt.Errorf("access key %s: %w", id, localyun.ErrNotFound))
@@ -154,7 +154,7 @@ func (st *Store) DeleteAccessKey(ctx context.Context, accountID, userName, id st
 
 // TouchAccessKey records that a key was used at t.
 func (st *Store) TouchAccessKey(ctx context.Context, id string, t time.Time) error {
-	return st.withTx(ctx, func(tx *sql.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE access_keys SET last_used_at = ? WHERE id = ? AND last_used_at < ?`, ms(t), id, ms(t))
 		return err
 	})

@@ -11,7 +11,7 @@ import (
 
 // CreateBastionInstance returns ErrAlreadyExists if the id is taken.
 func (b *Bastion) CreateBastionInstance(ctx context.Context, x localyun.BastionInstance) error {
-	return b.c.InTx(ctx, func(tx *sql.Tx) error {
+	return b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, b.c.SQL.InsertInstance, x.ID, x.AccountID, x.RegionID, x.Status, x.Description,
 			x.PlanCode, x.VpcID, x.VSwitchID, Millis(x.CreatedAt), Millis(x.ExpiresAt))
 		return err
@@ -281,7 +281,7 @@ func (b *Bastion) changeMembers(ctx context.Context, kind, instanceID, groupID s
 		change = k.RemoveMember
 	}
 	var out []localyun.BastionMemberChange
-	err = b.c.InTx(ctx, func(tx *sql.Tx) error {
+	err = b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if ok, err := Exists(ctx, tx, k.Lock, instanceID, gid); err != nil || !ok {
 			if err == nil {
 				err = BastionNotFound(k.What, groupID)

@@ -58,7 +58,7 @@ type GroupSQL struct {
 type BastionConfig struct {
 	SQL *BastionSQL
 	// InTx runs fn in one write transaction of the store (its withTx).
-	InTx func(ctx context.Context, fn func(tx *sql.Tx) error) error
+	InTx func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error
 	// ReadRow runs a single-row query outside a transaction.
 	ReadRow func(ctx context.Context, query string, args ...any) Scanner
 	// FormatError turns driver errors into localyun error kinds.
@@ -107,7 +107,7 @@ func parseID(what, s string) (int64, error) {
 // does not exist), inserts the object with that id and reads it back.
 func (b *Bastion) create(ctx context.Context, instanceID, seq string, insert func(tx *sql.Tx, id int64) error,
 	find func(tx *sql.Tx, id int64) error) error {
-	return b.c.InTx(ctx, func(tx *sql.Tx) error {
+	return b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int64
 		if err := tx.QueryRowContext(ctx, b.c.SQL.NextID, instanceID, seq).Scan(&n); err != nil {
 			return err
@@ -151,7 +151,7 @@ func (b *Bastion) update(ctx context.Context, what, instanceID, s, update, exist
 	if err != nil {
 		return err
 	}
-	return b.c.InTx(ctx, func(tx *sql.Tx) error {
+	return b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err := RowsChanged(tx.ExecContext(ctx, update, args(n)...))
 		if err := Swapped(changed, err, func() (bool, error) { return Exists(ctx, tx, exists, instanceID, n) }, what, s); err != nil {
 			return err
@@ -170,7 +170,7 @@ func (b *Bastion) remove(ctx context.Context, what, instanceID, s, del string) e
 	if err != nil {
 		return err
 	}
-	return b.c.InTx(ctx, func(tx *sql.Tx) error {
+	return b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err := RowsChanged(tx.ExecContext(ctx, del, instanceID, n))
 		if err == nil && !changed {
 			return BastionNotFound(what, s)
