@@ -31,6 +31,7 @@ type Op struct {
 	Name    string
 	Labels  []string
 	Bastion bool
+	Write   bool // every iteration writes: also run at --write-concurrency
 	// Conc is the number of workers for a world and the requested
 	// concurrency: mutating operations need disjoint objects per worker.
 	Conc func(w World, c int) int
@@ -50,6 +51,7 @@ var ops = []Op{
 	{
 		Name:   "attach1",
 		Labels: []string{"AttachInstanceRamRole (1 instance)", "DetachInstanceRamRole (1 instance)"},
+		Write:  true,
 		Conc:   func(w World, c int) int { return min(c, w.Instances/2) },
 		Iter: func(c *caller, w World, k, n, i int) error {
 			// Worker k cycles over the odd (role-less) instances k, k+n, ...
@@ -76,6 +78,7 @@ var ops = []Op{
 		Name:    "bhcycle",
 		Labels:  []string{"DetachHostAccountsFromUserGroup (1 host × accounts)", "AttachHostAccountsToUserGroup (1 host × accounts)"},
 		Bastion: true,
+		Write:   true,
 		Conc:    func(w World, c int) int { return min(c, w.Groups) },
 		Iter: func(c *caller, w World, k, n, i int) error {
 			// Worker k owns user group k+1 and the first host it holds.
@@ -99,6 +102,7 @@ func detach100Op(name string, conc func(World, int) int) Op {
 	return Op{
 		Name:   name,
 		Labels: []string{"DetachInstanceRamRole (100 instances" + label + ")", "AttachInstanceRamRole (100 instances" + label + ")"},
+		Write:  true,
 		Conc:   conc,
 		Iter: func(c *caller, w World, k, n, i int) error {
 			// Block b holds the even (role-holding) instances 200b, 200b+2, ...
@@ -121,6 +125,39 @@ func detach100Op(name string, conc func(World, int) int) Op {
 			return c.call(1, ecsVersion, "AttachInstanceRamRole", []string{"InstanceIds", ids, "RamRoleName", roleName(b % w.Roles)}, wantContains(`"FailCount":0`))
 		},
 	}
+}
+
+// opRun is one measured run of an operation: Conc workers, which each
+// concurrency in Asked gave (an operation caps its workers by the world).
+type opRun struct {
+	Conc  int
+	Asked []int
+}
+
+// opRuns returns the runs of op on world w, fewest workers first: one per
+// distinct worker count that concs (and, for a writing operation,
+// writeConcs) give. Concurrencies that give no worker are dropped.
+func opRuns(op Op, w World, concs, writeConcs []int) []opRun {
+	asked := slices.Clone(concs)
+	if op.Write {
+		asked = append(asked, writeConcs...)
+	}
+	slices.Sort(asked)
+	asked = slices.Compact(asked)
+	var out []opRun
+	for _, c := range asked {
+		n := op.Conc(w, c)
+		if n < 1 {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(r opRun) bool { return r.Conc == n }); i >= 0 {
+			out[i].Asked = append(out[i].Asked, c)
+			continue
+		}
+		out = append(out, opRun{Conc: n, Asked: []int{c}})
+	}
+	slices.SortFunc(out, func(a, b opRun) int { return a.Conc - b.Conc })
+	return out
 }
 
 func opNames() []string {
@@ -263,8 +300,10 @@ type Measurement struct {
 
 // runOp drives op against the servers at bases with conc workers (worker k
 // pinned to bases[k mod len(bases)]): for warmup unmeasured, then for d,
-// and returns one Measurement per label of the measured part.
-func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup, d time.Duration) ([]Measurement, error) {
+// and returns one Measurement per label of the measured part. With
+// scrape, it also returns what the store's group-commit counters moved
+// from the start of the measured part to its end.
+func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup, d time.Duration, scrape func() storeCounters) ([]Measurement, commitDelta, error) {
 	tr := &http.Transport{MaxIdleConns: conc + 4, MaxIdleConnsPerHost: conc + 4, DisableCompression: true, IdleConnTimeout: 90 * time.Second}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
@@ -274,9 +313,9 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup
 	probe.discard = true
 	if err := op.Iter(probe, w, 0, conc, 0); err != nil {
 		if errors.Is(err, errNotServed) {
-			return notServed(op.Labels, conc, err), nil
+			return notServed(op.Labels, conc, err), commitDelta{}, nil
 		}
-		return nil, fmt.Errorf("%s: probe: %w", op.Name, err)
+		return nil, commitDelta{}, fmt.Errorf("%s: probe: %w", op.Name, err)
 	}
 	callers := make([]*caller, conc)
 	for k := range callers {
@@ -286,12 +325,37 @@ func runOp(ctx context.Context, bases []string, op Op, w World, conc int, warmup
 	// server that has been running; an iteration that starts before the
 	// measured part is not measured.
 	start := time.Now().Add(warmup)
+	before := scrapeAt(ctx, start, scrape)
 	runCallers(ctx, callers, op, w, conc, start, start.Add(d))
 	elapsed := time.Since(start)
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, commitDelta{}, err
 	}
-	return measurements(op.Labels, conc, elapsed, probe, callers), nil
+	var moved commitDelta
+	if scrape != nil {
+		moved = (<-before).delta(scrape())
+	}
+	return measurements(op.Labels, conc, elapsed, probe, callers), moved, nil
+}
+
+// scrapeAt calls scrape (if not nil) at time at, or when ctx ends, in its
+// own goroutine, and delivers the counters on the channel returned.
+func scrapeAt(ctx context.Context, at time.Time, scrape func() storeCounters) <-chan storeCounters {
+	ch := make(chan storeCounters, 1)
+	if scrape == nil {
+		ch <- storeCounters{}
+		return ch
+	}
+	go func() {
+		t := time.NewTimer(time.Until(at))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		ch <- scrape()
+	}()
+	return ch
 }
 
 // newCaller returns worker k's caller of base, with a random nonce prefix

@@ -59,6 +59,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -84,7 +86,7 @@ func main() {
 		stop()
 		os.Exit(code)
 	}
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	cfg, err := parseBenchFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "localyun-bench:", err)
@@ -114,6 +116,9 @@ type Config struct {
 	Nodes       int           // localyun serve processes on the one store
 	PGThrowaway bool          // run each world on a throwaway local PostgreSQL cluster
 	KeyFile     string        // master key file of every server process (set by run)
+	Concs       []int         // each operation runs at each (nil: Concurrency alone)
+	WriteConcs  []int         // writing operations also run at each
+	Repeat      int           // runs of the whole selection per world, back to back (0: 1)
 }
 
 // World is what is seeded.
@@ -214,8 +219,87 @@ func parseFlags(args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (
 	return c, nil
 }
 
+// goalOps are the operations --goals selects: those of issue 12's table.
+const goalOps = "describe1,listhosts,attach1,detach100"
+
+// parseBenchFlags parses the flags of the bench itself: parseFlags's and
+// those of the measured runs alone (not the soak's or the attack's).
+func parseBenchFlags(args []string, stderr io.Writer) (Config, error) {
+	var concList, writeConc string
+	var goals bool
+	var fset *flag.FlagSet
+	repeat := 1
+	cfg, err := parseFlags(args, stderr, func(fs *flag.FlagSet) {
+		fset = fs
+		fs.StringVar(&concList, "concurrency-list", "", "comma-separated client counts: each operation runs at each (exclusive with --concurrency; default: --concurrency)")
+		fs.StringVar(&writeConc, "write-concurrency", "", "comma-separated client counts at which the writing operations also run (attach1, detach100, detach100-c1, bhcycle)")
+		fs.IntVar(&repeat, "repeat", repeat, "run the whole selection this many times per world, back to back, and print the spread (min–max) of every figure")
+		fs.BoolVar(&goals, "goals", false, "measure issue 12's table: --ops "+goalOps+" --concurrency-list 32,64 --write-concurrency 1,8,64 (each unless given)")
+	})
+	if err != nil {
+		return cfg, err
+	}
+	set := map[string]bool{}
+	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["concurrency"] && set["concurrency-list"] {
+		return cfg, errors.New("--concurrency and --concurrency-list are exclusive")
+	}
+	if goals {
+		if !set["ops"] {
+			cfg.Ops = goalOps
+		}
+		if !set["concurrency"] && !set["concurrency-list"] {
+			concList = "32,64"
+		}
+		if !set["write-concurrency"] {
+			writeConc = "1,8,64"
+		}
+	}
+	if cfg.Concs, err = parseConcList("--concurrency-list", concList); err != nil {
+		return cfg, err
+	}
+	if cfg.Concs == nil {
+		cfg.Concs = []int{cfg.Concurrency}
+	}
+	if cfg.WriteConcs, err = parseConcList("--write-concurrency", writeConc); err != nil {
+		return cfg, err
+	}
+	if repeat < 1 || repeat > 100 {
+		return cfg, fmt.Errorf("--repeat %d: want 1 to 100", repeat)
+	}
+	cfg.Repeat = repeat
+	return cfg, nil
+}
+
+// parseConcList parses a comma-separated list of client counts (1 to
+// 4096) into ascending distinct values; "" is nil.
+func parseConcList(flagName, s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 4096 {
+			return nil, fmt.Errorf("%s %q: want client counts from 1 to 4096, comma-separated", flagName, s)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// joinInts is "32,64".
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
 // run executes the bench and prints the tables; it returns the results of
-// the worlds it ran.
+// the worlds it ran, --repeat of each, in the order they ran.
 func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldResult, error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
@@ -245,8 +329,12 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldRes
 	if cfg.Both {
 		worlds = []World{SmallWorld, DefaultWorld}
 	}
-	fmt.Fprintf(stdout, "# localyun-bench\n\n%s, %d CPUs, GOMAXPROCS %d; concurrency %d, %s per operation per server.\n",
-		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), cfg.Concurrency, cfg.Duration)
+	if len(cfg.Concs) == 0 {
+		cfg.Concs = []int{cfg.Concurrency}
+	}
+	cfg.Repeat = max(cfg.Repeat, 1)
+	fmt.Fprintf(stdout, "# localyun-bench\n\n%s, %d CPUs, GOMAXPROCS %d; %s per operation per server.\n",
+		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), cfg.Duration)
 	var out []*WorldResult
 	for _, w := range worlds {
 		wc := cfg
@@ -259,16 +347,21 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldRes
 			}
 			wc.Store = cl.DSN("postgres")
 		}
-		res, err := runWorld(ctx, wc, tmp, logf)
+		var runs []*WorldResult
+		err := runWorld(ctx, wc, tmp, logf, func(res *WorldResult) {
+			if cl != nil {
+				res.Store += " (throwaway cluster, fsync=off)"
+				res.Durability, res.Fsync = "postgres, throwaway cluster with fsync=off", fsyncNo
+			}
+			runs = append(runs, res)
+			res.Print(stdout)
+		})
 		if cl != nil {
 			cl.Stop()
-			if res != nil {
-				res.Store += " (throwaway cluster, fsync=off)"
-			}
 		}
-		if res != nil {
-			out = append(out, res)
-			res.Print(stdout)
+		out = append(out, runs...)
+		if len(runs) > 1 {
+			printSpread(stdout, runs)
 		}
 		if err != nil {
 			return out, err

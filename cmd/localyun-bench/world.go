@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,7 +30,11 @@ type WorldResult struct {
 	Startup    time.Duration // of the first node
 	PeakRSS    int64         // bytes, VmHWM of the server process (max over nodes)
 	Nodes      int
-	Conc       int
+	Concs      []int      // client counts asked of every operation
+	WriteConcs []int      // and of the writing ones
+	Run, Runs  int        // this is run Run of Runs of the world (--repeat)
+	Durability string     // how the store syncs, as the server says (durability)
+	Fsync      fsyncState // whether that means fsync'd writes
 	Duration   time.Duration
 	Warmup     time.Duration
 	Rows       []Row
@@ -40,8 +45,23 @@ type WorldResult struct {
 // Row is one step of one operation on both servers.
 type Row struct {
 	Op       string
+	Step     int   // index of the step's label in the operation
+	Asked    []int // the concurrencies asked that gave Server.Conc workers
+	Write    bool  // the operation writes
 	Server   Measurement
 	Baseline Measurement
+	Commits  commitDelta // the store's group-commit counters over the run (localyun)
+}
+
+// Counters reports whether any run of the world read the store's
+// group-commit counters.
+func (r *WorldResult) Counters() bool {
+	for _, row := range r.Rows {
+		if row.Commits.OK {
+			return true
+		}
+	}
+	return false
 }
 
 // Errors is the number of failed requests on either server.
@@ -66,6 +86,7 @@ func buildServer(ctx context.Context, out string) error {
 type proc struct {
 	cmd     *exec.Cmd
 	base    string
+	stdout  *syncBuffer // its first 64 KiB: the start-up banner
 	stderr  *bytes.Buffer
 	exited  chan error
 	startup time.Duration
@@ -91,10 +112,10 @@ func startProc(ctx context.Context, bin string, args, env []string) (*proc, erro
 	for i, a := range args {
 		args[i] = strings.ReplaceAll(a, "ADDR", addr)
 	}
-	p := &proc{base: "http://" + addr, stderr: new(bytes.Buffer), exited: make(chan error, 1)}
+	p := &proc{base: "http://" + addr, stdout: &syncBuffer{max: 64 << 10}, stderr: new(bytes.Buffer), exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout = io.Discard
+	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr
 	start := time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -179,35 +200,58 @@ func removeDB(path string) {
 	}
 }
 
-// runWorld seeds (or reuses) a world, starts both servers, runs every
-// operation on each and stops them.
-func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...any)) (*WorldResult, error) {
+// runWorld seeds (or reuses) a world, then cfg.Repeat times starts both
+// servers, runs every operation on each and stops them, handing each
+// run's result to emit as it completes.
+func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...any), emit func(*WorldResult)) error {
 	w := cfg.World
-	res := &WorldResult{World: w, Conc: cfg.Concurrency, Duration: cfg.Duration, Warmup: cfg.Warmup, Nodes: max(cfg.Nodes, 1)}
+	proto := WorldResult{World: w, Concs: cfg.Concs, WriteConcs: cfg.WriteConcs, Duration: cfg.Duration, Warmup: cfg.Warmup,
+		Nodes: max(cfg.Nodes, 1), Runs: max(cfg.Repeat, 1)}
 	logf("world: %s", w)
 	var serverArgs []string
 	var err error
 	if cfg.Store == "" {
-		serverArgs, err = prepareSQLite(ctx, cfg, tmp, res, logf)
+		serverArgs, err = prepareSQLite(ctx, cfg, tmp, &proto, logf)
 	} else {
-		serverArgs, err = preparePostgres(ctx, cfg, res, logf)
+		serverArgs, err = preparePostgres(ctx, cfg, &proto, logf)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if res.Seed.Note != "" {
-		res.Notes = append(res.Notes, res.Seed.Note)
+	if proto.Seed.Note != "" {
+		proto.Notes = append(proto.Notes, proto.Seed.Note)
 	}
+	// Without --quiet the server prints its banner, whose store line says
+	// how it syncs.
+	proto.ServerArgs = slices.DeleteFunc(serverArgs, func(a string) bool { return a == "--quiet" })
+	for i := 1; i <= proto.Runs; i++ {
+		res := proto
+		res.Run, res.Notes = i, slices.Clone(proto.Notes)
+		if proto.Runs > 1 {
+			logf("world %d instances: run %d of %d", w.Instances, i, proto.Runs)
+		}
+		err := measureWorld(ctx, cfg, &res, logf)
+		if res.Rows != nil || err == nil {
+			emit(&res)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// measureWorld starts the baseline and the localyun nodes on the prepared
+// store, runs the operations and stops them, filling res.
+func measureWorld(ctx context.Context, cfg Config, res *WorldResult, logf func(string, ...any)) error {
 	base, err := startProc(ctx, cfg.BaselineBin, []string{baselineMode, "--addr", "ADDR"}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+		return fmt.Errorf("baseline: %w", err)
 	}
 	defer base.stop()
-	res.ServerArgs = serverArgs
-	srvs, err := startNodes(ctx, cfg, serverArgs, res.Nodes, logf)
+	srvs, err := startNodes(ctx, cfg, res.ServerArgs, res.Nodes, logf)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() {
 		for _, p := range srvs {
@@ -219,8 +263,10 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 	for _, p := range srvs {
 		bases = append(bases, p.base)
 	}
-	if err := runOps(ctx, cfg, res, bases, base.base, logf); err != nil {
-		return res, err
+	err = runOps(ctx, cfg, res, bases, base.base, logf)
+	res.Durability, res.Fsync = durability(srvs[0].stdout.String(), cfg.Store == "")
+	if err != nil {
+		return err
 	}
 	for _, p := range srvs {
 		res.PeakRSS = max(res.PeakRSS, p.peakRSS())
@@ -229,7 +275,7 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 		p.stop()
 	}
 	srvs = nil
-	return res, nil
+	return nil
 }
 
 // prepareSQLite seeds the world into a fresh SQLite file (or, with --keep,
@@ -241,7 +287,7 @@ func prepareSQLite(ctx context.Context, cfg Config, tmp string, res *WorldResult
 	if cfg.Keep {
 		path = worldFile(cfg.Dir, w)
 	}
-	res.Store = "sqlite (WAL, synchronous=NORMAL): " + path
+	res.Store = "sqlite: " + path
 	m, ok := readManifest(path + ".json")
 	if _, err := os.Stat(path); err == nil && ok && cfg.Keep && m.World == w {
 		logf("reusing seeded %s (--keep)", path)
@@ -328,10 +374,12 @@ func startNodes(ctx context.Context, cfg Config, serverArgs []string, n int, log
 	return srvs, nil
 }
 
-// runOps runs each operation --ops selects (all without it) on the
-// localyun nodes at bases, then on the baseline at baseline with the
-// response sizes localyun gave, and appends a Row per step to res (or a
-// note saying why an operation was skipped).
+// runOps runs each operation --ops selects (all without it) at each of its
+// runs (opRuns) on the localyun nodes at bases, then on the baseline at
+// baseline with the response sizes localyun gave, and appends a Row per
+// step to res (or a note saying why an operation was skipped). The
+// store's group-commit counters are read around every measured run on
+// localyun.
 func runOps(ctx context.Context, cfg Config, res *WorldResult, bases []string, baseline string, logf func(string, ...any)) error {
 	w := cfg.World
 	selected := map[string]bool{}
@@ -340,12 +388,18 @@ func runOps(ctx context.Context, cfg Config, res *WorldResult, bases []string, b
 			selected[name] = true
 		}
 	}
+	concs := cfg.Concs
+	if len(concs) == 0 {
+		concs = []int{cfg.Concurrency}
+	}
+	scraper := &http.Client{Timeout: 10 * time.Second}
+	scrape := func() storeCounters { return scrapeStore(scraper, bases) }
 	for _, op := range ops {
 		if len(selected) > 0 && !selected[op.Name] {
 			continue
 		}
-		conc := op.Conc(w, cfg.Concurrency)
-		if conc < 1 {
+		runs := opRuns(op, w, concs, cfg.WriteConcs)
+		if len(runs) == 0 {
 			res.Notes = append(res.Notes, fmt.Sprintf("%s skipped: the world is too small for one worker", op.Name))
 			continue
 		}
@@ -353,29 +407,47 @@ func runOps(ctx context.Context, cfg Config, res *WorldResult, bases []string, b
 			res.Notes = append(res.Notes, fmt.Sprintf("%s skipped: the bastion world was not seeded", op.Name))
 			continue
 		}
-		logf("%s: localyun, %d clients, %s", op.Name, conc, cfg.Duration)
-		sm, err := runOp(ctx, bases, op, w, conc, cfg.Warmup, cfg.Duration)
-		if err != nil {
-			return err
-		}
-		if sm[0].NotServed != "" {
-			res.Notes = append(res.Notes, fmt.Sprintf("%s skipped: the server does not serve it yet (%s)", op.Name, sm[0].NotServed))
-			continue
-		}
-		if err := setSizes(baseline, sm[0].Sizes); err != nil {
-			return err
-		}
-		logf("%s: baseline, %d clients, %s", op.Name, conc, cfg.Duration)
-		bm, err := runOp(ctx, []string{baseline}, op, w, conc, cfg.Warmup, cfg.Duration)
-		if err != nil {
-			return err
-		}
-		for i := range sm {
-			res.Rows = append(res.Rows, Row{Op: op.Name, Server: sm[i], Baseline: bm[i]})
-			logf("  %-55s %8.0f req/s  p50 %-9s ratio %.2f  errors %d", sm[i].Label, sm[i].RPS, fmtDur(sm[i].P50), sm[i].RPS/max(bm[i].RPS, 1e-9), sm[i].Errors)
+		for _, r := range runs {
+			served, err := runPair(ctx, cfg, res, op, r, bases, baseline, scrape, logf)
+			if err != nil {
+				return err
+			}
+			if !served {
+				break
+			}
 		}
 	}
 	return nil
+}
+
+// runPair runs op with r.Conc workers on localyun, then on the baseline,
+// and appends its rows to res. served is false (and a note says why) when
+// the server does not route the operation.
+func runPair(ctx context.Context, cfg Config, res *WorldResult, op Op, r opRun, bases []string, baseline string,
+	scrape func() storeCounters, logf func(string, ...any)) (served bool, err error) {
+	logf("%s: localyun, %d clients, %s", op.Name, r.Conc, cfg.Duration)
+	sm, moved, err := runOp(ctx, bases, op, cfg.World, r.Conc, cfg.Warmup, cfg.Duration, scrape)
+	if err != nil {
+		return false, err
+	}
+	if sm[0].NotServed != "" {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s skipped: the server does not serve it yet (%s)", op.Name, sm[0].NotServed))
+		return false, nil
+	}
+	if err := setSizes(baseline, sm[0].Sizes); err != nil {
+		return false, err
+	}
+	logf("%s: baseline, %d clients, %s", op.Name, r.Conc, cfg.Duration)
+	bm, _, err := runOp(ctx, []string{baseline}, op, cfg.World, r.Conc, cfg.Warmup, cfg.Duration, nil)
+	if err != nil {
+		return false, err
+	}
+	for i := range sm {
+		res.Rows = append(res.Rows, Row{Op: op.Name, Step: i, Asked: r.Asked, Write: op.Write, Server: sm[i], Baseline: bm[i], Commits: moved})
+		logf("  %-55s %8.0f req/s  p50 %-9s p99 %-9s ratio %.2f  commits/fsync %s  errors %d", sm[i].Label, sm[i].RPS,
+			fmtDur(sm[i].P50), fmtDur(sm[i].P99), sm[i].RPS/max(bm[i].RPS, 1e-9), moved, sm[i].Errors)
+	}
+	return true, nil
 }
 
 func redactDSN(dsn string) string {
@@ -401,28 +473,14 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
-// Print writes the Markdown report of the world.
+// Print writes the Markdown report of one run of the world.
 func (r *WorldResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "\n## %d instances\n\n", r.World.Instances)
-	fmt.Fprintf(w, "- world: %s\n", r.World)
-	fmt.Fprintf(w, "- store: %s, %.0f MB on disk\n", r.Store, float64(r.DBBytes)/1e6)
-	if r.Seed.Reused {
-		fmt.Fprintf(w, "- seeding: reused a kept file (--keep)\n")
+	if r.Runs > 1 {
+		fmt.Fprintf(w, "\n## %d instances, run %d of %d\n\n", r.World.Instances, r.Run, r.Runs)
 	} else {
-		fmt.Fprintf(w, "- seeding: %s (instances %s, bastion %s)\n", r.Seed.Total.Round(time.Millisecond),
-			r.Seed.Instances.Round(time.Millisecond), r.Seed.Bastion.Round(time.Millisecond))
+		fmt.Fprintf(w, "\n## %d instances\n\n", r.World.Instances)
 	}
-	if r.Nodes > 1 {
-		fmt.Fprintf(w, "- localyun nodes: **%d** `localyun serve` processes on the one store, client k pinned to node k mod %d (the baseline is one process)\n", r.Nodes, r.Nodes)
-		fmt.Fprintf(w, "- server start-up of the first node with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
-		fmt.Fprintf(w, "- server peak RSS per node (VmHWM, whole run, max over the nodes): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
-	} else {
-		fmt.Fprintf(w, "- localyun nodes: 1\n")
-		fmt.Fprintf(w, "- server start-up with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
-		fmt.Fprintf(w, "- server peak RSS (VmHWM, whole run): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
-	}
-	fmt.Fprintf(w, "- load: %d keep-alive clients (fewer where noted), %s per operation per server after %s of unmeasured warm-up, V1-signed POSTs\n\n",
-		r.Conc, r.Duration, r.Warmup)
+	r.printHeader(w)
 	fmt.Fprintln(w, "| Operation | clients | req/s | p50 | p99 | p99.9 | errors | baseline req/s | baseline p50 | ratio |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, row := range r.Rows {
@@ -445,4 +503,74 @@ func (r *WorldResult) Print(w io.Writer) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "- note: %s\n", n)
 	}
+	r.printWritePath(w)
+	printGoals(w, []*WorldResult{r})
+}
+
+// printHeader writes the bullet list above the table.
+func (r *WorldResult) printHeader(w io.Writer) {
+	fmt.Fprintf(w, "- world: %s\n", r.World)
+	fmt.Fprintf(w, "- store: %s, %.0f MB on disk\n", r.Store, float64(r.DBBytes)/1e6)
+	counters := "absent from /metrics (an older server build): commits/fsync –"
+	if r.Counters() {
+		counters = "read from /metrics around each measured run (" + metricWriteTx + " ÷ " + metricCommits + ")"
+	}
+	fmt.Fprintf(w, "- durability: %s; group-commit counters %s\n", orDash(r.Durability), counters)
+	switch {
+	case r.Run > 1:
+		fmt.Fprintf(w, "- seeding: as for run 1\n")
+	case r.Seed.Reused:
+		fmt.Fprintf(w, "- seeding: reused a kept file (--keep)\n")
+	default:
+		fmt.Fprintf(w, "- seeding: %s (instances %s, bastion %s)\n", r.Seed.Total.Round(time.Millisecond),
+			r.Seed.Instances.Round(time.Millisecond), r.Seed.Bastion.Round(time.Millisecond))
+	}
+	if r.Nodes > 1 {
+		fmt.Fprintf(w, "- localyun nodes: **%d** `localyun serve` processes on the one store, client k pinned to node k mod %d (the baseline is one process)\n", r.Nodes, r.Nodes)
+		fmt.Fprintf(w, "- server start-up of the first node with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
+		fmt.Fprintf(w, "- server peak RSS per node (VmHWM, whole run, max over the nodes): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
+	} else {
+		fmt.Fprintf(w, "- localyun nodes: 1\n")
+		fmt.Fprintf(w, "- server start-up with the seeded store (exec → first 200 on /healthz): **%s**\n", fmtDur(r.Startup))
+		fmt.Fprintf(w, "- server peak RSS (VmHWM, whole run): **%.0f MB**\n", float64(r.PeakRSS)/(1<<20))
+	}
+	clients := joinInts(r.Concs)
+	if len(r.WriteConcs) > 0 {
+		clients += " (writing operations also " + joinInts(r.WriteConcs) + ")"
+	}
+	fmt.Fprintf(w, "- load: %s keep-alive clients (fewer where the world has fewer disjoint objects: see \"clients\"), %s per operation per server after %s of unmeasured warm-up, V1-signed POSTs\n\n",
+		clients, r.Duration, r.Warmup)
+}
+
+// printWritePath writes the write path's table: latency and requests per
+// commit of every run of a writing operation.
+func (r *WorldResult) printWritePath(w io.Writer) {
+	header := false
+	for _, row := range r.Rows {
+		if !row.Write {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\n### Write path (durability: %s)\n\n", orDash(r.Durability))
+			fmt.Fprintln(w, "| Operation | clients | req/s | p50 | p99 | write transactions | commits | commits/fsync |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+			header = true
+		}
+		s, c := row.Server, row.Commits
+		tx, commits, per := "–", "–", c.String()
+		if c.OK {
+			tx, commits = strconv.FormatFloat(c.Tx, 'f', 0, 64), strconv.FormatFloat(c.Commits, 'f', 0, 64)
+		}
+		if row.Step > 0 {
+			tx, commits, per = "↑", "↑", "↑" // the counters are per run: both steps of the cycle
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s | %s |\n", s.Label, s.Conc, s.RPS, fmtDur(s.P50), fmtDur(s.P99), tx, commits, per)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
 }
