@@ -20,6 +20,23 @@
 // (internal/pgtest: initdb + pg_ctl on 127.0.0.1, fsync=off), stopped and
 // removed after the world.
 //
+// Each operation runs once per distinct client count that
+// --concurrency-list (default: --concurrency) gives it, the writing ones
+// also at each of --write-concurrency; an operation that needs disjoint
+// objects per client runs with fewer where the world has fewer (the
+// "clients" column). Around every measured run on localyun the bench reads
+// the store's group-commit counters from /metrics
+// (localyun_store_write_transactions_total, localyun_store_commits_total,
+// summed over the nodes) and prints their ratio, the write transactions
+// per commit, as "commits/fsync" in a table of the writing runs ("–" where
+// a server build has no such counters). The store's durability is what
+// the "store:" line of the server's start-up banner says of its sync mode,
+// else "sqlite (WAL)". The issue 12 goals table compares the figures that
+// measure issue 12's goals with them; --goals selects exactly those runs.
+// --repeat N runs the whole selection N times per world, back to back
+// (fresh server processes, the same seeded store), and then prints the
+// spread (min–max) of every figure and of the goals.
+//
 //	go run ./cmd/localyun-bench soak [flags]
 //
 // is the soak (soak.go): the same world and server, then a mix of signed
@@ -170,7 +187,7 @@ func parseFlags(args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (
 	fs.BoolVar(&c.Keep, "keep", false, "keep the seeded file and reuse it on the next run with the same world")
 	fs.StringVar(&c.ServerBin, "server-bin", "", "localyun binary to run (default: go build ./cmd/localyun)")
 	fs.StringVar(&c.Ops, "ops", "", "comma-separated operations to run (default: all): "+strings.Join(opNames(), ","))
-	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file (first node)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file (first node; with --repeat, to <file>.run<i>)")
 	fs.IntVar(&c.Nodes, "nodes", 1, "localyun serve processes sharing the store, client k pinned to node k mod N (N > 1 needs PostgreSQL)")
 	fs.BoolVar(&c.PGThrowaway, "pg-throwaway", false, "run each world on a throwaway local PostgreSQL cluster (initdb/pg_ctl on 127.0.0.1, fsync=off), removed after")
 	for _, f := range extra {

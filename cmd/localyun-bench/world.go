@@ -230,7 +230,11 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 		if proto.Runs > 1 {
 			logf("world %d instances: run %d of %d", w.Instances, i, proto.Runs)
 		}
-		err := measureWorld(ctx, cfg, &res, logf)
+		rc := cfg
+		if rc.CPUProfile != "" && proto.Runs > 1 {
+			rc.CPUProfile = fmt.Sprintf("%s.run%d", cfg.CPUProfile, i)
+		}
+		err := measureWorld(ctx, rc, &res, logf)
 		if res.Rows != nil || err == nil {
 			emit(&res)
 		}
