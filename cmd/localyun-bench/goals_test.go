@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -282,5 +284,44 @@ func TestBenchRepeatSmoke(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s\nlog:\n%s", out.String(), log.String())
+	}
+}
+
+// TestRunOpReadsCounters runs the single-instance cycle against a bare
+// signed server whose /metrics counts 3 write transactions and 1 commit per
+// request, and checks that runOp reads the counters around the measured run
+// (3.0 per commit) and reads nothing without a scrape function.
+func TestRunOpReadsCounters(t *testing.T) {
+	b := &baseline{secret: benchKeySecret, bodies: map[string][]byte{}}
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			fmt.Fprintf(w, "%s %d\n%s{store=\"sqlite\"} %d\n", metricWriteTx, 3*n.Load(), metricCommits, n.Load())
+			return
+		}
+		n.Add(1)
+		b.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	var attach1 Op
+	for _, op := range ops {
+		if op.Name == "attach1" {
+			attach1 = op
+		}
+	}
+	w := World{Instances: 20, Roles: 2, Hosts: 1, AccountsPerHost: 1, Groups: 1, HostsPerGroup: 1}
+	scrape := func() storeCounters { return scrapeStore(srv.Client(), []string{srv.URL}) }
+	ms, moved, err := runOp(context.Background(), []string{srv.URL}, attach1, w, 2, 20*time.Millisecond, 100*time.Millisecond, scrape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || ms[0].N == 0 || ms[0].Errors+ms[1].Errors > 0 {
+		t.Fatalf("measurements %+v", ms)
+	}
+	if !moved.OK || moved.Tx <= 0 || moved.String() != "3.0" {
+		t.Errorf("counters moved %+v (%s), want 3 write transactions per commit", moved, moved)
+	}
+	if _, moved, _ := runOp(context.Background(), []string{srv.URL}, attach1, w, 1, 0, 20*time.Millisecond, nil); moved.OK {
+		t.Errorf("without a scrape function: %+v, want nothing read", moved)
 	}
 }
