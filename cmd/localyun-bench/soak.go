@@ -675,7 +675,7 @@ func parseMetrics(r io.Reader) (map[string]float64, error) {
 }
 
 // sampleLoop takes a sample every interval from start until done is
-// closed, then one for the rest if it is at least a tenth of an interval.
+// closed, then one for the rest, however short.
 func (d *soakDriver) sampleLoop(start time.Time, every time.Duration, done <-chan struct{}, logf func(string, ...any)) []soakSample {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -685,10 +685,8 @@ func (d *soakDriver) sampleLoop(start time.Time, every time.Duration, done <-cha
 		select {
 		case <-t.C:
 		case <-done:
-			if time.Since(last) >= every/10 {
-				out = append(out, d.sample(start, last))
-			}
-			return out
+			// Always: the requests completed since the last tick count.
+			return append(out, d.sample(start, last))
 		}
 		s := d.sample(start, last)
 		last = start.Add(s.T)
