@@ -53,10 +53,10 @@ func TestAcknowledgedWritesFsynced(t *testing.T) {
 	var acked []string
 	var wg sync.WaitGroup
 	for w := range workers {
+		c := ramClient(t, p.addr)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := ramClient(t, p.addr)
 			for i := range each {
 				name := fmt.Sprintf("%s%02d-%03d", prefix, w, i)
 				req := ram.CreateCreateGroupRequest()
@@ -461,4 +461,50 @@ func checkOne(calls []syscallEvent, walWrites, flushes []int, name string) strin
 		}
 	}
 	return fmt.Sprintf("no fsync of the WAL between its commit frame (trace line %d) and its response (trace line %d)", pageDone+1, respAt+1)
+}
+
+// TestCheckFsynced runs the trace check on made-up traces: one where the
+// flush of the WAL returns before the answer (split by strace into
+// unfinished and resumed lines by another thread's call), and ones where it
+// does not.
+func TestCheckFsynced(t *testing.T) {
+	const (
+		wal = "/d/localyun.db-wal"
+		// A transaction of two frames: the row's page, then the index's
+		// in the commit frame (its header's second field is not zero).
+		frames = `10 12:00:00.000001 pwrite64(9</d/localyun.db-wal>, "\0\0\0\2\0\0\0\0abc\0\0\0\0\0\0\0\0\0\0\0\0\0", 24, 32) = 24
+10 12:00:00.000002 pwrite64(9</d/localyun.db-wal>, "\r\0\0\0\1page of g-1\0", 4096, 56) = 4096
+`
+		commit = `10 12:00:00.000003 pwrite64(9</d/localyun.db-wal>, "\0\0\0\3\0\0\0\3abc\0\0\0\0\0\0\0\0\0\0\0\0\0", 24, 4152) = 24
+10 12:00:00.000004 pwrite64(9</d/localyun.db-wal>, "\n\0\0\0\1index of g-1", 4096, 4176) = 4096
+`
+		flushStart = "10 12:00:00.000005 fsync(9</d/localyun.db-wal> <unfinished ...>\n"
+		other      = `12 12:00:00.000006 write(1<pipe:[1]>, "log", 3) = 3
+`
+		flushEnd = "10 12:00:00.000007 <... fsync resumed>) = 0\n"
+		answer   = `11 12:00:00.000009 write(15<TCP:[127.0.0.1:1->127.0.0.1:2]>, "HTTP/1.1 200 OK\r\n\r\n{\"GroupName\":\"g-1\"}", 40) = 40
+`
+	)
+	for _, tt := range []struct {
+		name  string
+		trace string
+		ok    bool
+	}{
+		{"flushed", frames + commit + flushStart + other + flushEnd + answer, true},
+		{"no flush", frames + commit + answer, false},
+		{"flush of another file", frames + commit + "10 12:00:00.000005 fsync(8</d/localyun.db>) = 0\n" + answer, false},
+		{"flush returns after the answer", frames + commit + flushStart + answer + flushEnd, false},
+		{"flush before the commit frame", frames + flushStart + flushEnd + commit + answer, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls, err := parseTrace(strings.NewReader(tt.trace))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, bad := checkFsynced(calls, wal, []string{"g-1"})
+			if (len(bad) == 0) != tt.ok {
+				t.Fatalf("problems %q, want ok=%v", bad, tt.ok)
+			}
+		})
+	}
 }
