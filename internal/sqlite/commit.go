@@ -21,10 +21,15 @@ import (
 // its own savepoint, so that a job whose function fails rolls back its own
 // writes only, as if it had had its own transaction. Then it commits once
 // (one fsync) and answers them all. Each job sees the writes of the jobs
-// before it, as if they had run one after the other, which they did.
+// before it, as if they had run one after the other, which they did. A job
+// taken alone runs without a savepoint, as a transaction of its own. The
+// database in memory takes the same path (its commits write no file).
 //
 // If the COMMIT fails, every job of the batch gets its error: nothing is
-// acknowledged that did not reach the disk. A job runs under
+// acknowledged that did not reach the disk. If SQLite rolls back the whole
+// transaction under a job (it does on a full disk or an I/O error), the
+// jobs before it get ErrUnavailable and the ones after it run in a new
+// transaction (see runJob). A job runs under
 // context.WithoutCancel of its request's context: the driver interrupts a
 // statement whose context ends, which would roll back the whole shared
 // transaction. A job whose context has ended before it starts is not run,

@@ -31,8 +31,10 @@ var migrations embed.FS
 // Store is the SQLite implementation of localyun.Store.
 //
 // Writes go through one connection (SQLite has one writer anyway), so write
-// transactions never fail with SQLITE_BUSY inside the process; reads use a
-// pool of connections that see the last committed state (WAL).
+// transactions never fail with SQLITE_BUSY inside the process, and one
+// goroutine, which lets concurrent write transactions share a commit and
+// its fsync (commit.go); reads use a pool of connections that see the last
+// committed state (WAL).
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
