@@ -36,7 +36,10 @@ import (
 // and a request that stops waiting before its job starts takes it out.
 
 // maxBatch bounds the jobs of one transaction, so that one commit does not
-// keep the jobs queued after it waiting for long.
+// keep the jobs queued after it waiting for long. (A bound on the time the
+// jobs run was tried: with batches of 100 instances at 64 clients it cut
+// the writes a commit shares from ~20 to ~5, and the queue the fsyncs then
+// built made both throughput and latency worse.)
 const maxBatch = 64
 
 // The states of a job, in txJob.state.
