@@ -47,7 +47,47 @@ func newMetrics(s *Server) *metrics {
 			Help: "Signature nonces held by this process's replay window.",
 		}, func() float64 { return float64(n.Len()) }))
 	}
+	if cs, ok := s.store.(commitStats); ok {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "localyun_store_write_transactions_total",
+			Help: "Write transactions the embedded store committed.",
+		}, func() float64 { w, _ := cs.CommitStats(); return float64(w) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "localyun_store_commits_total",
+				Help: "Commits of the embedded store, each one fsync of its WAL on disk (write transactions share them).",
+			}, func() float64 { _, c := cs.CommitStats(); return float64(c) }),
+			batchSizes{cs})
+	}
 	return m
+}
+
+// commitStats is implemented by stores whose write transactions share
+// commits (SQLite's group commit).
+type commitStats interface {
+	CommitStats() (writes, commits uint64)
+	CommitBatchSizes() (upper []float64, commits []uint64)
+}
+
+// batchSizes is the histogram of write transactions per commit.
+type batchSizes struct{ cs commitStats }
+
+var batchSizesDesc = prometheus.NewDesc("localyun_store_commit_batch_size",
+	"Write transactions per commit of the embedded store.", nil, nil)
+
+func (b batchSizes) Describe(ch chan<- *prometheus.Desc) { ch <- batchSizesDesc }
+
+func (b batchSizes) Collect(ch chan<- prometheus.Metric) {
+	writes, _ := b.cs.CommitStats()
+	upper, commits := b.cs.CommitBatchSizes()
+	buckets := make(map[float64]uint64, len(upper))
+	for i, u := range upper {
+		buckets[u] = commits[i]
+	}
+	var count uint64
+	if n := len(commits); n > 0 {
+		count = commits[n-1]
+	}
+	ch <- prometheus.MustNewConstHistogram(batchSizesDesc, count, float64(writes), buckets)
 }
 
 // observe counts one answered request.

@@ -11,7 +11,8 @@ import (
 
 // The replay_keys table (migration 0005) holds the replay keys of the
 // requests whose writes committed, each written by the write transaction
-// of its request (withTx), so that a new process can refuse their replays.
+// of its request (withTx), inside that request's savepoint of a shared
+// transaction (commit.go), so that a new process can refuse their replays.
 const (
 	recordReplayKey = `INSERT INTO replay_keys (expires_at, key) VALUES (?, ?) ON CONFLICT DO NOTHING`
 	// expireReplayKeys deletes up to 64 of the oldest keys, if expired. One
@@ -27,7 +28,6 @@ const (
 // replay key: the statements, prepared on the write connection before the
 // transaction (see writeStmt), and the key.
 type replayTx struct {
-	ctx     context.Context
 	key     localyun.ReplayKey
 	now     time.Time
 	stmts   [2]*sql.Stmt
@@ -42,7 +42,7 @@ func (st *Store) prepareReplay(ctx context.Context) (*replayTx, error) {
 	if !ok || st.lock == nil {
 		return nil, nil
 	}
-	r := &replayTx{ctx: ctx, key: key, now: now}
+	r := &replayTx{key: key, now: now}
 	for i, q := range [2]string{recordReplayKey, expireReplayKeys} {
 		s, release, err := st.writeStmt(ctx, q)
 		if err != nil {
@@ -54,16 +54,16 @@ func (st *Store) prepareReplay(ctx context.Context) (*replayTx, error) {
 	return r, nil
 }
 
-// record stores the key in tx and, in one call of expireEvery, deletes
-// keys expired at now.
-func (r *replayTx) record(tx *sql.Tx, calls *atomic.Uint64) error {
-	if _, err := tx.StmtContext(r.ctx, r.stmts[0]).ExecContext(r.ctx, r.key.ExpiresMillis(), r.key.Sum[:]); err != nil {
+// record stores the key in tx, under ctx, and, in one call of
+// expireEvery, deletes keys expired at now.
+func (r *replayTx) record(ctx context.Context, tx *sql.Tx, calls *atomic.Uint64) error {
+	if _, err := tx.StmtContext(ctx, r.stmts[0]).ExecContext(ctx, r.key.ExpiresMillis(), r.key.Sum[:]); err != nil {
 		return err
 	}
 	if calls.Add(1)%expireEvery != 0 {
 		return nil
 	}
-	_, err := tx.StmtContext(r.ctx, r.stmts[1]).ExecContext(r.ctx, ms(r.now))
+	_, err := tx.StmtContext(ctx, r.stmts[1]).ExecContext(ctx, ms(r.now))
 	return err
 }
 

@@ -31,8 +31,10 @@ var migrations embed.FS
 // Store is the SQLite implementation of localyun.Store.
 //
 // Writes go through one connection (SQLite has one writer anyway), so write
-// transactions never fail with SQLITE_BUSY inside the process; reads use a
-// pool of connections that see the last committed state (WAL).
+// transactions never fail with SQLITE_BUSY inside the process, and one
+// goroutine, which lets concurrent write transactions share a commit and
+// its fsync (commit.go); reads use a pool of connections that see the last
+// committed state (WAL).
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
@@ -48,10 +50,13 @@ type Store struct {
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
 
-	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
-	// writes counts the write transactions. withTx adds one before the
-	// commit, while it holds the one write connection, so whoever holds
-	// that connection sees every committed write counted (bastion_grant.go).
+	sqlstore.Bastion           // the Bastionhost writes (bastion_sql.go)
+	commit           committer // the writer goroutine of withTx (commit.go)
+	// writes counts the write transactions that succeeded. The writer adds
+	// one as each succeeds, before the next one of the same transaction runs
+	// and before the commit, while it holds the one write connection, so
+	// whoever holds that connection, or runs after it in the transaction,
+	// sees every write before it counted (bastion_grant.go).
 	writes atomic.Uint64
 	// replayWrites counts the write transactions that recorded a replay
 	// key (replay.go).
@@ -89,10 +94,10 @@ func open(ctx context.Context, path string, set fs.FS) (*Store, error) {
 			return nil, err
 		}
 		st.lock = lock
-		// synchronous(NORMAL) in WAL mode keeps every committed transaction
-		// across a crash of the process (kill -9); only an OS crash or power
-		// loss may roll back the last transactions.
-		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		// synchronous(FULL) in WAL mode fsyncs the WAL at every commit:
+		// a committed transaction survives a power loss or an OS crash, not
+		// only a crash of the process. Writers share commits (commit.go).
+		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 		w, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_txlock=immediate")
 		if err != nil {
 			st.Close()
@@ -113,11 +118,13 @@ func open(ctx context.Context, path string, set fs.FS) (*Store, error) {
 		st.Close()
 		return nil, err
 	}
+	st.startWriter()
 	return st, nil
 }
 
 // Close closes the database.
 func (st *Store) Close() error {
+	st.stopWriter()
 	st.stmts.close()
 	st.wstmts.close()
 	var err error
@@ -157,41 +164,6 @@ func (st *Store) migrate(ctx context.Context, set fs.FS) error {
 var migrationsTable = sqlstore.Migrations{
 	Has:    `SELECT COUNT(*) FROM migrations WHERE name = ?`,
 	Record: `INSERT INTO migrations (name) VALUES (?)`,
-}
-
-// withTx runs fn in a write transaction and commits if fn returns nil. The
-// first transaction of a request to commit also records the request's
-// replay key (replay.go), so that the change and the refusal of its replay
-// are durable together.
-func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	replay, err := st.prepareReplay(ctx)
-	if err != nil {
-		return err
-	}
-	if replay != nil {
-		defer replay.done()
-	}
-	tx, err := st.write.BeginTx(ctx, nil)
-	if err != nil {
-		return formatError(err)
-	}
-	defer tx.Rollback()
-	if err := fn(ctx, tx); err != nil {
-		return formatError(err)
-	}
-	if replay != nil {
-		if err := replay.record(tx, &st.replayWrites); err != nil {
-			return formatError(err)
-		}
-	}
-	st.writes.Add(1)
-	if err := tx.Commit(); err != nil {
-		return formatError(err)
-	}
-	if replay != nil {
-		localyun.MarkReplayKeyRecorded(ctx)
-	}
-	return nil
 }
 
 // formatError turns driver errors into localyun kinds by result code.
