@@ -11,6 +11,9 @@ import "sync"
 // process writes the file (Open takes an exclusive lock on it, see
 // lockFile), so no other writer can leave the cache stale. Nothing is cached
 // for a row that does not exist, so creating a row needs no invalidation.
+//
+// A write may also carry its change into the cached rows instead of
+// forgetting them (generation, update): see update for when that is exact.
 type rowCache[K comparable, V any] struct {
 	max int // rows kept at most; 0 is defaultMaxCachedRows
 
@@ -75,4 +78,58 @@ func (c *rowCache[K, V]) invalidate() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.m)
+}
+
+// forgetAll forgets the rows of keys (and makes rows read before now
+// unstorable).
+func (c *rowCache[K, V]) forgetAll(keys []K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, k := range keys {
+		delete(c.m, k)
+	}
+}
+
+// generation returns the generation for update, which a write notes
+// before its transaction commits: inside it, once the write holds the
+// write connection, so that writes ending while it waited do not count.
+func (c *rowCache[K, V]) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// update is forgetAll(keys) for a write whose transaction has committed,
+// except that while the cache is still at gen (see generation) it changes
+// the cached row of keys[i] with change(i, row), which returns false to
+// forget the row instead, rather than forgetting it.
+//
+// What keeps the cache exact: a cached row differs from the committed row
+// only while a write that committed a change of it has not yet ended (moved
+// the generation), and every write ends before it returns. update keeps
+// that: writes commit one after another on the one write connection, and a
+// cache still at gen has seen no write end since this one noted gen, so the
+// cached rows of keys are as this write found them, or as a write that
+// committed later left them (it has not ended, and will forget its rows, as
+// it finds the generation moved), or as a write that committed earlier but
+// has not ended left them (that one will forget them too). change turns the
+// first kind into the row this write committed. When another write has
+// ended since gen, this one forgets its rows. Rows read before now are
+// unstorable, as with forget.
+func (c *rowCache[K, V]) update(gen uint64, keys []K, change func(i int, row *V) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	same := gen == c.gen
+	c.gen++
+	for i, k := range keys {
+		v, ok := c.m[k]
+		switch {
+		case !ok:
+		case same && change(i, &v):
+			c.m[k] = v
+		default:
+			delete(c.m, k)
+		}
+	}
 }
