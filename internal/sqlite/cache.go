@@ -102,8 +102,8 @@ func (c *rowCache[K, V]) generation() uint64 {
 
 // update is forgetAll(keys) for a write whose transaction has committed,
 // except that while the cache is still at gen (see generation) it changes
-// the cached row of keys[i] with change(i, row), which returns false to
-// forget the row instead, rather than forgetting it.
+// the cached row of keys[i] to change(i, row), unless that returns false
+// to forget the row instead, rather than forgetting it.
 //
 // What keeps the cache exact: a cached row differs from the committed row
 // only while a write that committed a change of it has not yet ended (moved
@@ -117,18 +117,22 @@ func (c *rowCache[K, V]) generation() uint64 {
 // first kind into the row this write committed. When another write has
 // ended since gen, this one forgets its rows. Rows read before now are
 // unstorable, as with forget.
-func (c *rowCache[K, V]) update(gen uint64, keys []K, change func(i int, row *V) bool) {
+func (c *rowCache[K, V]) update(gen uint64, keys []K, change func(i int, row V) (V, bool)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	same := gen == c.gen
 	c.gen++
 	for i, k := range keys {
 		v, ok := c.m[k]
-		switch {
-		case !ok:
-		case same && change(i, &v):
+		if !ok {
+			continue
+		}
+		if same {
+			v, ok = change(i, v)
+		}
+		if same && ok {
 			c.m[k] = v
-		default:
+		} else {
 			delete(c.m, k)
 		}
 	}

@@ -110,10 +110,10 @@ func matchCached(rows []localyun.Instance, accountID, regionID string) []localyu
 			kept = append(kept, in)
 		}
 	}
-	if len(kept) < 2 {
-		return kept
+	bySeq := func(a, b localyun.Instance) int { return cmp.Compare(a.Seq, b.Seq) }
+	if !slices.IsSortedFunc(kept, bySeq) { // ids are usually listed in creation order
+		slices.SortFunc(kept, bySeq)
 	}
-	slices.SortFunc(kept, func(a, b localyun.Instance) int { return cmp.Compare(a.Seq, b.Seq) })
 	// A repeated id is the same row: neighbours once sorted.
 	return slices.CompactFunc(kept, func(a, b localyun.Instance) bool { return a.Seq == b.Seq })
 }
@@ -204,6 +204,11 @@ func globPattern(p string) string {
 const setRoleSQL = `UPDATE OR FAIL instances SET ram_role_name = ? WHERE +account_id = ? AND +region_id = ?
 	AND id IN (SELECT value FROM json_each(?)) AND +ram_role_name = ? COLLATE BINARY`
 
+// setOneRoleSQL is setRoleSQL for a group of one instance (every
+// one-instance request), without the JSON.
+const setOneRoleSQL = `UPDATE OR FAIL instances SET ram_role_name = ? WHERE +account_id = ? AND +region_id = ?
+	AND id = ? AND +ram_role_name = ? COLLATE BINARY`
+
 // SetInstancesRAMRole sets the roles of instances as a compare-and-set: one
 // UPDATE per (From, To) pair, each of which must change every one of its
 // instances. Returns *MissingIDsError (ErrNotFound) or ErrConflict, and then
@@ -214,14 +219,18 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 	}
 	ids := sqlstore.ChangedIDs(changes)
 	var gen uint64
-	err := st.withPreparedTx(ctx, []string{setRoleSQL}, func(ctx context.Context, tx *preparedTx) error {
+	err := st.withPreparedTx(ctx, []string{setRoleSQL, setOneRoleSQL}, func(ctx context.Context, tx *preparedTx) error {
 		gen = st.instances.generation()
 		for _, g := range sqlstore.GroupRoleChanges(changes) {
-			list, err := jsonStrings(g.IDs)
-			if err != nil {
-				return err
+			query, arg := setOneRoleSQL, g.IDs[0] // the id, or the JSON of the ids
+			if len(g.IDs) > 1 {
+				var err error
+				if arg, err = jsonStrings(g.IDs); err != nil {
+					return err
+				}
+				query = setRoleSQL
 			}
-			res, err := tx.ExecContext(ctx, setRoleSQL, g.To, accountID, regionID, list, g.From)
+			res, err := tx.ExecContext(ctx, query, g.To, accountID, regionID, arg, g.From)
 			if err != nil {
 				return err
 			}
@@ -235,9 +244,9 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 		st.instances.forgetAll(ids)
 		return err
 	}
-	st.instances.update(gen, ids, func(i int, in *localyun.Instance) bool {
+	st.instances.update(gen, ids, func(i int, in localyun.Instance) (localyun.Instance, bool) {
 		in.RAMRoleName = changes[i].To
-		return true
+		return in, true
 	})
 	return nil
 }
