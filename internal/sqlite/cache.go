@@ -58,6 +58,22 @@ func (c *rowCache[K, V]) getAll(keys []K, vals []V, found []bool) (gen uint64) {
 	return c.gen
 }
 
+// full reports whether the cache holds as many rows as it may: put would
+// store nothing.
+func (c *rowCache[K, V]) full() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m) >= c.limit()
+}
+
+// limit is the number of rows the cache keeps at most.
+func (c *rowCache[K, V]) limit() int {
+	if c.max == 0 {
+		return defaultMaxCachedRows
+	}
+	return c.max
+}
+
 // stale reports whether the row of k as read at generation gen may be older
 // than the committed row: a write of it has ended since.
 func (c *rowCache[K, V]) stale(k K, gen uint64) bool {
@@ -69,11 +85,7 @@ func (c *rowCache[K, V]) stale(k K, gen uint64) bool {
 func (c *rowCache[K, V]) put(k K, v V, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	limit := c.max
-	if limit == 0 {
-		limit = defaultMaxCachedRows
-	}
-	if c.stale(k, gen) || len(c.m) >= limit {
+	if c.stale(k, gen) || len(c.m) >= c.limit() {
 		return
 	}
 	if c.m == nil {
