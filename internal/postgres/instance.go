@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 
 	"github.com/localyun/localyun"
@@ -96,39 +95,29 @@ func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, 
 	return found, sqlstore.MissingIDs(ids, found)
 }
 
-// setRolesSQL is the compare-and-set of SetInstancesRAMRole: the changes
-// as three arrays of one length (the instance, the role it must hold, the
-// role it gets). Under READ COMMITTED, an UPDATE that waited for another
-// transaction's change of a row checks the row again as that change left
-// it, so a compare-and-set that lost a race changes fewer rows.
-const setRolesSQL = `UPDATE instances AS i SET ram_role_name = c.role_to
-	FROM unnest($3::text[], $4::text[], $5::text[]) AS c(id, role_from, role_to)
-	WHERE i.account_id = $1 AND i.region_id = $2 AND i.id = c.id AND i.ram_role_name = c.role_from`
-
 // SetInstancesRAMRole sets the roles of instances as a compare-and-set: one
-// UPDATE that must change every one of them. The changes go in id order,
-// which is the order the UPDATE locks their rows in, so that overlapping
-// batches wait for each other rather than deadlock (a deadlock would be
-// retried, see withTx). Returns *MissingIDsError (ErrNotFound) or
-// ErrConflict, and then writes nothing.
+// UPDATE per (From, To) pair, each of which must change every one of its
+// instances. Under READ COMMITTED, an UPDATE that waited for another
+// transaction's change of a row checks the row again as that change left
+// it, so a compare-and-set that lost a race changes fewer rows. No SELECT
+// locks the rows first: each UPDATE locks its rows in the order of the
+// index it scans, the same for every batch, and a deadlock between batches
+// of several groups is retried (withTx). Returns *MissingIDsError
+// (ErrNotFound) or ErrConflict, and then writes nothing.
 func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	sorted := slices.SortedFunc(slices.Values(changes), func(a, b localyun.InstanceRoleChange) int {
-		return strings.Compare(a.InstanceID, b.InstanceID)
-	})
-	ids, from, to := make([]string, len(sorted)), make([]string, len(sorted)), make([]string, len(sorted))
-	for i, c := range sorted {
-		ids[i], from[i], to[i] = c.InstanceID, c.From, c.To
-	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, setRolesSQL, accountID, regionID, ids, from, to)
-		if err != nil {
-			return err
-		}
-		if changed, err := res.RowsAffected(); err != nil || changed != int64(len(ids)) {
-			return whyUnchanged(ctx, tx, accountID, regionID, sqlstore.ChangedIDs(changes), err)
+		for _, g := range sqlstore.GroupRoleChanges(changes) {
+			res, err := tx.ExecContext(ctx, `UPDATE instances SET ram_role_name = $1 WHERE account_id = $2 AND region_id = $3
+				AND id = ANY($4) AND ram_role_name = $5`, g.To, accountID, regionID, g.IDs, g.From)
+			if err != nil {
+				return err
+			}
+			if changed, err := res.RowsAffected(); err != nil || changed != int64(len(g.IDs)) {
+				return whyUnchanged(ctx, tx, accountID, regionID, sqlstore.ChangedIDs(changes), err)
+			}
 		}
 		return nil
 	})
