@@ -55,6 +55,11 @@ func TestParseInstanceIDs(t *testing.T) {
 		{"unterminated", `["i-1"`, 100, nil},
 		{"trailing garbage", `["i-1"]x`, 100, nil},
 		{"id too long", `["i-` + strings.Repeat("a", 63) + `"]`, 100, nil},
+		{"escaped", `["i-\u0031","i\/2"]`, 100, []string{"i-1", "i/2"}},
+		{"escaped duplicate", `["i-1","i-\u0031"]`, 100, nil},
+		{"raw tab", "[\"i-\t1\"]", 100, nil},
+		{"newlines around", "[\n\"i-1\",\r\n\"i-2\"\n]", 100, []string{"i-1", "i-2"}},
+		{"more than max of 2", `["i-1","i-2","i-3"]`, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

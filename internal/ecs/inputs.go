@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -124,21 +125,86 @@ func regionOf(r *protocol.Request) (string, error) {
 // characters (ids come back in per-instance results). It is the one parser
 // of InstanceIds.
 func ParseInstanceIDs(s string, max int) ([]string, error) {
-	var ids []string
-	if err := json.Unmarshal([]byte(s), &ids); err != nil || len(ids) == 0 {
-		return nil, errInstanceIDsMalformed
-	}
-	if len(ids) > max {
-		return nil, errInstanceIDsMalformed
-	}
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if len(id) > 64 || protocol.CheckName(id, 1, 64) != nil || seen[id] {
+	ids, plain := plainStrings(s, max)
+	if !plain {
+		if err := json.Unmarshal([]byte(s), &ids); err != nil {
 			return nil, errInstanceIDsMalformed
 		}
-		seen[id] = true
+	}
+	if len(ids) == 0 || len(ids) > max || hasDuplicate(ids) {
+		return nil, errInstanceIDsMalformed
+	}
+	for _, id := range ids {
+		if len(id) > 64 || protocol.CheckName(id, 1, 64) != nil {
+			return nil, errInstanceIDsMalformed
+		}
 	}
 	return ids, nil
+}
+
+// plainStrings parses s as json.Unmarshal would into a []string when s is
+// a JSON array of 1 to max strings of printable ASCII without escapes, the
+// form clients send; plain is false for anything else, which
+// json.Unmarshal then decides.
+func plainStrings(s string, max int) (out []string, plain bool) {
+	i := skipSpace(s, 0)
+	if i == len(s) || s[i] != '[' {
+		return nil, false
+	}
+	for {
+		i = skipSpace(s, i+1) // past the '[' or the ','
+		if i == len(s) || s[i] != '"' || len(out) >= max {
+			return nil, false
+		}
+		start := i + 1
+		for i = start; i < len(s) && s[i] != '"'; i++ {
+			if s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\' {
+				return nil, false
+			}
+		}
+		if i == len(s) {
+			return nil, false
+		}
+		out = append(out, s[start:i])
+		i = skipSpace(s, i+1)
+		switch {
+		case i < len(s) && s[i] == ',':
+		case i < len(s) && s[i] == ']' && skipSpace(s, i+1) == len(s):
+			return out, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// skipSpace returns the index of the first byte of s from i on that is not
+// JSON white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// hasDuplicate reports whether ids holds an id twice: comparing pairs for
+// short lists (most are one id), a set beyond.
+func hasDuplicate(ids []string) bool {
+	if len(ids) <= 16 {
+		for i := range ids {
+			if slices.Contains(ids[:i], ids[i]) {
+				return true
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; ok {
+			return true
+		}
+		seen[id] = struct{}{}
+	}
+	return false
 }
 
 // intParam parses an optional integer parameter within [min, max].

@@ -43,7 +43,7 @@ func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]str
 		if err != nil {
 			return nil, err
 		}
-		if !TrustsECS(role.AssumeRolePolicyDocument) {
+		if !s.trustsECS(role.AssumeRolePolicyDocument) {
 			return nil, errRAMRoleNotECS
 		}
 		if err := s.checkPassRole(ctx, role.Name); err != nil {

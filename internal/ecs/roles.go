@@ -71,7 +71,7 @@ func (s *Service) AttachInstanceRAMRole(ctx context.Context, in AttachInstanceRA
 	if err != nil {
 		return "", nil, err
 	}
-	if !TrustsECS(role.AssumeRolePolicyDocument) {
+	if !s.trustsECS(role.AssumeRolePolicyDocument) {
 		return "", nil, errRAMRoleNotECS
 	}
 	if err := s.checkPassRole(ctx, role.Name); err != nil {

@@ -7,6 +7,7 @@ package ecs
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -32,8 +33,9 @@ type Options struct {
 
 // Service holds the ECS rules.
 type Service struct {
-	store Store
-	opts  Options
+	store  Store
+	opts   Options
+	trusts trustMemo
 }
 
 // NewService returns an ECS service over store.
@@ -86,6 +88,9 @@ func (s *Service) findInstances(ctx context.Context, regionID string, ids []stri
 	if len(found) != len(ids) {
 		return nil, errInstanceNotFound
 	}
+	if inOrder(found, ids) { // the usual case: ids listed in creation order
+		return found, nil
+	}
 	byID := make(map[string]localyun.Instance, len(found))
 	for _, in := range found {
 		byID[in.ID] = in
@@ -99,6 +104,16 @@ func (s *Service) findInstances(ctx context.Context, regionID string, ids []stri
 		out[i] = in
 	}
 	return out, nil
+}
+
+// inOrder reports whether insts are the instances ids, in that order.
+func inOrder(insts []localyun.Instance, ids []string) bool {
+	for i, in := range insts {
+		if in.ID != ids[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // findInstance reads one instance of the caller's account, in any region.
@@ -126,4 +141,39 @@ func instanceError(err error) error {
 // or an unmet condition counts exactly as it does for AssumeRole.
 func TrustsECS(doc string) bool {
 	return auth.TrustAllows(doc, auth.Caller{Service: "ecs.aliyuncs.com"}, nil)
+}
+
+// trustMemo remembers TrustsECS by document. TrustsECS is a function of the
+// document's text alone (no clock, no request context), so a remembered
+// answer is the answer: nothing to invalidate when a role's policy
+// changes, since the new text is another key. Parsing a policy costs more
+// than the rest of a one-instance Attach outside the store.
+type trustMemo struct {
+	mu sync.RWMutex
+	m  map[string]bool
+}
+
+// maxTrustMemo bounds the documents remembered; beyond it they are
+// evaluated every time.
+const maxTrustMemo = 1024
+
+// trustsECS is TrustsECS(doc), remembered.
+func (s *Service) trustsECS(doc string) bool {
+	m := &s.trusts
+	m.mu.RLock()
+	ok, known := m.m[doc]
+	m.mu.RUnlock()
+	if known {
+		return ok
+	}
+	ok = TrustsECS(doc)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) < maxTrustMemo {
+		if m.m == nil {
+			m.m = map[string]bool{}
+		}
+		m.m[doc] = ok
+	}
+	return ok
 }

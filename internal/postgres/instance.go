@@ -95,20 +95,20 @@ func lockInstances(ctx context.Context, tx *sql.Tx, accountID, regionID string, 
 	return found, sqlstore.MissingIDs(ids, found)
 }
 
-// SetInstancesRAMRole sets the roles of instances as a compare-and-set: it
-// locks their rows (lockInstances), then runs one UPDATE per (From, To)
-// pair, each of which must change every one of its instances. Returns
-// *MissingIDsError (ErrNotFound) or ErrConflict, and then writes nothing.
+// SetInstancesRAMRole sets the roles of instances as a compare-and-set: one
+// UPDATE per (From, To) pair, each of which must change every one of its
+// instances. Under READ COMMITTED, an UPDATE that waited for another
+// transaction's change of a row checks the row again as that change left
+// it, so a compare-and-set that lost a race changes fewer rows. No SELECT
+// locks the rows first: each UPDATE locks its rows in the order of the
+// index it scans, the same for every batch, and a deadlock between batches
+// of several groups is retried (withTx). Returns *MissingIDsError
+// (ErrNotFound) or ErrConflict, and then writes nothing.
 func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	ids := sqlstore.ChangedIDs(changes)
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
-		if err != nil {
-			return err
-		}
 		for _, g := range sqlstore.GroupRoleChanges(changes) {
 			res, err := tx.ExecContext(ctx, `UPDATE instances SET ram_role_name = $1 WHERE account_id = $2 AND region_id = $3
 				AND id = ANY($4) AND ram_role_name = $5`, g.To, accountID, regionID, g.IDs, g.From)
@@ -116,29 +116,36 @@ func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID st
 				return err
 			}
 			if changed, err := res.RowsAffected(); err != nil || changed != int64(len(g.IDs)) {
-				return sqlstore.Unchanged(g.IDs, found, err)
+				return whyUnchanged(ctx, tx, accountID, regionID, sqlstore.ChangedIDs(changes), err)
 			}
 		}
 		return nil
 	})
 }
 
-// SetInstanceStatus moves one instance from status from to to, its row
-// locked first. Returns ErrNotFound or ErrConflict.
+// whyUnchanged explains, inside the transaction of a compare-and-set on
+// instances that changed fewer rows than it named, why (see
+// sqlstore.Unchanged): it reads which of ids are there.
+func whyUnchanged(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string, err error) error {
+	if err != nil {
+		return err
+	}
+	found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE account_id = $1 AND region_id = $2
+		AND id = ANY($3)`, accountID, regionID, ids))
+	return sqlstore.Unchanged(ids, found, err)
+}
+
+// SetInstanceStatus moves one instance from status from to to. Returns
+// ErrNotFound or ErrConflict.
 func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		ids := []string{id}
-		found, err := lockInstances(ctx, tx, accountID, regionID, ids)
-		if err != nil {
-			return err
-		}
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = $1 WHERE account_id = $2 AND region_id = $3 AND id = $4
 			AND status = $5`, to, accountID, regionID, id, from)
 		if err != nil {
 			return err
 		}
 		if changed, err := res.RowsAffected(); err != nil || changed != 1 {
-			return sqlstore.Unchanged(ids, found, err)
+			return whyUnchanged(ctx, tx, accountID, regionID, []string{id}, err)
 		}
 		return nil
 	})

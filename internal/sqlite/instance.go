@@ -1,9 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"slices"
 	"strings"
+	"unique"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/sqlstore"
@@ -24,12 +28,10 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	if f.IDs != nil && len(f.IDs) == 0 {
 		return nil, 0, nil
 	}
-	cond, args := instanceCond(f)
 	if f.IDs != nil {
-		// At most one row per id: one query serves the total and the page,
+		// At most one row per id: one read serves the total and the page,
 		// cut here exactly as COUNT(*) and LIMIT/OFFSET would.
-		all, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
-			` ORDER BY seq`, args...))
+		all, err := st.findListedInstances(ctx, f)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -45,6 +47,7 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 		}
 		return pageSlice(all, f.Offset, f.Limit), total, nil
 	}
+	cond, args := instanceCond(f)
 	var total int
 	if err := st.readRow(ctx, `SELECT COUNT(*) FROM instances WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -64,6 +67,70 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	out, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
 		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...))
 	return out, total, err
+}
+
+// Instances are cached by id (see rowCache; ids are unique in the table):
+// the role actions read their instances by id on every request, and
+// DescribeInstanceRamRole does nothing else. Every write of instances
+// forgets, or changes (update), the cached rows of the ids it names once its
+// transaction has ended; creating rows needs nothing (no absent row is
+// cached). maxCachedInstances bounds the rows kept (about 300 bytes each,
+// see shareStrings: 15 MB).
+const maxCachedInstances = 50_000
+
+// findListedInstances is FindInstances of f.IDs, without paging: the rows
+// matching f, in creation order. When every id is cached and f filters on
+// nothing but the account and the region, the cache answers (a cached
+// row of another account or region is the one row of its id, so it does
+// not match); otherwise one query does, and the rows it reads are cached.
+func (st *Store) findListedInstances(ctx context.Context, f localyun.InstanceFilter) ([]localyun.Instance, error) {
+	rows := make([]localyun.Instance, len(f.IDs))
+	found := make([]bool, len(f.IDs))
+	gen := st.instances.getAll(f.IDs, rows, found)
+	if f.NetworkType == "" && f.Status == "" && f.NamePattern == "" && f.RAMRoleName == "" && !f.HasRAMRole &&
+		!slices.Contains(found, false) {
+		return matchCached(rows, f.AccountID, f.RegionID), nil
+	}
+	cond, args := instanceCond(f)
+	all, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
+		` ORDER BY seq`, args...))
+	if err != nil {
+		return nil, err
+	}
+	if !st.instances.full() {
+		for _, in := range all {
+			st.instances.put(in.ID, shareStrings(in), gen)
+		}
+	}
+	return all, nil
+}
+
+// shareStrings returns in with the columns many instances hold alike in
+// one canonical copy each (unique.Make), which makes a cached row about
+// half the size.
+func shareStrings(in localyun.Instance) localyun.Instance {
+	for _, s := range []*string{&in.AccountID, &in.RegionID, &in.ZoneID, &in.Status, &in.NetworkType, &in.VpcID,
+		&in.VSwitchID, &in.ImageID, &in.InstanceType, &in.RAMRoleName} {
+		*s = unique.Make(*s).Value()
+	}
+	return in
+}
+
+// matchCached keeps, of the cached rows of a list of ids, those of the
+// account (and region, unless ""), each once, in creation order.
+func matchCached(rows []localyun.Instance, accountID, regionID string) []localyun.Instance {
+	kept := rows[:0]
+	for _, in := range rows {
+		if in.AccountID == accountID && (regionID == "" || in.RegionID == regionID) {
+			kept = append(kept, in)
+		}
+	}
+	bySeq := func(a, b localyun.Instance) int { return cmp.Compare(a.Seq, b.Seq) }
+	if !slices.IsSortedFunc(kept, bySeq) { // ids are usually listed in creation order
+		slices.SortFunc(kept, bySeq)
+	}
+	// A repeated id is the same row: neighbours once sorted.
+	return slices.CompactFunc(kept, func(a, b localyun.Instance) bool { return a.Seq == b.Seq })
 }
 
 // instanceCond is the WHERE condition of FindInstances for f (ignoring
@@ -140,63 +207,93 @@ func globPattern(p string) string {
 	return b.String()
 }
 
-// setRolesSQL is the compare-and-set of SetInstancesRAMRole for an IN list
-// of n ids. The role compares exactly (the column is NOCASE); "+" keeps the
-// planner on the unique id index (see FindInstances).
-func setRolesSQL(n int) string {
-	return `UPDATE instances SET ram_role_name = ? WHERE +account_id = ? AND +region_id = ? AND id IN (` +
-		placeholders(n) + `) AND +ram_role_name = ? COLLATE BINARY`
-}
+// setRoleSQL is the compare-and-set of SetInstancesRAMRole for one group of
+// changes: the ids are a JSON array. The role compares exactly (the column
+// is NOCASE); "+" keeps the planner on the unique id index (see
+// FindInstances). OR FAIL: the only constraint the statement could break
+// is the column's NOT NULL, and any error rolls back the whole transaction
+// anyway (withTx), so SQLite need not keep a statement journal to undo the
+// statement alone; with the default ABORT it writes one, which for 100
+// rows (table and index pages) outgrows memory and goes to a temporary
+// file on every call.
+const setRoleSQL = `UPDATE OR FAIL instances SET ram_role_name = ? WHERE +account_id = ? AND +region_id = ?
+	AND id IN (SELECT value FROM json_each(?)) AND +ram_role_name = ? COLLATE BINARY`
+
+// setOneRoleSQL is setRoleSQL for a group of one instance (every
+// one-instance request), without the JSON.
+const setOneRoleSQL = `UPDATE OR FAIL instances SET ram_role_name = ? WHERE +account_id = ? AND +region_id = ?
+	AND id = ? AND +ram_role_name = ? COLLATE BINARY`
 
 // SetInstancesRAMRole sets the roles of instances as a compare-and-set: one
 // UPDATE per (From, To) pair, each of which must change every one of its
 // instances. Returns *MissingIDsError (ErrNotFound) or ErrConflict, and then
-// writes nothing.
+// writes nothing. The cached rows of the instances take their new roles.
 func (st *Store) SetInstancesRAMRole(ctx context.Context, accountID, regionID string, changes []localyun.InstanceRoleChange) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	// Every group's id list is padded to len(changes) with its own last id
-	// (a repeated id matches its row once), so that one statement, prepared
-	// once per batch size, serves every group.
-	n := len(changes)
-	query := setRolesSQL(n)
-	return st.withPreparedTx(ctx, []string{query}, func(ctx context.Context, tx *preparedTx) error {
+	ids := sqlstore.ChangedIDs(changes)
+	var gen uint64
+	err := st.withPreparedTx(ctx, []string{setRoleSQL, setOneRoleSQL}, func(ctx context.Context, tx *preparedTx) error {
+		gen = st.instances.generation()
 		for _, g := range sqlstore.GroupRoleChanges(changes) {
-			args := []any{g.To, accountID, regionID}
-			for i := range n {
-				args = append(args, g.IDs[min(i, len(g.IDs)-1)])
+			query, arg := setOneRoleSQL, g.IDs[0] // the id, or the JSON of the ids
+			if len(g.IDs) > 1 {
+				var err error
+				if arg, err = jsonStrings(g.IDs); err != nil {
+					return err
+				}
+				query = setRoleSQL
 			}
-			args = append(args, g.From)
-			res, err := tx.ExecContext(ctx, query, args...)
+			res, err := tx.ExecContext(ctx, query, g.To, accountID, regionID, arg, g.From)
 			if err != nil {
 				return err
 			}
 			if changed, err := res.RowsAffected(); err != nil || changed != int64(len(g.IDs)) {
-				return whyUnchanged(ctx, tx.tx, accountID, regionID, sqlstore.ChangedIDs(changes), err)
+				return whyUnchanged(ctx, tx.tx, accountID, regionID, ids, err)
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		st.instances.forgetAll(ids)
+		return err
+	}
+	st.instances.update(gen, ids, func(i int, in localyun.Instance) (localyun.Instance, bool) {
+		in.RAMRoleName = changes[i].To
+		return in, true
+	})
+	return nil
 }
 
-// whyUnchanged explains, inside the transaction of an UPDATE compare-and-set
-// that changed fewer rows than it named, why (see sqlstore.Unchanged): it
-// reads which of ids are there.
+// jsonStrings is ss as a JSON array, for json_each.
+func jsonStrings(ss []string) (string, error) {
+	b, err := json.Marshal(ss)
+	return string(b), err
+}
+
+// whyUnchanged explains, inside the transaction of a compare-and-set on
+// instances that changed fewer rows than it named, why (see
+// sqlstore.Unchanged): it reads which of ids are there.
 func whyUnchanged(ctx context.Context, tx *sql.Tx, accountID, regionID string, ids []string, err error) error {
 	if err != nil {
 		return err
 	}
+	list, err := jsonStrings(ids)
+	if err != nil {
+		return err
+	}
 	found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE +account_id = ? AND +region_id = ?
-		AND id IN (`+placeholders(len(ids))+`)`, append([]any{accountID, regionID}, anys(ids)...)...))
+		AND id IN (SELECT value FROM json_each(?))`, accountID, regionID, list))
 	return sqlstore.Unchanged(ids, found, err)
 }
 
 // SetInstanceStatus moves one instance from status from to to. Returns
 // ErrNotFound or ErrConflict.
 func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
+	defer st.instances.forget(id)
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ? WHERE account_id = ? AND region_id = ? AND id = ?
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ? WHERE +account_id = ? AND +region_id = ? AND id = ?
 			AND status = ?`, to, accountID, regionID, id, from)
 		if err != nil {
 			return err
@@ -212,6 +309,7 @@ func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id,
 // they all exist (and, with status set, all have it). Returns
 // *MissingIDsError (ErrNotFound) or ErrConflict.
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
+	defer st.instances.forgetAll(ids)
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		args := append([]any{accountID, regionID}, anys(ids)...)
 		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE +account_id = ? AND +region_id = ?

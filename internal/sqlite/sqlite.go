@@ -50,6 +50,8 @@ type Store struct {
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
 
+	instances rowCache[string, localyun.Instance] // by id (instance.go)
+
 	sqlstore.Bastion           // the Bastionhost writes (bastion_sql.go)
 	commit           committer // the writer goroutine of withTx (commit.go)
 	// writes counts the write transactions that succeeded. The writer adds
@@ -75,6 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func open(ctx context.Context, path string, set fs.FS) (*Store, error) {
 	st := &Store{}
 	st.hosts.max = maxCachedHosts
+	st.instances.max = maxCachedInstances
 	st.Bastion = newBastion(st)
 	if path == ":memory:" {
 		// A named shared-cache database so that every connection of this

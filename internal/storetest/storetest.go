@@ -31,6 +31,8 @@ func RunCore(t *testing.T, open CoreOpener) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
 	t.Run("Instances", func(t *testing.T) { testInstances(t, open) })
+	t.Run("InstanceReadsFollowWrites", func(t *testing.T) { testInstanceReadsFollowWrites(t, open) })
+	t.Run("InstanceReadsUnderRace", func(t *testing.T) { testInstanceReadsUnderRace(t, open) })
 	t.Run("BastionInstances", func(t *testing.T) { testBastionInstances(t, open) })
 }
 
