@@ -110,9 +110,11 @@ func testBastionGrantListingRace(t *testing.T, open BastionOpener) {
 					return
 				default:
 				}
-				ids, total, err := bhGrantPage(st, g)
-				if err != nil || total != len(ids) || len(ids) == 0 || ids[0] != h1.ID {
-					errs <- fmt.Errorf("concurrent listing %q, total %d, %v", ids, total, err)
+				// (A store may count and page in two statements, so the
+				// total of a listing concurrent with a write may be off.)
+				ids, _, err := bhGrantPage(st, g)
+				if err != nil || len(ids) == 0 || ids[0] != h1.ID {
+					errs <- fmt.Errorf("concurrent listing %q, %v", ids, err)
 					return
 				}
 			}
@@ -126,7 +128,7 @@ func testBastionGrantListingRace(t *testing.T, open BastionOpener) {
 		return nil
 	}
 	var failed error
-	for i := 0; i < 100 && failed == nil; i++ {
+	for i := 0; i < 300 && failed == nil; i++ {
 		if _, err := bhChangeHostGrants(st, g, true, []localyun.BastionHostGrant{{HostID: h2.ID}}); err != nil {
 			failed = err
 			break
