@@ -262,6 +262,32 @@ type listGrantHostsResponse struct {
 	Hosts      []grantHostItem `json:"Hosts" xml:"Hosts"`
 }
 
+// AppendJSONFields renders the response as encoding/json does from its tags
+// (protocol.JSONFields; TestGrantHostsJSON holds the two equal).
+func (r listGrantHostsResponse) AppendJSONFields(b []byte) []byte {
+	b = protocol.AppendJSONInt(protocol.AppendJSONField(b, "TotalCount", true), int64(r.TotalCount))
+	b = protocol.AppendJSONField(b, "Hosts", false)
+	if r.Hosts == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, h := range r.Hosts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostId", true), h.HostID)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostName", false), h.HostName)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "Comment", false), h.Comment)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "OSType", false), h.OSType)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "ActiveAddressType", false), h.ActiveAddressType)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostPublicAddress", false), h.HostPublicAddress)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostPrivateAddress", false), h.HostPrivateAddress)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
 // serveHostsFor serves a ListHostsFor* action with its Service method.
 func serveHostsFor(serve func(context.Context, HostsForInput) ([]localyun.BastionHost, int, error)) func(context.Context, HostsForInput) (any, error) {
 	return func(ctx context.Context, in HostsForInput) (any, error) {
