@@ -405,7 +405,9 @@ func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64)
 	var keyArr [maxBriefPage]bhHostKey
 	var briefArr [maxBriefPage]bhBrief
 	var cachedArr [maxBriefPage]bool
-	keys, briefs, cached := keyArr[:0], briefArr[:0], cachedArr[:0]
+	var keys []bhHostKey
+	var briefs []bhBrief
+	var cached []bool
 	if n := len(ids); n <= maxBriefPage {
 		keys, briefs, cached = keyArr[:n], briefArr[:n], cachedArr[:n]
 	} else {
