@@ -61,8 +61,7 @@ func TestGrantCacheKeepsNoListReadBeforeAWrite(t *testing.T) {
 	if cached {
 		t.Fatal("the grant list is cached before any listing")
 	}
-	hostID, _ := localyun.ParseBastionID(h.ID)
-	stale := []int64{hostID} // ... and reads the grant, before the detach commits
+	stale := bhGranted{briefOf(h)} // ... and reads the grant, before the detach commits
 	_, err = st.ApplyBastionHostGrants(ctx, inst, g, 0, []localyun.BastionHostGrantChange{{Op: localyun.BastionGrantRevoke, HostID: h.ID}})
 	must(err)
 	st.hostGrants.put(key, stale, gen) // then tries to keep what it read

@@ -235,18 +235,30 @@ type bhHostKey struct {
 }
 
 // bhBrief is what the host cache keeps of a host: its id, formatted, and
-// the other brief columns.
-type bhBrief struct {
+// the other brief columns. It is a pointer that the grant cache's lists
+// share (bhGranted); the row it points to is never modified.
+type bhBrief = *bhBriefRow
+
+type bhBriefRow struct {
 	id, name, comment, osType, activeAddressType, publicAddress, privateAddress string
 }
 
 func briefOf(h localyun.BastionHost) bhBrief {
-	return bhBrief{h.ID, h.Name, h.Comment, h.OSType, h.ActiveAddressType, h.PublicAddress, h.PrivateAddress}
+	return &bhBriefRow{h.ID, h.Name, h.Comment, h.OSType, h.ActiveAddressType, h.PublicAddress, h.PrivateAddress}
 }
 
-func (b bhBrief) host(instanceID string) localyun.BastionHost {
+func (b *bhBriefRow) host(instanceID string) localyun.BastionHost {
 	return localyun.BastionHost{InstanceID: instanceID, ID: b.id, Name: b.name, Comment: b.comment,
 		OSType: b.osType, ActiveAddressType: b.activeAddressType, PublicAddress: b.publicAddress, PrivateAddress: b.privateAddress}
+}
+
+// hostsOf returns the hosts of rows, of an instance, with their brief columns.
+func hostsOf(instanceID string, rows []bhBrief) []localyun.BastionHost {
+	out := make([]localyun.BastionHost, len(rows))
+	for i, b := range rows {
+		out[i] = b.host(instanceID)
+	}
+	return out
 }
 
 // maxBriefPage is the largest page briefHostPage serves (the API's largest
@@ -272,10 +284,15 @@ type bhGranteeKey struct {
 	id               int64
 }
 
-// maxCachedHostGrants is the most host ids the grant cache keeps for one
-// grantee (at most 2 KB); the pages of a grantee holding more are read
+// maxCachedHostGrants is the most hosts the grant cache keeps for one
+// grantee (2 KB of pointers); the pages of a grantee holding more are read
 // with SQL (briefHostPage).
 const maxCachedHostGrants = 256
+
+// bhGranted is what the grant cache keeps of a grantee: the hosts it
+// holds, in id order, with the brief rows the host cache had for them.
+// Shared by every listing: never modified.
+type bhGranted []bhBrief
 
 // forgetHostGrants forgets the cached host list of g (and makes lists read
 // before now unstorable); a write to g's grants calls it once it has ended.
@@ -284,53 +301,55 @@ func (st *Store) forgetHostGrants(instanceID string, g localyun.BastionGrantee) 
 	st.hostGrants.forget(bhGranteeKey{instanceID, g.Kind, n})
 }
 
-// grantedHostsPage serves a grant listing (isGrantListing) from the ids of
-// the hosts the grantee holds (grantedHostIDs) and the host cache: no
-// statement at all once both are warm. ok is false, with no error, when the
-// grantee holds more hosts than the grant cache keeps.
+// grantedHostsPage serves a grant listing (isGrantListing) from the hosts
+// the grantee holds as the grant cache keeps them (grantedHosts): no
+// statement and no other lookup once the list is cached. ok is false, with
+// no error, when the grantee holds more hosts than the grant cache keeps.
 func (st *Store) grantedHostsPage(ctx context.Context, f localyun.BastionHostFilter) (_ []localyun.BastionHost, total int, ok bool, _ error) {
 	t, grantee, err := bhGranteeOf(f.InstanceID, *f.Grantee)
 	if err != nil {
 		return nil, 0, true, err
 	}
-	ids, ok, err := st.grantedHostIDs(ctx, t, grantee, f.Grantee.Kind)
+	list, ok, err := st.grantedHosts(ctx, t, grantee, f.Grantee.Kind)
 	if err != nil || !ok {
 		return nil, 0, ok, err
 	}
-	total = len(ids)
+	total = len(list)
 	lo := min(max(f.Offset, 0), total)
 	hi := min(lo+f.Limit, total)
 	if lo == hi {
 		return nil, total, true, nil
 	}
-	hosts, err := st.briefHosts(ctx, f.InstanceID, ids[lo:hi])
-	return hosts, total, true, err
+	return hostsOf(f.InstanceID, list[lo:hi]), total, true, nil
 }
 
-// grantedHostIDs returns the ids of the hosts grantee g holds, in order:
-// from the grant cache, or read with t.hostIDs and kept there (the slice is
-// shared: never modify it). ok is false when g holds more than
+// grantedHosts returns the hosts grantee g holds, in id order: from the
+// grant cache, or else read (t.hostIDs, then the hosts through the host
+// cache) and kept there. ok is false when g holds more than
 // maxCachedHostGrants. Returns ErrNotFound when g does not exist.
 //
-// The cache follows every write that changes what a grantee holds: the
-// grant batches forget their grantee's list (ApplyBastionHostGrants), and
-// the deletions and membership batches whose cascades reach grants forget
-// every list (sqlstore.BastionConfig.GrantsChanged), in both cases once
-// their transaction has ended; a list read before such a write is not kept
-// (rowCache's generation check).
-func (st *Store) grantedHostIDs(ctx context.Context, t bhGrantee, g *bhObject, kind string) (_ []int64, ok bool, _ error) {
+// The cache follows every write that changes what a grantee holds or what
+// its list shows: the grant batches forget their grantee's list
+// (ApplyBastionHostGrants); the deletions and membership batches whose
+// cascades reach grants (sqlstore.BastionConfig.GrantsChanged) and every
+// change to a host (HostChanged: a list holds the host's brief row) forget
+// every list; all of them once their transaction has ended. A list read
+// before such a write is not kept (rowCache's generation check: the
+// generation is taken before both reads).
+func (st *Store) grantedHosts(ctx context.Context, t bhGrantee, g *bhObject, kind string) (_ bhGranted, ok bool, _ error) {
 	key := bhGranteeKey{g.instanceID, kind, g.id}
-	ids, gen, ok := st.hostGrants.get(key)
+	list, gen, ok := st.hostGrants.get(key)
 	if ok {
-		return ids, true, nil
+		return list, true, nil
 	}
 	rows, err := st.readQuery(ctx, t.hostIDs, g.instanceID, g.id, maxCachedHostGrants+1)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
+	var ids []int64
+	var id int64
 	for rows.Next() {
-		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return nil, false, err
 		}
@@ -353,8 +372,11 @@ func (st *Store) grantedHostIDs(ctx context.Context, t bhGrantee, g *bhObject, k
 			return nil, false, sqlstore.BastionNotFound(g.what, g.name)
 		}
 	}
-	st.hostGrants.put(key, ids, gen)
-	return ids, true, nil
+	if list, err = st.briefRows(ctx, g.instanceID, ids); err != nil {
+		return nil, false, err
+	}
+	st.hostGrants.put(key, list, gen)
+	return list, true, nil
 }
 
 // briefHostPage returns the page p of the hosts granted to a grantee (no
@@ -393,41 +415,30 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 		total, err := p.count(ctx, cachedRead{st})
 		return nil, total, err
 	}
-	hosts, err := st.briefHosts(ctx, instanceID, ids)
-	return hosts, total, err
+	list, err := st.briefRows(ctx, instanceID, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	return hostsOf(instanceID, list), total, nil
 }
 
-// briefHosts returns the hosts ids (at most maxBriefPage) of an instance
-// with their brief columns, from the host cache where it has them; a host
-// deleted since ids were read is left out.
-func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64) ([]localyun.BastionHost, error) {
-	// On the stack for a page of up to maxBriefPage hosts.
-	var keyArr [maxBriefPage]bhHostKey
-	var briefArr [maxBriefPage]bhBrief
-	var cachedArr [maxBriefPage]bool
-	var keys []bhHostKey
-	var briefs []bhBrief
-	var cached []bool
-	if n := len(ids); n <= maxBriefPage {
-		keys, briefs, cached = keyArr[:n], briefArr[:n], cachedArr[:n]
-	} else {
-		keys, briefs, cached = make([]bhHostKey, n), make([]bhBrief, n), make([]bool, n)
-	}
+// briefRows returns the brief rows of the hosts ids of an instance, in
+// their order, from the host cache where it has them (it keeps those it
+// reads there); a host deleted since ids were read is left out.
+func (st *Store) briefRows(ctx context.Context, instanceID string, ids []int64) ([]bhBrief, error) {
+	keys, list, cached := make([]bhHostKey, len(ids)), make([]bhBrief, len(ids)), make([]bool, len(ids))
 	for i, id := range ids {
 		keys[i] = bhHostKey{instanceID, id}
 	}
-	gen := st.hosts.getAll(keys, briefs, cached) // before the read below, as put requires
-	out := make([]localyun.BastionHost, len(ids))
+	gen := st.hosts.getAll(keys, list, cached) // before the read below, as put requires
 	var missing []any
 	for i, id := range ids {
-		if cached[i] {
-			out[i] = briefs[i].host(instanceID)
-		} else {
+		if !cached[i] {
 			missing = append(missing, id)
 		}
 	}
 	if missing == nil {
-		return out, nil
+		return list, nil
 	}
 	rows, err := st.readQuery(ctx, `SELECT `+sqlstore.BastionHostBriefColumns+` FROM bastion_hosts h
 		WHERE h.instance_id = ? AND h.id IN (`+placeholders(len(missing))+`)`, append([]any{instanceID}, missing...)...)
@@ -435,31 +446,30 @@ func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64)
 		return nil, err
 	}
 	defer rows.Close()
-	found := make(map[string]localyun.BastionHost, len(missing))
+	found := make(map[int64]bhBrief, len(missing))
 	for rows.Next() {
 		h, err := sqlstore.ScanBastionHostBrief(rows)
 		if err != nil {
 			return nil, err
 		}
-		found[h.ID] = h
 		n, _ := localyun.ParseBastionID(h.ID)
-		st.hosts.put(bhHostKey{instanceID, n}, briefOf(h), gen)
+		found[n] = briefOf(h)
+		st.hosts.put(bhHostKey{instanceID, n}, found[n], gen)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	page := out[:0]
+	out := list[:0]
 	for i, id := range ids {
-		h := out[i]
+		b := list[i]
 		if !cached[i] {
-			var ok bool
-			if h, ok = found[localyun.FormatBastionID(id)]; !ok {
+			if b = found[id]; b == nil {
 				continue
 			}
 		}
-		page = append(page, h)
+		out = append(out, b)
 	}
-	return page, nil
+	return out, nil
 }
 
 func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {

@@ -47,8 +47,8 @@ type Store struct {
 	keys     rowCache[string, localyun.AccessKey]          // by access key id
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
-	// hostGrants are the host ids each grantee holds (bastion_host.go).
-	hostGrants rowCache[bhGranteeKey, []int64]
+	// hostGrants are the hosts each grantee holds (bastion_host.go).
+	hostGrants rowCache[bhGranteeKey, bhGranted]
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 	// writes counts the write transactions. withTx adds one before the

@@ -61,6 +61,17 @@ func testBastionGrantListingFollowsWrites(t *testing.T, open BastionOpener) {
 			bhWantGrantPage(t, st, "after attach again", g, h1.ID, h2.ID)
 			bhWantGrantPage(t, st, "other, unchanged", other, h3.ID)
 
+			renamed := h1
+			renamed.Name, renamed.PublicAddress = "h1-renamed", "47.0.0.1"
+			if err := st.UpdateBastionHost(ctx, h1, renamed); err != nil {
+				t.Fatal(err)
+			}
+			if hs, _, err := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bastionInst, Grantee: &g,
+				Authorized: true, Brief: true, Limit: 20}); err != nil || len(hs) != 2 || hs[0].Name != "h1-renamed" ||
+				hs[0].PublicAddress != "47.0.0.1" {
+				t.Fatalf("after the host's update: %+v, %v", hs, err)
+			}
+
 			if err := st.DeleteBastionHost(ctx, bastionInst, h2.ID); err != nil {
 				t.Fatal(err)
 			}
