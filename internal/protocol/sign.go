@@ -106,16 +106,23 @@ func appendStringToSignV1(b []byte, method string, params url.Values) []byte {
 // appendPercentEncodedTwice appends PercentEncode(PercentEncode(s)) to b.
 func appendPercentEncodedTwice(b []byte, s string) []byte {
 	const hexDigits = "0123456789ABCDEF"
+	start := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b = append(b, c)
-			continue
+		if c := s[i]; !unreservedSet[c] {
+			b = append(append(b, s[start:i]...), '%', '2', '5', hexDigits[c>>4], hexDigits[c&15])
+			start = i + 1
 		}
-		b = append(b, '%', '2', '5', hexDigits[c>>4], hexDigits[c&15])
 	}
-	return b
+	return append(b, s[start:]...)
 }
+
+// unreservedSet holds unreserved(c) for every byte c.
+var unreservedSet = func() (set [256]bool) {
+	for c := range set {
+		set[c] = unreserved(byte(c))
+	}
+	return set
+}()
 
 // StringToSignV1 returns the V1 string to sign:
 // METHOD&%2F&pct(canonical query of every parameter but Signature).
