@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -68,4 +69,33 @@ func FuzzSignV1(f *testing.F) {
 		f.Add(q, "testsecret")
 	}
 	f.Fuzz(checkSignV1)
+}
+
+// TestV1SignersConcurrent verifies with a few secrets from many goroutines
+// at once: a pooled signer keyed with one secret never signs for another
+// (the race detector checks the pool's handover).
+func TestV1SignersConcurrent(t *testing.T) {
+	secrets := []string{"alpha", "beta", "gamma"}
+	params := make([]url.Values, len(secrets))
+	for i, secret := range secrets {
+		params[i] = url.Values{"Action": {"A"}, "SignatureNonce": {secret}}
+		params[i].Set("Signature", signV1Plain(stringToSignV1Plain("POST", params[i]), secret))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				k := (g + i) % len(secrets)
+				if ok, _ := VerifyV1("POST", params[k], secrets[k]); !ok {
+					t.Errorf("VerifyV1 with %s refused its own signature", secrets[k])
+					return
+				}
+				if ok, _ := VerifyV1("POST", params[k], secrets[(k+1)%len(secrets)]); ok {
+					t.Errorf("VerifyV1 accepted %s's signature for another secret", secrets[k])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
