@@ -3,18 +3,22 @@ package bastionhost
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"testing"
+
+	"github.com/localyun/localyun"
 )
 
 // checkGrantHostsJSON: the hand-written JSON of a ListHostsFor* response is
-// what encoding/json renders from its tags (HTML characters not escaped, as
-// the envelope encodes), field by field and byte for byte.
+// what encoding/json renders from the tags of its wire form (HTML
+// characters not escaped, as the envelope encodes), field by field and
+// byte for byte.
 func checkGrantHostsJSON(t *testing.T, r listGrantHostsResponse) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(r.wire()); err != nil {
 		t.Fatal(err)
 	}
 	want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
@@ -24,33 +28,52 @@ func checkGrantHostsJSON(t *testing.T, r listGrantHostsResponse) {
 	}
 }
 
+// TestGrantHostsXML: the XML of a ListHostsFor* response is its wire form's.
+func TestGrantHostsXML(t *testing.T) {
+	r := listGrantHostsResponse{total: 2, hosts: []localyun.BastionHost{{ID: "1", Name: "a<b", OSType: "Linux"}, {ID: "2", Comment: "c&d"}}}
+	for _, v := range []listGrantHostsResponse{r, {}} {
+		got, err := xml.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := xml.Marshal(v.wire())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, bytes.ReplaceAll(want, []byte("grantHostsWire"), []byte("listGrantHostsResponse"))) {
+			t.Errorf("xml.Marshal = %s\nwire form %s", got, want)
+		}
+	}
+}
+
 func TestGrantHostsJSON(t *testing.T) {
 	checkGrantHostsJSON(t, listGrantHostsResponse{})
-	checkGrantHostsJSON(t, listGrantHostsResponse{TotalCount: -7, Hosts: []grantHostItem{}})
-	checkGrantHostsJSON(t, listGrantHostsResponse{TotalCount: 25, Hosts: []grantHostItem{
-		{HostID: "1", HostName: "web-1", OSType: "Linux", ActiveAddressType: "Private", HostPrivateAddress: "172.16.0.1"},
-		{HostID: "2", HostName: `a "<b>" & \ c`, Comment: "中文\n\t\x00\u2028\xff", OSType: "Windows", ActiveAddressType: "Public",
-			HostPublicAddress: "47.0.0.1", HostPrivateAddress: ""},
+	checkGrantHostsJSON(t, listGrantHostsResponse{total: -7, hosts: []localyun.BastionHost{}})
+	checkGrantHostsJSON(t, listGrantHostsResponse{total: 1 << 40}) // TotalCount is an int32 on the wire
+	checkGrantHostsJSON(t, listGrantHostsResponse{total: 25, hosts: []localyun.BastionHost{
+		{ID: "1", Name: "web-1", OSType: "Linux", ActiveAddressType: "Private", PrivateAddress: "172.16.0.1", Source: "Local"},
+		{ID: "2", Name: `a "<b>" & \ c`, Comment: "中文\n\t\x00\u2028\xff", OSType: "Windows", ActiveAddressType: "Public",
+			PublicAddress: "47.0.0.1", PrivateAddress: ""},
 	}})
 }
 
 func FuzzGrantHostsJSON(f *testing.F) {
-	f.Add(int32(1), "1", "web", "", "Linux", "Private", "", "10.0.0.1")
-	f.Add(int32(-1), "\xff", `"<&>"`, "\u2028", "\x00", "\n", "é", "\\")
-	f.Fuzz(func(t *testing.T, total int32, id, name, comment, os, active, public, private string) {
-		h := grantHostItem{HostID: id, HostName: name, Comment: comment, OSType: os, ActiveAddressType: active,
-			HostPublicAddress: public, HostPrivateAddress: private}
-		checkGrantHostsJSON(t, listGrantHostsResponse{TotalCount: total, Hosts: []grantHostItem{h, h}})
+	f.Add(1, "1", "web", "", "Linux", "Private", "", "10.0.0.1")
+	f.Add(-1, "\xff", `"<&>"`, "\u2028", "\x00", "\n", "é", "\\")
+	f.Fuzz(func(t *testing.T, total int, id, name, comment, os, active, public, private string) {
+		h := localyun.BastionHost{ID: id, Name: name, Comment: comment, OSType: os, ActiveAddressType: active,
+			PublicAddress: public, PrivateAddress: private}
+		checkGrantHostsJSON(t, listGrantHostsResponse{total: total, hosts: []localyun.BastionHost{h, h}})
 	})
 }
 
 // BenchmarkGrantHostsJSON renders a page of 20 hosts by hand and with
 // encoding/json (what the envelope did before).
 func BenchmarkGrantHostsJSON(b *testing.B) {
-	r := listGrantHostsResponse{TotalCount: 25}
+	r := listGrantHostsResponse{total: 25}
 	for i := range 20 {
-		r.Hosts = append(r.Hosts, grantHostItem{HostID: fmt.Sprint(i + 1), HostName: fmt.Sprintf("host-%d", i), OSType: "Linux",
-			ActiveAddressType: "Private", HostPrivateAddress: fmt.Sprintf("172.16.0.%d", i)})
+		r.hosts = append(r.hosts, localyun.BastionHost{ID: fmt.Sprint(i + 1), Name: fmt.Sprintf("host-%d", i), OSType: "Linux",
+			ActiveAddressType: "Private", PrivateAddress: fmt.Sprintf("172.16.0.%d", i)})
 	}
 	b.Run("AppendJSONFields", func(b *testing.B) {
 		buf := make([]byte, 0, 4096)
@@ -66,7 +89,7 @@ func BenchmarkGrantHostsJSON(b *testing.B) {
 			buf.Reset()
 			enc := json.NewEncoder(&buf)
 			enc.SetEscapeHTML(false)
-			if err := enc.Encode(r); err != nil {
+			if err := enc.Encode(r.wire()); err != nil {
 				b.Fatal(err)
 			}
 		}
