@@ -261,8 +261,8 @@ func hostsOf(instanceID string, rows []bhBrief) []localyun.BastionHost {
 	return out
 }
 
-// maxBriefPage is the largest page briefHostPage serves (the API's largest
-// PageSize): it reads the page's missing hosts with one "IN (...)" list.
+// maxBriefPage is the largest page the grant listing serves from the
+// caches or briefHostPage (the API's largest PageSize).
 const maxBriefPage = 100
 
 // maxCachedHosts bounds the host cache: the default world's 100,000 hosts
@@ -431,7 +431,7 @@ func (st *Store) briefRows(ctx context.Context, instanceID string, ids []int64) 
 		keys[i] = bhHostKey{instanceID, id}
 	}
 	gen := st.hosts.getAll(keys, list, cached) // before the read below, as put requires
-	var missing []any
+	var missing []int64
 	for i, id := range ids {
 		if !cached[i] {
 			missing = append(missing, id)
@@ -440,8 +440,10 @@ func (st *Store) briefRows(ctx context.Context, instanceID string, ids []int64) 
 	if missing == nil {
 		return list, nil
 	}
-	rows, err := st.readQuery(ctx, `SELECT `+sqlstore.BastionHostBriefColumns+` FROM bastion_hosts h
-		WHERE h.instance_id = ? AND h.id IN (`+placeholders(len(missing))+`)`, append([]any{instanceID}, missing...)...)
+	// One statement whatever the number of ids (a JSON array): a lookup by
+	// primary key per id.
+	rows, err := st.readQuery(ctx, `SELECT `+sqlstore.BastionHostBriefColumns+`
+		FROM json_each(?2) j CROSS JOIN bastion_hosts h ON h.instance_id = ?1 AND h.id = j.value`, instanceID, jsonIDs(missing))
 	if err != nil {
 		return nil, err
 	}
