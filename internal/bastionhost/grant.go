@@ -2,6 +2,7 @@ package bastionhost
 
 import (
 	"context"
+	"encoding/xml"
 	"strings"
 
 	"github.com/localyun/localyun"
@@ -257,9 +258,54 @@ type grantHostItem struct {
 	HostPrivateAddress string `json:"HostPrivateAddress" xml:"HostPrivateAddress"`
 }
 
+// listGrantHostsResponse is the answer of a ListHostsFor* action: the
+// page of hosts as the store gave them, rendered as grantHostsWire without
+// a copy in JSON (AppendJSONFields) and through one in XML (MarshalXML).
 type listGrantHostsResponse struct {
+	total int
+	hosts []localyun.BastionHost
+}
+
+// grantHostsWire is the wire form of listGrantHostsResponse.
+type grantHostsWire struct {
 	TotalCount int32           `json:"TotalCount" xml:"TotalCount"`
 	Hosts      []grantHostItem `json:"Hosts" xml:"Hosts"`
+}
+
+func (r listGrantHostsResponse) wire() grantHostsWire {
+	out := grantHostsWire{TotalCount: int32(r.total), Hosts: make([]grantHostItem, 0, len(r.hosts))}
+	for _, x := range r.hosts {
+		out.Hosts = append(out.Hosts, grantHostItem{HostID: x.ID, HostName: x.Name, Comment: x.Comment, OSType: x.OSType,
+			ActiveAddressType: x.ActiveAddressType, HostPublicAddress: x.PublicAddress, HostPrivateAddress: x.PrivateAddress})
+	}
+	return out
+}
+
+// MarshalXML renders the wire form.
+func (r listGrantHostsResponse) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(r.wire(), start)
+}
+
+// AppendJSONFields renders the wire form as encoding/json does from its
+// tags (protocol.JSONFields; TestGrantHostsJSON holds the two equal).
+func (r listGrantHostsResponse) AppendJSONFields(b []byte) []byte {
+	b = protocol.AppendJSONInt(protocol.AppendJSONField(b, "TotalCount", true), int64(int32(r.total)))
+	b = append(protocol.AppendJSONField(b, "Hosts", false), '[')
+	for i, h := range r.hosts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostId", true), h.ID)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostName", false), h.Name)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "Comment", false), h.Comment)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "OSType", false), h.OSType)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "ActiveAddressType", false), h.ActiveAddressType)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostPublicAddress", false), h.PublicAddress)
+		b = protocol.AppendJSONString(protocol.AppendJSONField(b, "HostPrivateAddress", false), h.PrivateAddress)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // serveHostsFor serves a ListHostsFor* action with its Service method.
@@ -269,12 +315,7 @@ func serveHostsFor(serve func(context.Context, HostsForInput) ([]localyun.Bastio
 		if err != nil {
 			return nil, err
 		}
-		out := listGrantHostsResponse{TotalCount: int32(total), Hosts: make([]grantHostItem, 0, len(hosts))}
-		for _, x := range hosts {
-			out.Hosts = append(out.Hosts, grantHostItem{HostID: x.ID, HostName: x.Name, Comment: x.Comment, OSType: x.OSType,
-				ActiveAddressType: x.ActiveAddressType, HostPublicAddress: x.PublicAddress, HostPrivateAddress: x.PrivateAddress})
-		}
-		return out, nil
+		return listGrantHostsResponse{total: total, hosts: hosts}, nil
 	}
 }
 

@@ -302,7 +302,10 @@ func (s *Service) listHostsFor(ctx context.Context, in HostsForInput) ([]localyu
 	f := in.Filter
 	f.InstanceID, f.Grantee, f.Brief = in.InstanceID, &in.Grantee, true
 	hosts, total, err := s.store.FindBastionHosts(ctx, f)
-	return hosts, total, objectError(err, errObjectNotFound(granteeWhat(in.Grantee.Kind)), nil)
+	if err != nil {
+		return nil, 0, objectError(err, errObjectNotFound(granteeWhat(in.Grantee.Kind)), nil)
+	}
+	return hosts, total, nil
 }
 
 // ListHostAccountsForUserGroup lists the accounts of a host with whether a

@@ -62,6 +62,13 @@ type bhGrantee struct {
 	exists string // the grantee's existence, on (instance_id, id)
 	// grantedHosts joins a host h to the grants; notGrantedHost is a condition on h.
 	grantedHosts, notGrantedHost string
+	// briefPage (instance, grantee, limit, offset) is a grant listing in
+	// one statement: a page of the hosts the grantee holds, with their
+	// brief columns and the total of its grants.
+	briefPage string
+	// grantTotal (instance, grantee) is whether the grantee exists and the
+	// total of its grants.
+	grantTotal string
 	// grantedHostGroups joins a host group g to the grants; notGrantedHostGroup is a condition on g.
 	grantedHostGroups, notGrantedHostGroup string
 }
@@ -73,6 +80,12 @@ var bhGrantees = map[string]bhGrantee{
 			AND g.grantee_id = $1`,
 		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_group_host_grants g
 			WHERE g.instance_id = h.instance_id AND g.grantee_id = $1 AND g.host_id = h.id)`,
+		briefPage: `SELECT ` + sqlstore.BastionHostBriefColumns + `, p.total
+			FROM (SELECT g.host_id, COUNT(*) OVER () AS total FROM bastion_group_host_grants g
+				WHERE g.instance_id = $1 AND g.grantee_id = $2 ORDER BY g.host_id LIMIT $3 OFFSET $4) p
+			JOIN bastion_hosts h ON h.instance_id = $1 AND h.id = p.host_id ORDER BY h.id`,
+		grantTotal: `SELECT EXISTS (SELECT 1 FROM bastion_user_groups WHERE instance_id = $1 AND id = $2),
+			(SELECT COUNT(*) FROM bastion_group_host_grants WHERE instance_id = $1 AND grantee_id = $2)`,
 		grantedHostGroups: ` JOIN bastion_group_host_group_grants x ON x.instance_id = g.instance_id AND x.host_group_id = g.id
 			AND x.grantee_id = $1`,
 		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_group_host_group_grants x
@@ -83,6 +96,12 @@ var bhGrantees = map[string]bhGrantee{
 			AND g.grantee_id = $1`,
 		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_user_host_grants g
 			WHERE g.instance_id = h.instance_id AND g.grantee_id = $1 AND g.host_id = h.id)`,
+		briefPage: `SELECT ` + sqlstore.BastionHostBriefColumns + `, p.total
+			FROM (SELECT g.host_id, COUNT(*) OVER () AS total FROM bastion_user_host_grants g
+				WHERE g.instance_id = $1 AND g.grantee_id = $2 ORDER BY g.host_id LIMIT $3 OFFSET $4) p
+			JOIN bastion_hosts h ON h.instance_id = $1 AND h.id = p.host_id ORDER BY h.id`,
+		grantTotal: `SELECT EXISTS (SELECT 1 FROM bastion_users WHERE instance_id = $1 AND id = $2),
+			(SELECT COUNT(*) FROM bastion_user_host_grants WHERE instance_id = $1 AND grantee_id = $2)`,
 		grantedHostGroups: ` JOIN bastion_user_host_group_grants x ON x.instance_id = g.instance_id AND x.host_group_id = g.id
 			AND x.grantee_id = $1`,
 		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_user_host_group_grants x
@@ -112,6 +131,9 @@ func (st *Store) bhFindGrantee(ctx context.Context, instanceID string, g localyu
 // member tables (by their primary keys), never found by a scan of every
 // host of the instance.
 func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFilter) ([]localyun.BastionHost, int, error) {
+	if isGrantListing(f) {
+		return st.grantListing(ctx, f)
+	}
 	var a args
 	var grantee bhGrantee
 	if f.Grantee != nil {
@@ -159,6 +181,62 @@ func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFil
 			return err
 		})
 	return out, total, err
+}
+
+// isGrantListing reports whether f is a page of the hosts a grantee holds
+// with their brief columns and no other condition, the listing of
+// ListHostsForUserGroup and ListHostsForUser: what grantListing serves.
+func isGrantListing(f localyun.BastionHostFilter) bool {
+	return f.Grantee != nil && f.Authorized && f.Brief && f.Limit > 0 &&
+		f.Name == "" && f.OSType == "" && f.Source == "" && f.SourceInstanceID == "" && f.SourceInstanceState == "" &&
+		f.Address == "" && f.HostGroupID == ""
+}
+
+// grantListing serves a grant listing (isGrantListing) with one statement
+// (briefPage): a grant names an existing grantee and host (foreign keys),
+// so only an empty page needs a second one (grantTotal), to tell an
+// unknown grantee from no grants or a page past the end.
+func (st *Store) grantListing(ctx context.Context, f localyun.BastionHostFilter) ([]localyun.BastionHost, int, error) {
+	t, ok := bhGrantees[f.Grantee.Kind]
+	if !ok {
+		return nil, 0, fmt.Errorf("grantee kind %q: %w", f.Grantee.Kind, localyun.ErrInvalid)
+	}
+	n, ok := localyun.ParseBastionID(f.Grantee.ID)
+	if !ok {
+		return nil, 0, sqlstore.BastionNotFound(t.what, f.Grantee.ID)
+	}
+	rows, err := st.db.QueryContext(ctx, t.briefPage, f.InstanceID, n, f.Limit, max(f.Offset, 0))
+	if err != nil {
+		return nil, 0, formatError(err)
+	}
+	defer rows.Close()
+	var out []localyun.BastionHost
+	var total int
+	for rows.Next() {
+		var h localyun.BastionHost
+		var id int64
+		// The BastionHostBriefColumns (sqlstore.ScanBastionHostBrief), then the total.
+		if err := rows.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.ActiveAddressType, &h.PublicAddress,
+			&h.PrivateAddress, &total); err != nil {
+			return nil, 0, formatError(err)
+		}
+		h.ID = localyun.FormatBastionID(id)
+		out = append(out, h)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, 0, formatError(err)
+	}
+	if len(out) > 0 {
+		return out, total, nil
+	}
+	var exists bool
+	if err := st.db.QueryRowContext(ctx, t.grantTotal, f.InstanceID, n).Scan(&exists, &total); err != nil {
+		return nil, 0, formatError(err)
+	}
+	if !exists {
+		return nil, 0, sqlstore.BastionNotFound(t.what, f.Grantee.ID)
+	}
+	return nil, total, nil
 }
 
 func hostAccountWhere(f localyun.BastionHostAccountFilter, a *args) string {

@@ -41,7 +41,7 @@ func WriteResponse(w http.ResponseWriter, format, action, requestID string, v an
 	} else {
 		h.Set("Content-Type", contentTypeJSON)
 	}
-	h.Set("x-acs-request-id", requestID)
+	h[requestIDHeader] = []string{requestID} // h.Set, spared canonicalizing the key
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 	return nil
@@ -55,10 +55,21 @@ func EncodeResponse(buf *bytes.Buffer, format, action, requestID string, v any) 
 	return encodeJSON(buf, requestID, v)
 }
 
+// requestIDHeader is "x-acs-request-id" in canonical form.
+const requestIDHeader = "X-Acs-Request-Id"
+
 func encodeJSON(buf *bytes.Buffer, requestID string, v any) error {
-	buf.WriteString(`{"RequestId":`)
-	id, _ := json.Marshal(requestID)
-	buf.Write(id)
+	// RequestId as json.Marshal renders it (HTML characters escaped).
+	b := appendJSONString(append(buf.AvailableBuffer(), `{"RequestId":`...), requestID, true)
+	if f, ok := v.(JSONFields); ok {
+		n := len(b)
+		if b = f.AppendJSONFields(append(b, ',')); len(b) == n+1 {
+			b = b[:n] // no fields
+		}
+		buf.Write(append(b, '}'))
+		return nil
+	}
+	buf.Write(b)
 	if v == nil {
 		buf.WriteByte('}')
 		return nil
@@ -157,7 +168,7 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, info ErrorInfo, err err
 	for k, v := range e.Header {
 		h.Set(k, v)
 	}
-	h.Set("x-acs-request-id", info.RequestID)
+	h[requestIDHeader] = []string{info.RequestID}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)

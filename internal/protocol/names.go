@@ -32,6 +32,28 @@ func CheckName(s string, min, max int) error { return checkText(s, min, max, fal
 func CheckText(s string, min, max int) error { return checkText(s, min, max, true) }
 
 func checkText(s string, min, max int, lines bool) error {
+	if printableASCII(s) {
+		// What nearly every parameter is: one rune per byte, none refused.
+		if len(s) < min || len(s) > max {
+			return ErrTextLength
+		}
+		return nil
+	}
+	return checkTextRunes(s, min, max, lines)
+}
+
+// printableASCII reports whether every byte of s is in ' '..'~'.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTextRunes is checkText rune by rune, for any string.
+func checkTextRunes(s string, min, max int, lines bool) error {
 	if n := utf8.RuneCountInString(s); n < min || n > max {
 		return ErrTextLength
 	}

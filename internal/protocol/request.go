@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -36,7 +37,8 @@ type Request struct {
 	Method  string
 	Host    string
 	Path    string
-	// Params merges the query and a form body (the body wins).
+	// Params merges the query and a form body (the body wins). Without a
+	// form body it is the very map Query is: both are read-only.
 	Params url.Values
 	// Query is the URL query alone (V3 signs only this).
 	Query      url.Values
@@ -71,7 +73,7 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 			return r, b.err
 		}
 		r.Body = b.buf
-	} else if hr.Body != nil {
+	} else if hr.Body != nil && hr.Body != http.NoBody {
 		body, err := io.ReadAll(io.LimitReader(hr.Body, MaxBodyBytes+1))
 		if err != nil {
 			return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
@@ -82,16 +84,12 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 		}
 		r.Body = body
 	}
-	q, err := url.ParseQuery(hr.URL.RawQuery)
+	q, err := parseValues(hr.URL.RawQuery, errTooManyQueryParams)
 	if err != nil {
 		return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
 			Message: "The request query string is not well formed.", Err: err}
 	}
-	r.Query = q
-	r.Params = make(url.Values, len(q))
-	for k, v := range q {
-		r.Params[k] = v
-	}
+	r.Query, r.Params = q, q
 	if len(r.Body) > 0 {
 		ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
 		if ct == "application/x-www-form-urlencoded" {
@@ -100,9 +98,9 @@ func ParseRequest(hr *http.Request) (*Request, error) {
 				return r, &localyun.Error{Status: http.StatusBadRequest, Code: "InvalidParameter",
 					Message: "The request body is not a well formed form.", Err: err}
 			}
-			for k, v := range form {
-				r.Params[k] = v
-			}
+			r.Params = make(url.Values, len(q)+len(form))
+			maps.Copy(r.Params, q)
+			maps.Copy(r.Params, form)
 		}
 	}
 	r.Action = r.Params.Get("Action")
@@ -134,15 +132,28 @@ func errBodyTooLarge() error {
 // url.ParseQuery allows by default.
 const maxFormParams = 10_000
 
+var (
+	errTooManyFormParams  = errors.New("number of form parameters exceeded limit")
+	errTooManyQueryParams = errors.New("number of URL query parameters exceeded limit")
+)
+
 // parseForm is url.ParseQuery for a request body, with the same result and
-// the same errors; but a key or value with nothing to unescape (no '%' or
-// '+', found with vectorized byte searches) is taken as it is, so that a
-// large plain body costs a scan rather than a byte-by-byte decode.
-func parseForm(s string) (url.Values, error) {
-	m := url.Values{}
-	if strings.Count(s, "&")+1 > maxFormParams {
-		return m, errors.New("number of form parameters exceeded limit")
+// the same errors: see parseValues.
+func parseForm(s string) (url.Values, error) { return parseValues(s, errTooManyFormParams) }
+
+// parseValues is url.ParseQuery (at most maxFormParams parameters, beyond
+// which it fails with tooMany), with the same result and the same errors;
+// but a key or value with nothing to unescape (no '%' or '+', found with
+// vectorized byte searches) is taken as it is, so that a large plain body
+// costs a scan rather than a byte-by-byte decode, and the map and the
+// values are allocated once for all the parameters.
+func parseValues(s string, tooMany error) (url.Values, error) {
+	n := strings.Count(s, "&") + 1
+	if n > maxFormParams {
+		return url.Values{}, tooMany
 	}
+	m := make(url.Values, n)
+	vals := make([]string, 0, n) // the backing array of the values of every key
 	unescape := func(v string) (string, error) {
 		if strings.IndexByte(v, '%') < 0 && strings.IndexByte(v, '+') < 0 {
 			return v, nil
@@ -167,7 +178,12 @@ func parseForm(s string) (url.Values, error) {
 			err = cmp.Or(err, kerr, verr)
 			continue
 		}
-		m[k] = append(m[k], v)
+		if old, ok := m[k]; ok {
+			m[k] = append(old, v) // a copy: the capacity of a value ends at its length
+			continue
+		}
+		vals = append(vals, v)
+		m[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	return m, err
 }

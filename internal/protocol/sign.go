@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // PercentEncode is Alibaba Cloud's "POP encode": RFC 3986 unreserved
@@ -49,13 +51,8 @@ func unreserved(c byte) bool {
 // canonicalQuery joins sorted k=v pairs (first value of each key), both
 // percent-encoded, with "&". skip names a key to leave out.
 func canonicalQuery(params url.Values, skip string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != skip {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
+	var arr [maxStackKeys]string
+	keys := sortedKeys(arr[:0], params, skip)
 	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {
@@ -70,26 +67,134 @@ func canonicalQuery(params url.Values, skip string) string {
 	return b.String()
 }
 
+// maxStackKeys is how many parameter names the signature code sorts
+// without allocating (an SDK request has about a dozen).
+const maxStackKeys = 48
+
+// sortedKeys appends the keys of params but skip to keys, sorted.
+func sortedKeys(keys []string, params url.Values, skip string) []string {
+	for k := range params {
+		if k != skip {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendStringToSignV1 appends the V1 string to sign of method and params
+// to b: METHOD&%2F&pct(canonical query), the canonical query's pairs
+// percent-encoded twice in one pass (what PercentEncode makes "%XX" becomes
+// "%25XX"; "=" and "&" between them become "%3D" and "%26").
+func appendStringToSignV1(b []byte, method string, params url.Values) []byte {
+	var arr [maxStackKeys]string
+	keys := sortedKeys(arr[:0], params, "Signature")
+	b = append(append(b, method...), "&%2F&"...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, "%26"...)
+		}
+		b = appendPercentEncodedTwice(b, k)
+		b = append(b, "%3D"...)
+		if v := params[k]; len(v) > 0 {
+			b = appendPercentEncodedTwice(b, v[0])
+		}
+	}
+	return b
+}
+
+// appendPercentEncodedTwice appends PercentEncode(PercentEncode(s)) to b.
+func appendPercentEncodedTwice(b []byte, s string) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !unreservedSet[c] {
+			b = append(append(b, s[start:i]...), '%', '2', '5', hexDigits[c>>4], hexDigits[c&15])
+			start = i + 1
+		}
+	}
+	return append(b, s[start:]...)
+}
+
+// unreservedSet holds unreserved(c) for every byte c.
+var unreservedSet = func() (set [256]bool) {
+	for c := range set {
+		set[c] = unreserved(byte(c))
+	}
+	return set
+}()
+
 // StringToSignV1 returns the V1 string to sign:
 // METHOD&%2F&pct(canonical query of every parameter but Signature).
 func StringToSignV1(method string, params url.Values) string {
-	return method + "&%2F&" + PercentEncode(canonicalQuery(params, "Signature"))
+	return string(appendStringToSignV1(make([]byte, 0, 512), method, params))
+}
+
+// v1Signer is the state V1 signing reuses between requests (v1Signers):
+// an HMAC-SHA1 keyed with one secret, and buffers for the string to sign
+// and the signature.
+type v1Signer struct {
+	secret string
+	mac    hash.Hash
+	buf    []byte
+	sum    [sha1.Size]byte
+	sig    [28]byte // base64 of sum
+}
+
+var v1Signers sync.Pool // of *v1Signer
+
+// maxPooledSignBuffer is the largest string-to-sign buffer kept for reuse.
+const maxPooledSignBuffer = 16 << 10
+
+// getV1Signer returns a signer keyed with secret: a pooled one, its HMAC
+// reset when it was keyed with the same secret and keyed anew otherwise.
+func getV1Signer(secret string) *v1Signer {
+	s, _ := v1Signers.Get().(*v1Signer)
+	if s == nil {
+		s = &v1Signer{}
+	}
+	if s.mac != nil && len(s.secret) == len(secret) && subtle.ConstantTimeCompare([]byte(s.secret), []byte(secret)) == 1 {
+		s.mac.Reset()
+	} else {
+		s.secret, s.mac = secret, hmac.New(sha1.New, []byte(secret+"&"))
+	}
+	return s
+}
+
+func putV1Signer(s *v1Signer) {
+	if cap(s.buf) > maxPooledSignBuffer {
+		s.buf = nil
+	}
+	v1Signers.Put(s)
+}
+
+// sign returns Base64(HMAC-SHA1(secret+"&", msg)), in s.sig.
+func (s *v1Signer) sign(msg []byte) []byte {
+	s.mac.Write(msg)
+	base64.StdEncoding.Encode(s.sig[:], s.mac.Sum(s.sum[:0]))
+	return s.sig[:]
 }
 
 // SignV1 returns Base64(HMAC-SHA1(secret+"&", stringToSign)).
 func SignV1(stringToSign, secret string) string {
-	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte(stringToSign))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	s := getV1Signer(secret)
+	defer putV1Signer(s)
+	s.buf = append(s.buf[:0], stringToSign...)
+	return string(s.sign(s.buf))
 }
 
-// VerifyV1 reports whether params carry a valid V1 signature for secret. It
-// returns the server's string to sign, which error messages must echo.
+// VerifyV1 reports whether params carry a valid V1 signature for secret.
+// When they do not, it also returns the server's string to sign, which
+// error messages must echo ("" when ok).
 func VerifyV1(method string, params url.Values, secret string) (ok bool, stringToSign string) {
-	stringToSign = StringToSignV1(method, params)
-	want := SignV1(stringToSign, secret)
-	got := params.Get("Signature")
-	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1, stringToSign
+	s := getV1Signer(secret)
+	defer putV1Signer(s)
+	s.buf = appendStringToSignV1(s.buf[:0], method, params)
+	ok = subtle.ConstantTimeCompare(s.sign(s.buf), []byte(params.Get("Signature"))) == 1
+	if ok {
+		return true, ""
+	}
+	return false, string(s.buf)
 }
 
 // V3Algorithm is the only V3 algorithm localyun accepts.

@@ -4,10 +4,8 @@ package server
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -200,12 +198,22 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 // NewRequestID returns an upper-case UUID (version 4), as Alibaba Cloud's
 // RequestId looks.
 func NewRequestID() string {
+	const hexDigits = "0123456789ABCDEF"
 	var b [16]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := strings.ToUpper(hex.EncodeToString(b[:]))
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&15]
+		j += 2
+	}
+	return string(out[:])
 }
 
 // NewID returns a fresh random id of a kind, in the shape Alibaba Cloud

@@ -160,13 +160,15 @@ func (st *Store) FindBastionHostGrantTargets(ctx context.Context, instanceID str
 
 // ApplyBastionHostGrants applies host grant changes in one transaction of
 // prepared statements; it checks the targets again only when something
-// was written since they were read.
+// was written since they were read. Once it has ended, the grantee's cached
+// host list is forgotten.
 func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64,
 	changes []localyun.BastionHostGrantChange) ([]bool, error) {
 	queries, err := grants.HostChangeSQL(g.Kind)
 	if err != nil {
 		return nil, err
 	}
+	defer st.forgetHostGrants(instanceID, g)
 	var changed []bool
 	err = st.withPreparedTx(ctx, queries, func(ctx context.Context, tx *preparedTx) error {
 		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
@@ -192,13 +194,16 @@ func (st *Store) FindBastionHostGroupGrantTargets(ctx context.Context, instanceI
 }
 
 // ApplyBastionHostGroupGrants applies host group grant changes in one
-// transaction of prepared statements, like ApplyBastionHostGrants.
+// transaction of prepared statements, like ApplyBastionHostGrants. The
+// grantee's cached host list does not depend on them; it is forgotten all
+// the same, so that every grant write is followed by a forget.
 func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID string, g localyun.BastionGrantee, version uint64,
 	changes []localyun.BastionHostGroupGrantChange) ([]bool, error) {
 	queries, err := grants.HostGroupChangeSQL(g.Kind)
 	if err != nil {
 		return nil, err
 	}
+	defer st.forgetHostGrants(instanceID, g)
 	var changed []bool
 	err = st.withPreparedTx(ctx, queries, func(ctx context.Context, tx *preparedTx) error {
 		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)

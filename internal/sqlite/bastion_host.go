@@ -108,6 +108,9 @@ type bhGrantee struct {
 	// hostGrants is the FROM of its host grants alone; grantedHosts joins
 	// them to their hosts; notGrantedHost is the condition on a host h.
 	hostGrants, grantedHosts, notGrantedHost string
+	// hostIDs (instance, grantee, limit) lists the ids of the hosts it
+	// holds, in order: what the grant cache keeps.
+	hostIDs string
 	// grantedHostGroup and notGrantedHostGroup are conditions on a host group g.
 	grantedHostGroup, notGrantedHostGroup string
 }
@@ -119,6 +122,8 @@ var bhGrantees = map[string]bhGrantee{
 		grantedHosts: `bastion_group_host_grants g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`,
 		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_group_host_grants g
 			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`,
+		hostIDs: `SELECT host_id FROM bastion_group_host_grants WHERE instance_id = ? AND grantee_id = ?
+			ORDER BY host_id LIMIT ?+0`,
 		grantedHostGroup: `EXISTS (SELECT 1 FROM bastion_group_host_group_grants x
 			WHERE x.instance_id = g.instance_id AND x.grantee_id = ? AND x.host_group_id = g.id)`,
 		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_group_host_group_grants x
@@ -129,6 +134,8 @@ var bhGrantees = map[string]bhGrantee{
 		grantedHosts: `bastion_user_host_grants g JOIN bastion_hosts h ON h.instance_id = g.instance_id AND h.id = g.host_id`,
 		notGrantedHost: `NOT EXISTS (SELECT 1 FROM bastion_user_host_grants g
 			WHERE g.instance_id = h.instance_id AND g.grantee_id = ? AND g.host_id = h.id)`,
+		hostIDs: `SELECT host_id FROM bastion_user_host_grants WHERE instance_id = ? AND grantee_id = ?
+			ORDER BY host_id LIMIT ?+0`,
 		grantedHostGroup: `EXISTS (SELECT 1 FROM bastion_user_host_group_grants x
 			WHERE x.instance_id = g.instance_id AND x.grantee_id = ? AND x.host_group_id = g.id)`,
 		notGrantedHostGroup: `NOT EXISTS (SELECT 1 FROM bastion_user_host_group_grants x
@@ -151,6 +158,11 @@ func bhGranteeOf(instanceID string, g localyun.BastionGrantee) (bhGrantee, *bhOb
 
 // FindBastionHosts lists hosts in id order and the total of matches.
 func (st *Store) FindBastionHosts(ctx context.Context, f localyun.BastionHostFilter) ([]localyun.BastionHost, int, error) {
+	if isGrantListing(f) {
+		if hosts, total, ok, err := st.grantedHostsPage(ctx, f); ok || err != nil {
+			return hosts, total, err
+		}
+	}
 	where := []string{"h.instance_id = ?"}
 	args := []any{f.InstanceID}
 	eq := func(col, v string) {
@@ -222,31 +234,155 @@ type bhHostKey struct {
 	id         int64
 }
 
-// bhBrief is what the host cache keeps of a host: the brief columns.
-type bhBrief struct {
-	name, comment, osType, activeAddressType, publicAddress, privateAddress string
+// bhBrief is what the host cache keeps of a host: its id, formatted, and
+// the other brief columns. It is a pointer that the grant cache's lists
+// share (bhGranted); the row it points to is never modified.
+type bhBrief = *bhBriefRow
+
+type bhBriefRow struct {
+	id, name, comment, osType, activeAddressType, publicAddress, privateAddress string
 }
 
 func briefOf(h localyun.BastionHost) bhBrief {
-	return bhBrief{h.Name, h.Comment, h.OSType, h.ActiveAddressType, h.PublicAddress, h.PrivateAddress}
+	return &bhBriefRow{h.ID, h.Name, h.Comment, h.OSType, h.ActiveAddressType, h.PublicAddress, h.PrivateAddress}
 }
 
-func (b bhBrief) host(k bhHostKey) localyun.BastionHost {
-	return localyun.BastionHost{InstanceID: k.instanceID, ID: localyun.FormatBastionID(k.id), Name: b.name, Comment: b.comment,
+func (b *bhBriefRow) host(instanceID string) localyun.BastionHost {
+	return localyun.BastionHost{InstanceID: instanceID, ID: b.id, Name: b.name, Comment: b.comment,
 		OSType: b.osType, ActiveAddressType: b.activeAddressType, PublicAddress: b.publicAddress, PrivateAddress: b.privateAddress}
 }
 
-// maxBriefPage is the largest page briefHostPage serves (the API's largest
-// PageSize): it reads the page's missing hosts with one "IN (...)" list.
+// hostsOf returns the hosts of rows, of an instance, with their brief columns.
+func hostsOf(instanceID string, rows []bhBrief) []localyun.BastionHost {
+	out := make([]localyun.BastionHost, len(rows))
+	for i, b := range rows {
+		out[i] = b.host(instanceID)
+	}
+	return out
+}
+
+// maxBriefPage is the largest page the grant listing serves from the
+// caches or briefHostPage (the API's largest PageSize).
 const maxBriefPage = 100
 
 // maxCachedHosts bounds the host cache: the default world's 100,000 hosts
 // fit, at about 200 bytes each.
 const maxCachedHosts = 200_000
 
+// isGrantListing reports whether f is a page of the hosts a grantee holds
+// with their brief columns and no other condition, the listing of
+// ListHostsForUserGroup and ListHostsForUser: what grantedHostsPage serves.
+func isGrantListing(f localyun.BastionHostFilter) bool {
+	return f.Grantee != nil && f.Authorized && f.Brief && f.Limit > 0 && f.Limit <= maxBriefPage &&
+		f.Name == "" && f.OSType == "" && f.Source == "" && f.SourceInstanceID == "" && f.SourceInstanceState == "" &&
+		f.Address == "" && f.HostGroupID == ""
+}
+
+// bhGranteeKey identifies the cached host grants of a grantee.
+type bhGranteeKey struct {
+	instanceID, kind string
+	id               int64
+}
+
+// maxCachedHostGrants is the most hosts the grant cache keeps for one
+// grantee (2 KB of pointers); the pages of a grantee holding more are read
+// with SQL (briefHostPage).
+const maxCachedHostGrants = 256
+
+// bhGranted is what the grant cache keeps of a grantee: the hosts it
+// holds, in id order, with the brief rows the host cache had for them.
+// Shared by every listing: never modified.
+type bhGranted []bhBrief
+
+// forgetHostGrants forgets the cached host list of g (and makes lists read
+// before now unstorable); a write to g's grants calls it once it has ended.
+func (st *Store) forgetHostGrants(instanceID string, g localyun.BastionGrantee) {
+	n, _ := localyun.ParseBastionID(g.ID)
+	st.hostGrants.forget(bhGranteeKey{instanceID, g.Kind, n})
+}
+
+// grantedHostsPage serves a grant listing (isGrantListing) from the hosts
+// the grantee holds as the grant cache keeps them (grantedHosts): no
+// statement and no other lookup once the list is cached. ok is false, with
+// no error, when the grantee holds more hosts than the grant cache keeps.
+func (st *Store) grantedHostsPage(ctx context.Context, f localyun.BastionHostFilter) (_ []localyun.BastionHost, total int, ok bool, _ error) {
+	t, grantee, err := bhGranteeOf(f.InstanceID, *f.Grantee)
+	if err != nil {
+		return nil, 0, true, err
+	}
+	list, ok, err := st.grantedHosts(ctx, t, grantee, f.Grantee.Kind)
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	total = len(list)
+	lo := min(max(f.Offset, 0), total)
+	hi := min(lo+f.Limit, total)
+	if lo == hi {
+		return nil, total, true, nil
+	}
+	return hostsOf(f.InstanceID, list[lo:hi]), total, true, nil
+}
+
+// grantedHosts returns the hosts grantee g holds, in id order: from the
+// grant cache, or else read (t.hostIDs, then the hosts through the host
+// cache) and kept there. ok is false when g holds more than
+// maxCachedHostGrants. Returns ErrNotFound when g does not exist.
+//
+// The cache follows every write that changes what a grantee holds or what
+// its list shows: the grant batches forget their grantee's list
+// (ApplyBastionHostGrants); the deletions and membership batches whose
+// cascades reach grants (sqlstore.BastionConfig.GrantsChanged) and every
+// change to a host (HostChanged: a list holds the host's brief row) forget
+// every list; all of them once their transaction has ended. A list read
+// before such a write is not kept (rowCache's generation check: the
+// generation is taken before both reads).
+func (st *Store) grantedHosts(ctx context.Context, t bhGrantee, g *bhObject, kind string) (_ bhGranted, ok bool, _ error) {
+	key := bhGranteeKey{g.instanceID, kind, g.id}
+	list, gen, ok := st.hostGrants.get(key)
+	if ok {
+		return list, true, nil
+	}
+	rows, err := st.readQuery(ctx, t.hostIDs, g.instanceID, g.id, maxCachedHostGrants+1)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var ids []int64
+	var id int64
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, false, err
+	}
+	if len(ids) > maxCachedHostGrants {
+		return nil, false, nil
+	}
+	if len(ids) == 0 {
+		// A grant names an existing grantee (foreign key): only a grantee
+		// without grants needs its existence checked.
+		var n int
+		if err := st.readRow(ctx, g.exists, g.instanceID, g.id).Scan(&n); err != nil {
+			return nil, false, err
+		}
+		if n == 0 {
+			return nil, false, sqlstore.BastionNotFound(g.what, g.name)
+		}
+	}
+	if list, err = st.briefRows(ctx, g.instanceID, ids); err != nil {
+		return nil, false, err
+	}
+	st.hostGrants.put(key, list, gen)
+	return list, true, nil
+}
+
 // briefHostPage returns the page p of the hosts granted to a grantee (no
 // other condition) with their brief columns, from the host cache where it
-// has them. One statement gives the page's host ids and the total; a grant
+// has them: the SQL path of a grantee whose grants the grant cache does not
+// keep. One statement gives the page's host ids and the total; a grant
 // names an existing grantee (foreign key), so only an empty page needs p's
 // count statement, to tell an unknown grantee from no grants.
 func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.BastionHost, int, error) {
@@ -279,63 +415,63 @@ func (st *Store) briefHostPage(ctx context.Context, p bhPage) ([]localyun.Bastio
 		total, err := p.count(ctx, cachedRead{st})
 		return nil, total, err
 	}
-	return st.briefHosts(ctx, instanceID, ids, total)
+	list, err := st.briefRows(ctx, instanceID, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	return hostsOf(instanceID, list), total, nil
 }
 
-// briefHosts returns the hosts ids of an instance with their brief
-// columns, from the host cache where it has them; total goes through.
-func (st *Store) briefHosts(ctx context.Context, instanceID string, ids []int64, total int) ([]localyun.BastionHost, int, error) {
-	keys := make([]bhHostKey, len(ids))
+// briefRows returns the brief rows of the hosts ids of an instance, in
+// their order, from the host cache where it has them (it keeps those it
+// reads there); a host deleted since ids were read is left out.
+func (st *Store) briefRows(ctx context.Context, instanceID string, ids []int64) ([]bhBrief, error) {
+	keys, list, cached := make([]bhHostKey, len(ids)), make([]bhBrief, len(ids)), make([]bool, len(ids))
 	for i, id := range ids {
 		keys[i] = bhHostKey{instanceID, id}
 	}
-	briefs, cached := make([]bhBrief, len(ids)), make([]bool, len(ids))
-	gen := st.hosts.getAll(keys, briefs, cached) // before the read below, as put requires
-	out := make([]localyun.BastionHost, len(ids))
-	var missing []any
+	gen := st.hosts.getAll(keys, list, cached) // before the read below, as put requires
+	var missing []int64
 	for i, id := range ids {
-		if cached[i] {
-			out[i] = briefs[i].host(keys[i])
-		} else {
+		if !cached[i] {
 			missing = append(missing, id)
 		}
 	}
 	if missing == nil {
-		return out, total, nil
+		return list, nil
 	}
-	rows, err := st.readQuery(ctx, `SELECT `+sqlstore.BastionHostBriefColumns+` FROM bastion_hosts h
-		WHERE h.instance_id = ? AND h.id IN (`+placeholders(len(missing))+`)`, append([]any{instanceID}, missing...)...)
+	// One statement whatever the number of ids (a JSON array): a lookup by
+	// primary key per id.
+	rows, err := st.readQuery(ctx, `SELECT `+sqlstore.BastionHostBriefColumns+`
+		FROM json_each(?2) j CROSS JOIN bastion_hosts h ON h.instance_id = ?1 AND h.id = j.value`, instanceID, jsonIDs(missing))
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer rows.Close()
-	found := make(map[string]localyun.BastionHost, len(missing))
+	found := make(map[int64]bhBrief, len(missing))
 	for rows.Next() {
 		h, err := sqlstore.ScanBastionHostBrief(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
-		found[h.ID] = h
 		n, _ := localyun.ParseBastionID(h.ID)
-		st.hosts.put(bhHostKey{instanceID, n}, briefOf(h), gen)
+		found[n] = briefOf(h)
+		st.hosts.put(bhHostKey{instanceID, n}, found[n], gen)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	// A host deleted since the page was read (its grants went with it) is
-	// left out.
-	page := out[:0]
+	out := list[:0]
 	for i, id := range ids {
-		h := out[i]
+		b := list[i]
 		if !cached[i] {
-			var ok bool
-			if h, ok = found[localyun.FormatBastionID(id)]; !ok {
+			if b = found[id]; b == nil {
 				continue
 			}
 		}
-		page = append(page, h)
+		out = append(out, b)
 	}
-	return page, total, nil
+	return out, nil
 }
 
 func hostAccountWhere(f localyun.BastionHostAccountFilter) (string, []any) {

@@ -15,7 +15,11 @@ func newBastion(st *Store) sqlstore.Bastion {
 			return st.readRow(ctx, query, args...)
 		},
 		FormatError: formatError, Seal: st.seal, Open: st.unseal, FindMembers: findBHMembers,
-		HostChanged: func(instanceID string, id int64) { st.hosts.forget(bhHostKey{instanceID, id}) }})
+		HostChanged: func(instanceID string, id int64) {
+			st.hosts.forget(bhHostKey{instanceID, id})
+			st.hostGrants.invalidate() // the grant lists hold the host's brief row
+		},
+		GrantsChanged: st.hostGrants.invalidate})
 }
 
 // bastionSQL holds the statements of the Bastionhost writes and single

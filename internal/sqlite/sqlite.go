@@ -49,6 +49,8 @@ type Store struct {
 	keys     rowCache[string, localyun.AccessKey]          // by access key id
 	bastions rowCache[[2]string, localyun.BastionInstance] // by account id, instance id
 	hosts    rowCache[bhHostKey, bhBrief]                  // brief columns (bastion_host.go)
+	// hostGrants are the hosts each grantee holds (bastion_host.go).
+	hostGrants rowCache[bhGranteeKey, bhGranted]
 
 	instances rowCache[string, localyun.Instance] // by id (instance.go)
 

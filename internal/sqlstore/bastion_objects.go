@@ -280,6 +280,7 @@ func (b *Bastion) changeMembers(ctx context.Context, kind, instanceID, groupID s
 	if !add {
 		change = k.RemoveMember
 	}
+	defer b.grantsChanged()
 	var out []localyun.BastionMemberChange
 	err = b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if ok, err := Exists(ctx, tx, k.Lock, instanceID, gid); err != nil || !ok {

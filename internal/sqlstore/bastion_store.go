@@ -71,6 +71,12 @@ type BastionConfig struct {
 	// HostChanged, when set, is called once a write that changed or
 	// deleted a host has ended (the SQLite store forgets its cached row).
 	HostChanged func(instanceID string, id int64)
+	// GrantsChanged, when set, is called once a write that may have
+	// removed grants or changed who holds what has ended: the deletion of
+	// a host, a host account, a user or a group (their grants cascade),
+	// and every membership batch (the SQLite store forgets the grant lists
+	// it keeps). The grant batches themselves are the store's own.
+	GrantsChanged func()
 }
 
 // Bastion implements the Bastionhost store methods that both stores run
@@ -164,12 +170,13 @@ func (b *Bastion) update(ctx context.Context, what, instanceID, s, update, exist
 }
 
 // remove runs del, the DELETE of one object; foreign keys cascade to
-// everything that names it.
+// everything that names it, grants included (GrantsChanged follows).
 func (b *Bastion) remove(ctx context.Context, what, instanceID, s, del string) error {
 	n, err := parseID(what, s)
 	if err != nil {
 		return err
 	}
+	defer b.grantsChanged()
 	return b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err := RowsChanged(tx.ExecContext(ctx, del, instanceID, n))
 		if err == nil && !changed {
@@ -177,6 +184,13 @@ func (b *Bastion) remove(ctx context.Context, what, instanceID, s, del string) e
 		}
 		return err
 	})
+}
+
+// grantsChanged calls GrantsChanged, if set.
+func (b *Bastion) grantsChanged() {
+	if b.c.GrantsChanged != nil {
+		b.c.GrantsChanged()
+	}
 }
 
 // group returns the statements of a kind of group.

@@ -125,6 +125,8 @@ func testBastion(t *testing.T, open BastionOpener) {
 	t.Run("Groups", func(t *testing.T) { testBastionGroups(t, open) })
 	t.Run("HostGrants", func(t *testing.T) { testBastionHostGrants(t, open) })
 	t.Run("BriefListing", func(t *testing.T) { testBastionBriefListing(t, open) })
+	t.Run("GrantListingFollowsWrites", func(t *testing.T) { testBastionGrantListingFollowsWrites(t, open) })
+	t.Run("GrantListingRace", func(t *testing.T) { testBastionGrantListingRace(t, open) })
 	t.Run("HostGroupGrants", func(t *testing.T) { testBastionHostGroupGrants(t, open) })
 	t.Run("Cascades", func(t *testing.T) { testBastionCascades(t, open) })
 }
