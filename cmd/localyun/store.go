@@ -44,7 +44,7 @@ func openStore(ctx context.Context, cfg Config) (localyun.Store, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("open sqlite:%s: %w", path, err)
 	}
-	return st, "sqlite:" + path, nil
+	return st, "sqlite:" + path + " (WAL, synchronous=FULL, group commit: fsync'd before every answer)", nil
 }
 
 // redact hides the password of a DSN for printing.
