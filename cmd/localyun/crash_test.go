@@ -109,8 +109,8 @@ func writeCrashSeed(tb testing.TB) string {
 	return path
 }
 
-// crashLoad drives the writes for d, kills the server with SIGKILL while
-// they run, and returns the group names whose creation was acknowledged
+// crashLoad drives the writes for d (and until some groups and block
+// changes were acknowledged), kills the server with SIGKILL while they run, and returns the group names whose creation was acknowledged
 // and the number of acknowledged block changes; it updates blocks.
 func crashLoad(t *testing.T, p *proc, blocks []blockState, cycle int, d time.Duration) (names []string, changes int) {
 	t.Helper()
@@ -175,7 +175,17 @@ func crashLoad(t *testing.T, p *proc, blocks []blockState, cycle int, d time.Dur
 			}
 		}()
 	}
+	// Kill after d, and not before some of each kind of write was
+	// acknowledged (a loaded machine may answer few in d).
 	time.Sleep(d)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		loaded := len(names) >= 4 && changes >= 2
+		mu.Unlock()
+		if loaded || time.Now().After(deadline) {
+			break
+		}
+	}
 	killed.Store(true)
 	if err := p.stop(t, syscall.SIGKILL); err == nil {
 		t.Fatal("SIGKILL: exit status 0")
