@@ -184,3 +184,32 @@ func TestDetachPassRoleBeforeWrite(t *testing.T) {
 		}
 	}
 }
+
+// The verdict on a role's trust policy follows the policy: Attach is
+// refused once the role no longer trusts ECS, and allowed again when it
+// does (the service remembers verdicts by document).
+func TestAttachFollowsTrustPolicy(t *testing.T) {
+	st := openRaceWorld(t)
+	svc := ecs.NewService(st, ecs.Options{})
+	ctx := context.Background()
+	fcTrust := `{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["fc.aliyuncs.com"]}}],"Version":"1"}`
+	for i, doc := range []string{ecsTrust, fcTrust, ecsTrust, fcTrust} {
+		if _, err := st.UpdateRole(ctx, seedAccount, "Other", localyun.RoleUpdate{AssumeRolePolicyDocument: &doc}); err != nil {
+			t.Fatal(err)
+		}
+		_, res, err := svc.AttachInstanceRAMRole(rootCtx, ecs.AttachInstanceRAMRoleInput{RegionID: seedRegion,
+			InstanceIDs: []string{"i-2"}, RAMRoleName: "Other"})
+		var e *localyun.Error
+		switch {
+		case doc == fcTrust && (!errors.As(err, &e) || e.Code != "InvalidRamRole.NotEcsRole"):
+			t.Fatalf("policy %d: attach = %+v, %v; want InvalidRamRole.NotEcsRole", i, res, err)
+		case doc == ecsTrust && (err != nil || !res[0].Success):
+			t.Fatalf("policy %d: attach = %+v, %v", i, res, err)
+		case doc == ecsTrust:
+			if _, _, err := svc.DetachInstanceRAMRole(rootCtx, ecs.DetachInstanceRAMRoleInput{RegionID: seedRegion,
+				InstanceIDs: []string{"i-2"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -293,7 +293,7 @@ func whyUnchanged(ctx context.Context, tx *sql.Tx, accountID, regionID string, i
 func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id, from, to string) error {
 	defer st.instances.forget(id)
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ? WHERE +account_id = ? AND +region_id = ? AND id = ?
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ? WHERE account_id = ? AND region_id = ? AND id = ?
 			AND status = ?`, to, accountID, regionID, id, from)
 		if err != nil {
 			return err
