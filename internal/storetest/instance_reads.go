@@ -68,23 +68,7 @@ func testInstanceReadsFollowWrites(t *testing.T, open CoreOpener) {
 		instance(a, bj, "i-r3", "")}); err != nil {
 		t.Fatal(err)
 	}
-	all := map[string]string{"i-r1": "/Running/" + hz, "i-r2": "Role/Running/" + hz, "i-r3": "/Running/" + bj}
-	wantByID(t, st, a, "", "first read", all)
-	wantByID(t, st, a, "", "second read", all)
-	// Another account, another region: not found, however often read.
-	for range 2 {
-		wantByID(t, st, b, "", "other account", map[string]string{"i-r1": ""})
-		wantByID(t, st, a, bj, "other region", map[string]string{"i-r1": "", "i-r3": "/Running/" + bj})
-	}
-	// A repeated id is one row; rows come in creation order.
-	got, total, err := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, IDs: []string{"i-r3", "i-r1", "i-r3", "i-r2"}})
-	if err != nil || total != 3 || len(got) != 3 || got[0].ID != "i-r1" || got[1].ID != "i-r2" || got[2].ID != "i-r3" {
-		t.Fatalf("repeated ids = %+v, %d, %v", got, total, err)
-	}
-	got, total, _ = st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, IDs: []string{"i-r3", "i-r1", "i-r2"}, Offset: 1, Limit: 1})
-	if total != 3 || len(got) != 1 || got[0].ID != "i-r2" {
-		t.Fatalf("a page of ids = %+v, %d", got, total)
-	}
+	checkInstanceReads(t, st, a, b, hz, bj)
 
 	steps := []struct {
 		what  string
@@ -213,43 +197,11 @@ func testInstanceReadsUnderRace(t *testing.T, open CoreOpener) {
 			}
 		})
 	}
-	readers.Go(func() { // the one status writer
-		status := map[string]string{}
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			id := ids[n%len(ids)]
-			from, to := localyun.StatusRunning, localyun.StatusStopped
-			if n/len(ids)%2 == 1 {
-				from, to = to, from
-			}
-			if err := st.SetInstanceStatus(ctx, a, hz, id, from, to); err != nil {
-				t.Errorf("status of %s: %v", id, err)
-				return
-			}
-			status[id] = to
-			if got := read(id); got.Status != status[id] {
-				t.Errorf("%s: status %s after setting %s", id, got.Status, to)
-				return
-			}
-		}
-	})
+	readers.Go(func() { flipStatuses(t, st, a, hz, ids, stop, read) }) // the one status writer
 	wg.Wait()
 	close(stop)
 	readers.Wait()
-	listed, _, err := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, RegionID: hz})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range listed {
-		if got := read(in.ID); got.RAMRoleName != in.RAMRoleName || got.Status != in.Status || got.Seq != in.Seq ||
-			got.Name != in.Name || !got.CreatedAt.Equal(in.CreatedAt) {
-			t.Fatalf("%s by id: %+v, listed: %+v", in.ID, got, in)
-		}
-	}
+	readsMatchListing(t, st, a, hz, read)
 }
 
 // isConflict reports whether err is ErrConflict, failing t if it is not.
@@ -260,4 +212,73 @@ func isConflict(t *testing.T, err error) bool {
 		return false
 	}
 	return true
+}
+
+// checkInstanceReads reads the instances testInstanceReadsFollowWrites
+// created, by id, twice, from their account and region and from others; a
+// repeated id is one row, and rows come in creation order.
+func checkInstanceReads(t *testing.T, st CoreStore, a, b, hz, bj string) {
+	t.Helper()
+	ctx := context.Background()
+	all := map[string]string{"i-r1": "/Running/" + hz, "i-r2": "Role/Running/" + hz, "i-r3": "/Running/" + bj}
+	wantByID(t, st, a, "", "first read", all)
+	wantByID(t, st, a, "", "second read", all)
+	// Another account, another region: not found, however often read.
+	for range 2 {
+		wantByID(t, st, b, "", "other account", map[string]string{"i-r1": ""})
+		wantByID(t, st, a, bj, "other region", map[string]string{"i-r1": "", "i-r3": "/Running/" + bj})
+	}
+	// A repeated id is one row; rows come in creation order.
+	got, total, err := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, IDs: []string{"i-r3", "i-r1", "i-r3", "i-r2"}})
+	if err != nil || total != 3 || len(got) != 3 || got[0].ID != "i-r1" || got[1].ID != "i-r2" || got[2].ID != "i-r3" {
+		t.Fatalf("repeated ids = %+v, %d, %v", got, total, err)
+	}
+	got, total, _ = st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, IDs: []string{"i-r3", "i-r1", "i-r2"}, Offset: 1, Limit: 1})
+	if total != 3 || len(got) != 1 || got[0].ID != "i-r2" {
+		t.Fatalf("a page of ids = %+v, %d", got, total)
+	}
+}
+
+// flipStatuses flips the statuses of ids, Running and Stopped in turn,
+// until stop is closed, reading each back with read: it must show the
+// status just set.
+func flipStatuses(t *testing.T, st CoreStore, a, hz string, ids []string, stop <-chan struct{}, read func(string) localyun.Instance) {
+	ctx := context.Background()
+	status := map[string]string{}
+	for n := 0; ; n++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		id := ids[n%len(ids)]
+		from, to := localyun.StatusRunning, localyun.StatusStopped
+		if n/len(ids)%2 == 1 {
+			from, to = to, from
+		}
+		if err := st.SetInstanceStatus(ctx, a, hz, id, from, to); err != nil {
+			t.Errorf("status of %s: %v", id, err)
+			return
+		}
+		status[id] = to
+		if got := read(id); got.Status != status[id] {
+			t.Errorf("%s: status %s after setting %s", id, got.Status, to)
+			return
+		}
+	}
+}
+
+// readsMatchListing checks that a read by id shows what a listing shows.
+func readsMatchListing(t *testing.T, st CoreStore, a, hz string, read func(string) localyun.Instance) {
+	ctx := context.Background()
+	listed, _, err := st.FindInstances(ctx, localyun.InstanceFilter{AccountID: a, RegionID: hz})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range listed {
+		if got := read(in.ID); got.RAMRoleName != in.RAMRoleName || got.Status != in.Status || got.Seq != in.Seq ||
+			got.Name != in.Name || !got.CreatedAt.Equal(in.CreatedAt) {
+			t.Fatalf("%s by id: %+v, listed: %+v", in.ID, got, in)
+		}
+	}
 }
