@@ -153,12 +153,25 @@ func getV1Signer(secret string) *v1Signer {
 	if s == nil {
 		s = &v1Signer{}
 	}
-	if s.mac != nil && len(s.secret) == len(secret) && subtle.ConstantTimeCompare([]byte(s.secret), []byte(secret)) == 1 {
+	if s.mac != nil && sameSecret(s.secret, secret) {
 		s.mac.Reset()
 	} else {
 		s.secret, s.mac = secret, hmac.New(sha1.New, []byte(secret+"&"))
 	}
 	return s
+}
+
+// sameSecret reports whether a == b in time that depends only on their
+// lengths.
+func sameSecret(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var diff byte
+	for i := range len(a) {
+		diff |= a[i] ^ b[i]
+	}
+	return diff == 0
 }
 
 func putV1Signer(s *v1Signer) {
