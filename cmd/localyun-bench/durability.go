@@ -70,6 +70,18 @@ func sumSeries(r io.Reader, names ...string) (map[string]float64, error) {
 		want[n] = true
 	}
 	out := map[string]float64{}
+	err := eachSeries(r, func(name string, _ bool) bool { return want[name] },
+		func(name string, v float64) { out[name] += v })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachSeries reads a Prometheus text exposition ("name[{labels}] value
+// [timestamp]", comments skipped) and passes add the value of every
+// series that want takes; a series want refuses is not parsed further.
+func eachSeries(r io.Reader, want func(name string, labelled bool) bool, add func(name string, v float64)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -78,28 +90,28 @@ func sumSeries(r io.Reader, names ...string) (map[string]float64, error) {
 			continue
 		}
 		i := strings.IndexAny(line, " \t{")
-		if i < 0 || !want[line[:i]] {
+		if i < 0 || !want(line[:i], line[i] == '{') {
 			continue
 		}
 		rest := line[i:]
 		if rest[0] == '{' {
 			j := strings.LastIndexByte(rest, '}')
 			if j < 0 {
-				return nil, fmt.Errorf("metrics: %q: unterminated labels", line)
+				return fmt.Errorf("metrics: %q: unterminated labels", line)
 			}
 			rest = rest[j+1:]
 		}
 		fields := strings.Fields(rest)
 		if len(fields) == 0 {
-			return nil, fmt.Errorf("metrics: %q: no value", line)
+			return fmt.Errorf("metrics: %q: no value", line)
 		}
 		v, err := strconv.ParseFloat(fields[0], 64)
 		if err != nil {
-			return nil, fmt.Errorf("metrics: %q: %w", line, err)
+			return fmt.Errorf("metrics: %q: %w", line, err)
 		}
-		out[line[:i]] += v
+		add(line[:i], v)
 	}
-	return out, sc.Err()
+	return sc.Err()
 }
 
 // scrapeStore reads the group-commit counters of every node at bases and

@@ -653,25 +653,12 @@ func (d *soakDriver) metrics() (map[string]float64, error) {
 // ("name value [timestamp]"); comments and labelled series are skipped.
 func parseMetrics(r io.Reader) (map[string]float64, error) {
 	out := map[string]float64{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.IndexAny(line, " \t{")
-		if i < 0 || line[i] == '{' {
-			continue
-		}
-		fields := strings.Fields(line[i:])
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics: %q: %w", line, err)
-		}
-		out[line[:i]] = v
+	err := eachSeries(r, func(_ string, labelled bool) bool { return !labelled },
+		func(name string, v float64) { out[name] = v })
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // sampleLoop takes a sample every interval from start until done is
