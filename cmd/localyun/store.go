@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,26 +62,24 @@ func redact(dsn string) string {
 
 // replayWindow returns the signature-nonce replay window: PostgreSQL's own,
 // which every node shares, or one in this process (server.MemoryNonces)
-// that starts with the replay keys SQLite recorded with the writes still
-// within their timestamp window, so that none of them is accepted again
-// after a restart or a crash.
+// that also refuses the replays of the requests whose writes SQLite
+// recorded with their replay keys, so that none of them is accepted again
+// after a restart or a crash. Nothing is loaded (see
+// server.WithRecordedKeys): start-up does not grow with the window.
 func replayWindow(ctx context.Context, st localyun.Store, now time.Time) (localyun.NonceStore, error) {
 	switch st := st.(type) {
 	case *postgres.Store:
 		return st, nil
 	case *sqlite.Store:
 		w := server.NewMemoryNonces(0)
-		err := st.ReplayKeys(ctx, now, func(k localyun.ReplayKey) error {
-			// A key expired since the query (ErrInvalid) needs no place.
-			if err := w.UseNonce(ctx, k, now); errors.Is(err, localyun.ErrUnavailable) {
-				return err
-			}
-			return nil
-		})
+		until, ok, err := st.LatestReplayExpiry(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("load the replay window: %w", err)
+			return nil, fmt.Errorf("read the replay window: %w", err)
 		}
-		return w, nil
+		if !ok || until.Before(now) {
+			return w, nil
+		}
+		return server.WithRecordedKeys(w, st, until), nil
 	}
 	return nil, nil
 }

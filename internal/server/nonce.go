@@ -233,3 +233,54 @@ func withReplaySlot(ctx context.Context, key *localyun.ReplayKey) context.Contex
 }
 
 var _ localyun.NonceStore = (*MemoryNonces)(nil)
+
+// RecordedKeys is where a previous process recorded the replay keys of the
+// requests whose writes committed (the SQLite store's replay_keys).
+type RecordedKeys interface {
+	ReplayKeyRecorded(ctx context.Context, key localyun.ReplayKey) (bool, error)
+}
+
+// recordedNonces is a replay window that also refuses the replays of
+// requests a previous process recorded, expiring at the latest at until.
+type recordedNonces struct {
+	window   localyun.NonceStore
+	recorded RecordedKeys
+	until    time.Time
+}
+
+// WithRecordedKeys returns window, made to also refuse the keys recorded
+// in rec that expire at or before until (the latest recorded expiry when
+// the process started). Nothing is loaded: a request is looked up in rec
+// only when the window took its key and it expires no later than until,
+// which a request signed after the restart does not (its timestamp is
+// later than any recorded one), so start-up costs the same whatever the
+// number of keys, and lookups stop once until has passed. A replay carries
+// its request's timestamp, hence its key's expiry: one lookup on rec's
+// primary key finds it.
+func WithRecordedKeys(window localyun.NonceStore, rec RecordedKeys, until time.Time) localyun.NonceStore {
+	return &recordedNonces{window: window, recorded: rec, until: until}
+}
+
+// UseNonce implements localyun.NonceStore.
+func (r *recordedNonces) UseNonce(ctx context.Context, key localyun.ReplayKey, now time.Time) error {
+	if err := r.window.UseNonce(ctx, key, now); err != nil || key.Expires.After(r.until) {
+		return err
+	}
+	used, err := r.recorded.ReplayKeyRecorded(ctx, key)
+	switch {
+	case err != nil:
+		return err
+	case used:
+		return localyun.ErrAlreadyExists
+	}
+	return nil
+}
+
+// Len returns the number of nonces the window holds in memory (for
+// /metrics), or -1 when the window does not count them.
+func (r *recordedNonces) Len() int {
+	if w, ok := r.window.(interface{ Len() int }); ok {
+		return w.Len()
+	}
+	return -1
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -76,9 +77,37 @@ func (r *replayTx) done() {
 	}
 }
 
+// LatestReplayExpiry returns the latest expiry of the recorded replay keys,
+// and false when none is recorded. A key expiring later cannot have been
+// recorded before the call (this process's own writes aside), so a new
+// process asks ReplayKeyRecorded only about requests expiring no later.
+func (st *Store) LatestReplayExpiry(ctx context.Context) (time.Time, bool, error) {
+	var latest sql.NullInt64
+	if err := st.read.QueryRowContext(ctx, `SELECT max(expires_at) FROM replay_keys`).Scan(&latest); err != nil {
+		return time.Time{}, false, err
+	}
+	if !latest.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(latest.Int64).UTC(), true, nil
+}
+
+// ReplayKeyRecorded reports whether key, with its expiry, was recorded by
+// the write of a request that committed: the key of a replay of that
+// request, which carries the same timestamp. One lookup on the primary key.
+func (st *Store) ReplayKeyRecorded(ctx context.Context, key localyun.ReplayKey) (bool, error) {
+	var one int
+	err := st.read.QueryRowContext(ctx, `SELECT 1 FROM replay_keys WHERE expires_at = ? AND key = ?`,
+		key.ExpiresMillis(), key.Sum[:]).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // ReplayKeys calls fn with every recorded replay key unexpired at now: the
 // keys of the requests whose writes committed within their timestamp
-// window. A new process loads them into its replay window before serving.
+// window (`localyun migrate` copies them).
 func (st *Store) ReplayKeys(ctx context.Context, now time.Time, fn func(localyun.ReplayKey) error) error {
 	// Latest first: a window keeps the first expiry it is given for a key.
 	rows, err := st.read.QueryContext(ctx, `SELECT key, expires_at FROM replay_keys WHERE expires_at >= ?
