@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,4 +101,60 @@ func TestOneProcessPerFile(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	st.Close()
+}
+
+// TestRoleCacheFollowsWrites: a role read by any spelling of its name is
+// the committed one after UpdateRole and gone after DeleteRole, and a role
+// created again under that name is read afresh.
+func TestRoleCacheFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const acct = "1000000000000001"
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := st.CreateAccount(ctx, localyun.Account{ID: acct, Name: "a", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(id, doc string) {
+		t.Helper()
+		if err := st.CreateRole(ctx, localyun.Role{ID: id, AccountID: acct, Name: "AppRole", AssumeRolePolicyDocument: doc,
+			MaxSessionDuration: 3600, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(name, doc string) {
+		t.Helper()
+		r, err := st.FindRoleByName(ctx, acct, name)
+		if err != nil || r.AssumeRolePolicyDocument != doc || r.Name != "AppRole" {
+			t.Fatalf("FindRoleByName(%q) = %q %q, %v; want the document %q", name, r.Name, r.AssumeRolePolicyDocument, err, doc)
+		}
+	}
+	create("1", "v1")
+	for range 2 {
+		want("AppRole", "v1")
+		want("approle", "v1")
+		want("APPROLE", "v1")
+	}
+	doc := "v2"
+	if _, err := st.UpdateRole(ctx, acct, "appROLE", localyun.RoleUpdate{AssumeRolePolicyDocument: &doc}); err != nil {
+		t.Fatal(err)
+	}
+	want("AppRole", "v2")
+	want("approle", "v2")
+	if err := st.DeleteRole(ctx, acct, "APProle"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"AppRole", "approle"} {
+		if _, err := st.FindRoleByName(ctx, acct, name); !errors.Is(err, localyun.ErrNotFound) {
+			t.Fatalf("after DeleteRole, FindRoleByName(%q): %v", name, err)
+		}
+	}
+	create("2", "v3")
+	want("approle", "v3")
+	if _, err := st.FindRoleByName(ctx, "1000000000000002", "AppRole"); !errors.Is(err, localyun.ErrNotFound) {
+		t.Fatalf("another account's role: %v", err)
+	}
 }

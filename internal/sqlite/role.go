@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/sqlstore"
@@ -25,8 +26,44 @@ const roleByName = `SELECT ` + sqlstore.RoleColumns + ` FROM roles WHERE account
 // FindRoleByName returns ErrNotFound if the account has no such role. It
 // runs through a cached statement: ECS, STS and authorization read roles
 // by name.
+//
+// Roles found are cached (st.roles): UpdateRole and DeleteRole forget
+// theirs once their transaction has ended.
 func (st *Store) FindRoleByName(ctx context.Context, accountID, name string) (localyun.Role, error) {
-	return sqlstore.One(st.readRow(ctx, roleByName, accountID, name), sqlstore.ScanRole, roleNotFound(name))
+	k := roleKeyOf(accountID, name)
+	r, gen, ok := st.roles.get(k)
+	if ok {
+		return r, nil
+	}
+	r, err := sqlstore.One(st.readRow(ctx, roleByName, accountID, name), sqlstore.ScanRole, roleNotFound(name))
+	if err == nil {
+		st.roles.put(k, r, gen)
+	}
+	return r, err
+}
+
+// roleKey is the cache key of a role: its account, and its name folded as
+// the name column's NOCASE collation folds it (ASCII letters only), so
+// that every spelling the column matches finds the one cached row.
+type roleKey struct{ account, name string }
+
+func roleKeyOf(accountID, name string) roleKey {
+	return roleKey{accountID, foldASCII(name)}
+}
+
+// foldASCII lowers the ASCII capital letters of s, and nothing else.
+func foldASCII(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for j := i; j < len(b); j++ {
+		if 'A' <= b[j] && b[j] <= 'Z' {
+			b[j] += 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func roleNotFound(name string) error { return fmt.Errorf("role %s: %w", name, localyun.ErrNotFound) }
@@ -44,6 +81,7 @@ func (st *Store) FindRoles(ctx context.Context, f localyun.RoleFilter) ([]localy
 
 // UpdateRole applies upd. Returns ErrNotFound.
 func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd localyun.RoleUpdate) (localyun.Role, error) {
+	defer st.roles.forget(roleKeyOf(accountID, name))
 	var r localyun.Role
 	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := findRole(ctx, tx, accountID, name)
@@ -62,6 +100,7 @@ func (st *Store) UpdateRole(ctx context.Context, accountID, name string, upd loc
 // DeleteRole returns ErrNotFound if the account has no such role, and
 // ErrConflict (a *localyun.ConflictError) while policies are attached.
 func (st *Store) DeleteRole(ctx context.Context, accountID, name string) error {
+	defer st.roles.forget(roleKeyOf(accountID, name))
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_attachments
