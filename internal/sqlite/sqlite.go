@@ -53,7 +53,7 @@ type Store struct {
 	hostGrants rowCache[bhGranteeKey, bhGranted]
 
 	instances rowCache[string, localyun.Instance] // by id (instance.go)
-	roles     rowCache[roleKey, localyun.Role]   // by account id and folded name (role.go)
+	roles     rowCache[roleKey, localyun.Role]    // by account id and folded name (role.go)
 
 	sqlstore.Bastion           // the Bastionhost writes (bastion_sql.go)
 	commit           committer // the writer goroutine of withTx (commit.go)
