@@ -42,7 +42,9 @@ accounts:
     ecs:
       instances:
         - {id: i-bp1demo000000000001, region: cn-hangzhou, name: web-1, ram_role: EcsAppRole}
-        - {id: i-bp1demo000000000002, region: cn-hangzhou, name: web-2}
+        - {id: i-bp1demo000000000002, region: cn-hangzhou, name: web-2}    # the README's SDK snippets
+        - {id: i-bp1demo000000000003, region: cn-hangzhou, name: app-1}    # the README's Terraform example
+        - {id: i-bp1demo000000000004, region: cn-hangzhou, name: app-2}    # the README's Terraform example
     bastionhost:
       instances:
         - id: bastionhost-cn-demo0000001

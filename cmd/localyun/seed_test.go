@@ -272,7 +272,7 @@ func TestDemoWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Accounts != 1 || first.AccessKeys != 2 || first.Roles != 2 || first.Instances != 2 || first.BastionInstances != 1 {
+	if first.Accounts != 1 || first.AccessKeys != 2 || first.Roles != 2 || first.Instances != 4 || first.BastionInstances != 1 {
 		t.Fatalf("first apply %+v", first)
 	}
 	again, err := demoWorld().Apply(ctx, st, now)
