@@ -10,7 +10,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
 
 	"github.com/localyun/localyun"
 )
@@ -179,6 +182,18 @@ func TestServeDemo(t *testing.T) {
 	}
 	if res.TotalCount != 4 {
 		t.Fatalf("demo instances %+v", res.Instances)
+	}
+	// CiDeployRole can be assumed by alice, the demo's RAM user.
+	sc, err := sts.NewClientWithOptions("cn-hangzhou", sdk.NewConfig(),
+		credentials.NewAccessKeyCredential("LTAI5tDemoAliceKey001", "demoAliceSecret000000000000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Domain = p.addr
+	ar := sts.CreateAssumeRoleRequest()
+	ar.RoleArn, ar.RoleSessionName = "acs:ram::"+demoAccountID+":role/CiDeployRole", "ci"
+	if got, err := sc.AssumeRole(ar); err != nil || got.Credentials.SecurityToken == "" {
+		t.Fatalf("AssumeRole CiDeployRole as alice: %+v, %v", got, err)
 	}
 	waitFor(p.stdout, "ready in")
 	p.stop(t, syscall.SIGTERM)
