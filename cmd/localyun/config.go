@@ -18,6 +18,7 @@ type Config struct {
 	Seed    string // YAML seed file, applied at every start
 	Memory  bool   // no disk at all
 	Quiet   bool   // no banner
+	Demo    bool   // also apply the built-in demo world (demo.go)
 	// MasterKeyFile holds the 32-byte key that seals secrets at rest;
 	// created (mode 0600) when absent. Empty: <DataDir>/master.key.
 	MasterKeyFile string
@@ -84,12 +85,13 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "also apply the built-in demo world at every start, with its documented keys; see README (env LOCALYUN_DEMO)")
 	c.Limits.flags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+		return c, usageError(fmt.Sprintf("serve: unexpected argument %q (serve takes only flags; see localyun serve --help)", fs.Arg(0)))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -119,6 +121,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("seed", "LOCALYUN_SEED", str(&c.Seed)),
 		env("memory", "LOCALYUN_MEMORY", boolean(&c.Memory)),
 		env("quiet", "LOCALYUN_QUIET", boolean(&c.Quiet)),
+		env("demo", "LOCALYUN_DEMO", boolean(&c.Demo)),
 		env("master-key-file", "LOCALYUN_MASTER_KEY_FILE", str(&c.MasterKeyFile)),
 		env("rate-limit", "LOCALYUN_RATE_LIMIT", func(v string) error {
 			f, err := strconv.ParseFloat(v, 64)
@@ -145,6 +148,35 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
 	}
 	return c, nil
+}
+
+// helpRequest is what parseFlags returns for -h or --help: the command
+// prints text to stdout and exits 0.
+type helpRequest struct{ text string }
+
+func (h *helpRequest) Error() string { return "help requested" }
+
+// parseFlags parses args with fs. On -h or --help it returns a
+// *helpRequest holding the usage line and the flags; on a bad flag, a
+// usageError naming it.
+func parseFlags(fs *flag.FlagSet, args []string, usageLine string) error {
+	out := fs.Output()
+	fs.SetOutput(io.Discard) // the flag package's own messages: returned instead
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		var text strings.Builder
+		fmt.Fprintf(&text, "usage: %s\n\nflags:\n", usageLine)
+		fs.SetOutput(&text)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+		return &helpRequest{text: text.String()}
+	}
+	return usageError(fmt.Sprintf("%s: %v (localyun %s --help lists the flags)", fs.Name(), err, fs.Name()))
 }
 
 // flags defines the flags of l on fs.

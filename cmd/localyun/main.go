@@ -2,7 +2,8 @@
 // ECS instance RAM roles, RAM/STS and Bastionhost authorizations behind
 // one port, on persistent state.
 //
-//	localyun serve [--addr A] [--data-dir D] [--seed FILE] [--memory]
+//	localyun serve [--addr A] [--data-dir D] [--seed FILE] [--demo] [--memory]
+//	localyun migrate --from sqlite:PATH --to postgres://...
 //	localyun version
 package main
 
@@ -33,21 +34,39 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "localyun:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err == nil {
+		return
 	}
+	if err != errUsage { // errUsage alone: the usage was printed already
+		fmt.Fprintln(os.Stderr, "localyun:", err)
+	}
+	if errors.Is(err, errUsage) {
+		os.Exit(2) // a command line that cannot run, as the flag package exits
+	}
+	os.Exit(1)
 }
 
+// errUsage marks a command line that cannot run: an unknown command or
+// flag, or a missing or extra argument. main exits 2 on it (1 on any other
+// error); returned alone, the usage has been printed already.
 var errUsage = errors.New("usage")
 
+// usageError is a command line that cannot run, saying why; it is errUsage.
+type usageError string
+
+func (e usageError) Error() string        { return string(e) }
+func (e usageError) Is(target error) bool { return target == errUsage }
+
 const usage = `usage:
-  localyun serve [flags]   run the API server (localyun serve -h for flags)
+  localyun serve [flags]   run the API server (localyun serve --help for its flags)
   localyun migrate --from sqlite:PATH --to postgres://...
                            copy all state into an empty PostgreSQL database
-  localyun version         print the version
+  localyun version         print the version (also --version)
+  localyun help            print this help (also -h, --help)
+
+Exit status: 0 on success and for help, 2 for a command line that cannot run
+(unknown command or flag), 1 for any other error.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -58,6 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		cfg, err := LoadConfig(args[1:], getenv, stderr)
+		if h, ok := errors.AsType[*helpRequest](err); ok {
+			fmt.Fprint(stdout, h.text)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -82,8 +105,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		<-ctx.Done()
 		return m.Close()
 	case "migrate":
-		return migrateCommand(ctx, args[1:], stdout, stderr)
-	case "version":
+		err := migrateCommand(ctx, args[1:], stdout, stderr)
+		if h, ok := errors.AsType[*helpRequest](err); ok {
+			fmt.Fprint(stdout, h.text)
+			return nil
+		}
+		return err
+	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "localyun", localyun.Version)
 		return nil
 	case "help", "-h", "--help":
@@ -134,13 +162,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	now := time.Now().UTC()
-	seeded := "no seed file"
-	if seed != nil {
-		rep, err := seed.Apply(ctx, st, now)
-		if err != nil {
-			return fmt.Errorf("apply seed %s: %w", m.Config.Seed, err)
-		}
-		seeded = m.Config.Seed + ": " + rep.String()
+	seeded, err := m.applySeeds(ctx, st, seed, now)
+	if err != nil {
+		return err
 	}
 	creds, err := m.ensureAccount(ctx, now)
 	if err != nil {
@@ -192,11 +216,20 @@ func (m *Main) httpServer(h http.Handler, ln net.Listener) (*http.Server, net.Li
 }
 
 // ensureAccount creates an account with a root AccessKey when the store has
-// none, and returns the text announcing it ("" when nothing was created).
+// none, and returns the text announcing it. When the store holds only the
+// account an earlier start generated, it returns a line pointing at its
+// credentials file instead (never the secret: a restart does not reprint
+// it); "" otherwise.
 func (m *Main) ensureAccount(ctx context.Context, now time.Time) (string, error) {
 	n, err := m.store.CountAccounts(ctx)
-	if err != nil || n > 0 {
+	if err != nil {
 		return "", err
+	}
+	if n == 1 {
+		return m.generatedCredentials(ctx), nil
+	}
+	if n > 0 {
+		return "", nil
 	}
 	acct := localyun.Account{ID: "1" + randomDigits(15), Name: "default", CreatedAt: now}
 	key := localyun.AccessKey{ID: "LTAI" + strings.ToUpper(randomHex(10))[:20], Secret: randomHex(15), AccountID: acct.ID,
@@ -221,6 +254,32 @@ func (m *Main) ensureAccount(ctx context.Context, now time.Time) (string, error)
 	}
 	return "  created account " + acct.ID + " with a root AccessKey " + where + ":\n" +
 		"    AccessKeyId:     " + key.ID + "\n    AccessKeySecret: " + key.Secret + "\n", nil
+}
+
+// generatedCredentials returns the banner line pointing at the credentials
+// file in the data dir when the key it holds is an active root key of a
+// stored account, "" otherwise (no file, --memory, or a key since deleted).
+func (m *Main) generatedCredentials(ctx context.Context) string {
+	if m.Config.Memory {
+		return ""
+	}
+	path := filepath.Join(m.Config.DataDir, "credentials")
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	creds := map[string]string{}
+	for line := range strings.Lines(string(buf)) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), " = "); ok {
+			creds[k] = v
+		}
+	}
+	key, err := m.store.FindAccessKey(ctx, creds["access_key_id"])
+	if err != nil || key.AccountID != creds["account_id"] || key.Status != localyun.AccessKeyActive {
+		return ""
+	}
+	return "  credentials: account " + key.AccountID + ", AccessKeyId " + key.ID +
+		"; the AccessKeySecret is in " + path + "\n"
 }
 
 // Close stops accepting requests, lets in-flight requests finish, and

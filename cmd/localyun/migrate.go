@@ -24,7 +24,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "source store: sqlite:PATH")
 	to := fs.String("to", "", "destination store: postgres://... (an empty database)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, "localyun migrate --from sqlite:PATH --to postgres://..."); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(*from, "sqlite:") || !isPostgres(*to) {

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/bastionhost"
@@ -141,26 +138,31 @@ var (
 	instanceState = map[string]bool{"": true, localyun.StatusRunning: true, localyun.StatusStopped: true}
 )
 
-// LoadSeed reads and validates a seed file. Unknown keys and invalid
-// values are errors that name the field.
+// LoadSeed reads and validates a seed file. Every error names the file
+// and, for a problem with a value, its field path (and its line, when the
+// value cannot be read at all): "seed.yaml: accounts[0].acess_keys: unknown
+// field (did you mean access_keys?) (line 5)".
 func LoadSeed(path string) (*Seed, error) {
 	buf, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("seed file %s does not exist: write one (the README's section \"Declare a world: the seed file\" "+
+			"has an example to start from), or drop --seed; --demo applies a built-in example world", path)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("seed file: %w", err)
 	}
 	s, err := ParseSeed(buf)
 	if err != nil {
-		return nil, fmt.Errorf("seed %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-// ParseSeed decodes and validates a seed document.
+// ParseSeed decodes and validates a seed document. A document that
+// declares no account is an error.
 func ParseSeed(buf []byte) (*Seed, error) {
 	var s Seed
-	dec := yaml.NewDecoder(bytes.NewReader(buf))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+	if err := decodeSeed(buf, &s); err != nil {
 		return nil, err
 	}
 	if err := s.Validate(); err != nil {

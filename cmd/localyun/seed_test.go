@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,8 +49,10 @@ func TestParseSeed(t *testing.T) {
 		len(a.RAM.Roles) != 1 || len(a.ECS.Instances) != 2 || a.ECS.Instances[0].RAMRole != "RamRoleTest" {
 		t.Fatalf("parsed %+v", s)
 	}
-	if _, err := ParseSeed(nil); err != nil {
-		t.Fatalf("empty seed: %v", err)
+	for _, empty := range []string{"", "# only a comment\n", "{}\n", "accounts: []\n", "accounts:\n", "~\n", "---\n"} {
+		if _, err := ParseSeed([]byte(empty)); err == nil || !strings.Contains(err.Error(), "declares no accounts") {
+			t.Errorf("empty seed %q: err %v, want it refused as declaring no accounts", empty, err)
+		}
 	}
 
 	const trust = `'{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'`
@@ -65,7 +68,16 @@ func TestParseSeed(t *testing.T) {
 		{"unknown role key", acct("    ram:\n      roles:\n        - name: R\n          policy: x\n"), []string{"policy"}},
 		{"unknown instance key", acct("    ecs:\n      instances:\n        - id: i-a\n          regoin: cn-hangzhou\n"), []string{"regoin"}},
 		{"not YAML", "accounts: [\n", []string{"yaml"}},
-		{"wrong type", "accounts: 3\n", []string{"line 1", "SeedAccount"}},
+		{"wrong type", "accounts: 3\n", []string{"accounts: want a list, not \"3\" (line 1)"}},
+		{"misspelt key", acct("    acess_keys: []\n"), []string{"accounts[0].acess_keys: unknown field (did you mean access_keys?) (line 3)"}},
+		{"misspelt nested key", acct("    bastionhost:\n      instances:\n        - id: bastionhost-cn-x\n          region: cn-hangzhou\n          hosts:\n            - {name: h, privat_address: 10.0.0.1}\n"),
+			[]string{"accounts[0].bastionhost.instances[0].hosts[0].privat_address: unknown field (did you mean private_address?) (line 8)"}},
+		{"unknown key, nothing near", acct("    zzz: 1\n"), []string{"accounts[0].zzz: unknown field (line 3)"}},
+		{"list for a value", acct("    name: [a]\n"), []string{"accounts[0].name: want a single value, not a list (line 3)"}},
+		{"mapping for a list", acct("    access_keys: {id: x}\n"), []string{"accounts[0].access_keys: want a list, not a mapping (line 3)"}},
+		{"not an integer", acct("    ram:\n      roles:\n        - name: R\n          max_session_duration: soon\n"),
+			[]string{"accounts[0].ram.roles[0].max_session_duration: \"soon\" is not an integer (line 6)"}},
+		{"document not a mapping", "- a\n", []string{"the document: want a mapping of fields, not a list (line 1)"}},
 		{"account id", "accounts:\n  - id: \"12\"\n", []string{"accounts[0].id", `"12"`}},
 		{"bastion region", acct("    bastionhost:\n      instances:\n        - id: bastionhost-cn-x\n          region: cn-guangzhou\n"),
 			[]string{"accounts[0].bastionhost.instances[0].region", "not a Bastionhost region"}},
@@ -211,4 +223,67 @@ func mustInstances(tb testing.TB, st localyun.Store) []localyun.Instance {
 		tb.Fatal(err)
 	}
 	return insts
+}
+
+// TestLoadSeedNamesTheFile: every seed error names the file, and a missing
+// file says how to make one.
+func TestLoadSeedNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{filepath.Join(dir, "missing.yaml"), []string{"seed file " + filepath.Join(dir, "missing.yaml") + " does not exist",
+			`README's section "Declare a world: the seed file"`, "--demo"}},
+		{write("typo.yaml", "accounts:\n  - id: \"1234567890123456\"\n    acess_keys: []\n"),
+			[]string{filepath.Join(dir, "typo.yaml") + ": accounts[0].acess_keys: unknown field (did you mean access_keys?) (line 3)"}},
+		{write("empty.yaml", "# nothing yet\n"), []string{filepath.Join(dir, "empty.yaml") + ": the seed file declares no accounts"}},
+		{write("invalid.yaml", "accounts:\n  - id: \"12\"\n"), []string{filepath.Join(dir, "invalid.yaml") + `: accounts[0].id: "12" is not a 16-digit account UID`}},
+		{write("syntax.yaml", "accounts: [\n"), []string{filepath.Join(dir, "syntax.yaml") + ": yaml: line"}},
+	}
+	for _, tt := range tests {
+		_, err := LoadSeed(tt.path)
+		for _, w := range tt.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("LoadSeed(%s) = %v, want it to contain %q", filepath.Base(tt.path), err, w)
+			}
+		}
+	}
+}
+
+// TestDemoWorld: the demo seed is valid, and applying it twice creates
+// nothing the second time.
+func TestDemoWorld(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	first, err := demoWorld().Apply(ctx, st, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Accounts != 1 || first.AccessKeys != 2 || first.Roles != 2 || first.Instances != 4 || first.BastionInstances != 1 {
+		t.Fatalf("first apply %+v", first)
+	}
+	again, err := demoWorld().Apply(ctx, st, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != (SeedReport{}) {
+		t.Fatalf("second apply created %+v", again)
+	}
+	key, err := st.FindAccessKey(ctx, demoKeyID)
+	if err != nil || key.AccountID != demoAccountID {
+		t.Fatalf("demo key %+v, %v", key, err)
+	}
 }
