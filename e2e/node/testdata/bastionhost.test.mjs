@@ -12,14 +12,19 @@ import { pop, popCall, openapi, v3Call, rejects, str, num, bool, requestId, seed
 const VERSION = '2019-12-09';
 const I = seed.bastion;
 
+/** params with RegionId and, but for DescribeInstances, the seeded InstanceId. */
+function scoped(action, params) {
+  return action === 'DescribeInstances' ? { RegionId: 'cn-hangzhou', ...params } : { InstanceId: I, RegionId: 'cn-hangzhou', ...params };
+}
+
 const callers = {
   'pop-core V1': () => {
     const c = pop(VERSION);
-    return (action, params) => popCall(c, action, { InstanceId: I, RegionId: 'cn-hangzhou', ...params });
+    return (action, params) => popCall(c, action, scoped(action, params));
   },
   'openapi-client V3': () => {
     const c = openapi();
-    return (action, params) => v3Call(c, VERSION, action, { InstanceId: I, RegionId: 'cn-hangzhou', ...params });
+    return (action, params) => v3Call(c, VERSION, action, scoped(action, params));
   },
 };
 
@@ -29,6 +34,13 @@ for (const [name, make] of Object.entries(callers)) {
   test(`Bastionhost seed flow, ${name}`, async () => {
     const call = make();
     const w = await seeded(call);
+
+    // The seeded instance.
+    const inst = await call('DescribeInstances', { 'InstanceId.1': I });
+    num(inst.TotalCount, 'DescribeInstances TotalCount', 1);
+    assert.equal(inst.Instances[0].InstanceStatus, 'RUNNING');
+    num(inst.Instances[0].StartTime, 'StartTime');
+    bool(inst.Instances[0].PublicNetworkAccess, 'PublicNetworkAccess', true);
 
     // The seeded group and its member.
     let body = await call('ListUsers', { UserGroupId: w.ops });

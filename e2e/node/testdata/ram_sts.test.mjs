@@ -10,7 +10,7 @@ import Sts, * as $sts from '@alicloud/sts20150401';
 import Ecs, * as $ecs from '@alicloud/ecs20140526';
 
 import {
-  pop, popCall, openapi, v3Call, teaConfig, rejects, str, num, requestId, accountId, region, seed, uniq,
+  pop, popCall, openapi, v3Call, teaConfig, rejects, str, num, bool, requestId, accountId, region, seed, uniq,
 } from './helpers.mjs';
 
 const ECS = '2014-05-26';
@@ -127,6 +127,13 @@ test('RAM and STS through pop-core (V1), raw JSON', async () => {
   await popCall(ram, 'AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: user + '-p', UserName: user });
   body = await popCall(ram, 'ListPoliciesForUser', { UserName: user });
   assert.deepEqual(body.Policies.Policy.map((p) => p.PolicyName), [user + '-p']);
+  body = await popCall(ram, 'GetPolicy', { PolicyType: 'Custom', PolicyName: user + '-p' });
+  num(body.Policy.AttachmentCount, 'Policy.AttachmentCount', 1);
+  bool(body.DefaultPolicyVersion.IsDefaultVersion, 'IsDefaultVersion', true);
+  body = await popCall(ram, 'ListUsers', { MaxItems: 1 });
+  bool(body.IsTruncated, 'ListUsers IsTruncated', true);
+  str(body.Marker, 'ListUsers Marker');
+  assert.equal(body.Users.User.length, 1);
 
   body = await popCall(ram, 'CreateAccessKey', { UserName: user });
   assert.equal(body.AccessKey.Status, 'Active');
