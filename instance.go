@@ -147,6 +147,7 @@ func (in Instance) TagValue(key string) (string, bool) {
 type InstanceUpdate struct {
 	Name, Description, HostName *string
 	Metadata                    *MetadataOptions
+	SecurityGroupIDs            []string // nil: keep
 }
 
 // InstanceRoleChange is one compare-and-set of an instance's RAM role: the

@@ -231,12 +231,21 @@ func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd l
 	if m := upd.Metadata; m != nil {
 		endpoint, tokens, hops = m.HTTPEndpoint, m.HTTPTokens, m.HopLimit
 	}
+	var groups any
+	if upd.SecurityGroupIDs != nil {
+		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)
+		if err != nil {
+			return err
+		}
+		groups = col
+	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET name = coalesce($1, name),
 			description = coalesce($2, description), host_name = coalesce($3, host_name),
 			http_endpoint = coalesce($4, http_endpoint), http_tokens = coalesce($5, http_tokens),
-			hop_limit = coalesce($6::integer, hop_limit) WHERE account_id = $7 AND id = $8`,
-			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, accountID, id)
+			hop_limit = coalesce($6::integer, hop_limit), security_group_ids = coalesce($7, security_group_ids)
+			WHERE account_id = $8 AND id = $9`,
+			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, groups, accountID, id)
 		if err != nil {
 			return err
 		}

@@ -17,12 +17,21 @@ func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd l
 	if m := upd.Metadata; m != nil {
 		endpoint, tokens, hops = m.HTTPEndpoint, m.HTTPTokens, m.HopLimit
 	}
+	var groups any
+	if upd.SecurityGroupIDs != nil {
+		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)
+		if err != nil {
+			return err
+		}
+		groups = col
+	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET name = coalesce(?, name),
 			description = coalesce(?, description), host_name = coalesce(?, host_name),
 			http_endpoint = coalesce(?, http_endpoint), http_tokens = coalesce(?, http_tokens),
-			hop_limit = coalesce(?, hop_limit) WHERE account_id = ? AND id = ?`,
-			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, accountID, id)
+			hop_limit = coalesce(?, hop_limit), security_group_ids = coalesce(?, security_group_ids)
+			WHERE account_id = ? AND id = ?`,
+			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, groups, accountID, id)
 		if err != nil {
 			return err
 		}
