@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -33,7 +34,7 @@ type ModifyInstanceAttributeInput struct {
 }
 
 // ModifyInstanceMetadataOptionsInput is the input of
-// ModifyInstanceMetadataOptions: the options sent (Set* false: keep).
+// ModifyInstanceMetadataOptions: the options sent.
 type ModifyInstanceMetadataOptionsInput struct {
 	RegionID   string
 	InstanceID string
@@ -142,7 +143,6 @@ func parseModifyInstanceMetadataOptions(r *protocol.Request) (ModifyInstanceMeta
 	default:
 		return in, errInvalidParameter("InstanceMetadataTags")
 	}
-	in.Options.HopLimit = 0
 	return in, metadataParams(r, &in.Options)
 }
 
@@ -235,7 +235,7 @@ func parseListTagResources(r *protocol.Request) (ListTagResourcesInput, error) {
 	}
 	if len(tagParams(r, "TagFilter")) > 0 {
 		// Fuzzy TagFilter matching is not modelled: refused, never ignored.
-		return in, localyun.NewError(400, "InvalidParameter", `The specified parameter "TagFilter" is not supported by localyun; use Tag.N.`)
+		return in, localyun.NewError(http.StatusBadRequest, "InvalidParameter", `The specified parameter "TagFilter" is not supported by localyun; use Tag.N.`)
 	}
 	if in.Tags, err = tagFilters(r, "Tag"); err != nil {
 		return in, err

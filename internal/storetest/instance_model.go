@@ -85,6 +85,12 @@ func testInstanceModel(t *testing.T, open CoreOpener) {
 	if got = findOne(t, st, a, "i-full"); got.Metadata != opts || got.Name != name {
 		t.Fatalf("after metadata update: %+v", got)
 	}
+	if err := st.UpdateInstance(ctx, a, "i-full", localyun.InstanceUpdate{SecurityGroupIDs: []string{"sg-new"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got = findOne(t, st, a, "i-full"); !slices.Equal(got.SecurityGroupIDs, []string{"sg-new"}) || got.Metadata != opts {
+		t.Fatalf("after security group update: %+v", got)
+	}
 	wantKind(t, st.UpdateInstance(ctx, a, "i-nope", localyun.InstanceUpdate{Name: &name}), localyun.ErrNotFound)
 	wantKind(t, st.UpdateInstance(ctx, "2222222222222222", "i-full", localyun.InstanceUpdate{Name: &name}), localyun.ErrNotFound)
 }
