@@ -59,6 +59,20 @@ type InstanceStore interface {
 	// if any is absent from that account and region. On error nothing is
 	// deleted.
 	DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error
+	// UpdateInstance changes the attributes upd sets of one instance of an
+	// account (any region). Returns ErrNotFound.
+	UpdateInstance(ctx context.Context, accountID, id string, upd InstanceUpdate) error
+	// TagInstances adds tags (distinct keys) to the instances ids of one
+	// account and region in one transaction, replacing the value of a key
+	// an instance already holds. Returns *MissingIDsError (ErrNotFound) if
+	// any is absent, ErrConflict if an instance would then hold more than
+	// maxTags tags; on error nothing is written.
+	TagInstances(ctx context.Context, accountID, regionID string, ids []string, tags []Tag, maxTags int) error
+	// UntagInstances removes the tags keys (every tag when all) from the
+	// instances ids of one account and region in one transaction; a key an
+	// instance does not hold is no error. Returns *MissingIDsError
+	// (ErrNotFound) if any instance is absent; then nothing is written.
+	UntagInstances(ctx context.Context, accountID, regionID string, ids []string, keys []string, all bool) error
 }
 
 // MissingIDsError reports ids that a batch named but the store does not hold.

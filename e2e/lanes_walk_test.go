@@ -157,6 +157,20 @@ func ecsSamples() map[string]walkSample {
 				del: []string{"RamRoleName"}}}},
 		"DescribeInstanceRamRole": {params: reg("InstanceIds", ids("i-allowed01-{w}")),
 			targets: []walkTarget{{param: "InstanceIds", victim: "i-victim01-{w}"}}},
+		"DescribeInstanceAttribute": {params: map[string]string{"InstanceId": "i-allowed01-{w}"},
+			targets: []walkTarget{{param: "InstanceId", victim: "i-victim01-{w}"}}},
+		"DescribeInstanceStatus": {params: reg("InstanceId.1", "i-allowed01-{w}"),
+			targets: []walkTarget{{param: "InstanceId.1", victim: "i-victim01-{w}"}}},
+		"ModifyInstanceAttribute": {params: map[string]string{"InstanceId": "i-allowed01-{w}", "InstanceName": "walked"},
+			targets: []walkTarget{{param: "InstanceId", victim: "i-victim03-{w}"}}},
+		"ModifyInstanceMetadataOptions": {params: reg("InstanceId", "i-allowed01-{w}", "HttpTokens", "required"),
+			targets: []walkTarget{{param: "InstanceId", victim: "i-victim03-{w}"}}},
+		"TagResources": {params: reg("ResourceType", "instance", "ResourceId.1", "i-allowed01-{w}", "Tag.1.Key", "k", "Tag.1.Value", "v"),
+			targets: []walkTarget{{param: "ResourceId.1", victim: "i-victim03-{w}"}}},
+		"UntagResources": {params: reg("ResourceType", "instance", "ResourceId.1", "i-allowed01-{w}", "TagKey.1", "k"),
+			targets: []walkTarget{{param: "ResourceId.1", victim: "i-victim03-{w}"}}},
+		"ListTagResources": {params: reg("ResourceType", "instance", "ResourceId.1", "i-allowed01-{w}"),
+			targets: []walkTarget{{param: "ResourceId.1", victim: "i-victim01-{w}"}}},
 	}
 }
 

@@ -86,6 +86,7 @@ func Register(m *protocol.Mux, s *Service) {
 		Serve: h.describeInstances,
 	})
 	registerRAMRoles(m, s)
+	registerInstanceActions(m, s)
 }
 
 // registerRAMRoles adds the instance RAM role actions, the seed document's
@@ -182,6 +183,7 @@ func instanceItems(insts []localyun.Instance) []instanceItem {
 			ZoneID: in.ZoneID, Status: in.Status, InstanceNetworkType: in.NetworkType,
 			InstanceType: in.InstanceType, ImageID: in.ImageID, CreationTime: in.CreatedAt.UTC().Format("2006-01-02T15:04Z"),
 		}
+		it.instanceModel = modelOf(in)
 		it.VpcAttributes.PrivateIPAddress.IPAddress = []string{}
 		it.InnerIPAddress.IPAddress = []string{}
 		it.PublicIPAddress.IPAddress = []string{}

@@ -22,17 +22,11 @@ type DescribeRegionsInput struct {
 	AcceptLanguage string // "", zh-CN, en-US or ja (any case)
 }
 
-// RunInstancesInput is the input of RunInstances.
+// RunInstancesInput is the input of RunInstances: what each instance is
+// made from, and how many.
 type RunInstancesInput struct {
-	RegionID     string
-	ZoneID       string
-	ImageID      string
-	InstanceType string
-	Name         string
-	Description  string
-	VSwitchID    string
-	RAMRoleName  string
-	Amount       int
+	InstanceSpec
+	Amount int
 }
 
 // DeleteInstanceInput is the input of DeleteInstance.
@@ -74,6 +68,7 @@ type DescribeInstancesInput struct {
 	MaxResults  int
 	PageNumber  int
 	PageSize    int
+	Filters     instanceFilters // the other documented filters
 }
 
 // AttachInstanceRAMRoleInput is the input of AttachInstanceRamRole.
@@ -243,16 +238,9 @@ func parseDescribeRegions(r *protocol.Request) (DescribeRegionsInput, error) {
 }
 
 func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
-	region, err := regionOf(r)
+	spec, err := parseInstanceSpec(r)
+	in := RunInstancesInput{InstanceSpec: spec}
 	if err != nil {
-		return RunInstancesInput{}, err
-	}
-	in := RunInstancesInput{RegionID: region, ZoneID: r.Get("ZoneId"), VSwitchID: r.Get("VSwitchId"),
-		Name: r.Get("InstanceName"), Description: r.Get("Description"), RAMRoleName: strings.TrimSpace(r.Get("RamRoleName"))}
-	if in.ImageID, err = required(r, "ImageId"); err != nil {
-		return in, err
-	}
-	if in.InstanceType, err = required(r, "InstanceType"); err != nil {
 		return in, err
 	}
 	n, ok, err := r.Int("Amount")
@@ -263,12 +251,6 @@ func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
 		in.Amount = int(n)
 	default:
 		in.Amount = 1
-	}
-	if in.Name != "" && !validInstanceName(in.Name) {
-		return in, errNameMalformed
-	}
-	if protocol.CheckText(in.Description, 0, 256) != nil {
-		return in, errInvalidParameter("Description")
 	}
 	return in, nil
 }
@@ -362,6 +344,9 @@ func parseDescribeInstances(r *protocol.Request) (DescribeInstancesInput, error)
 		in.Status = st
 	default:
 		return in, errStatusNotFound
+	}
+	if in.Filters, err = parseInstanceFilters(r); err != nil {
+		return in, err
 	}
 	if in.TokenPaging = r.Get("NextToken") != "" || r.Get("MaxResults") != ""; in.TokenPaging {
 		if in.MaxResults, err = intParam(r, "MaxResults", 10, 1, 100); err != nil {

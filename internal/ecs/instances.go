@@ -32,14 +32,24 @@ func (s *Service) InstanceARN(ctx context.Context, p localyun.Principal, regionI
 	return instanceARNs(p, region, []string{id}), nil
 }
 
-// RunInstances creates Amount running VPC instances, attaching RAMRoleName
-// under the same checks as AttachInstanceRamRole. Disks, images and
-// networks are not modelled.
+// RunInstances creates Amount running VPC instances of in's spec; see
+// createInstances.
 func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]string, error) {
+	return s.createInstances(ctx, in.InstanceSpec, in.Amount, localyun.StatusRunning)
+}
+
+// createInstances creates amount instances of spec in status, in one
+// store call, and returns their ids: RunInstances (Running) and
+// CreateInstance (Stopped) share it. RAMRoleName is attached under the
+// same checks as AttachInstanceRamRole. Disks, images, networks and
+// security groups are not modelled: the network is derived (see
+// InstanceNetwork), and an instance without a security group gets the
+// default one of its VPC.
+func (s *Service) createInstances(ctx context.Context, spec InstanceSpec, amount int, status string) ([]string, error) {
 	account := accountOf(ctx)
 	roleName := ""
-	if in.RAMRoleName != "" {
-		role, err := s.findRole(ctx, in.RAMRoleName)
+	if spec.RAMRoleName != "" {
+		role, err := s.findRole(ctx, spec.RAMRoleName)
 		if err != nil {
 			return nil, err
 		}
@@ -51,26 +61,30 @@ func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]str
 		}
 		roleName = role.Name
 	}
-	zone := in.ZoneID
+	zone := spec.ZoneID
 	if zone == "" {
-		zone = in.RegionID + "-a"
+		zone = spec.RegionID + "-a"
 	}
 	now := s.opts.Now().UTC()
-	insts := make([]localyun.Instance, in.Amount)
-	ids := make([]string, in.Amount)
+	insts := make([]localyun.Instance, amount)
+	ids := make([]string, amount)
 	for i := range insts {
 		id := s.opts.NewID("instance")
 		ids[i] = id
-		vpc, vswitch, ip := InstanceNetwork(account, in.RegionID, zone, in.VSwitchID, id)
+		vpc, vswitch, ip := InstanceNetwork(account, spec.RegionID, zone, spec.VSwitchID, id)
 		insts[i] = localyun.Instance{
-			ID: id, AccountID: account, RegionID: in.RegionID, ZoneID: zone, Name: in.Name,
-			Description: in.Description, Status: localyun.StatusRunning, NetworkType: localyun.NetworkVPC,
+			ID: id, AccountID: account, RegionID: spec.RegionID, ZoneID: zone, Name: spec.Name,
+			Description: spec.Description, Status: status, NetworkType: localyun.NetworkVPC,
 			VpcID: vpc, VSwitchID: vswitch, PrivateIP: ip,
-			ImageID: in.ImageID, InstanceType: in.InstanceType, RAMRoleName: roleName, CreatedAt: now,
+			ImageID: spec.ImageID, InstanceType: spec.InstanceType, RAMRoleName: roleName, CreatedAt: now,
+			HostName:   strings.ReplaceAll(spec.HostName, "${instance_id}", id),
+			ChargeType: spec.ChargeType, ExpiresAt: spec.ExpiresAt(now), SecurityGroupIDs: spec.SecurityGroupIDs,
+			Tags: spec.Tags, Metadata: spec.Metadata,
 		}
 		if insts[i].Name == "" {
 			insts[i].Name = id
 		}
+		insts[i] = insts[i].WithDefaults()
 	}
 	if err := s.store.CreateInstances(ctx, insts); err != nil {
 		return nil, err
@@ -159,8 +173,17 @@ type InstancePage struct {
 // DescribeInstances lists the caller's instances matching the filters of
 // in, one page of them.
 func (s *Service) DescribeInstances(ctx context.Context, in DescribeInstancesInput) (InstancePage, error) {
-	f := localyun.InstanceFilter{AccountID: accountOf(ctx), RegionID: in.RegionID, IDs: in.InstanceIDs,
-		NetworkType: in.NetworkType, Status: in.Status, NamePattern: in.NamePattern}
+	if in.Filters.None {
+		return InstancePage{}, nil
+	}
+	f := in.Filters.Filter
+	if f.NetworkType != "" && in.NetworkType != "" && f.NetworkType != in.NetworkType {
+		return InstancePage{}, nil // PrivateIpAddresses are VPC addresses, InnerIpAddresses classic ones
+	}
+	if in.NetworkType != "" {
+		f.NetworkType = in.NetworkType
+	}
+	f.AccountID, f.RegionID, f.IDs, f.Status, f.NamePattern = accountOf(ctx), in.RegionID, in.InstanceIDs, in.Status, in.NamePattern
 	if in.TokenPaging {
 		f.AfterSeq, f.Limit = in.AfterSeq, in.MaxResults+1 // one more tells whether a next page exists
 	} else {

@@ -45,6 +45,76 @@ type instanceItem struct {
 	} `json:"VpcAttributes" xml:"VpcAttributes"`
 	InnerIPAddress  ipAddressList `json:"InnerIpAddress" xml:"InnerIpAddress"`
 	PublicIPAddress ipAddressList `json:"PublicIpAddress" xml:"PublicIpAddress"`
+	instanceModel
+}
+
+// instanceModel are the fields of an instance the typed SDK models read
+// beyond its identity and network (DescribeInstances and
+// DescribeInstanceAttribute alike).
+type instanceModel struct {
+	Cpu                int    `json:"Cpu" xml:"Cpu"`
+	Memory             int    `json:"Memory" xml:"Memory"`
+	InstanceTypeFamily string `json:"InstanceTypeFamily" xml:"InstanceTypeFamily"`
+	OSType             string `json:"OSType" xml:"OSType"`
+	OSName             string `json:"OSName" xml:"OSName"`
+	OSNameEn           string `json:"OSNameEn" xml:"OSNameEn"`
+	HostName           string `json:"HostName" xml:"HostName"`
+	InstanceChargeType string `json:"InstanceChargeType" xml:"InstanceChargeType"`
+	InternetChargeType string `json:"InternetChargeType" xml:"InternetChargeType"`
+	ExpiredTime        string `json:"ExpiredTime" xml:"ExpiredTime"`
+	StartTime          string `json:"StartTime" xml:"StartTime"`
+	SerialNumber       string `json:"SerialNumber" xml:"SerialNumber"`
+	StoppedMode        string `json:"StoppedMode" xml:"StoppedMode"`
+	DeletionProtection bool   `json:"DeletionProtection" xml:"DeletionProtection"`
+	SecurityGroupIDs   struct {
+		SecurityGroupID []string `json:"SecurityGroupId" xml:"SecurityGroupId"`
+	} `json:"SecurityGroupIds" xml:"SecurityGroupIds"`
+	Tags struct {
+		Tag []tagItem `json:"Tag" xml:"Tag"`
+	} `json:"Tags" xml:"Tags"`
+	MetadataOptions metadataOptions `json:"MetadataOptions" xml:"MetadataOptions"`
+	OperationLocks  struct {
+		LockReason []struct{} `json:"LockReason" xml:"LockReason"`
+	} `json:"OperationLocks" xml:"OperationLocks"`
+}
+
+type tagItem struct {
+	TagKey   string `json:"TagKey" xml:"TagKey"`
+	TagValue string `json:"TagValue" xml:"TagValue"`
+}
+
+type metadataOptions struct {
+	HTTPEndpoint string `json:"HttpEndpoint" xml:"HttpEndpoint"`
+	HTTPTokens   string `json:"HttpTokens" xml:"HttpTokens"`
+	HopLimit     int    `json:"HttpPutResponseHopLimit" xml:"HttpPutResponseHopLimit"`
+}
+
+type describeInstanceStatusResponse struct {
+	TotalCount       int `json:"TotalCount" xml:"TotalCount"`
+	PageNumber       int `json:"PageNumber" xml:"PageNumber"`
+	PageSize         int `json:"PageSize" xml:"PageSize"`
+	InstanceStatuses struct {
+		InstanceStatus []instanceStatus `json:"InstanceStatus" xml:"InstanceStatus"`
+	} `json:"InstanceStatuses" xml:"InstanceStatuses"`
+}
+
+type instanceStatus struct {
+	InstanceID string `json:"InstanceId" xml:"InstanceId"`
+	Status     string `json:"Status" xml:"Status"`
+}
+
+type tagResourceItem struct {
+	ResourceID   string `json:"ResourceId" xml:"ResourceId"`
+	ResourceType string `json:"ResourceType" xml:"ResourceType"`
+	TagKey       string `json:"TagKey" xml:"TagKey"`
+	TagValue     string `json:"TagValue" xml:"TagValue"`
+}
+
+type listTagResourcesResponse struct {
+	NextToken    string `json:"NextToken" xml:"NextToken"`
+	TagResources struct {
+		TagResource []tagResourceItem `json:"TagResource" xml:"TagResource"`
+	} `json:"TagResources" xml:"TagResources"`
 }
 
 type describeInstancesResponse struct {

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/sqlstore"
@@ -14,7 +16,9 @@ func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance)
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
-			ram_role_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, insts)
+			ram_role_name, created_at, host_name, charge_type, expires_at, security_group_ids, tags, http_endpoint,
+			http_tokens, hop_limit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+			$18, $19, $20, $21, $22, $23)`, insts)
 	})
 }
 
@@ -46,6 +50,7 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	} else if f.HasRAMRole {
 		where = append(where, "ram_role_name <> ''")
 	}
+	where = modelCond(f, where, &a)
 	cond := strings.Join(where, " AND ")
 	var total int
 	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE `+cond, a...).Scan(&total); err != nil {
@@ -167,6 +172,148 @@ func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string
 		}
 		if deleted, err := res.RowsAffected(); err != nil || deleted != int64(len(ids)) {
 			return sqlstore.Unchanged(ids, found, err)
+		}
+		return nil
+	})
+}
+
+// modelCond adds to where (and a) the conditions of the DescribeInstances
+// filters of f.
+func modelCond(f localyun.InstanceFilter, where []string, a *args) []string {
+	for _, c := range []struct{ column, value string }{{"zone_id", f.ZoneID}, {"vpc_id", f.VpcID},
+		{"vswitch_id", f.VSwitchID}, {"instance_type", f.InstanceType}, {"image_id", f.ImageID},
+		{"charge_type", f.ChargeType}, {"http_endpoint", f.HTTPEndpoint}, {"http_tokens", f.HTTPTokens}} {
+		if c.value != "" {
+			where = append(where, c.column+" = "+a.add(c.value))
+		}
+	}
+	if f.TypeFamily != "" {
+		// The family is the type up to its last period: "ecs.g7" of "ecs.g7.large".
+		p := a.add(f.TypeFamily)
+		where = append(where, "left(instance_type, length("+p+") + 1) = "+p+" || '.' AND strpos(substr(instance_type, length("+p+") + 2), '.') = 0")
+	}
+	if f.PrivateIPs != nil {
+		where = append(where, "private_ip = ANY("+a.add(f.PrivateIPs)+")")
+	}
+	if f.SecurityGroupID != "" {
+		where = append(where, "security_group_ids::jsonb @> jsonb_build_array("+a.add(f.SecurityGroupID)+"::text)")
+	}
+	for _, t := range f.Tags {
+		if t.AnyValue {
+			where = append(where, "tags::jsonb @> jsonb_build_array(jsonb_build_object('Key', "+a.add(t.Key)+"::text))")
+		} else {
+			where = append(where, "tags::jsonb @> jsonb_build_array(jsonb_build_object('Key', "+a.add(t.Key)+"::text, 'Value', "+
+				a.add(t.Value)+"::text))")
+		}
+	}
+	if f.Tagged {
+		where = append(where, "tags <> '[]'")
+	}
+	if f.HopLimit != 0 {
+		where = append(where, "hop_limit = "+a.add(f.HopLimit))
+	}
+	for _, c := range []struct {
+		cond string
+		at   time.Time
+	}{{"created_at >= ", f.CreatedFrom}, {"created_at <= ", f.CreatedTo}, {"expires_at >= ", f.ExpiresFrom},
+		{"expires_at <= ", f.ExpiresTo}} {
+		if !c.at.IsZero() {
+			where = append(where, c.cond+a.add(c.at.UnixMilli()))
+		}
+	}
+	return where
+}
+
+// UpdateInstance changes the attributes upd sets of one instance of an
+// account. Returns ErrNotFound.
+func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd localyun.InstanceUpdate) error {
+	var endpoint, tokens, hops any // NULL keeps the column
+	if m := upd.Metadata; m != nil {
+		endpoint, tokens, hops = m.HTTPEndpoint, m.HTTPTokens, m.HopLimit
+	}
+	var groups any
+	if upd.SecurityGroupIDs != nil {
+		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)
+		if err != nil {
+			return err
+		}
+		groups = col
+	}
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET name = coalesce($1, name),
+			description = coalesce($2, description), host_name = coalesce($3, host_name),
+			http_endpoint = coalesce($4, http_endpoint), http_tokens = coalesce($5, http_tokens),
+			hop_limit = coalesce($6::integer, hop_limit), security_group_ids = coalesce($7, security_group_ids)
+			WHERE account_id = $8 AND id = $9`,
+			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, groups, accountID, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err == nil {
+				err = fmt.Errorf("instance %q: %w", id, localyun.ErrNotFound)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// nullable is *s as a query argument, NULL for nil.
+func nullable(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// TagInstances adds tags to the instances ids of one account and region,
+// all or none. Returns *MissingIDsError (ErrNotFound) or ErrConflict (an
+// instance would hold more than maxTags tags).
+func (st *Store) TagInstances(ctx context.Context, accountID, regionID string, ids []string, tags []localyun.Tag, maxTags int) error {
+	return st.retag(ctx, accountID, regionID, ids, func(have []localyun.Tag) ([]localyun.Tag, bool) {
+		return sqlstore.MergeTags(have, tags, maxTags)
+	})
+}
+
+// UntagInstances removes the tags keys (all of them when all) from the
+// instances ids of one account and region, all or none. Returns
+// *MissingIDsError (ErrNotFound).
+func (st *Store) UntagInstances(ctx context.Context, accountID, regionID string, ids []string, keys []string, all bool) error {
+	return st.retag(ctx, accountID, regionID, ids, func(have []localyun.Tag) ([]localyun.Tag, bool) {
+		return sqlstore.RemoveTags(have, keys, all), true
+	})
+}
+
+// retag rewrites the tags of the instances ids in one transaction, their
+// rows locked in id order (as lockInstances): each gets change(its tags);
+// ErrConflict when change refuses one.
+func (st *Store) retag(ctx context.Context, accountID, regionID string, ids []string, change func([]localyun.Tag) ([]localyun.Tag, bool)) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, tags FROM instances WHERE account_id = $1 AND region_id = $2
+			AND id = ANY($3) ORDER BY id FOR UPDATE`, accountID, regionID, ids)
+		if err != nil {
+			return err
+		}
+		have, err := sqlstore.ScanTagColumns(rows)
+		if err != nil {
+			return err
+		}
+		if err := sqlstore.MissingIDs(ids, sqlstore.KeySet(have)); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			tags, ok := change(have[id])
+			if !ok {
+				return fmt.Errorf("instance %q: too many tags: %w", id, localyun.ErrConflict)
+			}
+			col, err := sqlstore.EncodeTags(tags)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE instances SET tags = $1 WHERE id = $2`, col, id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unique"
 
 	"github.com/localyun/localyun"
@@ -18,7 +20,8 @@ func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance)
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
-			ram_role_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, insts)
+			ram_role_name, created_at, host_name, charge_type, expires_at, security_group_ids, tags, http_endpoint,
+			http_tokens, hop_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, insts)
 	})
 }
 
@@ -87,8 +90,7 @@ func (st *Store) findListedInstances(ctx context.Context, f localyun.InstanceFil
 	rows := make([]localyun.Instance, len(f.IDs))
 	found := make([]bool, len(f.IDs))
 	gen := st.instances.getAll(f.IDs, rows, found)
-	if f.NetworkType == "" && f.Status == "" && f.NamePattern == "" && f.RAMRoleName == "" && !f.HasRAMRole &&
-		!slices.Contains(found, false) {
+	if placeOnly(f) && !slices.Contains(found, false) {
 		return matchCached(rows, f.AccountID, f.RegionID), nil
 	}
 	cond, args := instanceCond(f)
@@ -105,12 +107,20 @@ func (st *Store) findListedInstances(ctx context.Context, f localyun.InstanceFil
 	return all, nil
 }
 
+// placeOnly reports whether f selects by nothing but the account, the
+// region and the ids (and pages), which the cache can answer.
+func placeOnly(f localyun.InstanceFilter) bool {
+	f.AccountID, f.RegionID, f.IDs, f.AfterSeq, f.Offset, f.Limit = "", "", nil, 0, 0, 0
+	return reflect.ValueOf(f).IsZero()
+}
+
 // shareStrings returns in with the columns many instances hold alike in
 // one canonical copy each (unique.Make), which makes a cached row about
 // half the size.
 func shareStrings(in localyun.Instance) localyun.Instance {
 	for _, s := range []*string{&in.AccountID, &in.RegionID, &in.ZoneID, &in.Status, &in.NetworkType, &in.VpcID,
-		&in.VSwitchID, &in.ImageID, &in.InstanceType, &in.RAMRoleName} {
+		&in.VSwitchID, &in.ImageID, &in.InstanceType, &in.RAMRoleName, &in.ChargeType, &in.Metadata.HTTPEndpoint,
+		&in.Metadata.HTTPTokens} {
 		*s = unique.Make(*s).Value()
 	}
 	return in
@@ -170,7 +180,61 @@ func instanceCond(f localyun.InstanceFilter) (string, []any) {
 	} else if f.HasRAMRole {
 		where = append(where, "ram_role_name <> ''")
 	}
+	where, args = modelCond(f, where, args)
 	return strings.Join(where, " AND "), args
+}
+
+// modelCond adds to where and args the conditions of the DescribeInstances
+// filters of f.
+func modelCond(f localyun.InstanceFilter, where []string, args []any) ([]string, []any) {
+	for _, c := range []struct{ column, value string }{{"zone_id", f.ZoneID}, {"vpc_id", f.VpcID},
+		{"vswitch_id", f.VSwitchID}, {"instance_type", f.InstanceType}, {"image_id", f.ImageID},
+		{"charge_type", f.ChargeType}, {"http_endpoint", f.HTTPEndpoint}, {"http_tokens", f.HTTPTokens}} {
+		if c.value != "" {
+			where = append(where, c.column+" = ?")
+			args = append(args, c.value)
+		}
+	}
+	if f.TypeFamily != "" {
+		// The family is the type up to its last period: "ecs.g7" of "ecs.g7.large".
+		where = append(where, "substr(instance_type, 1, length(?) + 1) = ? || '.' AND instr(substr(instance_type, length(?) + 2), '.') = 0")
+		args = append(args, f.TypeFamily, f.TypeFamily, f.TypeFamily)
+	}
+	if f.PrivateIPs != nil {
+		where = append(where, "private_ip IN ("+placeholders(len(f.PrivateIPs))+")")
+		args = append(args, anys(f.PrivateIPs)...)
+	}
+	if f.SecurityGroupID != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(security_group_ids) WHERE value = ?)")
+		args = append(args, f.SecurityGroupID)
+	}
+	for _, t := range f.Tags {
+		if t.AnyValue {
+			where = append(where, "EXISTS (SELECT 1 FROM json_each(tags) WHERE value ->> 'Key' = ?)")
+			args = append(args, t.Key)
+		} else {
+			where = append(where, "EXISTS (SELECT 1 FROM json_each(tags) WHERE value ->> 'Key' = ? AND value ->> 'Value' = ?)")
+			args = append(args, t.Key, t.Value)
+		}
+	}
+	if f.Tagged {
+		where = append(where, "tags <> '[]'")
+	}
+	if f.HopLimit != 0 {
+		where = append(where, "hop_limit = ?")
+		args = append(args, f.HopLimit)
+	}
+	for _, c := range []struct {
+		cond string
+		at   time.Time
+	}{{"created_at >= ?", f.CreatedFrom}, {"created_at <= ?", f.CreatedTo}, {"expires_at >= ?", f.ExpiresFrom},
+		{"expires_at <= ?", f.ExpiresTo}} {
+		if !c.at.IsZero() {
+			where = append(where, c.cond)
+			args = append(args, c.at.UnixMilli())
+		}
+	}
+	return where, args
 }
 
 // pageSlice cuts s as LIMIT limit OFFSET offset would (limit <= 0: no

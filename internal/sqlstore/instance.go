@@ -3,9 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/localyun/localyun"
 )
@@ -13,19 +13,27 @@ import (
 // InstanceColumns are the columns of the instances table ScanInstance reads,
 // in its order.
 const InstanceColumns = `seq, id, account_id, region_id, zone_id, name, description, status, network_type,
-	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at`
+	vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name, created_at, host_name, charge_type,
+	expires_at, security_group_ids, tags, http_endpoint, http_tokens, hop_limit`
 
-// ScanInstance reads a row of InstanceColumns (created_at in Unix
-// milliseconds, 0 for none).
+// ScanInstance reads a row of InstanceColumns (created_at and expires_at
+// in Unix milliseconds, 0 for none; security_group_ids and tags as JSON).
 func ScanInstance(row interface{ Scan(...any) error }) (localyun.Instance, error) {
 	var in localyun.Instance
-	var created int64
+	var created, expires int64
+	var groups, tags string
 	err := row.Scan(&in.Seq, &in.ID, &in.AccountID, &in.RegionID, &in.ZoneID, &in.Name, &in.Description,
 		&in.Status, &in.NetworkType, &in.VpcID, &in.VSwitchID, &in.PrivateIP, &in.ImageID,
-		&in.InstanceType, &in.RAMRoleName, &created)
-	if created != 0 {
-		in.CreatedAt = time.UnixMilli(created).UTC()
+		&in.InstanceType, &in.RAMRoleName, &created, &in.HostName, &in.ChargeType, &expires, &groups, &tags,
+		&in.Metadata.HTTPEndpoint, &in.Metadata.HTTPTokens, &in.Metadata.HopLimit)
+	if err != nil {
+		return in, err
 	}
+	in.CreatedAt, in.ExpiresAt = FromMillis(created), FromMillis(expires)
+	if in.SecurityGroupIDs, err = DecodeGroups(groups); err != nil {
+		return in, err
+	}
+	in.Tags, err = DecodeTags(tags)
 	return in, err
 }
 
@@ -49,8 +57,10 @@ func ScanInstances(rows *sql.Rows, err error) ([]localyun.Instance, error) {
 
 // InsertInstances runs insert, an INSERT of the instances columns id,
 // account_id, region_id, zone_id, name, description, status, network_type,
-// vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name and
-// created_at (Unix milliseconds, 0 for none), once per instance in tx.
+// vpc_id, vswitch_id, private_ip, image_id, instance_type, ram_role_name,
+// created_at, host_name, charge_type, expires_at, security_group_ids,
+// tags, http_endpoint, http_tokens and hop_limit, once per instance in tx,
+// each with its defaults filled (localyun.Instance.WithDefaults).
 func InsertInstances(ctx context.Context, tx *sql.Tx, insert string, insts []localyun.Instance) error {
 	stmt, err := tx.PrepareContext(ctx, insert)
 	if err != nil {
@@ -58,17 +68,108 @@ func InsertInstances(ctx context.Context, tx *sql.Tx, insert string, insts []loc
 	}
 	defer stmt.Close()
 	for _, in := range insts {
-		var created int64
-		if !in.CreatedAt.IsZero() {
-			created = in.CreatedAt.UnixMilli()
+		in = in.WithDefaults()
+		groups, err := EncodeGroups(in.SecurityGroupIDs)
+		if err != nil {
+			return err
+		}
+		tags, err := EncodeTags(in.Tags)
+		if err != nil {
+			return err
 		}
 		if _, err := stmt.ExecContext(ctx, in.ID, in.AccountID, in.RegionID, in.ZoneID, in.Name,
 			in.Description, in.Status, in.NetworkType, in.VpcID, in.VSwitchID, in.PrivateIP, in.ImageID,
-			in.InstanceType, in.RAMRoleName, created); err != nil {
+			in.InstanceType, in.RAMRoleName, Millis(in.CreatedAt), in.HostName, in.ChargeType, Millis(in.ExpiresAt),
+			groups, tags, in.Metadata.HTTPEndpoint, in.Metadata.HTTPTokens, in.Metadata.HopLimit); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// EncodeGroups is the security_group_ids column: a JSON array of ids.
+func EncodeGroups(ids []string) (string, error) {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, err := json.Marshal(ids)
+	return string(b), err
+}
+
+// DecodeGroups reads the security_group_ids column.
+func DecodeGroups(s string) ([]string, error) {
+	var ids []string
+	if err := json.Unmarshal([]byte(s), &ids); err != nil {
+		return nil, fmt.Errorf("security_group_ids %q: %w", s, err)
+	}
+	return ids, nil
+}
+
+// EncodeTags is the tags column: a JSON array of {"Key","Value"} objects,
+// in the instance's order.
+func EncodeTags(tags []localyun.Tag) (string, error) {
+	if tags == nil {
+		tags = []localyun.Tag{}
+	}
+	b, err := json.Marshal(tags)
+	return string(b), err
+}
+
+// DecodeTags reads the tags column; nil for none.
+func DecodeTags(s string) ([]localyun.Tag, error) {
+	var tags []localyun.Tag
+	if err := json.Unmarshal([]byte(s), &tags); err != nil {
+		return nil, fmt.Errorf("tags %q: %w", s, err)
+	}
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	return tags, nil
+}
+
+// MergeTags returns have with tags set: a key have holds takes the new
+// value in place, a new key is appended. ok is false if the result holds
+// more than max tags.
+func MergeTags(have, tags []localyun.Tag, max int) (out []localyun.Tag, ok bool) {
+	out = append([]localyun.Tag(nil), have...)
+	for _, t := range tags {
+		i := tagIndex(out, t.Key)
+		if i >= 0 {
+			out[i].Value = t.Value
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out, len(out) <= max
+}
+
+// RemoveTags returns have without the tags keys (without any tag when all).
+func RemoveTags(have []localyun.Tag, keys []string, all bool) []localyun.Tag {
+	var out []localyun.Tag
+	for _, t := range have {
+		if !all && !containsString(keys, t.Key) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func tagIndex(tags []localyun.Tag, key string) int {
+	for i, t := range tags {
+		if t.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func containsString(ss []string, s string) bool {
+	for _, v := range ss {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // RoleChangeGroup is the instances of one SetInstancesRAMRole call that go
@@ -152,4 +253,32 @@ func ScanIDs(rows *sql.Rows, err error) (map[string]bool, error) {
 		found[id] = true
 	}
 	return found, rows.Err()
+}
+
+// ScanTagColumns reads the rows of a query of id and tags (as QueryContext
+// returns it) into a map from id to tags, and closes them.
+func ScanTagColumns(rows *sql.Rows) (map[string][]localyun.Tag, error) {
+	defer rows.Close()
+	out := map[string][]localyun.Tag{}
+	for rows.Next() {
+		var id, col string
+		if err := rows.Scan(&id, &col); err != nil {
+			return nil, err
+		}
+		tags, err := DecodeTags(col)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = tags
+	}
+	return out, rows.Err()
+}
+
+// KeySet is the set of the keys of m.
+func KeySet[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

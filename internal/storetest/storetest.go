@@ -33,6 +33,9 @@ func RunCore(t *testing.T, open CoreOpener) {
 	t.Run("Instances", func(t *testing.T) { testInstances(t, open) })
 	t.Run("InstanceReadsFollowWrites", func(t *testing.T) { testInstanceReadsFollowWrites(t, open) })
 	t.Run("InstanceReadsUnderRace", func(t *testing.T) { testInstanceReadsUnderRace(t, open) })
+	t.Run("InstanceModel", func(t *testing.T) { testInstanceModel(t, open) })
+	t.Run("InstanceFilters", func(t *testing.T) { testInstanceFilters(t, open) })
+	t.Run("InstanceTags", func(t *testing.T) { testInstanceTags(t, open) })
 	t.Run("BastionInstances", func(t *testing.T) { testBastionInstances(t, open) })
 }
 
