@@ -33,6 +33,8 @@ type RunInstancesInput struct {
 	VSwitchID    string
 	RAMRoleName  string
 	Amount       int
+	ClientToken  string // "": none (idempotency.go)
+	DryRun       bool
 }
 
 // DeleteInstanceInput is the input of DeleteInstance.
@@ -40,6 +42,7 @@ type DeleteInstanceInput struct {
 	RegionID   string // as sent; the instance's own region is used
 	InstanceID string
 	Force      bool
+	DryRun     bool
 }
 
 // DeleteInstancesInput is the input of DeleteInstances.
@@ -47,18 +50,21 @@ type DeleteInstancesInput struct {
 	RegionID    string
 	InstanceIDs []string // InstanceId.N: 1 to 100, distinct
 	Force       bool
+	DryRun      bool
 }
 
 // StartInstanceInput is the input of StartInstance.
 type StartInstanceInput struct {
 	RegionID   string // as sent; the instance's own region is used
 	InstanceID string
+	DryRun     bool
 }
 
 // StopInstanceInput is the input of StopInstance.
 type StopInstanceInput struct {
 	RegionID   string // as sent; the instance's own region is used
 	InstanceID string
+	DryRun     bool
 }
 
 // DescribeInstancesInput is the input of DescribeInstances: filters and
@@ -74,6 +80,7 @@ type DescribeInstancesInput struct {
 	MaxResults  int
 	PageNumber  int
 	PageSize    int
+	DryRun      bool
 }
 
 // AttachInstanceRAMRoleInput is the input of AttachInstanceRamRole.
@@ -270,7 +277,11 @@ func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
 	if protocol.CheckText(in.Description, 0, 256) != nil {
 		return in, errInvalidParameter("Description")
 	}
-	return in, nil
+	if in.ClientToken, err = clientTokenParam(r); err != nil {
+		return in, err
+	}
+	in.DryRun, err = boolParam(r, "DryRun")
+	return in, err
 }
 
 // validInstanceName reports whether s is an InstanceName as ECS documents
@@ -303,7 +314,10 @@ func parseDeleteInstance(r *protocol.Request) (DeleteInstanceInput, error) {
 	if in.InstanceID, err = required(r, "InstanceId"); err != nil {
 		return in, err
 	}
-	in.Force, err = boolParam(r, "Force")
+	if in.Force, err = boolParam(r, "Force"); err != nil {
+		return in, err
+	}
+	in.DryRun, err = boolParam(r, "DryRun")
 	return in, err
 }
 
@@ -326,18 +340,29 @@ func parseDeleteInstances(r *protocol.Request) (DeleteInstancesInput, error) {
 		}
 		seen[id] = true
 	}
-	in.Force, err = boolParam(r, "Force")
+	if in.Force, err = boolParam(r, "Force"); err != nil {
+		return in, err
+	}
+	in.DryRun, err = boolParam(r, "DryRun")
 	return in, err
 }
 
 func parseStartInstance(r *protocol.Request) (StartInstanceInput, error) {
 	id, err := required(r, "InstanceId")
-	return StartInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id}, err
+	if err != nil {
+		return StartInstanceInput{}, err
+	}
+	dry, err := boolParam(r, "DryRun")
+	return StartInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id, DryRun: dry}, err
 }
 
 func parseStopInstance(r *protocol.Request) (StopInstanceInput, error) {
 	id, err := required(r, "InstanceId")
-	return StopInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id}, err
+	if err != nil {
+		return StopInstanceInput{}, err
+	}
+	dry, err := boolParam(r, "DryRun")
+	return StopInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id, DryRun: dry}, err
 }
 
 func parseDescribeInstances(r *protocol.Request) (DescribeInstancesInput, error) {
@@ -346,6 +371,9 @@ func parseDescribeInstances(r *protocol.Request) (DescribeInstancesInput, error)
 		return DescribeInstancesInput{}, err
 	}
 	in := DescribeInstancesInput{RegionID: region, NamePattern: r.Get("InstanceName")}
+	if in.DryRun, err = boolParam(r, "DryRun"); err != nil {
+		return in, err
+	}
 	if s := r.Get("InstanceIds"); s != "" {
 		if in.InstanceIDs, err = ParseInstanceIDs(s, 100); err != nil {
 			return in, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/localyun/localyun"
 )
@@ -34,8 +35,17 @@ func (s *Service) InstanceARN(ctx context.Context, p localyun.Principal, regionI
 
 // RunInstances creates Amount running VPC instances, attaching RAMRoleName
 // under the same checks as AttachInstanceRamRole. Disks, images and
-// networks are not modelled.
+// networks are not modelled. With a ClientToken a retry gets the first
+// request's instances (idempotency.go); with DryRun nothing is created.
 func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]string, error) {
+	return s.createInstances(ctx, creation{action: "RunInstances", run: in, status: localyun.StatusRunning,
+		sum: paramsDigest("RunInstances", in)})
+}
+
+// newInstances checks the RAM role of in and returns the instances it
+// describes, in status, created at now, with new ids: the instances of
+// RunInstances and CreateInstance.
+func (s *Service) newInstances(ctx context.Context, in RunInstancesInput, status string, now time.Time) ([]localyun.Instance, error) {
 	account := accountOf(ctx)
 	roleName := ""
 	if in.RAMRoleName != "" {
@@ -55,16 +65,13 @@ func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]str
 	if zone == "" {
 		zone = in.RegionID + "-a"
 	}
-	now := s.opts.Now().UTC()
 	insts := make([]localyun.Instance, in.Amount)
-	ids := make([]string, in.Amount)
 	for i := range insts {
 		id := s.opts.NewID("instance")
-		ids[i] = id
 		vpc, vswitch, ip := InstanceNetwork(account, in.RegionID, zone, in.VSwitchID, id)
 		insts[i] = localyun.Instance{
 			ID: id, AccountID: account, RegionID: in.RegionID, ZoneID: zone, Name: in.Name,
-			Description: in.Description, Status: localyun.StatusRunning, NetworkType: localyun.NetworkVPC,
+			Description: in.Description, Status: status, NetworkType: localyun.NetworkVPC,
 			VpcID: vpc, VSwitchID: vswitch, PrivateIP: ip,
 			ImageID: in.ImageID, InstanceType: in.InstanceType, RAMRoleName: roleName, CreatedAt: now,
 		}
@@ -72,10 +79,7 @@ func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]str
 			insts[i].Name = id
 		}
 	}
-	if err := s.store.CreateInstances(ctx, insts); err != nil {
-		return nil, err
-	}
-	return ids, nil
+	return insts, nil
 }
 
 // InstanceNetwork derives the network facts localyun shows but does not
@@ -113,6 +117,9 @@ func (s *Service) deleteInstances(ctx context.Context, regionID string, ids []st
 
 // DeleteInstances deletes the instances of one region; see deleteInstances.
 func (s *Service) DeleteInstances(ctx context.Context, in DeleteInstancesInput) error {
+	if in.DryRun {
+		return s.dryRunDelete(ctx, in.RegionID, in.InstanceIDs, in.Force)
+	}
 	return s.deleteInstances(ctx, in.RegionID, in.InstanceIDs, in.Force)
 }
 
@@ -122,16 +129,25 @@ func (s *Service) DeleteInstance(ctx context.Context, in DeleteInstanceInput) er
 	if err != nil {
 		return err
 	}
+	if in.DryRun {
+		return s.dryRunDelete(ctx, inst.RegionID, []string{inst.ID}, in.Force)
+	}
 	return s.deleteInstances(ctx, inst.RegionID, []string{inst.ID}, in.Force)
 }
 
 // StartInstance moves a Stopped instance of any region to Running.
 func (s *Service) StartInstance(ctx context.Context, in StartInstanceInput) error {
+	if in.DryRun {
+		return s.dryRunSetStatus(ctx, in.InstanceID, localyun.StatusStopped)
+	}
 	return s.setStatus(ctx, in.InstanceID, localyun.StatusStopped, localyun.StatusRunning)
 }
 
 // StopInstance moves a Running instance of any region to Stopped.
 func (s *Service) StopInstance(ctx context.Context, in StopInstanceInput) error {
+	if in.DryRun {
+		return s.dryRunSetStatus(ctx, in.InstanceID, localyun.StatusRunning)
+	}
 	return s.setStatus(ctx, in.InstanceID, localyun.StatusRunning, localyun.StatusStopped)
 }
 
@@ -159,6 +175,9 @@ type InstancePage struct {
 // DescribeInstances lists the caller's instances matching the filters of
 // in, one page of them.
 func (s *Service) DescribeInstances(ctx context.Context, in DescribeInstancesInput) (InstancePage, error) {
+	if in.DryRun {
+		return InstancePage{}, errDryRunOperation
+	}
 	f := localyun.InstanceFilter{AccountID: accountOf(ctx), RegionID: in.RegionID, IDs: in.InstanceIDs,
 		NetworkType: in.NetworkType, Status: in.Status, NamePattern: in.NamePattern}
 	if in.TokenPaging {
