@@ -106,6 +106,7 @@ type Store interface {
 	PolicyStore
 	SessionStore
 	InstanceStore
+	ClientTokenStore
 	BastionInstanceStore
 	BastionStore
 	// Ping reports whether the store is reachable.

@@ -138,6 +138,8 @@ func ecsSamples() map[string]walkSample {
 		"DescribeRegions": {params: reg()},
 		"RunInstances": {params: reg("ImageId", "img", "InstanceType", "ecs.g7.large", "RamRoleName", "AllowedRole"),
 			targets: []walkTarget{role}},
+		"CreateInstance": {params: reg("ImageId", "img", "InstanceType", "ecs.g7.large", "RamRoleName", "AllowedRole"),
+			targets: []walkTarget{role}},
 		"DeleteInstance": {params: map[string]string{"InstanceId": "i-allowed02-{w}", "Force": "true"},
 			targets: []walkTarget{{param: "InstanceId", victim: "i-victim03-{w}"}}},
 		"DeleteInstances": {params: reg("InstanceId.1", "i-allowed02-{w}", "Force", "true"),

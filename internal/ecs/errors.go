@@ -39,6 +39,16 @@ var (
 	errTooManyInstanceIDs   = localyun.NewError(http.StatusBadRequest, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.")
 )
 
+// The answers of DryRun and ClientToken, common to the ECS actions that
+// take them (see dryrun.go, idempotency.go).
+var (
+	// errDryRunOperation is what a DryRun request that would succeed
+	// answers.
+	errDryRunOperation  = localyun.NewError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
+	errClientToken      = localyun.NewError(http.StatusBadRequest, "InvalidClientToken.ValueNotSupported", "The ClientToken provided is invalid.")
+	errIdempotentParams = localyun.NewError(http.StatusBadRequest, "IdempotentParameterMismatch", "Request uses a client token in a previous request but is not identical to that request.")
+)
+
 // Per-instance result codes of Attach/DetachInstanceRamRole. The real
 // service documents only "200" for success; see docs/compatibility.md.
 const (

@@ -43,6 +43,7 @@ func Register(m *protocol.Mux, s *Service) {
 		},
 		Serve: h.runInstances,
 	})
+	registerCreateInstance(m, s)
 	protocol.Handle(m, Product, protocol.Action[DeleteInstanceInput]{Name: "DeleteInstance",
 		Resource: docInstanceAnyRegion,
 		Parse:    parseDeleteInstance,

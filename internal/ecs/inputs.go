@@ -26,7 +26,9 @@ type DescribeRegionsInput struct {
 // made from, and how many.
 type RunInstancesInput struct {
 	InstanceSpec
-	Amount int
+	Amount      int
+	ClientToken string // "": none (idempotency.go)
+	DryRun      bool
 }
 
 // DeleteInstanceInput is the input of DeleteInstance.
@@ -34,6 +36,7 @@ type DeleteInstanceInput struct {
 	RegionID   string // as sent; the instance's own region is used
 	InstanceID string
 	Force      bool
+	DryRun     bool
 }
 
 // DeleteInstancesInput is the input of DeleteInstances.
@@ -41,18 +44,21 @@ type DeleteInstancesInput struct {
 	RegionID    string
 	InstanceIDs []string // InstanceId.N: 1 to 100, distinct
 	Force       bool
+	DryRun      bool
 }
 
 // StartInstanceInput is the input of StartInstance.
 type StartInstanceInput struct {
 	RegionID   string // as sent; the instance's own region is used
 	InstanceID string
+	DryRun     bool
 }
 
 // StopInstanceInput is the input of StopInstance.
 type StopInstanceInput struct {
 	RegionID   string // as sent; the instance's own region is used
 	InstanceID string
+	DryRun     bool
 }
 
 // DescribeInstancesInput is the input of DescribeInstances: filters and
@@ -69,6 +75,7 @@ type DescribeInstancesInput struct {
 	PageNumber  int
 	PageSize    int
 	Filters     instanceFilters // the other documented filters
+	DryRun      bool
 }
 
 // AttachInstanceRAMRoleInput is the input of AttachInstanceRamRole.
@@ -252,7 +259,11 @@ func parseRunInstances(r *protocol.Request) (RunInstancesInput, error) {
 	default:
 		in.Amount = 1
 	}
-	return in, nil
+	if in.ClientToken, err = clientTokenParam(r); err != nil {
+		return in, err
+	}
+	in.DryRun, err = boolParam(r, "DryRun")
+	return in, err
 }
 
 // validInstanceName reports whether s is an InstanceName as ECS documents
@@ -285,7 +296,10 @@ func parseDeleteInstance(r *protocol.Request) (DeleteInstanceInput, error) {
 	if in.InstanceID, err = required(r, "InstanceId"); err != nil {
 		return in, err
 	}
-	in.Force, err = boolParam(r, "Force")
+	if in.Force, err = boolParam(r, "Force"); err != nil {
+		return in, err
+	}
+	in.DryRun, err = boolParam(r, "DryRun")
 	return in, err
 }
 
@@ -308,18 +322,29 @@ func parseDeleteInstances(r *protocol.Request) (DeleteInstancesInput, error) {
 		}
 		seen[id] = true
 	}
-	in.Force, err = boolParam(r, "Force")
+	if in.Force, err = boolParam(r, "Force"); err != nil {
+		return in, err
+	}
+	in.DryRun, err = boolParam(r, "DryRun")
 	return in, err
 }
 
 func parseStartInstance(r *protocol.Request) (StartInstanceInput, error) {
 	id, err := required(r, "InstanceId")
-	return StartInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id}, err
+	if err != nil {
+		return StartInstanceInput{}, err
+	}
+	dry, err := boolParam(r, "DryRun")
+	return StartInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id, DryRun: dry}, err
 }
 
 func parseStopInstance(r *protocol.Request) (StopInstanceInput, error) {
 	id, err := required(r, "InstanceId")
-	return StopInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id}, err
+	if err != nil {
+		return StopInstanceInput{}, err
+	}
+	dry, err := boolParam(r, "DryRun")
+	return StopInstanceInput{RegionID: r.Get("RegionId"), InstanceID: id, DryRun: dry}, err
 }
 
 func parseDescribeInstances(r *protocol.Request) (DescribeInstancesInput, error) {
@@ -328,6 +353,9 @@ func parseDescribeInstances(r *protocol.Request) (DescribeInstancesInput, error)
 		return DescribeInstancesInput{}, err
 	}
 	in := DescribeInstancesInput{RegionID: region, NamePattern: r.Get("InstanceName")}
+	if in.DryRun, err = boolParam(r, "DryRun"); err != nil {
+		return in, err
+	}
 	if s := r.Get("InstanceIds"); s != "" {
 		if in.InstanceIDs, err = ParseInstanceIDs(s, 100); err != nil {
 			return in, err

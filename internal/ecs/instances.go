@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/localyun/localyun"
 )
@@ -32,20 +33,22 @@ func (s *Service) InstanceARN(ctx context.Context, p localyun.Principal, regionI
 	return instanceARNs(p, region, []string{id}), nil
 }
 
-// RunInstances creates Amount running VPC instances of in's spec; see
-// createInstances.
+// RunInstances creates Amount running VPC instances of in's spec (see
+// newInstances). With a ClientToken a retry gets the first request's
+// instances (idempotency.go); with DryRun nothing is created.
 func (s *Service) RunInstances(ctx context.Context, in RunInstancesInput) ([]string, error) {
-	return s.createInstances(ctx, in.InstanceSpec, in.Amount, localyun.StatusRunning)
+	return s.createInstances(ctx, creation{action: "RunInstances", run: in, status: localyun.StatusRunning,
+		sum: paramsDigest("RunInstances", in)})
 }
 
-// createInstances creates amount instances of spec in status, in one
-// store call, and returns their ids: RunInstances (Running) and
-// CreateInstance (Stopped) share it. RAMRoleName is attached under the
-// same checks as AttachInstanceRamRole. Disks, images, networks and
-// security groups are not modelled: the network is derived (see
-// InstanceNetwork), and an instance without a security group gets the
+// newInstances checks the RAM role of spec and returns amount instances of
+// it, in status, created at now, with new ids: the instances of
+// RunInstances (Running) and CreateInstance (Stopped). RAMRoleName is
+// attached under the same checks as AttachInstanceRamRole. Disks, images,
+// networks and security groups are not modelled: the network is derived
+// (see InstanceNetwork), and an instance without a security group gets the
 // default one of its VPC.
-func (s *Service) createInstances(ctx context.Context, spec InstanceSpec, amount int, status string) ([]string, error) {
+func (s *Service) newInstances(ctx context.Context, spec InstanceSpec, amount int, status string, now time.Time) ([]localyun.Instance, error) {
 	account := accountOf(ctx)
 	roleName := ""
 	if spec.RAMRoleName != "" {
@@ -65,12 +68,9 @@ func (s *Service) createInstances(ctx context.Context, spec InstanceSpec, amount
 	if zone == "" {
 		zone = spec.RegionID + "-a"
 	}
-	now := s.opts.Now().UTC()
 	insts := make([]localyun.Instance, amount)
-	ids := make([]string, amount)
 	for i := range insts {
 		id := s.opts.NewID("instance")
-		ids[i] = id
 		vpc, vswitch, ip := InstanceNetwork(account, spec.RegionID, zone, spec.VSwitchID, id)
 		insts[i] = localyun.Instance{
 			ID: id, AccountID: account, RegionID: spec.RegionID, ZoneID: zone, Name: spec.Name,
@@ -86,10 +86,7 @@ func (s *Service) createInstances(ctx context.Context, spec InstanceSpec, amount
 		}
 		insts[i] = insts[i].WithDefaults()
 	}
-	if err := s.store.CreateInstances(ctx, insts); err != nil {
-		return nil, err
-	}
-	return ids, nil
+	return insts, nil
 }
 
 // InstanceNetwork derives the network facts localyun shows but does not
@@ -127,6 +124,9 @@ func (s *Service) deleteInstances(ctx context.Context, regionID string, ids []st
 
 // DeleteInstances deletes the instances of one region; see deleteInstances.
 func (s *Service) DeleteInstances(ctx context.Context, in DeleteInstancesInput) error {
+	if in.DryRun {
+		return s.dryRunDelete(ctx, in.RegionID, in.InstanceIDs, in.Force)
+	}
 	return s.deleteInstances(ctx, in.RegionID, in.InstanceIDs, in.Force)
 }
 
@@ -136,16 +136,25 @@ func (s *Service) DeleteInstance(ctx context.Context, in DeleteInstanceInput) er
 	if err != nil {
 		return err
 	}
+	if in.DryRun {
+		return s.dryRunDelete(ctx, inst.RegionID, []string{inst.ID}, in.Force)
+	}
 	return s.deleteInstances(ctx, inst.RegionID, []string{inst.ID}, in.Force)
 }
 
 // StartInstance moves a Stopped instance of any region to Running.
 func (s *Service) StartInstance(ctx context.Context, in StartInstanceInput) error {
+	if in.DryRun {
+		return s.dryRunSetStatus(ctx, in.InstanceID, localyun.StatusStopped)
+	}
 	return s.setStatus(ctx, in.InstanceID, localyun.StatusStopped, localyun.StatusRunning)
 }
 
 // StopInstance moves a Running instance of any region to Stopped.
 func (s *Service) StopInstance(ctx context.Context, in StopInstanceInput) error {
+	if in.DryRun {
+		return s.dryRunSetStatus(ctx, in.InstanceID, localyun.StatusRunning)
+	}
 	return s.setStatus(ctx, in.InstanceID, localyun.StatusRunning, localyun.StatusStopped)
 }
 
@@ -173,6 +182,9 @@ type InstancePage struct {
 // DescribeInstances lists the caller's instances matching the filters of
 // in, one page of them.
 func (s *Service) DescribeInstances(ctx context.Context, in DescribeInstancesInput) (InstancePage, error) {
+	if in.DryRun {
+		return InstancePage{}, errDryRunOperation
+	}
 	if in.Filters.None {
 		return InstancePage{}, nil
 	}

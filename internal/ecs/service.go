@@ -17,6 +17,7 @@ import (
 // Store is what the ECS service needs of a store.
 type Store interface {
 	localyun.InstanceStore
+	localyun.ClientTokenStore
 	FindRoleByName(ctx context.Context, accountID, name string) (localyun.Role, error)
 }
 

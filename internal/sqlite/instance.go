@@ -17,12 +17,16 @@ import (
 
 // CreateInstances creates all instances or none. Returns ErrAlreadyExists.
 func (st *Store) CreateInstances(ctx context.Context, insts []localyun.Instance) error {
-	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertInstances(ctx, tx, insts) })
+}
+
+// insertInstances inserts insts in tx: CreateInstances and
+// CreateInstancesWithClientToken.
+func insertInstances(ctx context.Context, tx *sql.Tx, insts []localyun.Instance) error {
+	return sqlstore.InsertInstances(ctx, tx, `INSERT INTO instances (id, account_id, region_id, zone_id, name,
 			description, status, network_type, vpc_id, vswitch_id, private_ip, image_id, instance_type,
 			ram_role_name, created_at, host_name, charge_type, expires_at, security_group_ids, tags, http_endpoint,
 			http_tokens, hop_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, insts)
-	})
 }
 
 // FindInstances lists instances matching f in creation order, and the total

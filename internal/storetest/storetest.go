@@ -80,6 +80,7 @@ func Run(t *testing.T, open Opener) {
 	RunCore(t, func(t *testing.T) CoreStore { return open(t) })
 	RunIAM(t, func(t *testing.T) IAMStore { return open(t) })
 	RunBastion(t, func(t *testing.T) BastionStore { return open(t) })
+	RunClientTokens(t, func(t *testing.T) ClientTokenStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 
