@@ -99,7 +99,7 @@ func mustServe(tb testing.TB, dir, seed string) *proc {
 	tb.Helper()
 	bin := mustBuild(tb)
 	p := &proc{addr: freeAddr(tb), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	args := []string{"serve", "--addr", p.addr, "--data-dir", dir}
+	args := []string{"serve", "--addr", p.addr, "--tls-addr", "127.0.0.1:0", "--data-dir", dir}
 	if seed != "" {
 		args = append(args, "--seed", seed)
 	}
