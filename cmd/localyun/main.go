@@ -182,8 +182,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
-		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)})
+	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
+		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}
+	if off := m.Config.ClockOffset; off != 0 {
+		opts.Now = func() time.Time { return time.Now().Add(off) }
+	}
+	srv := server.New(opts)
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
