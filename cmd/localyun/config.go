@@ -91,9 +91,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&c.Store, "store", c.Store, "store: sqlite:PATH or postgres://... (env LOCALYUN_STORE); default <data-dir>/localyun.db")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file applied at every start (env LOCALYUN_SEED)")
 	fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory; only the HTTPS CA is written, to --data-dir (env LOCALYUN_MEMORY)")
-	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "HTTPS listen address, off for none (env LOCALYUN_TLS_ADDR)")
-	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "HTTPS certificate PEM file, with --tls-key; default: issued by the CA <data-dir>/ca.pem, created on first start (env LOCALYUN_TLS_CERT)")
-	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "HTTPS private key PEM file of --tls-cert (env LOCALYUN_TLS_KEY)")
+	c.tlsFlags(fs)
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
@@ -131,9 +129,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("store", "LOCALYUN_STORE", str(&c.Store)),
 		env("seed", "LOCALYUN_SEED", str(&c.Seed)),
 		env("memory", "LOCALYUN_MEMORY", boolean(&c.Memory)),
-		env("tls-addr", "LOCALYUN_TLS_ADDR", str(&c.TLSAddr)),
-		env("tls-cert", "LOCALYUN_TLS_CERT", str(&c.TLSCert)),
-		env("tls-key", "LOCALYUN_TLS_KEY", str(&c.TLSKey)),
+		c.tlsFromEnv(env),
 		env("quiet", "LOCALYUN_QUIET", boolean(&c.Quiet)),
 		env("master-key-file", "LOCALYUN_MASTER_KEY_FILE", str(&c.MasterKeyFile)),
 		env("rate-limit", "LOCALYUN_RATE_LIMIT", func(v string) error {
@@ -142,11 +138,6 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			return err
 		}),
 		c.Limits.fromEnv(env),
-		env("", "LOCALYUN_TEST_CLOCK_OFFSET", func(v string) error {
-			d, err := time.ParseDuration(v)
-			c.ClockOffset = d
-			return err
-		}),
 	)
 	if err != nil {
 		return c, err
@@ -278,6 +269,30 @@ func (b *byteSize) Set(v string) error {
 	}
 	*b = byteSize(n * mult)
 	return nil
+}
+
+// tlsFlags defines the HTTPS flags of c on fs.
+func (c *Config) tlsFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "HTTPS listen address, off for none (env LOCALYUN_TLS_ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "HTTPS certificate PEM file, with --tls-key; default: issued by the CA <data-dir>/ca.pem, created on first start (env LOCALYUN_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "HTTPS private key PEM file of --tls-cert (env LOCALYUN_TLS_KEY)")
+}
+
+// tlsFromEnv sets the HTTPS settings whose flags were not given from
+// LOCALYUN_* variables, through LoadConfig's env; also the hidden
+// LOCALYUN_TEST_CLOCK_OFFSET.
+func (c *Config) tlsFromEnv(env func(flagName, envName string, apply func(string) error) error) error {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	return errors.Join(
+		env("tls-addr", "LOCALYUN_TLS_ADDR", str(&c.TLSAddr)),
+		env("tls-cert", "LOCALYUN_TLS_CERT", str(&c.TLSCert)),
+		env("tls-key", "LOCALYUN_TLS_KEY", str(&c.TLSKey)),
+		env("", "LOCALYUN_TEST_CLOCK_OFFSET", func(v string) error {
+			d, err := time.ParseDuration(v)
+			c.ClockOffset = d
+			return err
+		}),
+	)
 }
 
 // checkTLS reports HTTPS flags that cannot work together, and turns "off"

@@ -199,7 +199,7 @@ func (s envSettings) writeClients(w io.Writer, scheme string) {
 	if s.https {
 		lines = append(lines,
 			"role-assuming credential providers call STS over HTTPS only: credentials-go ram_role_arn",
-			"  Config.STSEndpoint = \""+s.endpoint+"\"; Node RAMRoleARNCredentialsProvider stsEndpoint: '"+s.endpoint+"'")
+			"  Config.STSEndpoint = \""+s.endpoint+"\"; Node RAMRoleARNCredentialsProvider: STS endpoint '"+s.endpoint+"'")
 	} else {
 		lines = append(lines, "HTTPS is off: role-assuming credential providers (ram_role_arn) cannot reach this server")
 	}

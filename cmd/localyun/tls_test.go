@@ -54,7 +54,8 @@ func TestBindFailureWritesNothing(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "--data-dir", dir, "--seed", mustWriteSeed(t)}, tc.args...)...)
+			// No seed: a first start would create an account and write its key.
+			cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "--data-dir", dir}, tc.args...)...)
 			cmd.Env = append(append(os.Environ(), "LOCALYUN_QUIET=", "LOCALYUN_MEMORY=", "LOCALYUN_STORE="), tc.env...)
 			out, err := cmd.CombinedOutput()
 			if err == nil || ctx.Err() != nil {
