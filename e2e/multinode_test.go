@@ -78,7 +78,7 @@ func startNode(t *testing.T, store, seed string, extra ...string) *node {
 	n := &node{Addr: freeAddr(t), log: &strings.Builder{}}
 	key := filepath.Join(filepath.Dir(seed), "master.key")
 	args := append([]string{"serve", "--addr", n.Addr, "--store", store, "--seed", seed,
-		"--master-key-file", key, "--quiet"}, extra...)
+		"--master-key-file", key, "--tls-addr", "off", "--quiet"}, extra...)
 	n.cmd = exec.Command(localyunBinary(t), args...)
 	n.cmd.Dir = t.TempDir()
 	stderr, _ := n.cmd.StderrPipe()

@@ -325,7 +325,7 @@ func prepareSQLite(ctx context.Context, cfg Config, tmp string, res *WorldResult
 			res.DBBytes += fi.Size()
 		}
 	}
-	return []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + path, "--master-key-file", cfg.KeyFile, "--quiet"}, nil
+	return []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + path, "--master-key-file", cfg.KeyFile, "--tls-addr", "off", "--quiet"}, nil
 }
 
 // preparePostgres checks that the server accepts the PostgreSQL store,
@@ -333,7 +333,7 @@ func prepareSQLite(ctx context.Context, cfg Config, tmp string, res *WorldResult
 // server's arguments for it.
 func preparePostgres(ctx context.Context, cfg Config, res *WorldResult, logf func(string, ...any)) ([]string, error) {
 	res.Store = "postgres: " + redactDSN(cfg.Store)
-	serverArgs := []string{"serve", "--addr", "ADDR", "--store", cfg.Store, "--master-key-file", cfg.KeyFile, "--quiet"}
+	serverArgs := []string{"serve", "--addr", "ADDR", "--store", cfg.Store, "--master-key-file", cfg.KeyFile, "--tls-addr", "off", "--quiet"}
 	// Ask the server first: there is no point seeding a store it refuses.
 	p, err := startProc(ctx, cfg.ServerBin, append([]string(nil), serverArgs...), nil)
 	if err != nil {

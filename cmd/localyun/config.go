@@ -16,9 +16,15 @@ type Config struct {
 	DataDir string // holds the SQLite database and the generated credentials
 	Store   string // "sqlite:PATH" or "postgres://..."; empty: <DataDir>/localyun.db
 	Seed    string // YAML seed file, applied at every start
-	Memory  bool   // no disk at all
-	Quiet   bool   // no banner
+	Memory  bool   // API state in memory only (the HTTPS CA still lives in DataDir)
 	Demo    bool   // also apply the built-in demo world (demo.go)
+	// TLSAddr is the HTTPS listen address; "" or "off": no HTTPS.
+	TLSAddr string
+	// TLSCert and TLSKey are PEM files of the HTTPS certificate (chain)
+	// and its key; empty: a leaf issued at each start by the local CA in
+	// DataDir (ca.pem, ca-key.pem), created on first use.
+	TLSCert, TLSKey string
+	Quiet           bool // no banner
 	// MasterKeyFile holds the 32-byte key that seals secrets at rest;
 	// created (mode 0600) when absent. Empty: <DataDir>/master.key.
 	MasterKeyFile string
@@ -27,6 +33,10 @@ type Config struct {
 	RateLimit float64
 	// Limits bound what slow and greedy clients can hold.
 	Limits Limits
+	// ClockOffset is added to the machine's clock for everything the API
+	// does (signature times, session expiry): hidden, for the tests of
+	// clients' refresh rules (LOCALYUN_TEST_CLOCK_OFFSET, a duration).
+	ClockOffset time.Duration
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -58,7 +68,7 @@ type Limits struct {
 
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: ".localyun", Limits: DefaultLimits()}
+	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits()}
 }
 
 // DefaultLimits returns the default limits.
@@ -81,7 +91,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory holding the SQLite database (env LOCALYUN_DATA_DIR)")
 	fs.StringVar(&c.Store, "store", c.Store, "store: sqlite:PATH or postgres://... (env LOCALYUN_STORE); default <data-dir>/localyun.db")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file applied at every start (env LOCALYUN_SEED)")
-	fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory, write nothing to disk (env LOCALYUN_MEMORY)")
+	fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory; only the HTTPS CA is written, to --data-dir (env LOCALYUN_MEMORY)")
+	c.tlsFlags(fs)
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
@@ -120,6 +131,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("store", "LOCALYUN_STORE", str(&c.Store)),
 		env("seed", "LOCALYUN_SEED", str(&c.Seed)),
 		env("memory", "LOCALYUN_MEMORY", boolean(&c.Memory)),
+		c.tlsFromEnv(env),
 		env("quiet", "LOCALYUN_QUIET", boolean(&c.Quiet)),
 		env("demo", "LOCALYUN_DEMO", boolean(&c.Demo)),
 		env("master-key-file", "LOCALYUN_MASTER_KEY_FILE", str(&c.MasterKeyFile)),
@@ -137,6 +149,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
 	}
 	if err := c.Limits.check(); err != nil {
+		return c, err
+	}
+	if err := c.checkTLS(); err != nil {
 		return c, err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
@@ -285,5 +300,44 @@ func (b *byteSize) Set(v string) error {
 		return fmt.Errorf("%q: want a size such as 64MiB", v)
 	}
 	*b = byteSize(n * mult)
+	return nil
+}
+
+// tlsFlags defines the HTTPS flags of c on fs.
+func (c *Config) tlsFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "HTTPS listen address, off for none (env LOCALYUN_TLS_ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "HTTPS certificate PEM file, with --tls-key; default: issued by the CA <data-dir>/ca.pem, created on first start (env LOCALYUN_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "HTTPS private key PEM file of --tls-cert (env LOCALYUN_TLS_KEY)")
+}
+
+// tlsFromEnv sets the HTTPS settings whose flags were not given from
+// LOCALYUN_* variables, through LoadConfig's env; also the hidden
+// LOCALYUN_TEST_CLOCK_OFFSET.
+func (c *Config) tlsFromEnv(env func(flagName, envName string, apply func(string) error) error) error {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	return errors.Join(
+		env("tls-addr", "LOCALYUN_TLS_ADDR", str(&c.TLSAddr)),
+		env("tls-cert", "LOCALYUN_TLS_CERT", str(&c.TLSCert)),
+		env("tls-key", "LOCALYUN_TLS_KEY", str(&c.TLSKey)),
+		env("", "LOCALYUN_TEST_CLOCK_OFFSET", func(v string) error {
+			d, err := time.ParseDuration(v)
+			c.ClockOffset = d
+			return err
+		}),
+	)
+}
+
+// checkTLS reports HTTPS flags that cannot work together, and turns "off"
+// into "".
+func (c *Config) checkTLS() error {
+	if strings.EqualFold(c.TLSAddr, "off") {
+		c.TLSAddr = ""
+	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: pass both or neither")
+	case c.TLSAddr == "" && c.TLSCert != "":
+		return errors.New("--tls-cert with --tls-addr off: there is no HTTPS listener to use it")
+	}
 	return nil
 }

@@ -156,7 +156,7 @@ func mustServeTraced(tb testing.TB, straceBin, trace, dir, seed string) *proc {
 	bin := mustBuild(tb)
 	p := &proc{addr: freeAddr(tb), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(straceBin, "-f", "-tt", "-yy", "-s", "65536", "-e", "trace="+tracedSyscalls, "-o", trace,
-		bin, "serve", "--addr", p.addr, "--data-dir", dir, "--seed", seed)
+		bin, "serve", "--addr", p.addr, "--tls-addr", "127.0.0.1:0", "--data-dir", dir, "--seed", seed)
 	p.cmd.Env = append(os.Environ(), "LOCALYUN_QUIET=", "LOCALYUN_MEMORY=", "LOCALYUN_STORE=")
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

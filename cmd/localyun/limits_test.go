@@ -41,7 +41,7 @@ func serveLimited(tb testing.TB, nofile int, env ...string) *proc {
 	tb.Helper()
 	bin := mustBuild(tb)
 	p := &proc{addr: freeAddr(tb), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	args := []string{"serve", "--addr", p.addr, "--data-dir", tb.TempDir(), "--seed", mustWriteSeed(tb)}
+	args := []string{"serve", "--addr", p.addr, "--tls-addr", "127.0.0.1:0", "--data-dir", tb.TempDir(), "--seed", mustWriteSeed(tb)}
 	if nofile > 0 {
 		p.cmd = exec.Command("/bin/sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(nofile) + ` && exec "$0" "$@"`, bin}, args...)...)
 	} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"container/list"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -30,8 +31,16 @@ const evictAfter = time.Second
 //
 // Its track method must be the http.Server's ConnState hook: that is how
 // it knows the state of each connection.
+//
+// Listeners made with also share the caps: the HTTP and HTTPS listeners
+// of one server count against the same descriptors.
 type connLimiter struct {
 	net.Listener
+	*connCount
+}
+
+// connCount is the state the listeners of one connLimiter family share.
+type connCount struct {
 	max, perIP int
 	log        *slog.Logger
 
@@ -68,7 +77,13 @@ type limitConn struct {
 }
 
 func newConnLimiter(ln net.Listener, max, perIP int, log *slog.Logger) *connLimiter {
-	return &connLimiter{Listener: ln, max: max, perIP: perIP, log: log, ips: map[netip.Addr]*ipConns{}}
+	return &connLimiter{Listener: ln, connCount: &connCount{max: max, perIP: perIP, log: log, ips: map[netip.Addr]*ipConns{}}}
+}
+
+// also returns a connLimiter of ln under the same caps as l: a connection
+// accepted by either counts against both.
+func (l *connLimiter) also(ln net.Listener) *connLimiter {
+	return &connLimiter{Listener: ln, connCount: l.connCount}
 }
 
 // Accept returns the next connection the caps admit.
@@ -210,6 +225,9 @@ func (l *connLimiter) unparkLocked(c *limitConn) {
 
 // track is the http.Server's ConnState hook.
 func (l *connLimiter) track(nc net.Conn, state http.ConnState) {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn() // the HTTPS listener's connections
+	}
 	c, ok := nc.(*limitConn)
 	if !ok {
 		return

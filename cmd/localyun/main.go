@@ -2,7 +2,8 @@
 // ECS instance RAM roles, RAM/STS and Bastionhost authorizations behind
 // one port, on persistent state.
 //
-//	localyun serve [--addr A] [--data-dir D] [--seed FILE] [--demo] [--memory]
+//	localyun serve [--addr A] [--tls-addr T] [--data-dir D] [--seed FILE] [--demo] [--memory]
+//	localyun env [--addr A] [--tls-addr T] [--data-dir D] [--format sh|fish|powershell]
 //	localyun migrate --from sqlite:PATH --to postgres://...
 //	localyun version
 package main
@@ -11,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -62,6 +64,7 @@ const usage = `usage:
   localyun serve [flags]   run the API server (localyun serve --help for its flags)
   localyun migrate --from sqlite:PATH --to postgres://...
                            copy all state into an empty PostgreSQL database
+  localyun env [flags]     print the client settings for this server (localyun env --help)
   localyun version         print the version (also --version)
   localyun help            print this help (also -h, --help)
 
@@ -111,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		}
 		return err
+	case "env":
+		return envCommand(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "localyun", localyun.Version)
 		return nil
@@ -129,10 +134,14 @@ type Main struct {
 	Stdout io.Writer
 	Logger *slog.Logger
 
-	store    localyun.Store
-	listener net.Listener
-	http     *http.Server
-	served   chan error
+	store       localyun.Store
+	listener    net.Listener
+	tlsListener net.Listener // nil without HTTPS
+	caPath      string       // the local CA's certificate; "" with --tls-cert or no HTTPS
+	http        *http.Server
+	https       *http.Server
+	served      chan error // one answer per server started
+	started     int        // servers started
 }
 
 // NewMain returns a Main for cfg.
@@ -143,13 +152,36 @@ func NewMain(cfg Config) *Main {
 // Addr is the address the server listens on (after Run).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Run opens the store, applies the seed, and starts serving.
+// TLSAddr is the address the HTTPS listener is bound to (after Run), ""
+// without HTTPS.
+func (m *Main) TLSAddr() string {
+	if m.tlsListener == nil {
+		return ""
+	}
+	return m.tlsListener.Addr().String()
+}
+
+// Run binds the listeners, then opens the store, applies the seed, and
+// starts serving. Nothing is written before both listeners are bound, so
+// a busy port leaves no trace (no store, no credentials, no CA).
 func (m *Main) Run(ctx context.Context) error {
 	started := time.Now()
 	var seed *Seed
 	if m.Config.Seed != "" {
 		var err error
 		if seed, err = LoadSeed(m.Config.Seed); err != nil {
+			return err
+		}
+	}
+	if err := m.listen(); err != nil {
+		return err
+	}
+	var tlsConf *tls.Config
+	tlsNote := ""
+	if m.tlsListener != nil {
+		host, _, _ := net.SplitHostPort(m.TLSAddr())
+		var err error
+		if tlsConf, tlsNote, err = m.tlsConfig(host, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -174,19 +206,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return err
+	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
+		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}
+	if off := m.Config.ClockOffset; off != 0 {
+		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
-	m.listener = ln
-	srv := server.New(server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
-		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)})
-	m.http, ln = m.httpServer(srv, ln)
-	m.served = make(chan error, 1)
-	go func() { m.served <- m.http.Serve(ln) }()
+	srv := server.New(opts)
+	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
-		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n  store: %s\n  seed:  %s\n  ready in %s\n",
-			localyun.Version, m.Addr(), storeDesc, seeded, time.Since(started).Round(time.Millisecond))
+		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
+		if m.tlsListener != nil {
+			fmt.Fprintf(m.Stdout, "  https: https://%s (%s)\n", m.TLSAddr(), tlsNote)
+			if m.caPath != "" {
+				fmt.Fprintf(m.Stdout, "         trust it: SSL_CERT_FILE=%s (Go), NODE_EXTRA_CA_CERTS=%[1]s (Node); `localyun env` prints every client setting\n", m.caPath)
+			}
+		}
+		fmt.Fprintf(m.Stdout, "  store: %s\n  seed:  %s\n  ready in %s\n",
+			storeDesc, seeded, time.Since(started).Round(time.Millisecond))
 		if creds != "" {
 			fmt.Fprint(m.Stdout, creds)
 		}
@@ -194,16 +230,58 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// listen binds the HTTP listener and, unless it is off, the HTTPS one.
+func (m *Main) listen() error {
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	if m.Config.TLSAddr == "" || strings.EqualFold(m.Config.TLSAddr, "off") {
+		return nil
+	}
+	if m.tlsListener, err = net.Listen("tcp", m.Config.TLSAddr); err != nil {
+		return fmt.Errorf("--tls-addr %s: %w (choose another with --tls-addr, or --tls-addr off for no HTTPS)", m.Config.TLSAddr, err)
+	}
+	return nil
+}
+
+// serve starts serving h on the listeners, HTTPS with conf.
+func (m *Main) serve(h http.Handler, conf *tls.Config) {
+	var cl *connLimiter
+	m.http, cl = m.httpServer(h, m.listener, nil)
+	m.served = make(chan error, 2)
+	m.started = 1
+	go func() { m.served <- m.http.Serve(cl) }()
+	if m.tlsListener == nil {
+		return
+	}
+	var tcl *connLimiter
+	m.https, tcl = m.httpServer(h, m.tlsListener, cl)
+	m.https.TLSConfig = conf
+	m.https.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){} // no HTTP/2
+	// Failed handshakes (scanners, clients that do not trust the CA) are
+	// the client's news, not the server's.
+	m.https.ErrorLog = slog.NewLogLogger(m.Logger.Handler(), slog.LevelDebug)
+	m.started++
+	go func() { m.served <- m.https.Serve(tls.NewListener(tcl, conf)) }()
+}
+
 // bodyBudgetWait is how long a request body waits for room in the
 // --max-body-memory budget before it is answered 503.
 const bodyBudgetWait = time.Second
 
 // httpServer returns the http.Server of h under the configured limits, and
-// ln behind the connection caps.
-func (m *Main) httpServer(h http.Handler, ln net.Listener) (*http.Server, net.Listener) {
+// ln behind the connection caps: caps of their own, or those of shared.
+func (m *Main) httpServer(h http.Handler, ln net.Listener, shared *connLimiter) (*http.Server, *connLimiter) {
 	lim := m.Config.Limits
-	total, perIP := lim.connCaps(openFileLimit())
-	cl := newConnLimiter(ln, total, perIP, m.Logger)
+	var cl *connLimiter
+	if shared != nil {
+		cl = shared.also(ln)
+	} else {
+		total, perIP := lim.connCaps(openFileLimit())
+		cl = newConnLimiter(ln, total, perIP, m.Logger)
+	}
 	bodies := protocol.NewBodyLimiter(lim.MaxBodyMemory, lim.ReadTimeout, bodyBudgetWait)
 	return &http.Server{
 		Handler:           bodies.Handler(h),
@@ -289,11 +367,26 @@ func (m *Main) Close() error {
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		err = m.http.Shutdown(ctx)
-		if serr := <-m.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-			err = serr
+		for _, s := range []*http.Server{m.http, m.https} {
+			if s != nil {
+				if serr := s.Shutdown(ctx); err == nil {
+					err = serr
+				}
+			}
 		}
-		m.http = nil
+		for range m.started {
+			if serr := <-m.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+				err = serr
+			}
+		}
+		m.http, m.https, m.started = nil, nil, 0
+	} else {
+		// Run failed before serving: release the ports it bound.
+		for _, ln := range []net.Listener{m.listener, m.tlsListener} {
+			if ln != nil {
+				ln.Close()
+			}
+		}
 	}
 	if m.store != nil {
 		if cerr := m.store.Close(); err == nil {

@@ -94,17 +94,23 @@ func freeAddr(tb testing.TB) string {
 }
 
 // mustServe starts `localyun serve --addr <free port> --data-dir dir [--seed seed]`
-// and waits until /healthz answers.
+// (HTTPS on a port of its own) and waits until /healthz answers.
 func mustServe(tb testing.TB, dir, seed string) *proc {
+	tb.Helper()
+	return mustServeEnv(tb, dir, seed)
+}
+
+// mustServeEnv is mustServe with the environment variables env.
+func mustServeEnv(tb testing.TB, dir, seed string, env ...string) *proc {
 	tb.Helper()
 	bin := mustBuild(tb)
 	p := &proc{addr: freeAddr(tb), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	args := []string{"serve", "--addr", p.addr, "--data-dir", dir}
+	args := []string{"serve", "--addr", p.addr, "--tls-addr", "127.0.0.1:0", "--data-dir", dir}
 	if seed != "" {
 		args = append(args, "--seed", seed)
 	}
 	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "LOCALYUN_QUIET=", "LOCALYUN_MEMORY=", "LOCALYUN_STORE=")
+	p.cmd.Env = append(append(os.Environ(), "LOCALYUN_QUIET=", "LOCALYUN_MEMORY=", "LOCALYUN_STORE="), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)

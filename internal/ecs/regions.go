@@ -45,6 +45,15 @@ var regionByID = func() map[string]region {
 	return m
 }()
 
+// RegionIDs returns the ids of the ECS regions.
+func RegionIDs() []string {
+	ids := make([]string, len(regions))
+	for i, r := range regions {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
 // KnownRegion reports whether id is an ECS region.
 func KnownRegion(id string) bool {
 	_, ok := regionByID[id]
