@@ -62,11 +62,6 @@ const (
 `
 )
 
-// tlsPendingMsg is the skip message while the server has no --tls-addr
-// (issue 13's HTTPS work not merged yet). Remove the fallback in
-// startServer, and this, once it is.
-const tlsPendingMsg = "TLS-PENDING: localyun serve does not know --tls-addr yet; the ram_role_arn provider test needs the HTTPS listener"
-
 func TestNodeSDKs(t *testing.T) {
 	requireNode(t)
 	project, err := filepath.Abs("testdata")
@@ -89,9 +84,6 @@ func TestNodeSDKs(t *testing.T) {
 			})
 		}
 	})
-	if srv.tlsAddr == "" {
-		t.Run("ram_role_arn_over_https", func(t *testing.T) { t.Skip(tlsPendingMsg) })
-	}
 }
 
 // requireNode skips the test when node or npm is missing, or fails it when
@@ -152,7 +144,7 @@ type server struct {
 }
 
 // startServer builds cmd/localyun and starts it with the seed on free
-// loopback ports, with an HTTPS listener when the binary has --tls-addr.
+// loopback ports, with its HTTPS listener (and the local CA it creates).
 func startServer(t *testing.T) *server {
 	t.Helper()
 	dir := t.TempDir()
@@ -168,11 +160,6 @@ func startServer(t *testing.T) *server {
 	data := filepath.Join(dir, "data")
 	srv := &server{addr: freeAddr(t), tlsAddr: freeAddr(t), caFile: filepath.Join(data, "ca.pem")}
 	stderr, err := serve(t, bin, data, seed, srv)
-	if err != nil && strings.Contains(stderr, "flag provided but not defined: -tls-addr") {
-		t.Log(tlsPendingMsg)
-		srv.tlsAddr, srv.caFile = "", ""
-		stderr, err = serve(t, bin, data, seed, srv)
-	}
 	if err != nil {
 		t.Fatalf("localyun serve: %v\nstderr:\n%s", err, stderr)
 	}
@@ -270,11 +257,7 @@ func nodeEnv(srv *server) []string {
 		"LOCALYUN_ACCESS_KEY_ID="+rootKey,
 		"LOCALYUN_ACCESS_KEY_SECRET="+rootSecret,
 	)
-	if srv.tlsAddr != "" {
-		env = append(env, "LOCALYUN_TLS_ENDPOINT="+srv.tlsAddr, "NODE_EXTRA_CA_CERTS="+srv.caFile)
-	} else {
-		env = append(env, "LOCALYUN_TLS_PENDING="+tlsPendingMsg)
-	}
+	env = append(env, "LOCALYUN_TLS_ENDPOINT="+srv.tlsAddr, "NODE_EXTRA_CA_CERTS="+srv.caFile)
 	return env
 }
 

@@ -16,10 +16,8 @@ function required(name) {
 
 /** The plain-HTTP endpoint, "127.0.0.1:PORT". */
 export const endpoint = required('LOCALYUN_ENDPOINT');
-/** The HTTPS endpoint, or '' when the server has no TLS listener yet. */
-export const tlsEndpoint = process.env.LOCALYUN_TLS_ENDPOINT || '';
-/** Why tlsEndpoint is empty (contains TLS-PENDING), or ''. */
-export const tlsPending = process.env.LOCALYUN_TLS_PENDING || '';
+/** The HTTPS endpoint (host:port). */
+export const tlsEndpoint = required('LOCALYUN_TLS_ENDPOINT');
 export const accountId = required('LOCALYUN_ACCOUNT_ID');
 /** The seeded account's root key. */
 export const root = { id: required('LOCALYUN_ACCESS_KEY_ID'), secret: required('LOCALYUN_ACCESS_KEY_SECRET') };
