@@ -145,24 +145,31 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err != nil {
 		return c, err
 	}
+	err = c.check()
+	return c, err
+}
+
+// check reports the first setting of c that cannot work, and normalizes
+// the TLS settings (see checkTLS).
+func (c *Config) check() error {
 	if c.RateLimit < 0 {
-		return c, fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
+		return fmt.Errorf("--rate-limit %v: must not be negative", c.RateLimit)
 	}
 	if err := c.Limits.check(); err != nil {
-		return c, err
+		return err
 	}
 	if err := c.checkTLS(); err != nil {
-		return c, err
+		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
-		return c, fmt.Errorf("--store %q: want sqlite:PATH or postgres://URL", c.Store)
+		return fmt.Errorf("--store %q: want sqlite:PATH or postgres://URL", c.Store)
 	}
 	if isPostgres(c.Store) && c.MasterKeyFile == "" {
 		// Every node of a shared database must seal and open secrets with
 		// the same key, so it cannot default to a per-node file.
-		return c, fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
+		return fmt.Errorf("--store postgres://...: also pass --master-key-file (the same file on every node)")
 	}
-	return c, nil
+	return nil
 }
 
 // helpRequest is what parseFlags returns for -h or --help: the command
