@@ -1,10 +1,13 @@
 // Package sts implements the STS API (2015-04-01): AssumeRole and
-// GetCallerIdentity. Sessions are stored (localyun.SessionStore); the
-// server verifies requests signed with their temporary credentials.
+// GetCallerIdentity, and issues the role sessions of ECS instances that
+// the metadata service hands out (InstanceCredentials). Sessions are
+// stored (localyun.SessionStore); the server verifies requests signed with
+// their temporary credentials.
 //
 // Each action is one row of Register: a typed input parsed once, what it
 // is authorized on, and a handler that calls the Service method of the
-// action's name (assume.go, identity.go).
+// action's name (assume.go, identity.go); instance_credentials.go has no
+// action.
 package sts
 
 import (
