@@ -105,6 +105,7 @@ type Store interface {
 	GroupStore
 	PolicyStore
 	SessionStore
+	InstanceSessionStore
 	InstanceStore
 	ClientTokenStore
 	BastionInstanceStore

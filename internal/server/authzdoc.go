@@ -97,6 +97,14 @@ A denied request changes nothing.
 | token not of localyun's shape | 400 | ` + "`InvalidSecurityToken.Malformed`" + ` |
 | token of another session, or a token with a permanent key | 400 | ` + "`InvalidSecurityToken.Mismatch`" + ` |
 | expired session | 400 | ` + "`InvalidSecurityToken.Expired`" + ` (message ` + "`The specified parameter \"SecurityToken.Expired\" is not valid.`" + `, as observed from Alibaba Cloud) |
+| instance credentials, ` + "`--revocation strict`" + `, once the instance no longer holds their role (instance deleted, role detached or another attached, role deleted or recreated) | 400 | ` + "`InvalidSecurityToken.Expired`" + `, the same message: a revoked token looks expired |
+
+Instance credentials (the metadata service's) are role sessions like AssumeRole's: principal
+` + "`assumed-role/<role>/<instance id>`" + `, authorized on the role's policies, bound to the instance,
+the role name and the role id. With ` + "`--revocation tail`" + ` (the default) they stay valid until
+` + "`Expiration`" + `, as STS documents for issued tokens, authorized at each call on the policies of the
+role of that name; with ` + "`strict`" + ` every request checks the binding in the store (exact on every
+node), and a binding that holds again (the same role re-attached) makes them valid again.
 
 ## Policy language
 
