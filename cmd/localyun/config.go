@@ -37,6 +37,11 @@ type Config struct {
 	// does (signature times, session expiry): hidden, for the tests of
 	// clients' refresh rules (LOCALYUN_TEST_CLOCK_OFFSET, a duration).
 	ClockOffset time.Duration
+	// MetadataAddr is the listen address of a plain metadata service
+	// listener, for users who alias 100.100.100.200 on loopback; "": none.
+	MetadataAddr string
+	// MetadataInstance is the instance MetadataAddr answers as.
+	MetadataInstance string
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -98,6 +103,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also apply the built-in demo world at every start, with its documented keys; see README (env LOCALYUN_DEMO)")
 	c.Limits.flags(fs)
+	fs.StringVar(&c.MetadataAddr, "metadata-addr", c.MetadataAddr, "also serve the instance metadata service, as --metadata-instance, on this address, e.g. 100.100.100.200:80 aliased on loopback (env LOCALYUN_METADATA_ADDR)")
+	fs.StringVar(&c.MetadataInstance, "metadata-instance", c.MetadataInstance, "the instance the --metadata-addr listener answers as (env LOCALYUN_METADATA_INSTANCE)")
 	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
@@ -141,6 +148,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			return err
 		}),
 		c.Limits.fromEnv(env),
+		env("metadata-addr", "LOCALYUN_METADATA_ADDR", str(&c.MetadataAddr)),
+		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
 	)
 	if err != nil {
 		return c, err
@@ -159,6 +168,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.checkTLS(); err != nil {
+		return err
+	}
+	if err := c.checkMetadata(); err != nil {
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {
