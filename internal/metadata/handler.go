@@ -93,7 +93,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, inst localy
 // serveRead answers a read of the tree.
 func (s *Service) serveRead(w http.ResponseWriter, r *http.Request, inst localyun.Instance) {
 	p := r.URL.Path
-	if p == "/" {
+	if p == "/" || p == "" { // "GET http://100.100.100.200 HTTP/1.1" has no path
 		text(w, http.StatusOK, strings.Join(versions, "\n"))
 		return
 	}

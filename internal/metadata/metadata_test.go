@@ -195,6 +195,7 @@ func TestTree(t *testing.T) {
 		body string
 	}{
 		{"/", inst, 200, "2016-01-01\nlatest"},
+		{"", inst, 200, "2016-01-01\nlatest"},
 		{"/latest", inst, 200, "meta-data"},
 		{"/latest/", inst, 200, "meta-data"},
 		{"/latest/meta-data/", inst, 200, "hostname\nimage-id\ninstance/\ninstance-id\nmac\nnetwork-type\nowner-account-id\n" +
