@@ -41,6 +41,11 @@ type Config struct {
 	MetadataCredentialTTL time.Duration
 	// Revocation is "tail" ("" too) or "strict"; see server.Options.
 	Revocation string
+	// MetadataAddr is the listen address of a plain metadata service
+	// listener, for users who alias 100.100.100.200 on loopback; "": none.
+	MetadataAddr string
+	// MetadataInstance is the instance MetadataAddr answers as.
+	MetadataInstance string
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -103,6 +108,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also apply the built-in demo world at every start, with its documented keys; see README (env LOCALYUN_DEMO)")
 	c.Limits.flags(fs)
 	c.credentialFlags(fs)
+	fs.StringVar(&c.MetadataAddr, "metadata-addr", c.MetadataAddr, "also serve the instance metadata service, as --metadata-instance, on this address, e.g. 100.100.100.200:80 aliased on loopback (env LOCALYUN_METADATA_ADDR)")
+	fs.StringVar(&c.MetadataInstance, "metadata-instance", c.MetadataInstance, "the instance the --metadata-addr listener answers as (env LOCALYUN_METADATA_INSTANCE)")
 	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
@@ -147,6 +154,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		}),
 		c.Limits.fromEnv(env),
 		c.credentialsFromEnv(env),
+		env("metadata-addr", "LOCALYUN_METADATA_ADDR", str(&c.MetadataAddr)),
+		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
 	)
 	if err != nil {
 		return c, err
@@ -168,6 +177,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.checkCredentials(); err != nil {
+		return err
+	}
+	if err := c.checkMetadata(); err != nil {
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {

@@ -5,6 +5,7 @@
 //	localyun serve [--addr A] [--tls-addr T] [--data-dir D] [--seed FILE] [--demo] [--memory]
 //	localyun env [--addr A] [--tls-addr T] [--data-dir D] [--format sh|fish|powershell]
 //	localyun migrate --from sqlite:PATH --to postgres://...
+//	localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri]
 //	localyun version
 package main
 
@@ -65,6 +66,9 @@ const usage = `usage:
   localyun migrate --from sqlite:PATH --to postgres://...
                            copy all state into an empty PostgreSQL database
   localyun env [flags]     print the client settings for this server (localyun env --help)
+  localyun metadata-url <instance-id> [flags]
+                           print the HTTP_PROXY value that gives an app that
+                           instance's role (localyun metadata-url --help)
   localyun version         print the version (also --version)
   localyun help            print this help (also -h, --help)
 
@@ -116,6 +120,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case "env":
 		return envCommand(args[1:], getenv, stdout, stderr)
+	case "metadata-url":
+		err := metadataURLCommand(args[1:], getenv, stdout, stderr)
+		if h, ok := errors.AsType[*helpRequest](err); ok {
+			fmt.Fprint(stdout, h.text)
+			return nil
+		}
+		return err
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "localyun", localyun.Version)
 		return nil
@@ -142,6 +153,10 @@ type Main struct {
 	https       *http.Server
 	served      chan error // one answer per server started
 	started     int        // servers started
+
+	masterKey []byte       // seals secrets; the metadata service derives its keys from it
+	metaLn    net.Listener // --metadata-addr; nil without
+	metaHTTP  *http.Server
 }
 
 // NewMain returns a Main for cfg.
@@ -176,6 +191,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.listen(); err != nil {
 		return err
 	}
+	if err := m.listenMetadata(); err != nil {
+		return err
+	}
 	var tlsConf *tls.Config
 	tlsNote := ""
 	if m.tlsListener != nil {
@@ -207,7 +225,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
-		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}
+		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
 	if off := m.Config.ClockOffset; off != 0 {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
@@ -228,6 +246,7 @@ func (m *Main) Run(ctx context.Context) error {
 			fmt.Fprint(m.Stdout, creds)
 		}
 	}
+	m.serveMetadata(srv)
 	return nil
 }
 
@@ -251,7 +270,7 @@ func (m *Main) listen() error {
 func (m *Main) serve(h http.Handler, conf *tls.Config) {
 	var cl *connLimiter
 	m.http, cl = m.httpServer(h, m.listener, nil)
-	m.served = make(chan error, 2)
+	m.served = make(chan error, 3)
 	m.started = 1
 	go func() { m.served <- m.http.Serve(cl) }()
 	if m.tlsListener == nil {
@@ -368,7 +387,7 @@ func (m *Main) Close() error {
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		for _, s := range []*http.Server{m.http, m.https} {
+		for _, s := range []*http.Server{m.http, m.https, m.metaHTTP} {
 			if s != nil {
 				if serr := s.Shutdown(ctx); err == nil {
 					err = serr
@@ -380,10 +399,10 @@ func (m *Main) Close() error {
 				err = serr
 			}
 		}
-		m.http, m.https, m.started = nil, nil, 0
+		m.http, m.https, m.metaHTTP, m.started = nil, nil, nil, 0
 	} else {
 		// Run failed before serving: release the ports it bound.
-		for _, ln := range []net.Listener{m.listener, m.tlsListener} {
+		for _, ln := range []net.Listener{m.listener, m.tlsListener, m.metaLn} {
 			if ln != nil {
 				ln.Close()
 			}

@@ -33,6 +33,7 @@ func (m *Main) sealSecrets(st localyun.Store) error {
 			return err
 		}
 	}
+	m.masterKey = key
 	sealer, err := seal.NewAES(key)
 	if err != nil {
 		return err

@@ -75,6 +75,15 @@ type SeedInstance struct {
 	InstanceType string `yaml:"instance_type"`
 	ImageID      string `yaml:"image_id"`
 	RAMRole      string `yaml:"ram_role"`
+	// MetadataOptions are the instance's metadata service settings, as
+	// ModifyInstanceMetadataOptions sets them; unset: enabled, optional.
+	MetadataOptions SeedMetadataOptions `yaml:"metadata_options"`
+}
+
+// SeedMetadataOptions are an instance's metadata service settings.
+type SeedMetadataOptions struct {
+	HTTPEndpoint string `yaml:"http_endpoint"` // enabled (default) or disabled
+	HTTPTokens   string `yaml:"http_tokens"`   // optional (default) or required
 }
 
 // SeedBastionhost declares Bastionhost instances.
@@ -276,6 +285,9 @@ func validateSeedInstances(at string, ins []SeedInstance, roles map[string]SeedR
 		if !instanceState[in.Status] {
 			return fmt.Errorf("%s.status: %q must be Running or Stopped", it, in.Status)
 		}
+		if err := in.MetadataOptions.validate(it + ".metadata_options"); err != nil {
+			return err
+		}
 		if in.RAMRole != "" {
 			if in.NetworkType == localyun.NetworkClassic {
 				return fmt.Errorf("%s.ram_role: a classic-network instance cannot have an instance RAM role", it)
@@ -288,6 +300,17 @@ func validateSeedInstances(at string, ins []SeedInstance, roles map[string]SeedR
 				return fmt.Errorf("%s.ram_role: role %q does not trust ecs.aliyuncs.com", it, in.RAMRole)
 			}
 		}
+	}
+	return nil
+}
+
+// validate checks the metadata options at the field path at.
+func (o SeedMetadataOptions) validate(at string) error {
+	if o.HTTPEndpoint != "" && o.HTTPEndpoint != localyun.MetadataEnabled && o.HTTPEndpoint != localyun.MetadataDisabled {
+		return fmt.Errorf("%s.http_endpoint: %q must be enabled or disabled", at, o.HTTPEndpoint)
+	}
+	if o.HTTPTokens != "" && o.HTTPTokens != localyun.TokensOptional && o.HTTPTokens != localyun.TokensRequired {
+		return fmt.Errorf("%s.http_tokens: %q must be optional or required", at, o.HTTPTokens)
 	}
 	return nil
 }
@@ -401,6 +424,7 @@ func seedInstance(account string, in SeedInstance, now time.Time) localyun.Insta
 	inst := localyun.Instance{
 		ID: in.ID, AccountID: account, RegionID: in.Region, ZoneID: in.Zone, Name: in.Name, Status: in.Status,
 		NetworkType: in.NetworkType, InstanceType: in.InstanceType, ImageID: in.ImageID, RAMRoleName: in.RAMRole, CreatedAt: now,
+		Metadata: localyun.MetadataOptions{HTTPEndpoint: in.MetadataOptions.HTTPEndpoint, HTTPTokens: in.MetadataOptions.HTTPTokens},
 	}
 	if inst.ZoneID == "" {
 		inst.ZoneID = in.Region + "-a"

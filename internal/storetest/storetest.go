@@ -32,6 +32,7 @@ func RunCore(t *testing.T, open CoreOpener) {
 	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
 	t.Run("Instances", func(t *testing.T) { testInstances(t, open) })
 	t.Run("InstanceReadsFollowWrites", func(t *testing.T) { testInstanceReadsFollowWrites(t, open) })
+	t.Run("InstanceByID", func(t *testing.T) { testInstanceByID(t, open) })
 	t.Run("InstanceReadsUnderRace", func(t *testing.T) { testInstanceReadsUnderRace(t, open) })
 	t.Run("InstanceModel", func(t *testing.T) { testInstanceModel(t, open) })
 	t.Run("InstanceFilters", func(t *testing.T) { testInstanceFilters(t, open) })
