@@ -6,7 +6,8 @@ import (
 )
 
 // Session is an STS role session: temporary credentials issued by
-// AssumeRole.
+// AssumeRole, or by the instance metadata service to an instance holding
+// the role.
 type Session struct {
 	AccessKeyID string // "STS." + random
 	Secret      string
@@ -18,10 +19,15 @@ type Session struct {
 	RoleID      string
 	SessionName string
 	Policy      string // session policy document; "" for none
-	// Caller is the ARN of the principal that assumed the role.
+	// Caller is the ARN of the principal that assumed the role
+	// ("ecs.aliyuncs.com" for instance sessions).
 	Caller    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// InstanceID binds the session to an ECS instance: the metadata
+	// service issued it to that instance for the role RoleName of id
+	// RoleID (see InstanceSessionStore). "" for AssumeRole sessions.
+	InstanceID string
 }
 
 // SessionStore persists STS sessions.

@@ -42,6 +42,10 @@ type InstanceStore interface {
 	// FindInstances lists instances matching f, ordered by creation, and the
 	// total count of matches.
 	FindInstances(ctx context.Context, f InstanceFilter) ([]Instance, int, error)
+	// FindInstanceByID returns the instance id of whatever account (ids
+	// are unique across accounts): the metadata service knows its caller
+	// only by the instance id. Returns ErrNotFound.
+	FindInstanceByID(ctx context.Context, id string) (Instance, error)
 	// SetInstancesRAMRole applies changes (distinct instances) to instances
 	// of one account and region in one transaction, as a compare-and-set:
 	// every instance must exist in that account and region, else
@@ -105,6 +109,7 @@ type Store interface {
 	GroupStore
 	PolicyStore
 	SessionStore
+	InstanceSessionStore
 	InstanceStore
 	ClientTokenStore
 	BastionInstanceStore

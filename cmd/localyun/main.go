@@ -208,6 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
 		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st)}
+	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
 	if off := m.Config.ClockOffset; off != 0 {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}

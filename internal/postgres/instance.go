@@ -26,6 +26,15 @@ func insertInstances(ctx context.Context, tx *sql.Tx, insts []localyun.Instance)
 			$18, $19, $20, $21, $22, $23)`, insts)
 }
 
+// FindInstanceByID returns the instance id, of any account. Returns
+// ErrNotFound.
+func (st *Store) FindInstanceByID(ctx context.Context, id string) (localyun.Instance, error) {
+	in, err := sqlstore.One(st.db.QueryRowContext(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE id = $1`, id),
+		func(r sqlstore.Scanner) (localyun.Instance, error) { return sqlstore.ScanInstance(r) },
+		fmt.Errorf("instance %s: %w", id, localyun.ErrNotFound))
+	return in, formatError(err)
+}
+
 // FindInstances lists instances matching f in creation order, and the total
 // number of matches (ignoring Offset/Limit/AfterSeq).
 func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) ([]localyun.Instance, int, error) {

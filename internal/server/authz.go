@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/http"
@@ -24,6 +25,8 @@ var (
 )
 
 // resolveSession authenticates an STS AccessKeyId with its SecurityToken.
+// With --revocation strict, a session the metadata service issued to an
+// instance that no longer holds its role is refused as expired.
 func (s *Server) resolveSession(ctx context.Context, id, token string) (string, localyun.Principal, error) {
 	sess, err := s.store.FindSession(ctx, id)
 	if err != nil {
@@ -38,6 +41,11 @@ func (s *Server) resolveSession(ctx context.Context, id, token string) (string, 
 		return "", localyun.Principal{}, errTokenMismatch
 	case !s.now().Before(sess.ExpiresAt):
 		return "", localyun.Principal{}, errTokenExpired
+	}
+	if sess.InstanceID != "" && s.revocation == RevocationStrict {
+		if ok, err := s.bindingHolds(ctx, sess); err != nil || !ok {
+			return "", localyun.Principal{}, cmp.Or(err, errTokenExpired)
+		}
 	}
 	return sess.Secret, localyun.Principal{AccountID: sess.AccountID, Type: localyun.PrincipalTypeAssumed,
 		RoleName: sess.RoleName, SessionName: sess.SessionName, AccessKeyID: sess.AccessKeyID}, nil

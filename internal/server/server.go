@@ -35,6 +35,12 @@ type Options struct {
 	// MaxNonces is the safety cap of the default replay window (beyond it
 	// new requests get 503); default DefaultMaxNonces.
 	MaxNonces int
+	// Revocation is RevocationTail (default) or RevocationStrict: whether
+	// credentials issued to an instance outlive its loss of their role.
+	Revocation string
+	// MetadataCredentialTTL is the lifetime of the credentials issued to
+	// instances; default sts.DefaultInstanceCredentialTTL.
+	MetadataCredentialTTL time.Duration
 }
 
 // Server is the localyun API server: one port, every product.
@@ -52,6 +58,9 @@ type Server struct {
 	touched map[string]time.Time
 
 	metrics *metrics
+
+	sts        *sts.Service // the instance credentials' issuer too
+	revocation string
 }
 
 // New returns a Server for opts.
@@ -90,7 +99,8 @@ func New(opts Options) *Server {
 		newID = NewID
 	}
 	ecs.Register(s.mux, ecs.NewService(opts.Store, ecs.Options{Now: s.now, NewID: newID, CheckPassRole: s.checkPassRole}))
-	sts.Register(s.mux, sts.NewService(opts.Store, sts.Options{Now: s.now}))
+	s.sts, s.revocation = sts.NewService(opts.Store, sts.Options{Now: s.now, InstanceCredentialTTL: opts.MetadataCredentialTTL}), opts.Revocation
+	sts.Register(s.mux, s.sts)
 	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
 	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now}))
 	return s

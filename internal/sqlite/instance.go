@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -74,6 +75,22 @@ func (st *Store) FindInstances(ctx context.Context, f localyun.InstanceFilter) (
 	out, err := sqlstore.ScanInstances(st.readQuery(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE `+cond+
 		` ORDER BY seq LIMIT ?+0 OFFSET ?`, args...))
 	return out, total, err
+}
+
+// FindInstanceByID returns the instance id, of any account, from the
+// cache when it holds the row (see below). Returns ErrNotFound.
+func (st *Store) FindInstanceByID(ctx context.Context, id string) (localyun.Instance, error) {
+	in, gen, ok := st.instances.get(id)
+	if ok {
+		return in, nil
+	}
+	in, err := sqlstore.One(st.readRow(ctx, `SELECT `+sqlstore.InstanceColumns+` FROM instances WHERE id = ?`, id),
+		func(r sqlstore.Scanner) (localyun.Instance, error) { return sqlstore.ScanInstance(r) },
+		fmt.Errorf("instance %s: %w", id, localyun.ErrNotFound))
+	if err == nil && !st.instances.full() {
+		st.instances.put(id, shareStrings(in), gen)
+	}
+	return in, err
 }
 
 // Instances are cached by id (see rowCache; ids are unique in the table):

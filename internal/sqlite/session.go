@@ -25,9 +25,9 @@ func (st *Store) CreateSession(ctx context.Context, s localyun.Session) error {
 		return err
 	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sts_sessions (`+sqlstore.SessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, insertSessionSQL,
 			s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID, s.SessionName, s.Policy, s.Caller,
-			ms(s.CreatedAt), ms(s.ExpiresAt))
+			ms(s.CreatedAt), ms(s.ExpiresAt), s.InstanceID)
 		return err
 	})
 }

@@ -231,7 +231,7 @@ func AttachmentMissing(a localyun.Attachment, policyFound bool) error {
 
 // SessionColumns are the columns of an STS session, in ScanSession's
 // order.
-const SessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at`
+const SessionColumns = `access_key_id, secret, token_hash, account_id, role_name, role_id, session_name, policy, caller, created_at, expires_at, instance_id`
 
 // ScanSession reads SessionColumns; Secret is as stored (sealed when the
 // store seals secrets).
@@ -239,7 +239,7 @@ func ScanSession(row Scanner) (localyun.Session, error) {
 	var s localyun.Session
 	var created, expires int64
 	err := row.Scan(&s.AccessKeyID, &s.Secret, &s.TokenHash, &s.AccountID, &s.RoleName, &s.RoleID, &s.SessionName, &s.Policy,
-		&s.Caller, &created, &expires)
+		&s.Caller, &created, &expires, &s.InstanceID)
 	s.CreatedAt, s.ExpiresAt = FromMillis(created), FromMillis(expires)
 	return s, err
 }

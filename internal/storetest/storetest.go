@@ -32,6 +32,7 @@ func RunCore(t *testing.T, open CoreOpener) {
 	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
 	t.Run("Instances", func(t *testing.T) { testInstances(t, open) })
 	t.Run("InstanceReadsFollowWrites", func(t *testing.T) { testInstanceReadsFollowWrites(t, open) })
+	t.Run("InstanceByID", func(t *testing.T) { testInstanceByID(t, open) })
 	t.Run("InstanceReadsUnderRace", func(t *testing.T) { testInstanceReadsUnderRace(t, open) })
 	t.Run("InstanceModel", func(t *testing.T) { testInstanceModel(t, open) })
 	t.Run("InstanceFilters", func(t *testing.T) { testInstanceFilters(t, open) })
@@ -81,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 	RunIAM(t, func(t *testing.T) IAMStore { return open(t) })
 	RunBastion(t, func(t *testing.T) BastionStore { return open(t) })
 	RunClientTokens(t, func(t *testing.T) ClientTokenStore { return open(t) })
+	RunInstanceSessions(t, func(t *testing.T) InstanceSessionStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 

@@ -30,6 +30,7 @@ var Product = protocol.Product{Name: "Sts", Version: "2015-04-01", Service: "sts
 // Store is what the STS service needs of a store.
 type Store interface {
 	localyun.SessionStore
+	localyun.InstanceSessionStore
 	FindRoleByName(ctx context.Context, accountID, name string) (localyun.Role, error)
 	FindUserByName(ctx context.Context, accountID, name string) (localyun.User, error)
 }
@@ -40,12 +41,16 @@ type Options struct {
 	// Retain is how long expired sessions are kept, so that their tokens
 	// are refused as expired rather than unknown (default 24h).
 	Retain time.Duration
+	// InstanceCredentialTTL is the lifetime of the sessions issued to
+	// instances (InstanceCredentials); default DefaultInstanceCredentialTTL.
+	InstanceCredentialTTL time.Duration
 }
 
 // Service holds the STS rules.
 type Service struct {
-	store Store
-	opts  Options
+	store  Store
+	opts   Options
+	trusts trustMemo
 }
 
 // NewService returns an STS service over store.
@@ -55,6 +60,9 @@ func NewService(store Store, opts Options) *Service {
 	}
 	if opts.Retain == 0 {
 		opts.Retain = 24 * time.Hour
+	}
+	if opts.InstanceCredentialTTL == 0 {
+		opts.InstanceCredentialTTL = DefaultInstanceCredentialTTL
 	}
 	return &Service{store: store, opts: opts}
 }

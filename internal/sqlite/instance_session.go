@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
+)
+
+// The SQL of instance sessions (migration 0008). The token is sealed like
+// the session's secret.
+const (
+	insertSessionSQL         = `INSERT INTO sts_sessions (` + sqlstore.SessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	findInstanceSessionSQL   = `SELECT ` + sqlstore.InstanceSessionColumns + ` FROM instance_sessions JOIN sts_sessions USING (access_key_id, instance_id) WHERE instance_id = ? AND account_id = ?`
+	insertInstanceSessionSQL = `INSERT INTO instance_sessions (instance_id, access_key_id, token) VALUES (?, ?, ?) ON CONFLICT (instance_id) DO NOTHING`
+	updateInstanceSessionSQL = `UPDATE instance_sessions SET access_key_id = ?, token = ? WHERE instance_id = ? AND access_key_id = ?`
+)
+
+// FindInstanceSession returns the current session of an instance, or
+// ErrNotFound. It reads the database (no cache).
+func (st *Store) FindInstanceSession(ctx context.Context, accountID, instanceID string) (localyun.InstanceSession, error) {
+	s, err := sqlstore.One(st.readRow(ctx, findInstanceSessionSQL, instanceID, accountID), sqlstore.ScanInstanceSession,
+		fmt.Errorf("session of instance %s: %w", instanceID, localyun.ErrNotFound))
+	if err != nil {
+		return s, err
+	}
+	if s.Secret, err = st.unseal(s.Secret); err != nil {
+		return s, err
+	}
+	s.Token, err = st.unseal(s.Token)
+	return s, err
+}
+
+// ReplaceInstanceSession stores s and makes it the instance's current
+// session if the current one is prev ("" for none). Returns ErrConflict,
+// ErrAlreadyExists, or ErrNotFound when the instance or the account does
+// not exist.
+func (st *Store) ReplaceInstanceSession(ctx context.Context, s localyun.InstanceSession, prev string) error {
+	secret, err := st.seal(s.Secret)
+	if err != nil {
+		return err
+	}
+	token, err := st.seal(s.Token)
+	if err != nil {
+		return err
+	}
+	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, insertSessionSQL, s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID,
+			s.SessionName, s.Policy, s.Caller, ms(s.CreatedAt), ms(s.ExpiresAt), s.InstanceID)
+		if err != nil {
+			return err
+		}
+		var res sql.Result
+		if prev == "" {
+			res, err = tx.ExecContext(ctx, insertInstanceSessionSQL, s.InstanceID, s.AccessKeyID, token)
+		} else {
+			res, err = tx.ExecContext(ctx, updateInstanceSessionSQL, s.AccessKeyID, token, s.InstanceID, prev)
+		}
+		return sqlstore.Changed(res, err, fmt.Errorf("instance %s: the current session is not %q: %w", s.InstanceID, prev, localyun.ErrConflict))
+	})
+}
+
+var _ localyun.InstanceSessionStore = (*Store)(nil)
