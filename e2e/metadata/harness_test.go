@@ -59,16 +59,16 @@ const (
 
 	// Instances of A with AppRole attached: one per client run (each run
 	// detaches its own), optional tokens unless setRequired marks them.
-	instCGoToken  = "i-meta-cgo-token"  // HttpTokens=required
-	instCGoV1Off  = "i-meta-cgo-v1off"  // optional
-	instSDKV1     = "i-meta-sdkv1"      // optional
-	instSDKV1Req  = "i-meta-sdkv1-req"  // HttpTokens=required
-	instURI       = "i-meta-uri"        // optional
-	instWire      = "i-meta-wire"       // optional, for the wire tests
-	instWireReq   = "i-meta-wire-req"   // HttpTokens=required
-	instNoRole    = "i-meta-norole"     // no role
-	instUntrusted = "i-meta-untrusted"  // UntrustedRole
-	instB         = "i-meta-b-instance" // account B, BRole
+	instCGoToken  = "i-metacgotoken0001" // HttpTokens=required
+	instCGoV1Off  = "i-metacgov1off0001" // optional
+	instSDKV1     = "i-metasdkv100001"   // optional
+	instSDKV1Req  = "i-metasdkv1req0001" // HttpTokens=required
+	instURI       = "i-metauri00000001"  // optional
+	instWire      = "i-metawire0000001"  // optional, for the wire tests
+	instWireReq   = "i-metawirereq0001"  // HttpTokens=required
+	instNoRole    = "i-metanorole00001"  // no role
+	instUntrusted = "i-metauntrusted01"  // UntrustedRole
+	instB         = "i-metabinstance01"  // account B, BRole
 
 	trustECS = `'{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'`
 	seedYAML = `accounts:
@@ -87,7 +87,7 @@ const (
           assume_role_policy: ` + trustECS + `
           policies: [DescribeInstancesOnly]
         - name: UntrustedRole
-          assume_role_policy: '{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::` + accountA + `:root"]}}],"Version":"1"}'
+          assume_role_policy: ` + trustECS + `
           policies: [DescribeInstancesOnly]
       users:
         - name: reader

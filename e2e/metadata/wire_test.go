@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+	sdkram "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 )
 
 // The wire forms of the metadata service, read through the proxy path
@@ -224,6 +227,17 @@ func wireCredentials(t *testing.T, s *server, m *imds) {
 	if status, body := none.get("/latest/meta-data/ram/security-credentials/", ""); status != http.StatusNotFound {
 		t.Errorf("ram/security-credentials/ of an instance without a role: %d %q, want 404", status, body)
 	}
+	upd := sdkram.CreateUpdateRoleRequest()
+	upd.RoleName = "UntrustedRole"
+	upd.NewAssumeRolePolicyDocument = `{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::` + accountA + `:root"]}}],"Version":"1"}`
+	rc, err := sdkram.NewClientWithOptions(region, sdk.NewConfig().WithAutoRetry(false), credentials.NewAccessKeyCredential(rootKey, rootSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Domain = s.addr
+	if _, err := rc.UpdateRole(upd); err != nil {
+		t.Fatalf("UpdateRole: %v", err)
+	}
 	untrusted := newIMDS(t, s.metadataURL(instUntrusted, false))
 	if status, body := untrusted.get("/latest/meta-data/ram/security-credentials/UntrustedRole", ""); status != http.StatusNotFound {
 		t.Errorf("credentials of a role that does not trust ecs.aliyuncs.com: %d %q, want 404", status, body)
@@ -273,7 +287,7 @@ func wireProxyAuth(t *testing.T, s *server) {
 		"account A's secret for B":       "http://" + instB + ":" + secret + "@" + s.addr,
 		"a RAM user's AccessKey":         "http://" + readerKey + ":" + readerSecret + "@" + s.addr,
 		"the reader's secret as a guess": "http://" + instURI + ":" + readerSecret + "@" + s.addr,
-		"an unknown instance":            "http://i-meta-unknown:" + secret + "@" + s.addr,
+		"an unknown instance":            "http://i-metaunknown0001:" + secret + "@" + s.addr,
 		"a deleted instance":             deleted,
 	}
 	for name, proxy := range cases {
