@@ -12,6 +12,7 @@ import (
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/ecs"
+	"github.com/localyun/localyun/internal/metadata"
 	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/ram"
 	"github.com/localyun/localyun/internal/sts"
@@ -41,6 +42,13 @@ type Options struct {
 	// MetadataCredentialTTL is the lifetime of the credentials issued to
 	// instances; default sts.DefaultInstanceCredentialTTL.
 	MetadataCredentialTTL time.Duration
+	// MasterKey derives the instance secrets and the tokens of the
+	// metadata service (internal/metadata); nil: a random key, so that no
+	// secret made elsewhere is accepted.
+	MasterKey []byte
+	// InstanceCredentials issues the role credentials the metadata
+	// service serves; nil: every credential request is a 500.
+	InstanceCredentials metadata.CredentialIssuer
 }
 
 // Server is the localyun API server: one port, every product.
@@ -61,6 +69,7 @@ type Server struct {
 
 	sts        *sts.Service // the instance credentials' issuer too
 	revocation string
+	meta    *metadata.Service
 }
 
 // New returns a Server for opts.
@@ -103,18 +112,31 @@ func New(opts Options) *Server {
 	sts.Register(s.mux, s.sts)
 	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
 	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now}))
+	issuer := opts.InstanceCredentials
+	if issuer == nil {
+		issuer = noCredentials
+	}
+	s.meta = metadata.New(opts.MasterKey, issuer, metadata.Options{Now: s.now, Logger: s.log})
 	return s
 }
 
 // Mux returns the action table, for documentation and tests.
 func (s *Server) Mux() *protocol.Mux { return s.mux }
 
-// ServeHTTP serves every RPC call on "/" plus /healthz, /readyz and
-// /metrics; any other path is 404 in the product's error envelope.
+// ServeHTTP serves every RPC call on "/" plus /healthz, /readyz, /metrics
+// and /localyun/instance-credentials; any other path is 404 in the
+// product's error envelope. Proxy requests (absolute form, CONNECT) reach
+// only the metadata service (serveProxy).
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	if isProxyRequest(hr) {
+		s.serveProxy(w, hr)
+		return
+	}
 	switch hr.URL.Path {
 	case "/":
 		s.serveAPI(w, hr)
+	case metadata.CredentialsPath:
+		s.serveInstanceCredentials(w, hr)
 	case "/metrics":
 		s.metrics.ServeHTTP(w, hr)
 	case "/healthz":

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/metadata"
+)
+
+// The metadata service is reached three ways, each naming the calling
+// instance: absolute-form (proxy) requests for http://100.100.100.200 on
+// the main listener, with Proxy-Authorization: Basic <id>:<secret>
+// (HTTP_PROXY=http://<id>:<secret>@host:port); GET
+// /localyun/instance-credentials with Authorization: Basic <id>:<secret>
+// (ALIBABA_CLOUD_CREDENTIALS_URI); and MetadataHandler, a listener of its
+// own for one instance. The secret is metadata.InstanceSecret of the
+// master key.
+
+// noCredentials is the issuer of a server given none: every instance's
+// role credentials are a 500 (logged).
+var noCredentials = metadata.IssuerFunc(func(context.Context, localyun.Instance) (metadata.Credentials, error) {
+	return metadata.Credentials{}, errors.New("no instance credential issuer configured")
+})
+
+// isProxyRequest reports whether r asks the server to act as a proxy: a
+// CONNECT, or a request in absolute form ("GET http://host/path").
+func isProxyRequest(r *http.Request) bool {
+	return r.Method == http.MethodConnect || r.URL.IsAbs()
+}
+
+// isMetadataURL reports whether u is the metadata service:
+// http://100.100.100.200, port 80 or none.
+func isMetadataURL(u *url.URL) bool {
+	return u.Scheme == "http" && (u.Host == metadata.Host || u.Host == metadata.Host+":80")
+}
+
+// serveProxy answers a proxy request: one for the metadata service, by an
+// instance its Proxy-Authorization names, is served (407 unless it names
+// an existing instance with its secret); any other, and every CONNECT, is
+// 403. Nothing is ever dialled: localyun is no open proxy.
+func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect || !isMetadataURL(r.URL) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte("Forbidden: localyun proxies only http://" + metadata.Host + "/ (the instance metadata service).\n"))
+		return
+	}
+	inst, err := s.metadataCaller(r.Context(), r.Header.Get("Proxy-Authorization"))
+	if err != nil {
+		s.refuseCaller(w, err, http.StatusProxyAuthRequired, "Proxy-Authenticate")
+		return
+	}
+	s.meta.ServeInstance(w, r, inst)
+}
+
+// serveInstanceCredentials answers metadata.CredentialsPath: the role
+// credentials of the instance its Authorization names (401 unless an
+// existing instance with its secret).
+func (s *Server) serveInstanceCredentials(w http.ResponseWriter, r *http.Request) {
+	inst, err := s.metadataCaller(r.Context(), r.Header.Get("Authorization"))
+	if err != nil {
+		s.refuseCaller(w, err, http.StatusUnauthorized, "WWW-Authenticate")
+		return
+	}
+	s.meta.ServeCredentials(w, r, inst)
+}
+
+// MetadataHandler returns the metadata service of the instance instanceID
+// as a plain (non-proxy) handler, for a listener the user reaches at
+// 100.100.100.200 (a loopback alias): such requests carry no identity, so
+// every request is that instance's, read afresh from the store (404 once
+// it is deleted). Proxy requests to it are 403.
+func (s *Server) MetadataHandler(instanceID string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isProxyRequest(r) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte("Forbidden: this is the metadata service, not a proxy.\n"))
+			return
+		}
+		inst, err := s.store.FindInstanceByID(r.Context(), instanceID)
+		if errors.Is(err, localyun.ErrNotFound) {
+			http.Error(w, "Instance "+instanceID+" does not exist.", http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			s.log.Error("metadata: find instance", "instance", instanceID, "err", err)
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		s.meta.ServeInstance(w, r, inst)
+	})
+}
+
+// errBadCaller is a missing or wrong instance credential, or an instance
+// that does not exist: the same answer for each.
+var errBadCaller = errors.New("bad instance credentials")
+
+// metadataCaller returns the instance that the Basic credentials in header
+// name: errBadCaller unless they are an instance id and its secret, and
+// the instance exists (in any account).
+func (s *Server) metadataCaller(ctx context.Context, header string) (localyun.Instance, error) {
+	id, secret, ok := parseBasic(header)
+	if !ok || !s.meta.CheckSecret(id, secret) {
+		return localyun.Instance{}, errBadCaller
+	}
+	inst, err := s.store.FindInstanceByID(ctx, id)
+	if errors.Is(err, localyun.ErrNotFound) {
+		return inst, errBadCaller
+	}
+	return inst, err
+}
+
+// refuseCaller answers a request metadataCaller refused: status with the
+// Basic challenge in the header challenge, or 500 when the store failed.
+func (s *Server) refuseCaller(w http.ResponseWriter, err error, status int, challenge string) {
+	if !errors.Is(err, errBadCaller) {
+		s.log.Error("metadata: find instance", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set(challenge, `Basic realm="`+metadata.Realm+`"`)
+	http.Error(w, "The instance id and secret are missing or wrong (see localyun metadata-url).", status)
+}
+
+// parseBasic returns the user and password of a Basic credentials header.
+func parseBasic(header string) (user, password string, ok bool) {
+	scheme, enc, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(raw), ":")
+}
