@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ const baselineMode = "__baseline"
 // the same action. No store, no nonce window, no envelope rendering.
 type baseline struct {
 	secret string
+	key    []byte // master key of the imds operation's instance secrets
 	mu     sync.RWMutex
 	bodies map[string][]byte // by Action
 }
@@ -32,10 +34,17 @@ type baseline struct {
 func runBaseline(args []string) error {
 	fs := flag.NewFlagSet("baseline", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	keyFile := fs.String("master-key-file", "", "master key of the imds operation")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	b := &baseline{secret: benchKeySecret, bodies: map[string][]byte{}}
+	if *keyFile != "" {
+		var err error
+		if b.key, err = os.ReadFile(*keyFile); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -45,6 +54,10 @@ func runBaseline(args []string) error {
 }
 
 func (b *baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.IsAbs() {
+		b.serveIMDS(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/healthz":
 		w.Write([]byte("ok\n"))
@@ -56,6 +69,9 @@ func (b *baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for action, v := range q {
 			n, _ := strconv.Atoi(v[0])
 			b.bodies[action] = fixedBody(n)
+			if action == imdsAction {
+				b.bodies[action] = imdsBody(n)
+			}
 		}
 		b.mu.Unlock()
 		return

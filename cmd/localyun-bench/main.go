@@ -330,6 +330,9 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) ([]*WorldRes
 	if cfg.KeyFile, err = benchMasterKey(cfg.Dir); err != nil {
 		return nil, err
 	}
+	if err := loadIMDSKey(cfg.KeyFile); err != nil {
+		return nil, err
+	}
 	if cfg.ServerBin == "" {
 		cfg.ServerBin = filepath.Join(tmp, "localyun")
 		logf("building localyun → %s", cfg.ServerBin)

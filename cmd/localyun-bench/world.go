@@ -248,7 +248,7 @@ func runWorld(ctx context.Context, cfg Config, tmp string, logf func(string, ...
 // measureWorld starts the baseline and the localyun nodes on the prepared
 // store, runs the operations and stops them, filling res.
 func measureWorld(ctx context.Context, cfg Config, res *WorldResult, logf func(string, ...any)) error {
-	base, err := startProc(ctx, cfg.BaselineBin, []string{baselineMode, "--addr", "ADDR"}, nil)
+	base, err := startProc(ctx, cfg.BaselineBin, []string{baselineMode, "--addr", "ADDR", "--master-key-file", cfg.KeyFile}, nil)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}

@@ -32,14 +32,22 @@ const (
 	accountID  = "1234567890123456"
 	rootKey    = "LTAI5tNodeRootKey0001"
 	rootSecret = "nodeRootSecret00000000000000001"
-	seedYAML   = `accounts:
+	// metaInstance's credentials URI is LOCALYUN_METADATA_URI (metadata.test.mjs).
+	metaInstance = "i-nodemeta0000000001"
+	seedYAML     = `accounts:
   - id: "` + accountID + `"
     name: node
     access_keys:
       - id: ` + rootKey + `
         secret: ` + rootSecret + `
     ram:
+      policies:
+        - name: NodeDescribeInstances
+          document: '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:DescribeInstances","Resource":"*"}]}'
       roles:
+        - name: NodeMetadataRole
+          assume_role_policy: '{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'
+          policies: [NodeDescribeInstances]
         - name: EcsAppRole
           assume_role_policy: '{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'
         - name: EcsOtherRole
@@ -48,6 +56,7 @@ const (
       instances:
         - {id: i-nodeseed0000000001, region: cn-hangzhou, name: web-1, ram_role: EcsAppRole}
         - {id: i-nodeseed0000000002, region: cn-hangzhou, network_type: classic}
+        - {id: ` + metaInstance + `, region: cn-hangzhou, name: meta-1, ram_role: NodeMetadataRole}
     bastionhost:
       instances:
         - id: bastionhost-cn-node0000001
@@ -141,6 +150,7 @@ func npmCI(t *testing.T, project string) {
 // server is a running `localyun serve`.
 type server struct {
 	addr, tlsAddr, caFile string
+	metadataURI           string // `localyun metadata-url --credentials-uri` of metaInstance
 }
 
 // startServer builds cmd/localyun and starts it with the seed on free
@@ -163,6 +173,11 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatalf("localyun serve: %v\nstderr:\n%s", err, stderr)
 	}
+	out, err := exec.Command(bin, "metadata-url", metaInstance, "--credentials-uri", "--addr", srv.addr, "--data-dir", data).Output()
+	if err != nil {
+		t.Fatalf("localyun metadata-url: %v", err)
+	}
+	srv.metadataURI = strings.TrimSpace(string(out))
 	return srv
 }
 
@@ -256,6 +271,7 @@ func nodeEnv(srv *server) []string {
 		"LOCALYUN_ACCOUNT_ID="+accountID,
 		"LOCALYUN_ACCESS_KEY_ID="+rootKey,
 		"LOCALYUN_ACCESS_KEY_SECRET="+rootSecret,
+		"LOCALYUN_METADATA_URI="+srv.metadataURI,
 	)
 	env = append(env, "LOCALYUN_TLS_ENDPOINT="+srv.tlsAddr, "NODE_EXTRA_CA_CERTS="+srv.caFile)
 	return env

@@ -70,7 +70,7 @@ type Server struct {
 
 	sts        *sts.Service // the instance credentials' issuer too
 	revocation string
-	meta    *metadata.Service
+	meta       *metadata.Service
 }
 
 // New returns a Server for opts.
