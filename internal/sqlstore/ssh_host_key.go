@@ -82,4 +82,3 @@ func CreateSSHHostKey(ctx context.Context, tx *sql.Tx, s SSHHostKeySQL, k localy
 	out.CreatedAt = FromMillis(created)
 	return out, nil
 }
-

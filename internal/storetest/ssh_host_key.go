@@ -40,7 +40,7 @@ func mustCreateBastions(t *testing.T, st SSHHostKeyStore, n int) []string {
 		// Ids in the reverse of creation order: the listing follows creation.
 		id := fmt.Sprintf("bastionhost-cn-%02d", n-i)
 		b := localyun.BastionInstance{ID: id, AccountID: accounts[i%2], RegionID: "cn-hangzhou",
-			Status: localyun.BastionRunning, PlanCode: "cloudbastion", CreatedAt: epoch.Add(time.Duration(i)*time.Minute),
+			Status: localyun.BastionRunning, PlanCode: "cloudbastion", CreatedAt: epoch.Add(time.Duration(i) * time.Minute),
 			ExpiresAt: epoch.AddDate(1, 0, 0)}
 		if err := st.CreateBastionInstance(context.Background(), b); err != nil {
 			t.Fatal(err)
