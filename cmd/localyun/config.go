@@ -46,6 +46,9 @@ type Config struct {
 	MetadataAddr string
 	// MetadataInstance is the instance MetadataAddr answers as.
 	MetadataInstance string
+
+	// SSH is the bastion SSH gateway's settings (issue 15; ssh.go).
+	SSH SSHConfig
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -110,6 +113,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	c.credentialFlags(fs)
 	fs.StringVar(&c.MetadataAddr, "metadata-addr", c.MetadataAddr, "also serve the instance metadata service, as --metadata-instance, on this address, e.g. 100.100.100.200:80 aliased on loopback (env LOCALYUN_METADATA_ADDR)")
 	fs.StringVar(&c.MetadataInstance, "metadata-instance", c.MetadataInstance, "the instance the --metadata-addr listener answers as (env LOCALYUN_METADATA_INSTANCE)")
+	c.SSH.flags(fs) // issue 15: bastion SSH gateway (ssh.go)
 	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
@@ -156,6 +160,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		c.credentialsFromEnv(env),
 		env("metadata-addr", "LOCALYUN_METADATA_ADDR", str(&c.MetadataAddr)),
 		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
+		c.SSH.fromEnv(env), // issue 15: bastion SSH gateway (ssh.go)
 	)
 	if err != nil {
 		return c, err
@@ -180,6 +185,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.checkMetadata(); err != nil {
+		return err
+	}
+	if err := c.SSH.check(); err != nil { // issue 15: bastion SSH gateway (ssh.go)
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {

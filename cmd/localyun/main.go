@@ -32,6 +32,7 @@ import (
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/server"
+	"github.com/localyun/localyun/internal/sshgw"
 )
 
 func main() {
@@ -157,6 +158,7 @@ type Main struct {
 	masterKey []byte       // seals secrets; the metadata service derives its keys from it
 	metaLn    net.Listener // --metadata-addr; nil without
 	metaHTTP  *http.Server
+	ssh *sshgw.Gateway // issue 15: bastion SSH gateway (ssh.go); nil when off
 }
 
 // NewMain returns a Main for cfg.
@@ -231,6 +233,10 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
 	srv := server.New(opts)
+	sshNote, err := m.startSSH(ctx) // issue 15: bastion SSH gateway (ssh.go)
+	if err != nil {
+		return err
+	}
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
@@ -240,6 +246,7 @@ func (m *Main) Run(ctx context.Context) error {
 				fmt.Fprintf(m.Stdout, "         trust it: SSL_CERT_FILE=%s (Go), NODE_EXTRA_CA_CERTS=%[1]s (Node); `localyun env` prints every client setting\n", m.caPath)
 			}
 		}
+		fmt.Fprint(m.Stdout, sshNote) // issue 15: bastion SSH gateway
 		fmt.Fprintf(m.Stdout, "  store: %s\n  seed:  %s\n  ready in %s\n",
 			storeDesc, seeded, time.Since(started).Round(time.Millisecond))
 		if creds != "" {
@@ -384,6 +391,7 @@ func (m *Main) generatedCredentials(ctx context.Context) string {
 // closes the store.
 func (m *Main) Close() error {
 	var err error
+	m.closeSSH() // issue 15: bastion SSH gateway (ssh.go)
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -83,6 +83,7 @@ func Run(t *testing.T, open Opener) {
 	RunBastion(t, func(t *testing.T) BastionStore { return open(t) })
 	RunClientTokens(t, func(t *testing.T) ClientTokenStore { return open(t) })
 	RunInstanceSessions(t, func(t *testing.T) InstanceSessionStore { return open(t) })
+	RunSSHHostKeys(t, func(t *testing.T) SSHHostKeyStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 
