@@ -120,4 +120,3 @@ func exitCode(err error) int {
 	}
 	return 0
 }
-
