@@ -59,10 +59,20 @@ type Account struct {
 	Home       string
 }
 
+// Config configures a server.
+type Config struct {
+	// Hosts are the loopback addresses it listens on, all at one port
+	// (default 127.0.0.1 alone): distinct addresses let a test declare
+	// distinct bastion hosts that a transparent proxy tells apart. Linux
+	// routes all of 127.0.0.0/8 to the loopback interface.
+	Hosts []string
+}
+
 // Server is a running sshd.
 type Server struct {
-	Addr    string // 127.0.0.1:port
-	Host    string // 127.0.0.1
+	Addr    string // Hosts[0]:Port
+	Host    string // Hosts[0]
+	Hosts   []string
 	Port    int
 	Account Account
 	// HostKey is the server's ed25519 host public key, authorized_keys
@@ -122,8 +132,14 @@ func Available(tb testing.TB) {
 // fails, when Required) without sshd.
 func StartT(tb testing.TB) *Server {
 	tb.Helper()
+	return StartConfigT(tb, Config{})
+}
+
+// StartConfigT is StartT with a configuration.
+func StartConfigT(tb testing.TB, o Config) *Server {
+	tb.Helper()
 	Available(tb)
-	s, err := Start(tb.TempDir())
+	s, err := StartConfig(tb.TempDir(), o)
 	if err != nil {
 		tb.Fatalf("sshtest: %v", err)
 	}
@@ -136,15 +152,27 @@ func StartT(tb testing.TB) *Server {
 	return s
 }
 
-// Start starts sshd with its files in dir (which must exist); the caller
-// must Close it. It retries a few times when the free port it picked was
-// taken meanwhile.
-func Start(dir string) (*Server, error) {
+// Start starts sshd on 127.0.0.1 with its files in dir (which must
+// exist); the caller must Close it.
+func Start(dir string) (*Server, error) { return StartConfig(dir, Config{}) }
+
+// StartConfig is Start with a configuration. It retries a few times when the free
+// port it picked was taken meanwhile.
+func StartConfig(dir string, o Config) (*Server, error) {
 	sshdBin, keygen, err := Binaries()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, Host: "127.0.0.1", log: &lockedBuffer{}}
+	hosts := o.Hosts
+	if len(hosts) == 0 {
+		hosts = []string{"127.0.0.1"}
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("sshtest: %q is not a loopback address", h)
+		}
+	}
+	s := &Server{Dir: dir, Host: hosts[0], Hosts: hosts, log: &lockedBuffer{}}
 	if err := s.prepare(keygen); err != nil {
 		s.Close()
 		return nil, err
@@ -243,7 +271,10 @@ func (s *Server) config(penalties bool) string {
 		keys = filepath.Join(s.Dir, "authorized_keys")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "ListenAddress %s\nHostKey %s\nPidFile none\n", s.Addr, filepath.Join(s.Dir, "ssh_host_ed25519_key"))
+	for _, h := range s.Hosts {
+		fmt.Fprintf(&b, "ListenAddress %s\n", net.JoinHostPort(h, strconv.Itoa(s.Port)))
+	}
+	fmt.Fprintf(&b, "HostKey %s\nPidFile none\n", filepath.Join(s.Dir, "ssh_host_ed25519_key"))
 	fmt.Fprintf(&b, "AllowUsers %s\nAuthorizedKeysFile %s\n", s.Account.Name, keys)
 	b.WriteString("UsePAM no\nStrictModes no\nUseDNS no\nPermitRootLogin no\nPubkeyAuthentication yes\n")
 	fmt.Fprintf(&b, "PasswordAuthentication %s\n", yesNo(s.Account.Password != ""))
@@ -259,7 +290,7 @@ func (s *Server) config(penalties bool) string {
 // launch picks a free port, writes the config and starts sshd, waiting
 // until it answers with its banner.
 func (s *Server) launch(sshdBin string) error {
-	port, err := freePort()
+	port, err := freePort(s.Hosts)
 	if err != nil {
 		return err
 	}
@@ -355,13 +386,22 @@ func run(name string, args ...string) error {
 	return nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// freePort returns a port free on every host.
+func freePort(hosts []string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(hosts[0], "0"))
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	for _, h := range hosts[1:] {
+		o, err := net.Listen("tcp", net.JoinHostPort(h, strconv.Itoa(port)))
+		if err != nil {
+			return 0, err
+		}
+		defer o.Close()
+	}
+	return port, nil
 }
 
 func randomHex(n int) string {

@@ -3,6 +3,7 @@ package sshtest_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -19,7 +20,7 @@ import (
 // clients: ssh by key and by password, scp and sftp both ways, ssh on a
 // pseudo-terminal, and ssh through ProxyCommand `ssh -W`.
 func TestServerLogins(t *testing.T) {
-	s := sshtest.StartT(t)
+	s := sshtest.StartConfigT(t, sshtest.Config{Hosts: []string{"127.0.0.1", "127.0.0.2"}})
 	c := sshtest.NewClientT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -33,6 +34,10 @@ func TestServerLogins(t *testing.T) {
 		if code := exitCode(err); code != 7 || strings.TrimSpace(string(out)) != s.Account.Name {
 			t.Fatalf("%s login: exit %d (%v), output %q", name, code, err, out)
 		}
+	}
+	second := net.JoinHostPort(s.Hosts[1], strconv.Itoa(s.Port))
+	if out, err := c.SSH(ctx, key, second, "echo second").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "second" {
+		t.Fatalf("login at %s: %v: %q", second, err, out)
 	}
 	if s.Account.Password != "" {
 		bad := sshtest.Login{User: s.Account.Name, Password: "wrong-" + s.Account.Password}
