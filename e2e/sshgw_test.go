@@ -41,6 +41,13 @@ func TestSSHGatewayLogins(t *testing.T) {
 			t.Fatalf("%s to %s through the proxy: exit %d (%v), output %q", c.user, c.host, code, err, out)
 		}
 	}
+	// The same through the gateway's own exec: ssh user@gateway account@host command.
+	for _, c := range []struct{ user, host string }{{"alice", "cache"}, {"carol", "db"}} {
+		out, err := w.cli.SSH(ctx, w.login(c.user), n.GW, want+"@h-"+c.host, "id -un; exit 3").CombinedOutput()
+		if code := exitStatus(err); code != 3 || strings.TrimSpace(string(out)) != want {
+			t.Fatalf("%s to %s through the gateway's exec: exit %d (%v), output %q", c.user, c.host, code, err, out)
+		}
+	}
 	// The host accounts' credentials are the gateway's: the only prompts
 	// the client answered were its bastion users' passwords.
 	for _, pr := range w.cli.Prompts() {
@@ -73,7 +80,11 @@ func TestSSHGatewayLogins(t *testing.T) {
 	refused("carol with an unregistered key", o, err)
 	for _, c := range []struct{ user, host string }{{"alice", "vault"}, {"bob", "web"}, {"carol", "cache"}, {"dave", "db"}} {
 		o, err := w.proxied(ctx, n, c.user, c.host, "id -un").CombinedOutput()
-		refused(c.user+" to "+c.host, o, err)
+		refused(c.user+" to "+c.host+" through the proxy", o, err)
+		if c.user != "dave" {
+			o, err = w.cli.SSH(ctx, w.login(c.user), n.GW, want+"@h-"+c.host, "id -un").CombinedOutput()
+			refused(c.user+" to "+c.host+" through the gateway's exec", o, err)
+		}
 	}
 	o, err = w.cli.SSH(ctx, sshtest.Login{User: "dave", Password: tok + "x"}, n.GW, "id -un").CombinedOutput()
 	refused("dave with a wrong token", o, err)
@@ -87,13 +98,31 @@ func TestSSHGatewayMenu(t *testing.T) {
 	w := newGWWorld(t, "", 1, "terminate")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for user, want := range map[string][]string{"alice": {"web", "db", "cache"}, "bob": {"db"}, "carol": {"db"}} {
-		term := w.menu(ctx, user)
-		got := menuHosts(t, term, want)
-		if strings.Join(got, ",") != strings.Join(want, ",") {
-			t.Fatalf("%s's menu lists %v, want %v; menu:\n%s", user, got, want, term.Output())
+	for user, want := range map[string][]string{"alice": {"web", "db", "cache"}, "bob": {"db"}, "carol": {"db"}, "dave": {"web"}} {
+		if user != "dave" { // dave has no password: he logs in with tokens
+			term := w.menu(ctx, user)
+			got := menuHosts(t, term, want)
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("%s's menu lists %v, want %v; menu:\n%s", user, got, want, term.Output())
+			}
+			term.Close()
+			// The same list for scripts: ssh user@gateway ls.
+			out, err := w.cli.SSH(ctx, w.login(user), w.nodes[0].GW, "ls").Output()
+			if got := hostsIn(string(out)); err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("ssh %s@gateway ls: %v, lists %v, want %v:\n%s", user, err, got, want, out)
+			}
 		}
-		term.Close()
+		// And the API answers the same for the user (ListOperationHosts).
+		if user == "dave" {
+			body, err := w.nodes[0].ram("ListOperationHosts", p(gwInst))
+			var names []string
+			for _, h := range list(body["Hosts"]) {
+				names = append(names, strings.TrimPrefix(str(h["HostName"]), "h-"))
+			}
+			if err != nil || strings.Join(names, ",") != strings.Join(want, ",") {
+				t.Fatalf("ListOperationHosts as dave: %v, %v, want %v", err, names, want)
+			}
+		}
 	}
 
 	// alice picks db by its number, runs a command, exits with a status.
@@ -143,7 +172,12 @@ func menuHosts(t *testing.T, term *sshtest.Term, want []string) []string {
 		t.Fatalf("no menu: %v", err)
 	}
 	time.Sleep(200 * time.Millisecond) // the rest of the screen
-	text := term.Output()
+	return hostsIn(term.Output())
+}
+
+// hostsIn returns the hosts of the world (short names) that text names, in
+// the world's order.
+func hostsIn(text string) []string {
 	var got []string
 	for _, h := range gwHosts {
 		if regexp.MustCompile(`\bh-` + h.name + `\b`).MatchString(text) {
