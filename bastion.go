@@ -37,6 +37,8 @@ type BastionHost struct {
 	PrivateAddress      string
 	NetworkDomainID     string
 	PrefKex             string
+	SSHPort             int // the port the host's SSH listens on (22 unless ModifyHostsPort changed it)
+	RDPPort             int // the port of RDP (3389 unless changed)
 	AccountCount        int // read only: number of host accounts
 	CreatedAt           time.Time
 }
@@ -93,6 +95,7 @@ type BastionUser struct {
 	TwoFactorMethods   []string
 	LanguageStatus     string
 	Language           string
+	Locked             bool // read only: set by LockUsers, cleared by UnlockUsers
 	CreatedAt          time.Time
 }
 
@@ -226,6 +229,7 @@ type BastionGroupFilter struct {
 // ErrNotFound. Ids that are not canonical decimal numbers name no object.
 type BastionStore interface {
 	BastionGrantStore
+	BastionAccessStore
 
 	// CreateBastionHost assigns the next host id and returns the host.
 	CreateBastionHost(ctx context.Context, h BastionHost) (BastionHost, error)

@@ -109,6 +109,7 @@ type Store interface {
 	ClientTokenStore
 	BastionInstanceStore
 	BastionStore
+	BastionSSHHostKeyStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -49,6 +49,7 @@ func (s *Service) changeHostGrants(ctx context.Context, in HostGrantsInput, op l
 		hostIDs = append(hostIDs, h.HostID)
 		accountIDs = append(accountIDs, h.AccountIDs...)
 	}
+	defer s.afterRevoke(in.InstanceID, op)
 	return runGrantBatch(ctx, granteeWhat(in.Grantee.Kind),
 		func() (localyun.BastionHostGrantTargets, bool, error) {
 			t, err := s.store.FindBastionHostGrantTargets(ctx, in.InstanceID, in.Grantee, hostIDs, accountIDs)
@@ -227,6 +228,7 @@ func (s *Service) changeHostGroupGrants(ctx context.Context, in HostGroupGrantsI
 	for i, g := range in.HostGroups {
 		groupIDs[i] = g.HostGroupID
 	}
+	defer s.afterRevoke(in.InstanceID, op)
 	return runGrantBatch(ctx, granteeWhat(in.Grantee.Kind),
 		func() (localyun.BastionHostGroupGrantTargets, bool, error) {
 			t, err := s.store.FindBastionHostGroupGrantTargets(ctx, in.InstanceID, in.Grantee, groupIDs)

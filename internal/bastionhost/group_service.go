@@ -154,7 +154,7 @@ func (s *Service) deleteGroup(ctx context.Context, k groupKind, ref ObjectRef) e
 	if err := s.instance(ctx, ref.InstanceRef); err != nil {
 		return err
 	}
-	return objectError(s.store.DeleteBastionGroup(ctx, k.kind, ref.InstanceID, ref.ID), errObjectNotFound(k.what), nil)
+	return objectError(s.afterAccessWrite(ref.InstanceID, s.store.DeleteBastionGroup(ctx, k.kind, ref.InstanceID, ref.ID)), errObjectNotFound(k.what), nil)
 }
 
 // changeMembers adds (add) or removes the members of in to or from a group
@@ -171,6 +171,9 @@ func (s *Service) changeMembers(ctx context.Context, k groupKind, in GroupMember
 		change = s.store.RemoveBastionGroupMembers
 	}
 	facts, err := change(ctx, k.kind, in.InstanceID, in.ID, in.MemberIDs)
+	if !add {
+		err = s.afterAccessWrite(in.InstanceID, err)
+	}
 	if err != nil {
 		return nil, objectError(err, errObjectNotFound(k.what), nil)
 	}

@@ -13,4 +13,5 @@ func Register(m *protocol.Mux, s *Service) {
 	registerUsers(m, s)
 	registerGroups(m, s)
 	registerGrants(m, s)
+	registerOperations(m, s)
 }

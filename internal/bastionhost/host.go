@@ -131,11 +131,21 @@ func parseModifyHost(r *protocol.Request) (ModifyHostInput, error) {
 		PrefKex: optional(r, "PrefKex")}}, err
 }
 
+// hostProtocols lists the protocol of a host's OS with its port
+// (ModifyHostsPort).
 func hostProtocols(h localyun.BastionHost) []protocolItem {
 	if h.OSType == "Windows" {
-		return []protocolItem{{ProtocolName: "RDP", Port: 3389}}
+		return []protocolItem{{ProtocolName: "RDP", Port: int32(portOr(h.RDPPort, 3389))}}
 	}
-	return []protocolItem{{ProtocolName: "SSH", Port: 22}}
+	return []protocolItem{{ProtocolName: "SSH", Port: int32(portOr(h.SSHPort, 22))}}
+}
+
+// portOr is port, or def when it is not set.
+func portOr(port, def int) int {
+	if port == 0 {
+		return def
+	}
+	return port
 }
 
 func hostDetailOf(h localyun.BastionHost) hostDetail {

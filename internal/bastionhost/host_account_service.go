@@ -176,7 +176,7 @@ func (s *Service) ModifyHostAccount(ctx context.Context, in ModifyHostAccountInp
 		}
 		return s.store.UpdateBastionHostAccount(ctx, old, a, upd.Secret.sent(sec))
 	})
-	return objectError(err, errHostAccountNotFound, errObjectExists("host account"))
+	return objectError(s.afterAccessWrite(in.InstanceID, err), errHostAccountNotFound, errObjectExists("host account"))
 }
 
 // sent is the store update of the credentials of in that were sent, with
@@ -200,5 +200,5 @@ func (s *Service) DeleteHostAccount(ctx context.Context, ref ObjectRef) error {
 	if err := s.instance(ctx, ref.InstanceRef); err != nil {
 		return err
 	}
-	return objectError(s.store.DeleteBastionHostAccount(ctx, ref.InstanceID, ref.ID), errObjectNotFound("host account"), nil)
+	return objectError(s.afterAccessWrite(ref.InstanceID, s.store.DeleteBastionHostAccount(ctx, ref.InstanceID, ref.ID)), errObjectNotFound("host account"), nil)
 }

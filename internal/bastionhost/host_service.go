@@ -176,5 +176,5 @@ func (s *Service) DeleteHost(ctx context.Context, ref ObjectRef) error {
 	if err := s.instance(ctx, ref.InstanceRef); err != nil {
 		return err
 	}
-	return objectError(s.store.DeleteBastionHost(ctx, ref.InstanceID, ref.ID), errObjectNotFound("host"), nil)
+	return objectError(s.afterAccessWrite(ref.InstanceID, s.store.DeleteBastionHost(ctx, ref.InstanceID, ref.ID)), errObjectNotFound("host"), nil)
 }

@@ -33,6 +33,15 @@ type Store interface {
 // Options configure a Service.
 type Options struct {
 	Now func() time.Time
+	// Watcher, when set, is told of every committed write that can remove
+	// access (see AccessWatcher).
+	Watcher AccessWatcher
+	// LoginFailureLimit failed logins in a row lock a user's logins for
+	// LoginLockout (defaults DefaultLoginFailureLimit, DefaultLoginLockout).
+	LoginFailureLimit int
+	LoginLockout      time.Duration
+	// TokenTTL is how long an O&M token is valid (DefaultTokenTTL).
+	TokenTTL time.Duration
 }
 
 // Service holds the Bastionhost rules.
@@ -45,6 +54,15 @@ type Service struct {
 func NewService(store Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.LoginFailureLimit <= 0 {
+		opts.LoginFailureLimit = DefaultLoginFailureLimit
+	}
+	if opts.LoginLockout <= 0 {
+		opts.LoginLockout = DefaultLoginLockout
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
 	}
 	return &Service{store: store, opts: opts}
 }

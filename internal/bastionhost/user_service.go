@@ -285,7 +285,7 @@ func (s *Service) ModifyUser(ctx context.Context, in ModifyUserInput) error {
 		}
 		return s.store.UpdateBastionUser(ctx, old, u, localyun.BastionSecretUpdate{Password: upd.Password})
 	})
-	return objectError(err, errObjectNotFound("user"), nil)
+	return objectError(s.afterAccessWrite(in.InstanceID, err), errObjectNotFound("user"), nil)
 }
 
 // DeleteUser deletes a user, its memberships and grants. Returns OBJECT_NOT_FOUND.
@@ -293,11 +293,16 @@ func (s *Service) DeleteUser(ctx context.Context, ref ObjectRef) error {
 	if err := s.instance(ctx, ref.InstanceRef); err != nil {
 		return err
 	}
-	return objectError(s.store.DeleteBastionUser(ctx, ref.InstanceID, ref.ID), errObjectNotFound("user"), nil)
+	return objectError(s.afterAccessWrite(ref.InstanceID, s.store.DeleteBastionUser(ctx, ref.InstanceID, ref.ID)), errObjectNotFound("user"), nil)
 }
 
-// UserState is the state of a user at now.
+// UserState is the state of a user at now: Frozen while locked
+// (LockUsers), else Expired once its validity period has ended, else
+// Normal.
 func UserState(u localyun.BastionUser, now time.Time) string {
+	if u.Locked {
+		return localyun.BastionUserFrozen
+	}
 	if u.EffectiveEndTime != 0 && u.EffectiveEndTime < now.Unix() {
 		return localyun.BastionUserExpired
 	}

@@ -146,6 +146,9 @@ func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, 
 	changes []localyun.BastionHostGrantChange) (changed []bool, err error) {
 	err = st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, false, changes)
+		if err == nil && sqlstore.RevokesHosts(changes) {
+			err = notifyAccess(ctx, tx, instanceID)
+		}
 		return err
 	})
 	return changed, err
@@ -170,6 +173,9 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 	changes []localyun.BastionHostGroupGrantChange) (changed []bool, err error) {
 	err = st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, false, changes)
+		if err == nil && sqlstore.RevokesHostGroups(changes) {
+			err = notifyAccess(ctx, tx, instanceID)
+		}
 		return err
 	})
 	return changed, err

@@ -14,7 +14,8 @@ func newBastion(st *Store) sqlstore.Bastion {
 		ReadRow: func(ctx context.Context, query string, args ...any) sqlstore.Scanner {
 			return st.db.QueryRowContext(ctx, query, args...)
 		},
-		FormatError: formatError, Seal: st.sealBastionSecret, Open: st.openBastionSecret, FindMembers: findBHMembers})
+		FormatError: formatError, Seal: st.sealBastionSecret, Open: st.openBastionSecret, FindMembers: findBHMembers,
+		Access: &accessSQL, Query: st.db.QueryContext, AccessChanged: notifyAccess})
 }
 
 // bastionSQL holds the statements of the Bastionhost writes and single

@@ -32,12 +32,12 @@ func (st *Store) FindBastionUsers(ctx context.Context, f localyun.BastionUserFil
 	}
 	switch f.State {
 	case "":
-	case localyun.BastionUserExpired:
-		where = append(where, "(u.effective_end_time <> 0 AND u.effective_end_time < "+a.add(f.Now.Unix())+")")
+	case localyun.BastionUserExpired: // a locked user is Frozen, whatever its validity
+		where = append(where, "u.locked = 0 AND (u.effective_end_time <> 0 AND u.effective_end_time < "+a.add(f.Now.Unix())+")")
 	case localyun.BastionUserNormal:
-		where = append(where, "NOT (u.effective_end_time <> 0 AND u.effective_end_time < "+a.add(f.Now.Unix())+")")
-	default: // no user is ever frozen (users are not locked)
-		where = append(where, "FALSE")
+		where = append(where, "u.locked = 0 AND NOT (u.effective_end_time <> 0 AND u.effective_end_time < "+a.add(f.Now.Unix())+")")
+	default: // Frozen: locked (LockUsers)
+		where = append(where, "u.locked <> 0")
 	}
 	var out []localyun.BastionUser
 	total, err := bhPage(ctx, st.db, from, "u", strings.Join(where, " AND "), a, sqlstore.BastionUserColumns,

@@ -174,6 +174,9 @@ func (st *Store) ApplyBastionHostGrants(ctx context.Context, instanceID string, 
 		changed, err = grants.ApplyHostGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
 		return err
 	})
+	if err == nil && sqlstore.RevokesHosts(changes) {
+		st.access.changed(instanceID)
+	}
 	return changed, err
 }
 
@@ -209,6 +212,9 @@ func (st *Store) ApplyBastionHostGroupGrants(ctx context.Context, instanceID str
 		changed, err = grants.ApplyHostGroupGrants(ctx, tx, instanceID, g, st.unchangedSince(version), changes)
 		return err
 	})
+	if err == nil && sqlstore.RevokesHostGroups(changes) {
+		st.access.changed(instanceID)
+	}
 	return changed, err
 }
 

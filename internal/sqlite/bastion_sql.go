@@ -19,7 +19,8 @@ func newBastion(st *Store) sqlstore.Bastion {
 			st.hosts.forget(bhHostKey{instanceID, id})
 			st.hostGrants.invalidate() // the grant lists hold the host's brief row
 		},
-		GrantsChanged: st.hostGrants.invalidate})
+		GrantsChanged: st.hostGrants.invalidate,
+		Access:        &accessSQL, Query: st.queryAccess, AccessCommitted: st.access.changed})
 }
 
 // bastionSQL holds the statements of the Bastionhost writes and single

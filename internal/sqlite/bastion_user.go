@@ -33,14 +33,14 @@ func (st *Store) FindBastionUsers(ctx context.Context, f localyun.BastionUserFil
 	now := f.Now.Unix()
 	switch f.State {
 	case "":
-	case localyun.BastionUserExpired:
-		where = append(where, "(u.effective_end_time <> 0 AND u.effective_end_time < ?)")
+	case localyun.BastionUserExpired: // a locked user is Frozen, whatever its validity
+		where = append(where, "u.locked = 0 AND (u.effective_end_time <> 0 AND u.effective_end_time < ?)")
 		args = append(args, now)
 	case localyun.BastionUserNormal:
-		where = append(where, "NOT (u.effective_end_time <> 0 AND u.effective_end_time < ?)")
+		where = append(where, "u.locked = 0 AND NOT (u.effective_end_time <> 0 AND u.effective_end_time < ?)")
 		args = append(args, now)
-	default: // no user is ever frozen (users are not locked)
-		where = append(where, "0")
+	default: // Frozen: locked (LockUsers)
+		where = append(where, "u.locked <> 0")
 	}
 	var out []localyun.BastionUser
 	total, err := bastionPage(ctx, cachedRead{st}, "bastion_users u", strings.Join(where, " AND "), args,

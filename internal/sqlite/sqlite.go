@@ -55,8 +55,9 @@ type Store struct {
 	instances rowCache[string, localyun.Instance] // by id (instance.go)
 	roles     rowCache[roleKey, localyun.Role]    // by account id and folded name (role.go)
 
-	sqlstore.Bastion           // the Bastionhost writes (bastion_sql.go)
-	commit           committer // the writer goroutine of withTx (commit.go)
+	sqlstore.Bastion                 // the Bastionhost writes (bastion_sql.go)
+	access           accessListeners // ListenAccessChanges (bastion_access.go)
+	commit           committer       // the writer goroutine of withTx (commit.go)
 	// writes counts the write transactions that succeeded. The writer adds
 	// one as each succeeds, before the next one of the same transaction runs
 	// and before the commit, while it holds the one write connection, so

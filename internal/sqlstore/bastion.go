@@ -123,7 +123,7 @@ func ScanBastionInstance(row Scanner) (localyun.BastionInstance, error) {
 // reads, with its number of accounts.
 const BastionHostColumns = `h.instance_id, h.id, h.name, h.comment, h.os_type, h.source, h.source_instance_id,
 	h.source_instance_state, h.instance_region_id, h.instance_member_id, h.active_address_type, h.public_address,
-	h.private_address, h.network_domain_id, h.pref_kex, h.created_at,
+	h.private_address, h.network_domain_id, h.pref_kex, h.created_at, h.ssh_port, h.rdp_port,
 	(SELECT COUNT(*) FROM bastion_host_accounts a WHERE a.instance_id = h.instance_id AND a.host_id = h.id)`
 
 // ScanBastionHost scans the BastionHostColumns.
@@ -132,7 +132,7 @@ func ScanBastionHost(row Scanner) (localyun.BastionHost, error) {
 	var id, created int64
 	err := row.Scan(&h.InstanceID, &id, &h.Name, &h.Comment, &h.OSType, &h.Source, &h.SourceInstanceID,
 		&h.SourceInstanceState, &h.InstanceRegionID, &h.InstanceMemberID, &h.ActiveAddressType, &h.PublicAddress,
-		&h.PrivateAddress, &h.NetworkDomainID, &h.PrefKex, &created, &h.AccountCount)
+		&h.PrivateAddress, &h.NetworkDomainID, &h.PrefKex, &created, &h.SSHPort, &h.RDPPort, &h.AccountCount)
 	h.ID, h.CreatedAt = localyun.FormatBastionID(id), FromMillis(created)
 	return h, err
 }
@@ -172,17 +172,18 @@ func ScanBastionHostAccount(row Scanner, extra ...any) (localyun.BastionHostAcco
 // BastionUserColumns are the columns of a user (alias u) ScanBastionUser reads.
 const BastionUserColumns = `u.instance_id, u.id, u.name, u.display_name, u.comment, u.email, u.mobile, u.mobile_country_code,
 	u.source, u.source_user_id, u.need_reset_password, u.effective_start_time, u.effective_end_time,
-	u.two_factor_status, u.two_factor_methods, u.language_status, u.language, u.created_at`
+	u.two_factor_status, u.two_factor_methods, u.language_status, u.language, u.created_at, u.locked`
 
 // ScanBastionUser scans the BastionUserColumns.
 func ScanBastionUser(row Scanner) (localyun.BastionUser, error) {
 	var u localyun.BastionUser
-	var id, created, needReset int64
+	var id, created, needReset, locked int64
 	var methods string
 	err := row.Scan(&u.InstanceID, &id, &u.Name, &u.DisplayName, &u.Comment, &u.Email, &u.Mobile, &u.MobileCountryCode,
 		&u.Source, &u.SourceUserID, &needReset, &u.EffectiveStartTime, &u.EffectiveEndTime,
-		&u.TwoFactorStatus, &methods, &u.LanguageStatus, &u.Language, &created)
+		&u.TwoFactorStatus, &methods, &u.LanguageStatus, &u.Language, &created, &locked)
 	u.ID, u.CreatedAt, u.NeedResetPassword = localyun.FormatBastionID(id), FromMillis(created), needReset != 0
+	u.Locked = locked != 0
 	u.TwoFactorMethods = SplitMethods(methods)
 	return u, err
 }

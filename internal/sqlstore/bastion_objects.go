@@ -101,12 +101,19 @@ func (b *Bastion) FindBastionHostAccount(ctx context.Context, instanceID, id str
 // UpdateBastionHostAccount writes to over the account from if it is
 // unchanged, and the credentials s sets.
 func (b *Bastion) UpdateBastionHostAccount(ctx context.Context, from, to localyun.BastionHostAccount, s localyun.BastionSecretUpdate) error {
-	return b.update(ctx, "host account", from.InstanceID, from.ID, b.c.SQL.UpdateHostAccount, b.c.SQL.HostAccountExists,
+	err := b.update(ctx, "host account", from.InstanceID, from.ID, b.c.SQL.UpdateHostAccount, b.c.SQL.HostAccountExists,
 		func(n int64) []any {
 			return CASArgs(BastionHostAccountValues(to), from.InstanceID, n, BastionHostAccountValues(from))
 		}, func(tx *sql.Tx, n int64) error {
-			return b.writeHostAccountSecret(ctx, tx, from.InstanceID, n, s)
+			if err := b.writeHostAccountSecret(ctx, tx, from.InstanceID, n, s); err != nil {
+				return err
+			}
+			return b.accessTx(ctx, tx, from.InstanceID) // a new name leaves the host groups' grants of the old one
 		})
+	if err == nil {
+		b.accessDone(from.InstanceID)
+	}
+	return err
 }
 
 // DeleteBastionHostAccount deletes an account and its grants.
@@ -143,11 +150,18 @@ func (b *Bastion) FindBastionUser(ctx context.Context, instanceID, id string) (u
 // UpdateBastionUser writes to over the user from if it is unchanged, and
 // the password s sets.
 func (b *Bastion) UpdateBastionUser(ctx context.Context, from, to localyun.BastionUser, s localyun.BastionSecretUpdate) error {
-	return b.update(ctx, "user", from.InstanceID, from.ID, b.c.SQL.UpdateUser, b.c.SQL.UserExists, func(n int64) []any {
+	err := b.update(ctx, "user", from.InstanceID, from.ID, b.c.SQL.UpdateUser, b.c.SQL.UserExists, func(n int64) []any {
 		return CASArgs(BastionUserValues(to), from.InstanceID, n, BastionUserValues(from))
 	}, func(tx *sql.Tx, n int64) error {
-		return b.writeUserSecret(ctx, tx, from.InstanceID, n, s)
+		if err := b.writeUserSecret(ctx, tx, from.InstanceID, n, s); err != nil {
+			return err
+		}
+		return b.accessTx(ctx, tx, from.InstanceID) // the validity period may have ended
 	})
+	if err == nil {
+		b.accessDone(from.InstanceID)
+	}
+	return err
 }
 
 // DeleteBastionUser deletes a user, its memberships and grants.
@@ -296,7 +310,13 @@ func (b *Bastion) changeMembers(ctx context.Context, kind, instanceID, groupID s
 		out, err = MemberChanges(ids, func(n int64) (bool, error) { return members[n], nil }, func(n int64) (bool, error) {
 			return RowsChanged(tx.ExecContext(ctx, change, instanceID, gid, n))
 		})
+		if err == nil && !add {
+			err = b.accessTx(ctx, tx, instanceID)
+		}
 		return err
 	})
+	if err == nil && !add {
+		b.accessDone(instanceID)
+	}
 	return out, err
 }

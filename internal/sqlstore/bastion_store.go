@@ -77,6 +77,17 @@ type BastionConfig struct {
 	// and every membership batch (the SQLite store forgets the grant lists
 	// it keeps). The grant batches themselves are the store's own.
 	GrantsChanged func()
+
+	// Access holds the statements of the data plane (bastion_access.go);
+	// Query runs a query of them outside a transaction.
+	Access *AccessSQL
+	Query  func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	// AccessChanged, when set, runs in the transaction of every write that
+	// can remove access in an instance (PostgreSQL: NOTIFY), and
+	// AccessCommitted once it has committed (SQLite: the listeners of this
+	// process).
+	AccessChanged   func(ctx context.Context, tx *sql.Tx, instanceID string) error
+	AccessCommitted func(instanceID string)
 }
 
 // Bastion implements the Bastionhost store methods that both stores run
@@ -177,13 +188,20 @@ func (b *Bastion) remove(ctx context.Context, what, instanceID, s, del string) e
 		return err
 	}
 	defer b.grantsChanged()
-	return b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = b.c.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed, err := RowsChanged(tx.ExecContext(ctx, del, instanceID, n))
 		if err == nil && !changed {
 			return BastionNotFound(what, s)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return b.accessTx(ctx, tx, instanceID)
 	})
+	if err == nil {
+		b.accessDone(instanceID)
+	}
+	return err
 }
 
 // grantsChanged calls GrantsChanged, if set.

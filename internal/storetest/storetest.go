@@ -81,6 +81,7 @@ func Run(t *testing.T, open Opener) {
 	RunIAM(t, func(t *testing.T) IAMStore { return open(t) })
 	RunBastion(t, func(t *testing.T) BastionStore { return open(t) })
 	RunClientTokens(t, func(t *testing.T) ClientTokenStore { return open(t) })
+	RunSSHHostKeys(t, func(t *testing.T) SSHHostKeyStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 

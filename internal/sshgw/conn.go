@@ -1,0 +1,81 @@
+package sshgw
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// handshakeTimeout bounds a connection's SSH handshake and login.
+const handshakeTimeout = 60 * time.Second
+
+// login is who logged in on a connection, and how.
+type login struct {
+	instanceID string
+	userID     string
+	userName   string
+	method     string // password, publickey, token
+	// An O&M token logs in to one host account: sessions go straight there.
+	tokenHostID, tokenAccountID string
+	clientAddr                  string
+}
+
+// conn is one client connection to an instance's listener.
+type conn struct {
+	g     *Gateway
+	l     *instanceListener
+	sc    *ssh.ServerConn
+	login login
+	wg    sync.WaitGroup
+}
+
+// serveConn runs the SSH handshake and serves the connection's channels
+// until it closes.
+func (g *Gateway) serveConn(l *instanceListener, c net.Conn) {
+	c.SetDeadline(time.Now().Add(handshakeTimeout))
+	sc, chans, reqs, err := ssh.NewServerConn(c, g.serverConfig(l))
+	if err != nil {
+		c.Close()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	stop := context.AfterFunc(g.ctx, func() { sc.Close() })
+	defer stop()
+	go ssh.DiscardRequests(reqs)
+	ext := sc.Permissions.Extensions
+	cn := &conn{g: g, l: l, sc: sc, login: login{instanceID: l.instanceID, userID: ext[extUserID],
+		userName: ext[extUserName], method: ext[extMethod], tokenHostID: ext[extHostID],
+		tokenAccountID: ext[extAccountID], clientAddr: c.RemoteAddr().String()}}
+	for nc := range chans {
+		switch nc.ChannelType() {
+		case "session":
+			cn.wg.Go(func() { cn.session(nc) })
+		case "direct-tcpip":
+			cn.wg.Go(func() { cn.direct(nc) })
+		default:
+			nc.Reject(ssh.UnknownChannelType, "localyun: channel type "+strconv.Quote(nc.ChannelType())+" is not supported")
+		}
+	}
+	sc.Close()
+	cn.wg.Wait()
+}
+
+// mayStart checks, once live is registered (so that a revocation from
+// then on re-checks it), that its user may use its host account now, and
+// starts watching the end of the user's validity period.
+func (cn *conn) mayStart(ctx context.Context, live *liveSession) bool {
+	lg := cn.login
+	ok, err := cn.g.opts.Access.MayUse(ctx, lg.instanceID, lg.userID, live.access.Host.ID, live.access.Account.ID)
+	if err != nil {
+		cn.g.opts.Logger.Warn("ssh access check", "instance", lg.instanceID, "err", err)
+		return false
+	}
+	if ok {
+		cn.g.live.watchValidity(ctx, live)
+	}
+	return ok
+}
