@@ -104,7 +104,7 @@ func newGWWorld(t *testing.T, store string, nodes int, revoke string) *gwWorld {
 		t.Fatal(err)
 	}
 	if store == "" {
-		store = filepath.Join(t.TempDir(), "localyun.db")
+		store = "sqlite:" + filepath.Join(t.TempDir(), "localyun.db")
 	}
 	for i := 0; i < nodes; i++ {
 		w.nodes = append(w.nodes, w.startGWNode(store, seed, revoke))

@@ -286,7 +286,7 @@ func (b *sshBench) startServer(ctx context.Context, tmp string, logf func(string
 	if b.gw, err = freeAddr(); err != nil {
 		return nil, err
 	}
-	return startProc(ctx, bin, []string{"serve", "--addr", "ADDR", "--store", filepath.Join(tmp, "ssh.db"), "--seed", seed,
+	return startProc(ctx, bin, []string{"serve", "--addr", "ADDR", "--store", "sqlite:" + filepath.Join(tmp, "ssh.db"), "--seed", seed,
 		"--master-key-file", key, "--tls-addr", "off", "--quiet", "--ssh-addr", b.gw}, nil)
 }
 
