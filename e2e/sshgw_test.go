@@ -10,8 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +44,28 @@ func TestSSHGatewayLogins(t *testing.T) {
 			t.Fatalf("%s to %s through the proxy: exit %d (%v), output %q", c.user, c.host, code, err, out)
 		}
 	}
+	// scp up and sftp back through the proxy (the inner connection's exec
+	// and sftp subsystem pass the same check).
+	dir := t.TempDir()
+	data := strings.Repeat("through the bastion\n", 20000)
+	os.WriteFile(filepath.Join(dir, "up"), []byte(data), 0o644)
+	in := w.hostAccount()
+	proxy := w.cli.ProxyOptions(w.login("alice"), n.GW)
+	port := strconv.Itoa(w.sshd.Port)
+	scp := w.cli.Command(ctx, in, "scp", append(append([]string{"-q"}, proxy...), "-P", port,
+		filepath.Join(dir, "up"), in.User+"@127.0.0.1:via-gateway")...)
+	if o, err := scp.CombinedOutput(); err != nil {
+		t.Fatalf("scp through the proxy: %v: %s", err, o)
+	}
+	os.WriteFile(filepath.Join(dir, "batch"), []byte("get via-gateway "+filepath.Join(dir, "down")+"\n"), 0o644)
+	sftp := w.cli.Command(ctx, in, "sftp", append(append([]string{"-q"}, proxy...), "-P", port, "-b", filepath.Join(dir, "batch"), in.User+"@127.0.0.1")...)
+	if o, err := sftp.CombinedOutput(); err != nil {
+		t.Fatalf("sftp through the proxy: %v: %s", err, o)
+	}
+	if down, _ := os.ReadFile(filepath.Join(dir, "down")); string(down) != data {
+		t.Fatalf("scp up and sftp down through the gateway: %d bytes back of %d", len(down), len(data))
+	}
+
 	// The same through the gateway's own exec: ssh user@gateway account@host command.
 	for _, c := range []struct{ user, host string }{{"alice", "cache"}, {"carol", "db"}} {
 		out, err := w.cli.SSH(ctx, w.login(c.user), n.GW, want+"@h-"+c.host, "id -un; exit 3").CombinedOutput()
@@ -158,6 +183,13 @@ func (w *gwWorld) onHost(t *testing.T, term *sshtest.Term, code int) {
 	if _, err := term.Expect("on-host-"+regexp.QuoteMeta(w.sshd.Account.Name)+"-42", 20*time.Second); err != nil {
 		t.Fatalf("no shell on the host: %v; output:\n%s", err, term.Output())
 	}
+	// A window change reaches the host's pty.
+	term.Resize(33, 111)
+	time.Sleep(200 * time.Millisecond)
+	term.Send("stty size\r")
+	if _, err := term.Expect(`33 111`, 20*time.Second); err != nil {
+		t.Fatalf("window change: %v", err)
+	}
 	term.Send(fmt.Sprintf("exit %d\r", code))
 	if got, err := term.Wait(20 * time.Second); err != nil || got != code {
 		t.Fatalf("exit status through the gateway: %d (%v), want %d; output:\n%s", got, err, code, term.Output())
@@ -239,11 +271,24 @@ func TestSSHGatewayDetachCutsSession(t *testing.T) {
 		t.Fatalf("alice's session still runs %v after DetachHostAccountsFromUserGroup; output:\n%s", cutBound, ss["alice"].output())
 	}
 	t.Logf("alice's session ended %v after the detach returned; her client saw:\n%s", took, ss["alice"].output())
+	if !strings.Contains(ss["alice"].output(), "revoked") {
+		t.Errorf("alice was not told why her session ended:\n%s", ss["alice"].output())
+	}
 	time.Sleep(time.Second)
 	for _, u := range []string{"bob", "carol"} {
 		if !ss[u].running() {
 			t.Fatalf("%s's session ended with alice's: %v\n%s", u, ss[u].err, ss[u].output())
 		}
+	}
+	// LockUsers ends bob's session; carol's stays.
+	w.okResults("LockUsers", w.do("LockUsers", "UserIds", `["`+w.user["bob"]+`"]`))
+	if took, ok := ss["bob"].endedWithin(cutBound, time.Now()); !ok {
+		t.Fatalf("bob's session still runs %v after LockUsers", cutBound)
+	} else {
+		t.Logf("bob's session ended %v after LockUsers returned", took)
+	}
+	if !ss["carol"].running() {
+		t.Fatalf("carol's session ended with bob's: %v\n%s", ss["carol"].err, ss["carol"].output())
 	}
 	if o, err := w.proxied(ctx, n, "alice", "db", "id -un").CombinedOutput(); err == nil {
 		t.Fatalf("alice reached db after the detach: %q", o)
