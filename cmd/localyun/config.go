@@ -37,6 +37,9 @@ type Config struct {
 	// does (signature times, session expiry): hidden, for the tests of
 	// clients' refresh rules (LOCALYUN_TEST_CLOCK_OFFSET, a duration).
 	ClockOffset time.Duration
+
+	// SSH is the bastion SSH gateway's settings (issue 15; ssh.go).
+	SSH SSHConfig
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -98,6 +101,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also apply the built-in demo world at every start, with its documented keys; see README (env LOCALYUN_DEMO)")
 	c.Limits.flags(fs)
+	c.SSH.flags(fs) // issue 15: bastion SSH gateway (ssh.go)
 	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
@@ -141,6 +145,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			return err
 		}),
 		c.Limits.fromEnv(env),
+		c.SSH.fromEnv(env), // issue 15: bastion SSH gateway (ssh.go)
 	)
 	if err != nil {
 		return c, err
@@ -159,6 +164,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.checkTLS(); err != nil {
+		return err
+	}
+	if err := c.SSH.check(); err != nil { // issue 15: bastion SSH gateway (ssh.go)
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {

@@ -31,6 +31,7 @@ import (
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/server"
+	"github.com/localyun/localyun/internal/sshgw"
 )
 
 func main() {
@@ -142,6 +143,8 @@ type Main struct {
 	https       *http.Server
 	served      chan error // one answer per server started
 	started     int        // servers started
+
+	ssh *sshgw.Gateway // issue 15: bastion SSH gateway (ssh.go); nil when off
 }
 
 // NewMain returns a Main for cfg.
@@ -212,6 +215,10 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
 	srv := server.New(opts)
+	sshNote, err := m.startSSH(ctx) // issue 15: bastion SSH gateway (ssh.go)
+	if err != nil {
+		return err
+	}
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
@@ -221,6 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 				fmt.Fprintf(m.Stdout, "         trust it: SSL_CERT_FILE=%s (Go), NODE_EXTRA_CA_CERTS=%[1]s (Node); `localyun env` prints every client setting\n", m.caPath)
 			}
 		}
+		fmt.Fprint(m.Stdout, sshNote) // issue 15: bastion SSH gateway
 		fmt.Fprintf(m.Stdout, "  store: %s\n  seed:  %s\n  ready in %s\n",
 			storeDesc, seeded, time.Since(started).Round(time.Millisecond))
 		if creds != "" {
@@ -364,6 +372,7 @@ func (m *Main) generatedCredentials(ctx context.Context) string {
 // closes the store.
 func (m *Main) Close() error {
 	var err error
+	m.closeSSH() // issue 15: bastion SSH gateway (ssh.go)
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

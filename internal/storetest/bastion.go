@@ -129,6 +129,7 @@ func testBastion(t *testing.T, open BastionOpener) {
 	t.Run("GrantListingRace", func(t *testing.T) { testBastionGrantListingRace(t, open) })
 	t.Run("HostGroupGrants", func(t *testing.T) { testBastionHostGroupGrants(t, open) })
 	t.Run("Cascades", func(t *testing.T) { testBastionCascades(t, open) })
+	t.Run("AccessStore", func(t *testing.T) { testBastionAccessStore(t, open) })
 }
 
 func testBastionHosts(t *testing.T, open BastionOpener) {
