@@ -229,14 +229,38 @@ func (s *Server) throwawayUser() error {
 	a := &s.Account
 	a.Name = "lysshtest" + randomHex(6)
 	a.Password = "Pw-" + randomHex(12)
-	if err := run("useradd", "--create-home", "--shell", "/bin/sh", "--comment", "localyun sshtest", a.Name); err != nil {
+	// Test processes of several packages make users at once; useradd
+	// refuses while another holds /etc/passwd's lock, so try again.
+	var err error
+	for try := 0; try < 20; try++ {
+		if err = run("useradd", "--create-home", "--shell", "/bin/sh", "--comment", "localyun sshtest", a.Name); err == nil ||
+			!strings.Contains(err.Error(), "lock") {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
 		return err
 	}
-	s.cleanup = append(s.cleanup, func() { _ = run("userdel", "--remove", "--force", a.Name) })
-	chpasswd := exec.Command("chpasswd")
-	chpasswd.Stdin = strings.NewReader(a.Name + ":" + a.Password + "\n")
-	if out, err := chpasswd.CombinedOutput(); err != nil {
-		return fmt.Errorf("chpasswd: %v: %s", err, out)
+	s.cleanup = append(s.cleanup, func() {
+		for try := 0; try < 20; try++ {
+			if err := run("userdel", "--remove", "--force", a.Name); err == nil || !strings.Contains(err.Error(), "lock") {
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	})
+	for try := 0; ; try++ {
+		chpasswd := exec.Command("chpasswd")
+		chpasswd.Stdin = strings.NewReader(a.Name + ":" + a.Password + "\n")
+		out, err := chpasswd.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if try == 20 || !strings.Contains(string(out), "lock") {
+			return fmt.Errorf("chpasswd: %v: %s", err, out)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	u, err := user.Lookup(a.Name)
 	if err != nil {
