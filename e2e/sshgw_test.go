@@ -44,27 +44,7 @@ func TestSSHGatewayLogins(t *testing.T) {
 			t.Fatalf("%s to %s through the proxy: exit %d (%v), output %q", c.user, c.host, code, err, out)
 		}
 	}
-	// scp up and sftp back through the proxy (the inner connection's exec
-	// and sftp subsystem pass the same check).
-	dir := t.TempDir()
-	data := strings.Repeat("through the bastion\n", 20000)
-	os.WriteFile(filepath.Join(dir, "up"), []byte(data), 0o644)
-	in := w.hostAccount()
-	proxy := w.cli.ProxyOptions(w.login("alice"), n.GW)
-	port := strconv.Itoa(w.sshd.Port)
-	scp := w.cli.Command(ctx, in, "scp", append(append([]string{"-q"}, proxy...), "-P", port,
-		filepath.Join(dir, "up"), in.User+"@127.0.0.1:via-gateway")...)
-	if o, err := scp.CombinedOutput(); err != nil {
-		t.Fatalf("scp through the proxy: %v: %s", err, o)
-	}
-	os.WriteFile(filepath.Join(dir, "batch"), []byte("get via-gateway "+filepath.Join(dir, "down")+"\n"), 0o644)
-	sftp := w.cli.Command(ctx, in, "sftp", append(append([]string{"-q"}, proxy...), "-P", port, "-b", filepath.Join(dir, "batch"), in.User+"@127.0.0.1")...)
-	if o, err := sftp.CombinedOutput(); err != nil {
-		t.Fatalf("sftp through the proxy: %v: %s", err, o)
-	}
-	if down, _ := os.ReadFile(filepath.Join(dir, "down")); string(down) != data {
-		t.Fatalf("scp up and sftp down through the gateway: %d bytes back of %d", len(down), len(data))
-	}
+	w.copyThroughProxy(ctx, n)
 
 	// The same through the gateway's own exec: ssh user@gateway account@host command.
 	for _, c := range []struct{ user, host string }{{"alice", "cache"}, {"carol", "db"}} {
@@ -113,6 +93,32 @@ func TestSSHGatewayLogins(t *testing.T) {
 	}
 	o, err = w.cli.SSH(ctx, sshtest.Login{User: "dave", Password: tok + "x"}, n.GW, "id -un").CombinedOutput()
 	refused("dave with a wrong token", o, err)
+}
+
+// copyThroughProxy copies a file up with scp and back with sftp through
+// n's transparent proxy as alice (the inner connection's exec and sftp
+// subsystem pass the same check as its shell).
+func (w *gwWorld) copyThroughProxy(ctx context.Context, n *gwNode) {
+	w.t.Helper()
+	dir := w.t.TempDir()
+	data := strings.Repeat("through the bastion\n", 20000)
+	os.WriteFile(filepath.Join(dir, "up"), []byte(data), 0o644)
+	in := w.hostAccount()
+	proxy := w.cli.ProxyOptions(w.login("alice"), n.GW)
+	port := strconv.Itoa(w.sshd.Port)
+	scp := w.cli.Command(ctx, in, "scp", append(append([]string{"-q"}, proxy...), "-P", port,
+		filepath.Join(dir, "up"), in.User+"@127.0.0.1:via-gateway")...)
+	if o, err := scp.CombinedOutput(); err != nil {
+		w.t.Fatalf("scp through the proxy: %v: %s", err, o)
+	}
+	os.WriteFile(filepath.Join(dir, "batch"), []byte("get via-gateway "+filepath.Join(dir, "down")+"\n"), 0o644)
+	sftp := w.cli.Command(ctx, in, "sftp", append(append([]string{"-q"}, proxy...), "-P", port, "-b", filepath.Join(dir, "batch"), in.User+"@127.0.0.1")...)
+	if o, err := sftp.CombinedOutput(); err != nil {
+		w.t.Fatalf("sftp through the proxy: %v: %s", err, o)
+	}
+	if down, _ := os.ReadFile(filepath.Join(dir, "down")); string(down) != data {
+		w.t.Fatalf("scp up and sftp down through the gateway: %d bytes back of %d", len(down), len(data))
+	}
 }
 
 // TestSSHGatewayMenu logs in on a terminal and checks that the menu lists
