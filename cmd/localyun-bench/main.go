@@ -37,6 +37,10 @@
 // (fresh server processes, the same seeded store), and then prints the
 // spread (min–max) of every figure and of the goals.
 //
+//	go run ./cmd/localyun-bench ssh [flags]
+//
+// measures the bastion SSH gateway against a real sshd (ssh.go).
+//
 //	go run ./cmd/localyun-bench soak [flags]
 //
 // is the soak (soak.go): the same world and server, then a mix of signed
@@ -98,6 +102,8 @@ func main() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == soakMode:
 		os.Exit(soakMain(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	case len(os.Args) > 1 && os.Args[1] == sshMode:
+		os.Exit(runSSHCommand(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	case len(os.Args) > 1 && os.Args[1] == attackMode:
 		code := runAttackCommand(ctx, os.Args[2:], os.Stdout, os.Stderr)
 		stop()
