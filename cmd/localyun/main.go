@@ -158,7 +158,7 @@ type Main struct {
 	masterKey []byte       // seals secrets; the metadata service derives its keys from it
 	metaLn    net.Listener // --metadata-addr; nil without
 	metaHTTP  *http.Server
-	ssh *sshgw.Gateway // issue 15: bastion SSH gateway (ssh.go); nil when off
+	ssh       *sshgw.Gateway // issue 15: bastion SSH gateway (ssh.go); nil when off
 }
 
 // NewMain returns a Main for cfg.
