@@ -5,7 +5,7 @@
 //	localyun serve [--addr A] [--tls-addr T] [--data-dir D] [--seed FILE] [--demo] [--memory]
 //	localyun env [--addr A] [--tls-addr T] [--data-dir D] [--format sh|fish|powershell]
 //	localyun migrate --from sqlite:PATH --to postgres://...
-//	localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri]
+//	localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri [--path-secret]]
 //	localyun version
 package main
 
@@ -229,6 +229,10 @@ func (m *Main) Run(ctx context.Context) error {
 	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
 		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
+	opts.ListenAddrs = []string{m.Addr()} // the API through HTTP_PROXY (server.Options.ListenAddrs)
+	if m.tlsListener != nil {
+		opts.ListenAddrs = append(opts.ListenAddrs, m.TLSAddr())
+	}
 	if off := m.Config.ClockOffset; off != 0 {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}

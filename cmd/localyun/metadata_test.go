@@ -110,6 +110,8 @@ func TestMetadataURLCommand(t *testing.T) {
 		{"flags first", []string{"--data-dir", dir, "--addr", "0.0.0.0:9000", "i-abc"}, nil, "http://i-abc:" + secret + "@127.0.0.1:9000\n"},
 		{"credentials URI", []string{"i-abc", "--credentials-uri", "--addr", "127.0.0.1:9001", "--data-dir", dir}, nil,
 			"http://i-abc:" + secret + "@127.0.0.1:9001/localyun/instance-credentials\n"},
+		{"credentials URI, secret in the path", []string{"i-abc", "--credentials-uri", "--path-secret", "--addr", "127.0.0.1:9001", "--data-dir", dir}, nil,
+			"http://127.0.0.1:9001/localyun/instance-credentials/i-abc/" + secret + "\n"},
 		{"environment", []string{"i-abc"}, map[string]string{"LOCALYUN_DATA_DIR": dir, "LOCALYUN_ADDR": "127.0.0.1:9002"},
 			"http://i-abc:" + secret + "@127.0.0.1:9002\n"},
 		{"master key file", []string{"i-abc", "--master-key-file", other}, nil,
@@ -138,6 +140,7 @@ func TestMetadataURLCommand(t *testing.T) {
 		{"two ids", []string{"i-a", "i-b", "--data-dir", dir}, true, "usage: localyun metadata-url <instance-id>"},
 		{"not an id", []string{"web-1", "--data-dir", dir}, true, `"web-1" is not an instance id`},
 		{"unknown flag", []string{"i-a", "--adr", "x"}, true, "adr"},
+		{"path secret without the URI", []string{"i-a", "--path-secret", "--data-dir", dir}, true, "--path-secret only with --credentials-uri"},
 		{"no master key", []string{"i-a", "--data-dir", empty}, false, "no master key at " + filepath.Join(empty, "master.key")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,7 +255,14 @@ func TestMetadataProxyServe(t *testing.T) {
 		{"wrong secret", &wrong, "GET", imds + "meta-data/instance-id", nil, 407, ""},
 		{"another account's instance, this secret", &otherAccount, "GET", imds + "meta-data/instance-id", nil, 407, ""},
 		{"non-metadata host", app, "GET", "http://example.com/", nil, 403, ""},
-		{"the server itself, proxied", app, "GET", "http://" + p.addr + "/healthz", nil, 403, ""},
+		// The v1 SDK and Tea clients send API calls through HTTP_PROXY even
+		// to loopback: a request for the server's own address is served as
+		// if sent directly (nothing is dialled); its port on another host is
+		// not the server, and a proxied request for it stays 403.
+		{"the server itself, proxied", app, "GET", "http://" + p.addr + "/healthz", nil, 200, "ok\n"},
+		{"the server as localhost, proxied", app, "GET", "http://localhost:" + port(p.addr) + "/healthz", nil, 200, "ok\n"},
+		{"the server's port on another loopback address", app, "GET", "http://127.0.0.2:" + port(p.addr) + "/healthz", nil, 403, ""},
+		{"another loopback port", app, "GET", "http://" + freeAddr(t) + "/healthz", nil, 403, ""},
 		{"X-Forwarded-For", app, "PUT", imds + "api/token", map[string]string{metadata.TokenTTLHeader: "60", "X-Forwarded-For": "10.0.0.1"}, 403, ""},
 		{"ttl 0", app, "PUT", imds + "api/token", ttl("0"), 400, ""},
 		{"ttl 21601", app, "PUT", imds + "api/token", ttl("21601"), 400, ""},
@@ -296,6 +306,26 @@ func TestMetadataProxyServe(t *testing.T) {
 		if code, _ := get(t, http.DefaultClient, "GET", uri.String(), nil); code != 401 {
 			t.Errorf("wrong secret: %d, want 401", code)
 		}
+		// The same answers with the secret in the path (--path-secret).
+		byPath := p.metadataURL(t, dir, "i-mdapp", "--credentials-uri", "--path-secret")
+		if byPath.User != nil || !strings.HasPrefix(byPath.Path, "/localyun/instance-credentials/i-mdapp/") {
+			t.Fatalf("--path-secret printed %s", byPath)
+		}
+		if code, body := get(t, http.DefaultClient, "GET", byPath.String(), nil); code != 200 || !strings.Contains(body, `"Code":"Success"`) {
+			t.Errorf("secret in the path: %d %q, want 200 with the credentials", code, body)
+		}
+		noRole := p.metadataURL(t, dir, "i-mdnorole", "--credentials-uri", "--path-secret")
+		if code, _ := get(t, http.DefaultClient, "GET", noRole.String(), nil); code != 404 {
+			t.Errorf("secret in the path, no role: %d, want 404", code)
+		}
+		secret := byPath.Path[strings.LastIndex(byPath.Path, "/")+1:]
+		for _, rest := range []string{"/i-mdapp/wrong", "/i-mdapp", "/i-mdapp/", "/i-mdapp/" + secret + "/", "/i-mdother/" + secret, "/"} {
+			u := *byPath
+			u.Path = "/localyun/instance-credentials" + rest
+			if code, body := get(t, http.DefaultClient, "GET", u.String(), nil); code != 401 || strings.Contains(body, "STS.") {
+				t.Errorf("GET %s: %d %q, want 401", u.Path, code, body)
+			}
+		}
 	})
 	t.Run("--metadata-addr", func(t *testing.T) {
 		if code, body := get(t, http.DefaultClient, "GET", "http://"+metaAddr+"/latest/meta-data/instance-id", nil); code != 200 || body != "i-mdapp" {
@@ -308,6 +338,12 @@ func TestMetadataProxyServe(t *testing.T) {
 }
 
 func must[T any](v T, _ bool) T { return v }
+
+// port is the port of a host:port address.
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
 
 // connectStatus sends CONNECT target with the Proxy-Authorization auth to
 // the server at addr and returns the status.

@@ -15,12 +15,13 @@ import (
 	"github.com/localyun/localyun/internal/server"
 )
 
-const metadataURLUsage = "localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri]"
+const metadataURLUsage = "localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri [--path-secret]]"
 
 // metadataURLCommand is `localyun metadata-url <instance-id>`: it prints
 // one line, the HTTP_PROXY value that makes an unmodified client reach the
 // metadata service as that instance, http://<id>:<secret>@<addr> (with
-// --credentials-uri, the ALIBABA_CLOUD_CREDENTIALS_URI value instead). The
+// --credentials-uri, the ALIBABA_CLOUD_CREDENTIALS_URI value instead, the
+// secret as Basic userinfo or, with --path-secret, in the path). The
 // secret derives from the master key, read as serve reads it (--master-key-file,
 // else <data-dir>/master.key; LOCALYUN_* variables fill unset flags), but
 // never created: without the key there is nothing to print. It does not
@@ -35,6 +36,7 @@ func metadataURLCommand(args []string, getenv func(string) string, stdout, stder
 	dataDir := fset.String("data-dir", def.DataDir, "the server's data directory, holding master.key (env LOCALYUN_DATA_DIR)")
 	keyFile := fset.String("master-key-file", "", "the server's master key file (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	uri := fset.Bool("credentials-uri", false, "print the ALIBABA_CLOUD_CREDENTIALS_URI value instead of the HTTP_PROXY one")
+	pathSecret := fset.Bool("path-secret", false, "with --credentials-uri: the secret in the URI's path, not its userinfo (for clients that drop userinfo, e.g. Node's @alicloud/credentials)")
 	var ids []string
 	for rest := args; ; {
 		if err := parseFlags(fset, rest, metadataURLUsage); err != nil {
@@ -47,6 +49,9 @@ func metadataURLCommand(args []string, getenv func(string) string, stdout, stder
 	}
 	if len(ids) != 1 {
 		return usageError("usage: " + metadataURLUsage)
+	}
+	if *pathSecret && !*uri {
+		return usageError("metadata-url: --path-secret only with --credentials-uri")
 	}
 	id := ids[0]
 	if !instanceIDRE.MatchString(id) {
@@ -71,8 +76,12 @@ func metadataURLCommand(args []string, getenv func(string) string, stdout, stder
 	if err != nil {
 		return err
 	}
-	line := "http://" + id + ":" + metadata.InstanceSecret(key, id) + "@" + clientAddr(*addr)
-	if *uri {
+	secret := metadata.InstanceSecret(key, id)
+	line := "http://" + id + ":" + secret + "@" + clientAddr(*addr)
+	switch {
+	case *pathSecret:
+		line = "http://" + clientAddr(*addr) + metadata.CredentialsPath + "/" + id + "/" + secret
+	case *uri:
 		line += metadata.CredentialsPath
 	}
 	fmt.Fprintln(stdout, line)

@@ -1,16 +1,18 @@
 // Package metadata_test drives the instance metadata service of a real
 // `localyun serve` (issue 14) with the official, unmodified credential
 // providers: credentials-go's ECS RAM role provider (token mode and
-// ALIBABA_CLOUD_IMDSV1_DISABLED), its credentials-URI provider, and the v1
-// SDK's NewClientWithEcsRamRole.
+// ALIBABA_CLOUD_IMDSV1_DISABLED), its credentials-URI provider, the v1
+// SDK's NewClientWithEcsRamRole and its legacy EcsRamRoleSigner.
 //
 // Go reads the proxy environment once per process, so every client runs in
 // a process of its own: the test binary re-executed with
 // LOCALYUN_METADATA_CLIENT naming the client (TestClientHelper), with a
 // clean environment whose HTTP_PROXY is what `localyun metadata-url`
-// prints. The API endpoint is on loopback, which Go never proxies, so only
-// the calls to 100.100.100.200 go through the proxy; nothing here ever
-// dials 100.100.100.200 itself.
+// prints, and no NO_PROXY. The API endpoint is on loopback, which Go's
+// transport never proxies, but the v1 SDK and the Tea clients send their
+// API calls through HTTP_PROXY anyway, and the server serves those for its
+// own address (TestAPIThroughProxy); nothing here ever dials
+// 100.100.100.200 itself.
 //
 // Time moves through the server's hidden LOCALYUN_TEST_CLOCK_OFFSET (see
 // issueOffset and expiredOffset), never through sleeps.

@@ -197,9 +197,9 @@ func (c credentialsBody) check(t *testing.T, what string) {
 }
 
 // wireCredentials reads the role path: the role's name, its credentials
-// (the same on a second read), and 404 for any other role name, an
-// instance without a role or with a role that does not trust ECS, and for
-// the role once detached.
+// (the same on a second read, and for the name in another case), and 404
+// for any other role name, an instance without a role or with a role that
+// does not trust ECS, and for the role once detached.
 func wireCredentials(t *testing.T, s *server, m *imds) {
 	tok := m.token("60")
 	if status, body := m.get("/latest/meta-data/ram/security-credentials/", tok); status != http.StatusOK || strings.TrimSpace(body) != appRole {
@@ -218,7 +218,16 @@ func wireCredentials(t *testing.T, s *server, m *imds) {
 		}
 		first = c
 	}
-	for _, path := range []string{"UntrustedRole", "approle", "Other"} {
+	// Role names match ignoring case, as RAM's do (README's metadata
+	// table, compatibility R1): another case of the attached role's name
+	// is the same role and gets the same credentials.
+	status, body := m.get("/latest/meta-data/ram/security-credentials/"+strings.ToLower(appRole), tok)
+	var lower credentialsBody
+	if err := json.Unmarshal([]byte(body), &lower); status != http.StatusOK || err != nil || lower.AccessKeyID != first.AccessKeyID {
+		t.Errorf("GET ram/security-credentials/%s of an instance with %s: %d %q (%v), want 200 with %s",
+			strings.ToLower(appRole), appRole, status, body, err, first.AccessKeyID)
+	}
+	for _, path := range []string{"UntrustedRole", "Other"} {
 		if status, body := m.get("/latest/meta-data/ram/security-credentials/"+path, tok); status != http.StatusNotFound {
 			t.Errorf("GET ram/security-credentials/%s of an instance with %s: %d %q, want 404", path, appRole, status, body)
 		}

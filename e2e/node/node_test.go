@@ -150,7 +150,7 @@ func npmCI(t *testing.T, project string) {
 // server is a running `localyun serve`.
 type server struct {
 	addr, tlsAddr, caFile string
-	metadataURI           string // `localyun metadata-url --credentials-uri` of metaInstance
+	metadataURI           string // `localyun metadata-url --credentials-uri --path-secret` of metaInstance
 }
 
 // startServer builds cmd/localyun and starts it with the seed on free
@@ -173,7 +173,7 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatalf("localyun serve: %v\nstderr:\n%s", err, stderr)
 	}
-	out, err := exec.Command(bin, "metadata-url", metaInstance, "--credentials-uri", "--addr", srv.addr, "--data-dir", data).Output()
+	out, err := exec.Command(bin, "metadata-url", metaInstance, "--credentials-uri", "--path-secret", "--addr", srv.addr, "--data-dir", data).Output()
 	if err != nil {
 		t.Fatalf("localyun metadata-url: %v", err)
 	}

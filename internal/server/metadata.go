@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // instance: absolute-form (proxy) requests for http://100.100.100.200 on
 // the main listener, with Proxy-Authorization: Basic <id>:<secret>
 // (HTTP_PROXY=http://<id>:<secret>@host:port); GET
-// /localyun/instance-credentials with Authorization: Basic <id>:<secret>
+// /localyun/instance-credentials with Authorization: Basic <id>:<secret>,
+// or GET /localyun/instance-credentials/<id>/<secret>
 // (ALIBABA_CLOUD_CREDENTIALS_URI); and MetadataHandler, a listener of its
 // own for one instance. The secret is metadata.InstanceSecret of the
 // master key.
@@ -71,6 +73,75 @@ func (s *Server) serveInstanceCredentials(w http.ResponseWriter, r *http.Request
 	s.meta.ServeCredentials(w, r, inst)
 }
 
+// servePathCredentials answers metadata.CredentialsPath/<id>/<secret>,
+// the credentials URI for clients that drop a URL's userinfo (Node's
+// @alicloud/credentials): the instance is named by the path instead of
+// Authorization, checked in constant time, and every answer is that of
+// serveInstanceCredentials (401 for a wrong or missing secret or an
+// unknown instance).
+func (s *Server) servePathCredentials(w http.ResponseWriter, r *http.Request, rest string) {
+	id, secret, _ := strings.Cut(rest, "/")
+	inst, err := s.instanceCaller(r.Context(), id, secret)
+	if err != nil {
+		s.refuseCaller(w, err, http.StatusUnauthorized, "WWW-Authenticate")
+		return
+	}
+	s.meta.ServeCredentials(w, r, inst)
+}
+
+// toOriginForm turns an absolute-form request for this server itself into
+// the origin-form request it would be if sent directly, and reports
+// whether it did. The v1 SDK and the Tea clients send their API calls
+// through HTTP_PROXY even to a loopback endpoint, so an app given
+// HTTP_PROXY=$(localyun metadata-url ...) sends its own calls here in
+// absolute form. Nothing is dialled: this is no open proxy. The proxy
+// credentials (the instance's secret) are dropped, as a proxy would.
+func (s *Server) toOriginForm(r *http.Request) bool {
+	if r.Method == http.MethodConnect || !s.isSelfURL(r.URL) {
+		return false
+	}
+	r.Header.Del("Proxy-Authorization")
+	r.Host = r.URL.Host
+	r.URL = &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	if r.URL.Path == "" {
+		r.URL.Path = "/"
+	}
+	r.RequestURI = r.URL.RequestURI()
+	return true
+}
+
+// isSelfURL reports whether u (absolute, http) names one of the server's
+// listen addresses: its port is a listen port, and its host the listen
+// host, "localhost" when that is loopback or unspecified, or any loopback
+// IP when it is unspecified (0.0.0.0, ::).
+func (s *Server) isSelfURL(u *url.URL) bool {
+	if u.Scheme != "http" || u.User != nil {
+		return false
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+	}
+	ip := net.ParseIP(host)
+	for _, addr := range s.self {
+		lhost, lport, err := net.SplitHostPort(addr)
+		if err != nil || lport != port {
+			continue
+		}
+		lip := net.ParseIP(lhost)
+		anyHost := lhost == "" || (lip != nil && lip.IsUnspecified())
+		switch {
+		case strings.EqualFold(host, lhost), ip != nil && lip != nil && ip.Equal(lip):
+			return true
+		case strings.EqualFold(host, "localhost") && (anyHost || (lip != nil && lip.IsLoopback())):
+			return true
+		case anyHost && ip != nil && ip.IsLoopback():
+			return true
+		}
+	}
+	return false
+}
+
 // MetadataHandler returns the metadata service of the instance instanceID
 // as a plain (non-proxy) handler, for a listener the user reaches at
 // 100.100.100.200 (a loopback alias): such requests carry no identity, so
@@ -107,7 +178,16 @@ var errBadCaller = errors.New("bad instance credentials")
 // the instance exists (in any account).
 func (s *Server) metadataCaller(ctx context.Context, header string) (localyun.Instance, error) {
 	id, secret, ok := parseBasic(header)
-	if !ok || !s.meta.CheckSecret(id, secret) {
+	if !ok {
+		return localyun.Instance{}, errBadCaller
+	}
+	return s.instanceCaller(ctx, id, secret)
+}
+
+// instanceCaller returns the instance id if secret is its secret (checked
+// in constant time) and it exists (in any account); else errBadCaller.
+func (s *Server) instanceCaller(ctx context.Context, id, secret string) (localyun.Instance, error) {
+	if !s.meta.CheckSecret(id, secret) {
 		return localyun.Instance{}, errBadCaller
 	}
 	inst, err := s.store.FindInstanceByID(ctx, id)

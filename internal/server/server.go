@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,11 @@ type Options struct {
 	// service serves; nil: the STS sessions of the instance's role
 	// (sts.Service.InstanceCredentials).
 	InstanceCredentials metadata.CredentialIssuer
+	// ListenAddrs are the host:port addresses this server listens on
+	// (HTTP and HTTPS, as bound): an absolute-form request for one of
+	// them is an API call sent through HTTP_PROXY, served as one (see
+	// isSelfURL).
+	ListenAddrs []string
 }
 
 // Server is the localyun API server: one port, every product.
@@ -71,6 +77,7 @@ type Server struct {
 	sts        *sts.Service // the instance credentials' issuer too
 	revocation string
 	meta       *metadata.Service
+	self       []string // Options.ListenAddrs
 }
 
 // New returns a Server for opts.
@@ -84,6 +91,7 @@ func New(opts Options) *Server {
 		mux:    protocol.NewMux(),
 
 		touched: map[string]time.Time{},
+		self:    opts.ListenAddrs,
 	}
 	if opts.RateLimit > 0 {
 		s.rate, s.limiter = opts.RateLimit, opts.RateLimiter
@@ -124,14 +132,19 @@ func New(opts Options) *Server {
 // Mux returns the action table, for documentation and tests.
 func (s *Server) Mux() *protocol.Mux { return s.mux }
 
-// ServeHTTP serves every RPC call on "/" plus /healthz, /readyz, /metrics
-// and /localyun/instance-credentials; any other path is 404 in the
-// product's error envelope. Proxy requests (absolute form, CONNECT) reach
-// only the metadata service (serveProxy).
+// ServeHTTP serves every RPC call on "/" plus /healthz, /readyz, /metrics,
+// /localyun/instance-credentials and
+// /localyun/instance-credentials/<id>/<secret>; any other path is 404 in
+// the product's error envelope. Proxy requests (absolute form, CONNECT)
+// reach only the metadata service (serveProxy), except an absolute-form
+// request for this server itself, served as if sent directly
+// (toOriginForm).
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if isProxyRequest(hr) {
-		s.serveProxy(w, hr)
-		return
+		if !s.toOriginForm(hr) {
+			s.serveProxy(w, hr)
+			return
+		}
 	}
 	switch hr.URL.Path {
 	case "/":
@@ -151,6 +164,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	default:
+		if rest, ok := strings.CutPrefix(hr.URL.Path, metadata.CredentialsPath+"/"); ok {
+			s.servePathCredentials(w, hr, rest)
+			return
+		}
 		s.serveNotFound(w, hr)
 	}
 }
