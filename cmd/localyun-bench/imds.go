@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,9 +53,41 @@ func init() {
 		Conc:   func(w World, c int) int { return min(c, w.Instances/2) },
 		Iter: func(c *caller, w World, k, n, i int) error {
 			id := instanceID(2 * k)
-			return c.imdsGet(0, id, roleName(k%w.Roles), wantContains(`"Code":"Success"`))
+			if c.imdsRole == "" {
+				// The role attached now: detach100 re-attaches its blocks
+				// with one role each, so it may not be the seeded one.
+				c.imdsRole = c.imdsAttachedRole(id, roleName(k%w.Roles))
+			}
+			return c.imdsGet(0, id, c.imdsRole, wantContains(`"Code":"Success"`))
 		},
 	})
+}
+
+// imdsAttachedRole reads the name of the role attached to instance id
+// from the metadata service's listing, unmeasured, as a client does before
+// its first credential GET; seeded when the answer is not a role name (a
+// baseline server answers every path with its fixed body).
+func (c *caller) imdsAttachedRole(id, seeded string) string {
+	base, err := url.Parse(c.base)
+	if err != nil {
+		return seeded
+	}
+	req := &http.Request{Method: http.MethodGet, Host: imdsHost, Header: http.Header{},
+		URL: &url.URL{Scheme: "http", Host: base.Host, Opaque: "//" + imdsHost + "/latest/meta-data/ram/security-credentials/"}}
+	req.Header["Proxy-Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+metadata.InstanceSecret(imdsKey, id)))}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return seeded
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256))
+	name := strings.TrimSpace(string(b))
+	if err != nil || resp.StatusCode != http.StatusOK || name == "" || strings.IndexFunc(name, func(r rune) bool {
+		return !(r == '-' || r == '.' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+	}) >= 0 {
+		return seeded
+	}
+	return name
 }
 
 // imdsGet sends the credential GET of instance id's role through the

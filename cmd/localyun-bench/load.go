@@ -205,6 +205,8 @@ type caller struct {
 	buf     bytes.Buffer
 	st      *stats
 	discard bool // do not record (probe)
+
+	imdsRole string // the imds operation's role name, read once (imds.go)
 }
 
 // errNotServed marks an action the server does not route.
