@@ -251,6 +251,13 @@ func ramSamples() map[string]walkSample {
 // bastionSamples act in instance bhAllowed on objects whose ids are the
 // same in bhVictim (both are built alike), so that a variant moving the
 // InstanceId to the victim reaches real objects there.
+// walkPublicKey is an OpenSSH public key line, Base64-encoded as
+// CreateUserPublicKey takes it.
+const walkPublicKey = "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSVBqRS9YNituUUJseEl0YVc2TGdOMHVoNlE3M0hLaHdhTFh4WlFJOGFUVDUgd2Fsawo="
+
+// walkSetupPublicKey is the key the world registers for bastion user 1.
+const walkSetupPublicKey = "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUpwZVFWY2lXNGdTWEt4N2FQOXI2RHhuQmNRdkUxSmwzOU0xR0JMN2g0WjMgd2FsazIK"
+
 func bastionSamples() map[string]walkSample {
 	p := func(kv ...string) map[string]string {
 		m := map[string]string{"RegionId": region, "InstanceId": bhAllowed}
@@ -300,6 +307,17 @@ func bastionSamples() map[string]walkSample {
 		"DeleteHostGroup":      s("HostGroupId", "2"),
 		"AddHostsToGroup":      s("HostGroupId", "1", "HostIds", `["2"]`),
 		"RemoveHostsFromGroup": s("HostGroupId", "1", "HostIds", `["1"]`),
+
+		"CreateUserPublicKey":       s("UserId", "1", "PublicKeyName", "walk", "PublicKey", walkPublicKey),
+		"ListUserPublicKeys":        s("UserId", "1"),
+		"DeleteUserPublicKey":       s("PublicKeyId", "1"),
+		"LockUsers":                 s("UserIds", `["2"]`),
+		"UnlockUsers":               s("UserIds", `["2"]`),
+		"ModifyHostsPort":           s("HostIds", `["1"]`, "ProtocolName", "SSH", "Port", "2222"),
+		"ListOperationHosts":        s(),
+		"ListOperationHostAccounts": s("HostId", "1"),
+		"GenerateAssetOperationToken": s("AssetId", "1", "AssetType", "Host", "AssetAccountId", "1",
+			"OperationMode", "WebToken"),
 	}
 	for _, g := range []struct{ suffix, param string }{{"UserGroup", "UserGroupId"}, {"User", "UserId"}} {
 		out["AttachHostAccountsTo"+g.suffix] = s(g.param, "1", "Hosts", `[{"HostId":"1","HostAccountIds":["2"]}]`)
@@ -664,6 +682,8 @@ func (w *walkWorld) bastionWorld() {
 			w.t.Fatal(err)
 		}
 	}
+	u, _ := w.root(walkRAM, "GetUser", "UserName", "walker")["User"].(map[string]any)
+	walkerID, _ := u["UserId"].(string)
 	for _, x := range []struct{ inst, prefix string }{{bhAllowed, "allowed"}, {bhVictim, "victim"}} {
 		in := func(action string, kv ...string) {
 			w.root(walkBastion, action, append([]string{"RegionId", region, "InstanceId", x.inst}, kv...)...)
@@ -687,10 +707,17 @@ func (w *walkWorld) bastionWorld() {
 			in("AttachHostAccountsTo"+g.suffix, g.param, "1", "Hosts", `[{"HostId":"1","HostAccountIds":["1"]}]`)
 			in("AttachHostGroupAccountsTo"+g.suffix, g.param, "1", "HostGroups", `[{"HostGroupId":"1","HostAccountNames":["root"]}]`)
 		}
+		// A key for DeleteUserPublicKey (id 1), and the walker as a bastion
+		// user (id 3, Source Ram) granted host 1 as account 1, for the
+		// operation actions.
+		in("CreateUserPublicKey", "UserId", "1", "PublicKeyName", "setup", "PublicKey", walkSetupPublicKey)
+		in("CreateUser", "UserName", x.prefix+"-walker", "Source", "Ram", "SourceUserId", walkerID)
+		in("AttachHostAccountsToUser", "UserId", "3", "Hosts", `[{"HostId":"1","HostAccountIds":["1"]}]`)
 	}
 	// The samples name objects by id: both instances must number alike.
-	for _, list := range []struct{ action, field, id string }{{"ListHosts", "Hosts", "HostId"}, {"ListUsers", "Users", "UserId"},
-		{"ListUserGroups", "UserGroups", "UserGroupId"}, {"ListHostGroups", "HostGroups", "HostGroupId"}} {
+	for _, list := range []struct{ action, field, id, want string }{{"ListHosts", "Hosts", "HostId", "1,2"},
+		{"ListUsers", "Users", "UserId", "1,2,3"}, {"ListUserGroups", "UserGroups", "UserGroupId", "1,2"},
+		{"ListHostGroups", "HostGroups", "HostGroupId", "1,2"}} {
 		var got [2]string
 		for i, inst := range []string{bhAllowed, bhVictim} {
 			items, _ := w.root(walkBastion, list.action, "RegionId", region, "InstanceId", inst)[list.field].([]any)
@@ -702,8 +729,8 @@ func (w *walkWorld) bastionWorld() {
 			sort.Strings(ids)
 			got[i] = strings.Join(ids, ",")
 		}
-		if got[0] != got[1] || got[0] != "1,2" {
-			w.t.Fatalf("world: %s ids %q and %q, want 1,2 in both instances", list.action, got[0], got[1])
+		if got[0] != got[1] || got[0] != list.want {
+			w.t.Fatalf("world: %s ids %q and %q, want %s in both instances", list.action, got[0], got[1], list.want)
 		}
 	}
 }
