@@ -271,7 +271,8 @@ func bastionSamples() map[string]walkSample {
 	out := map[string]walkSample{
 		"DescribeInstances": {params: map[string]string{"RegionId": region, "InstanceId.1": bhAllowed},
 			targets: []walkTarget{{param: "InstanceId.1", victim: bhVictim}}},
-		"DescribeRegions": {params: map[string]string{}},
+		"DescribeRegions":           {params: map[string]string{}},
+		"DescribeInstanceAttribute": s(),
 
 		"CreateHost": s("HostName", "new-host", "OSType", "Linux", "Source", "Local", "ActiveAddressType", "Private",
 			"HostPrivateAddress", "10.0.0.9"),

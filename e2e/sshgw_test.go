@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -376,4 +377,46 @@ func exitStatus(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// TestSSHGatewayEndpoint: DescribeInstanceAttribute (InternetEndpoint,
+// IntranetEndpoint, Ports) and DescribeInstances (the endpoints), through
+// the v1 SDK in JSON and XML and through V3 CallApi, show where the
+// gateway listens for the instance, and the unmodified ssh logs in there.
+func TestSSHGatewayEndpoint(t *testing.T) {
+	w := newGWWorld(t, "", 1, "terminate")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := w.nodes[0]
+	wantHost, wantPort, _ := net.SplitHostPort(n.GW)
+	for name, call := range (&env{t: t, Host: n.Addr}).bhClients(gwKey, gwSecret) {
+		body, err := call("DescribeInstanceAttribute", p(gwInst))
+		if err != nil {
+			t.Fatalf("%s: DescribeInstanceAttribute: %v", name, err)
+		}
+		attr, _ := body["InstanceAttribute"].(map[string]any)
+		ports := list(attr["Ports"])
+		if str(attr["InstanceId"]) != gwInst || str(attr["InternetEndpoint"]) != wantHost ||
+			str(attr["IntranetEndpoint"]) != wantHost || len(ports) != 1 ||
+			num(ports[0]["StandardPort"]) != 60022 || strconv.Itoa(num(ports[0]["CustomPort"])) != wantPort {
+			t.Fatalf("%s: DescribeInstanceAttribute = %v, want endpoint %s and port %s", name, body, wantHost, wantPort)
+		}
+		body, err = call("DescribeInstances", map[string]string{"InstanceId.1": gwInst})
+		if err != nil {
+			t.Fatalf("%s: DescribeInstances: %v", name, err)
+		}
+		if items := list(body["Instances"]); len(items) != 1 || str(items[0]["InternetEndpoint"]) != wantHost ||
+			str(items[0]["IntranetEndpoint"]) != wantHost {
+			t.Fatalf("%s: DescribeInstances = %v, want endpoint %s", name, body, wantHost)
+		}
+		addr := net.JoinHostPort(str(attr["InternetEndpoint"]), strconv.Itoa(num(ports[0]["CustomPort"])))
+		out, err := w.cli.SSH(ctx, w.login("alice"), addr, "ls").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "h-web") {
+			t.Fatalf("%s: ssh alice@%s ls: %v: %q", name, addr, err, out)
+		}
+		_, err = call("DescribeInstanceAttribute", p("bastionhost-cn-nosuch01"))
+		if _, code := apiCode(err); code != "Commodity.BizError.InvalidStatus" {
+			t.Fatalf("%s: DescribeInstanceAttribute of an unknown instance: %v", name, err)
+		}
+	}
 }

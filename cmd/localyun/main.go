@@ -226,6 +226,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sshNote, err := m.startSSH(ctx) // issue 15: bastion SSH gateway (ssh.go)
+	if err != nil {
+		return err
+	}
 	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
 		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
@@ -236,11 +240,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if off := m.Config.ClockOffset; off != 0 {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
+	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
 	srv := server.New(opts)
-	sshNote, err := m.startSSH(ctx) // issue 15: bastion SSH gateway (ssh.go)
-	if err != nil {
-		return err
-	}
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())

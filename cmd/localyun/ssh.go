@@ -102,6 +102,33 @@ func (m *Main) SSHAddr(instanceID string) string {
 	return m.ssh.Addr(instanceID)
 }
 
+// sshEndpoints returns what the API shows as each bastion instance's O&M
+// endpoint (server.Options.BastionSSHAddr): the address of the instance's
+// listener in this process, with an unspecified host (--ssh-addr
+// 0.0.0.0:60022) shown as loopback; "" for an instance the gateway does
+// not listen for (created after it started: it listens from the next
+// start). Nil when the gateway is off.
+func (m *Main) sshEndpoints() func(instanceID string) string {
+	g := m.ssh
+	if g == nil {
+		return nil
+	}
+	return func(instanceID string) string {
+		addr := g.Addr(instanceID)
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return ""
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+			if ip.To4() == nil {
+				host = "::1"
+			}
+		}
+		return net.JoinHostPort(host, port)
+	}
+}
+
 // closeSSH stops the gateway, ending its sessions.
 func (m *Main) closeSSH() {
 	if m.ssh != nil {

@@ -211,19 +211,20 @@ func TestLoginChecks(t *testing.T) {
 		AccountID: "3", Sum: sha("tok"), CreatedAt: *now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.CheckOperationToken(ctx, grantInst, "alice", "tok"); !errors.Is(err, bastionhost.ErrTokenNotAllowed) {
+	if _, _, _, _, err := s.CheckOperationToken(ctx, grantInst, "alice", "tok"); !errors.Is(err, bastionhost.ErrTokenNotAllowed) {
 		t.Fatalf("token of an unauthorized account: %v", err)
 	}
 	mustOK(s.AttachHostGroupAccountsToUserGroup(ctx, bastionhost.HostGroupGrantsInput{GranteeRef: groupRef(),
 		HostGroups: []localyun.BastionHostGroupGrant{{HostGroupID: "1", AccountNames: []string{"root"}}}}))
-	if _, h, a, err := s.CheckOperationToken(ctx, grantInst, "alice", "tok"); err != nil || h != "2" || a != "3" {
-		t.Fatalf("token: %s %s %v", h, a, err)
+	if _, h, a, exp, err := s.CheckOperationToken(ctx, grantInst, "alice", "tok"); err != nil || h != "2" || a != "3" ||
+		!exp.Equal(now.Add(time.Hour)) {
+		t.Fatalf("token: %s %s %v %v", h, a, exp, err)
 	}
-	if _, _, _, err := s.CheckOperationToken(ctx, grantInst, "alice", "nope"); !errors.Is(err, bastionhost.ErrLoginFailed) {
+	if _, _, _, _, err := s.CheckOperationToken(ctx, grantInst, "alice", "nope"); !errors.Is(err, bastionhost.ErrLoginFailed) {
 		t.Fatalf("wrong token: %v", err)
 	}
 	*now = now.Add(time.Hour)
-	if _, _, _, err := s.CheckOperationToken(ctx, grantInst, "alice", "tok"); !errors.Is(err, bastionhost.ErrTokenExpired) {
+	if _, _, _, _, err := s.CheckOperationToken(ctx, grantInst, "alice", "tok"); !errors.Is(err, bastionhost.ErrTokenExpired) {
 		t.Fatalf("expired token: %v", err)
 	}
 	if sec, err := s.HostAccountCredential(ctx, grantInst, "3"); err != nil || sec.Password != "hostpw" {

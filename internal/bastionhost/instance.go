@@ -2,13 +2,17 @@ package bastionhost
 
 import (
 	"context"
+	"errors"
+	"net"
+	"strconv"
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
 // The instance family: DescribeInstances and DescribeRegions, the two
-// actions that name no single bastion instance.
+// actions that name no single bastion instance, and
+// DescribeInstanceAttribute.
 
 // docInstancesARN documents InstancesARNs in docs/authorization.md.
 const docInstancesARN = "acs:yundun-bastionhost:<region of each instance>:<uid>:instance/<InstanceId.N>, " +
@@ -27,10 +31,17 @@ func registerInstances(m *protocol.Mux, s *Service) {
 			}
 			out := describeInstancesResponse{TotalCount: int64(total), Instances: []instanceItem{}}
 			for _, b := range insts {
-				out.Instances = append(out.Instances, instanceItemOf(b))
+				out.Instances = append(out.Instances, s.instanceItemOf(b))
 			}
 			return out, nil
 		}})
+	handleInstance(m, s, "DescribeInstanceAttribute", parseInstanceRef, func(ctx context.Context, in InstanceRef) (any, error) {
+		b, err := s.DescribeInstanceAttribute(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return describeInstanceAttributeResponse{InstanceAttribute: s.instanceAttributeOf(b)}, nil
+	})
 	protocol.Handle(m, Product, protocol.Action[DescribeRegionsInput]{Name: "DescribeRegions",
 		Resource: "acs:yundun-bastionhost:<RegionId>:<uid>:instance/*", Parse: parseDescribeRegions,
 		Resources: func(ctx context.Context, p localyun.Principal, in DescribeRegionsInput) ([]string, error) {
@@ -107,13 +118,65 @@ func (s *Service) DescribeInstances(ctx context.Context, in DescribeInstancesInp
 		IDs: in.IDs, Status: in.Status, Offset: in.Offset, Limit: in.Limit})
 }
 
-func instanceItemOf(b localyun.BastionInstance) instanceItem {
+// DescribeInstanceAttribute returns one bastion instance of the caller's.
+// Returns Commodity.BizError.InvalidStatus for an instance it does not
+// hold (or not in RegionId, when sent).
+func (s *Service) DescribeInstanceAttribute(ctx context.Context, ref InstanceRef) (localyun.BastionInstance, error) {
+	b, err := s.store.FindBastionInstance(ctx, accountOf(ctx), ref.InstanceID)
+	if errors.Is(err, localyun.ErrNotFound) || err == nil && ref.RegionID != "" && b.RegionID != ref.RegionID {
+		return localyun.BastionInstance{}, errInstanceNotFound
+	}
+	return b, err
+}
+
+// StandardSSHPort is the product's O&M port for SSH (Ports.StandardPort).
+const StandardSSHPort = 60022
+
+// endpoint is where the bastion SSH gateway of this process listens for an
+// instance now: its host (both InternetEndpoint and IntranetEndpoint, the
+// one address localyun has) and its port. ok is false when the gateway is
+// off or does not listen for the instance (made after the gateway
+// started): then no endpoint is shown, rather than one nobody answers.
+func (s *Service) endpoint(instanceID string) (host string, port int, ok bool) {
+	if s.opts.SSHAddr == nil {
+		return "", 0, false
+	}
+	addr := s.opts.SSHAddr(instanceID)
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, false
+	}
+	port, err = strconv.Atoi(portText)
+	return host, port, err == nil && port > 0 && port <= 65535
+}
+
+func (s *Service) instanceItemOf(b localyun.BastionInstance) instanceItem {
+	host, _, _ := s.endpoint(b.ID)
 	return instanceItem{InstanceID: b.ID, InstanceStatus: b.Status, RegionID: b.RegionID,
-		Description: b.Description, ImageVersion: "3.2.44", LicenseCode: "bhah_ent_50_asset", PlanCode: b.PlanCode,
+		Description: b.Description, ImageVersion: imageVersion, LicenseCode: licenseCode, PlanCode: b.PlanCode,
 		StartTime: b.CreatedAt.UnixMilli(), ExpireTime: b.ExpiresAt.UnixMilli(),
-		InternetEndpoint: b.ID + ".bastionhost.aliyuncs.com", IntranetEndpoint: b.ID + "-vpc.bastionhost.aliyuncs.com",
+		InternetEndpoint: host, IntranetEndpoint: host,
 		PublicNetworkAccess: true, VpcID: b.VpcID, VswitchID: b.VSwitchID}
 }
+
+func (s *Service) instanceAttributeOf(b localyun.BastionInstance) instanceAttribute {
+	host, port, ok := s.endpoint(b.ID)
+	ports := []portItem{}
+	if ok {
+		ports = append(ports, portItem{StandardPort: StandardSSHPort, CustomPort: int32(port)})
+	}
+	return instanceAttribute{InstanceID: b.ID, InstanceStatus: b.Status, RegionID: b.RegionID,
+		Description: b.Description, ImageVersionName: imageVersion, LicenseCode: licenseCode,
+		StartTime: b.CreatedAt.UnixMilli(), ExpireTime: b.ExpiresAt.UnixMilli(),
+		InternetEndpoint: host, IntranetEndpoint: host, Ports: ports,
+		PublicNetworkAccess: true, VpcID: b.VpcID, VswitchID: b.VSwitchID}
+}
+
+// What localyun says of every instance's edition.
+const (
+	imageVersion = "3.2.44"
+	licenseCode  = "bhah_ent_50_asset"
+)
 
 // DescribeRegionsInput is the parsed input of DescribeRegions.
 type DescribeRegionsInput struct {

@@ -143,35 +143,37 @@ func (s *Service) CheckUserPublicKey(ctx context.Context, instanceID, userName s
 
 // CheckOperationToken checks an O&M token presented with the user name of
 // its user, and that the user may still use the token's host account.
-// Returns the user and the host and account the token logs in to, or the
+// Returns the user, the host and account the token logs in to and the
+// instant the token expires (a session it opened ends then), or the
 // errors of CheckUserPassword, ErrTokenExpired or ErrTokenNotAllowed.
-func (s *Service) CheckOperationToken(ctx context.Context, instanceID, userName, token string) (localyun.BastionUser, string, string, error) {
+func (s *Service) CheckOperationToken(ctx context.Context, instanceID, userName, token string) (u localyun.BastionUser,
+	hostID, accountID string, expiresAt time.Time, err error) {
 	u, ok, err := s.userByName(ctx, instanceID, userName)
 	if err != nil || !ok {
-		return localyun.BastionUser{}, "", "", firstErr(err, ErrLoginFailed)
+		return localyun.BastionUser{}, "", "", time.Time{}, firstErr(err, ErrLoginFailed)
 	}
 	st, err := s.loginAllowed(ctx, u)
 	if err != nil {
-		return localyun.BastionUser{}, "", "", err
+		return localyun.BastionUser{}, "", "", time.Time{}, err
 	}
 	sum := sha256.Sum256([]byte(token))
 	t, err := s.store.FindBastionOperationToken(ctx, instanceID, sum[:])
 	switch {
 	case errors.Is(err, localyun.ErrNotFound) || err == nil && t.UserID != u.ID:
-		return localyun.BastionUser{}, "", "", s.loginFailed(ctx, u)
+		return localyun.BastionUser{}, "", "", time.Time{}, s.loginFailed(ctx, u)
 	case err != nil:
-		return localyun.BastionUser{}, "", "", err
+		return localyun.BastionUser{}, "", "", time.Time{}, err
 	case !s.opts.Now().Before(t.ExpiresAt):
-		return localyun.BastionUser{}, "", "", ErrTokenExpired
+		return localyun.BastionUser{}, "", "", time.Time{}, ErrTokenExpired
 	}
 	if err := s.loginSucceeded(ctx, u, st); err != nil {
-		return localyun.BastionUser{}, "", "", err
+		return localyun.BastionUser{}, "", "", time.Time{}, err
 	}
 	ok, err = s.MayUse(ctx, instanceID, u.ID, t.HostID, t.AccountID)
 	if err != nil || !ok {
-		return localyun.BastionUser{}, "", "", firstErr(err, ErrTokenNotAllowed)
+		return localyun.BastionUser{}, "", "", time.Time{}, firstErr(err, ErrTokenNotAllowed)
 	}
-	return u, t.HostID, t.AccountID, nil
+	return u, t.HostID, t.AccountID, t.ExpiresAt, nil
 }
 
 func firstErr(err, otherwise error) error {

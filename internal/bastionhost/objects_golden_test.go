@@ -30,6 +30,7 @@ func TestGoldenObjects(t *testing.T) {
 	}{
 		{"DescribeRegions", map[string]string{"AcceptLanguage": "en-US"}},
 		{"DescribeInstances", map[string]string{"InstanceId.1": seedInstance}},
+		{"DescribeInstanceAttribute", with()},
 		{"CreateHost", with("HostName", "web", "OSType", "linux", "Source", "Ecs", "SourceInstanceId", "i-1",
 			"InstanceRegionId", "cn-hangzhou", "ActiveAddressType", "Public", "HostPublicAddress", "47.0.0.1", "Comment", "c")},
 		{"GetHost", with("HostId", "5")},

@@ -36,6 +36,38 @@ type instanceItem struct {
 	BandWidth           int64  `json:"BandWidth" xml:"BandWidth"`
 }
 
+// instanceAttribute is DescribeInstanceAttribute's InstanceAttribute: the
+// fields of DescribeInstances' items it shares, and the O&M ports.
+type instanceAttribute struct {
+	InstanceID          string     `json:"InstanceId" xml:"InstanceId"`
+	InstanceStatus      string     `json:"InstanceStatus" xml:"InstanceStatus"`
+	RegionID            string     `json:"RegionId" xml:"RegionId"`
+	Description         string     `json:"Description" xml:"Description"`
+	ImageVersionName    string     `json:"ImageVersionName" xml:"ImageVersionName"`
+	LicenseCode         string     `json:"LicenseCode" xml:"LicenseCode"`
+	StartTime           int64      `json:"StartTime" xml:"StartTime"`
+	ExpireTime          int64      `json:"ExpireTime" xml:"ExpireTime"`
+	InternetEndpoint    string     `json:"InternetEndpoint" xml:"InternetEndpoint"`
+	IntranetEndpoint    string     `json:"IntranetEndpoint" xml:"IntranetEndpoint"`
+	Ports               []portItem `json:"Ports" xml:"Ports"`
+	PublicNetworkAccess bool       `json:"PublicNetworkAccess" xml:"PublicNetworkAccess"`
+	VpcID               string     `json:"VpcId" xml:"VpcId"`
+	VswitchID           string     `json:"VswitchId" xml:"VswitchId"`
+	SlaveVswitchID      string     `json:"SlaveVswitchId" xml:"SlaveVswitchId"`
+	ResourceGroupID     string     `json:"ResourceGroupId" xml:"ResourceGroupId"`
+}
+
+// portItem is an O&M port: the product's standard one for the protocol
+// and the one the instance really listens on (CustomPort).
+type portItem struct {
+	StandardPort int32 `json:"StandardPort" xml:"StandardPort"`
+	CustomPort   int32 `json:"CustomPort" xml:"CustomPort"`
+}
+
+type describeInstanceAttributeResponse struct {
+	InstanceAttribute instanceAttribute `json:"InstanceAttribute" xml:"InstanceAttribute"`
+}
+
 type describeInstancesResponse struct {
 	TotalCount int64          `json:"TotalCount" xml:"TotalCount"`
 	Instances  []instanceItem `json:"Instances" xml:"Instances"`

@@ -42,6 +42,11 @@ type Options struct {
 	LoginLockout      time.Duration
 	// TokenTTL is how long an O&M token is valid (DefaultTokenTTL).
 	TokenTTL time.Duration
+	// SSHAddr, when set, returns the address ("host:port") where the
+	// bastion SSH gateway listens for an instance now, "" where it does
+	// not; DescribeInstanceAttribute and DescribeInstances show it as the
+	// instance's O&M endpoint and port. Nil: no gateway.
+	SSHAddr func(instanceID string) string
 }
 
 // Service holds the Bastionhost rules.

@@ -56,6 +56,10 @@ type Options struct {
 	// them is an API call sent through HTTP_PROXY, served as one (see
 	// isSelfURL).
 	ListenAddrs []string
+	// BastionSSHAddr returns where this process's bastion SSH gateway
+	// listens for an instance ("host:port", "" where it does not): the
+	// instances' O&M endpoint (bastionhost.Options.SSHAddr). Nil: none.
+	BastionSSHAddr func(instanceID string) string
 }
 
 // Server is the localyun API server: one port, every product.
@@ -120,7 +124,7 @@ func New(opts Options) *Server {
 	s.sts, s.revocation = sts.NewService(opts.Store, sts.Options{Now: s.now, InstanceCredentialTTL: opts.MetadataCredentialTTL}), opts.Revocation
 	sts.Register(s.mux, s.sts)
 	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
-	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now}))
+	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now, SSHAddr: opts.BastionSSHAddr}))
 	issuer := opts.InstanceCredentials
 	if issuer == nil {
 		issuer = metadata.IssuerFunc(s.issueCredentials)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -26,6 +27,7 @@ const (
 	extMethod    = "localyun-method" // password, publickey, token
 	extHostID    = "localyun-token-host-id"
 	extAccountID = "localyun-token-account-id"
+	extExpires   = "localyun-token-expires" // Unix nanoseconds
 )
 
 // tokenLen is the length of an O&M token: 32 random bytes, base64url
@@ -71,11 +73,12 @@ func (g *Gateway) checkPassword(instanceID, user, pw string) (*ssh.Permissions, 
 	ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
 	defer cancel()
 	if looksLikeToken(pw) {
-		u, hostID, accountID, err := g.opts.Access.CheckOperationToken(ctx, instanceID, user, pw)
+		u, hostID, accountID, expires, err := g.opts.Access.CheckOperationToken(ctx, instanceID, user, pw)
 		if err == nil {
 			p := userPermissions(u, "token")
 			p.Extensions[extHostID] = hostID
 			p.Extensions[extAccountID] = accountID
+			p.Extensions[extExpires] = strconv.FormatInt(expires.UnixNano(), 10)
 			return p, nil
 		}
 		if !isLoginFailed(err) {

@@ -21,7 +21,9 @@ type login struct {
 	method     string // password, publickey, token
 	// An O&M token logs in to one host account: sessions go straight there.
 	tokenHostID, tokenAccountID string
-	clientAddr                  string
+	// tokenExpires is when the O&M token expires: its sessions end then.
+	tokenExpires time.Time
+	clientAddr   string
 }
 
 // conn is one client connection to an instance's listener.
@@ -49,7 +51,7 @@ func (g *Gateway) serveConn(l *instanceListener, c net.Conn) {
 	ext := sc.Permissions.Extensions
 	cn := &conn{g: g, l: l, sc: sc, login: login{instanceID: l.instanceID, userID: ext[extUserID],
 		userName: ext[extUserName], method: ext[extMethod], tokenHostID: ext[extHostID],
-		tokenAccountID: ext[extAccountID], clientAddr: c.RemoteAddr().String()}}
+		tokenAccountID: ext[extAccountID], tokenExpires: unixNano(ext[extExpires]), clientAddr: c.RemoteAddr().String()}}
 	for nc := range chans {
 		switch nc.ChannelType() {
 		case "session":
@@ -64,12 +66,23 @@ func (g *Gateway) serveConn(l *instanceListener, c net.Conn) {
 	cn.wg.Wait()
 }
 
+// unixNano reads Unix nanoseconds; "" (not a token login) is the zero
+// time.
+func unixNano(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
 // mayStart checks, once live is registered (so that a revocation from
-// then on re-checks it), that its user may use its host account now, and
-// starts watching the end of the user's validity period.
+// then on re-checks it), that its user may use its host account now (and
+// that its O&M token has not expired), and starts watching the end of the
+// user's validity period and of the token.
 func (cn *conn) mayStart(ctx context.Context, live *liveSession) bool {
 	lg := cn.login
-	ok, err := cn.g.opts.Access.MayUse(ctx, lg.instanceID, lg.userID, live.access.Host.ID, live.access.Account.ID)
+	ok, err := cn.g.live.allowed(ctx, live)
 	if err != nil {
 		cn.g.opts.Logger.Warn("ssh access check", "instance", lg.instanceID, "err", err)
 		return false

@@ -49,7 +49,8 @@ type Access interface {
 	MayUse(ctx context.Context, instanceID, userID, hostID, accountID string) (bool, error)
 	CheckUserPassword(ctx context.Context, instanceID, userName, password string) (localyun.BastionUser, error)
 	CheckUserPublicKey(ctx context.Context, instanceID, userName string, key []byte) (localyun.BastionUser, error)
-	CheckOperationToken(ctx context.Context, instanceID, userName, token string) (localyun.BastionUser, string, string, error)
+	CheckOperationToken(ctx context.Context, instanceID, userName, token string) (u localyun.BastionUser, hostID, accountID string,
+		expiresAt time.Time, err error)
 	HostAccountCredential(ctx context.Context, instanceID, accountID string) (localyun.BastionSecret, error)
 }
 

@@ -230,7 +230,7 @@ func (r *registry) check(s *liveSession) {
 	g := r.g
 	ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
 	defer cancel()
-	ok, err := g.opts.Access.MayUse(ctx, s.login.instanceID, s.login.userID, s.access.Host.ID, s.access.Account.ID)
+	ok, err := r.allowed(ctx, s)
 	if err != nil {
 		if g.ctx.Err() == nil {
 			g.opts.Logger.Warn("ssh access re-check", "instance", s.login.instanceID, "err", err)
@@ -248,12 +248,7 @@ func (r *registry) check(s *liveSession) {
 		r.watchValidity(ctx, s)
 		return
 	}
-	reason := r.lossReason(ctx, s)
-	msg := "localyun: your access to " + s.what() + " was revoked"
-	if reason != localyun.BastionSessionRevoked {
-		msg = "localyun: your bastion user is " + map[string]string{localyun.BastionSessionLocked: "locked",
-			localyun.BastionSessionExpired: "outside its validity period"}[reason] + "; your access to " + s.what() + " ends"
-	}
+	reason, msg := r.lossReason(ctx, s)
 	switch g.opts.Revoke.Mode {
 	case RevokeKeep:
 		g.opts.Logger.Info("ssh access revoked, session kept", "instance", s.login.instanceID, "session", s.record)
@@ -276,7 +271,7 @@ func (r *registry) graceOver(s *liveSession, reason string) {
 	defer s.checkMu.Unlock()
 	ctx, cancel := context.WithTimeout(r.g.ctx, 10*time.Second)
 	defer cancel()
-	ok, err := r.g.opts.Access.MayUse(ctx, s.login.instanceID, s.login.userID, s.access.Host.ID, s.access.Account.ID)
+	ok, err := r.allowed(ctx, s)
 	s.mu.Lock()
 	s.grace = nil
 	s.mu.Unlock()
@@ -287,26 +282,49 @@ func (r *registry) graceOver(s *liveSession, reason string) {
 	s.end(reason, "localyun: the grace period is over; your access to "+s.what()+" was revoked")
 }
 
-// lossReason tells why a session lost its access: its user is locked or
-// outside its validity period, or a grant went away.
-func (r *registry) lossReason(ctx context.Context, s *liveSession) string {
+// allowed reports whether s may go on: its O&M token (if it logged in
+// with one) has not expired, and MayUse says yes.
+func (r *registry) allowed(ctx context.Context, s *liveSession) (bool, error) {
+	if r.tokenExpired(s) {
+		return false, nil
+	}
+	return r.g.opts.Access.MayUse(ctx, s.login.instanceID, s.login.userID, s.access.Host.ID, s.access.Account.ID)
+}
+
+// tokenExpired reports whether s logged in with an O&M token that has
+// expired.
+func (r *registry) tokenExpired(s *liveSession) bool {
+	exp := s.login.tokenExpires
+	return !exp.IsZero() && !r.g.opts.Now().Before(exp)
+}
+
+// lossReason tells why a session lost its access, as a session record's
+// reason and the message to its user: its O&M token expired, its user is
+// locked or outside its validity period, or a grant went away.
+func (r *registry) lossReason(ctx context.Context, s *liveSession) (reason, msg string) {
+	ends := "; your access to " + s.what() + " ends"
+	if r.tokenExpired(s) {
+		return localyun.BastionSessionExpired, "localyun: your O&M token has expired" + ends
+	}
 	u, err := r.g.opts.Store.FindBastionUser(ctx, s.login.instanceID, s.login.userID)
 	switch {
 	case err != nil:
-		return localyun.BastionSessionRevoked // deleted (or unreadable)
+		// deleted (or unreadable)
 	case u.Locked:
-		return localyun.BastionSessionLocked
+		return localyun.BastionSessionLocked, "localyun: your bastion user is locked" + ends
+	default:
+		now := r.g.opts.Now().Unix()
+		if u.EffectiveStartTime != 0 && now < u.EffectiveStartTime || u.EffectiveEndTime != 0 && now > u.EffectiveEndTime {
+			return localyun.BastionSessionExpired, "localyun: your bastion user is outside its validity period" + ends
+		}
 	}
-	now := r.g.opts.Now().Unix()
-	if u.EffectiveStartTime != 0 && now < u.EffectiveStartTime || u.EffectiveEndTime != 0 && now > u.EffectiveEndTime {
-		return localyun.BastionSessionExpired
-	}
-	return localyun.BastionSessionRevoked
+	return localyun.BastionSessionRevoked, "localyun: your access to " + s.what() + " was revoked"
 }
 
 // watchValidity sets a timer that re-checks s just after its user's
-// validity period ends (EffectiveEndTime is the last second it is valid).
-// The user is read again at every check, so a changed period moves it.
+// validity period ends (EffectiveEndTime is the last second it is valid)
+// or its O&M token expires, whichever comes first. The user is read again
+// at every check, so a changed period moves it.
 func (r *registry) watchValidity(ctx context.Context, s *liveSession) {
 	u, err := r.g.opts.Store.FindBastionUser(ctx, s.login.instanceID, s.login.userID)
 	s.mu.Lock()
@@ -315,9 +333,14 @@ func (r *registry) watchValidity(ctx context.Context, s *liveSession) {
 		s.until.Stop()
 		s.until = nil
 	}
-	if err != nil || u.EffectiveEndTime == 0 {
+	at := s.login.tokenExpires
+	if err == nil && u.EffectiveEndTime != 0 {
+		if end := time.Unix(u.EffectiveEndTime+1, 0); at.IsZero() || end.Before(at) {
+			at = end
+		}
+	}
+	if at.IsZero() {
 		return
 	}
-	wait := time.Unix(u.EffectiveEndTime+1, 0).Sub(r.g.opts.Now())
-	s.until = time.AfterFunc(max(wait, 0), func() { r.recheck(s) })
+	s.until = time.AfterFunc(max(at.Sub(r.g.opts.Now()), 0), func() { r.recheck(s) })
 }

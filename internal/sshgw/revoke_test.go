@@ -2,6 +2,9 @@ package sshgw_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,5 +177,52 @@ func TestHostKeyStable(t *testing.T) {
 	after := g.Listeners()
 	if len(after) != 1 || after[0].HostKey != before[0].HostKey || after[0].InstanceID != instance {
 		t.Fatalf("listeners %+v, before %+v", after, before)
+	}
+}
+
+// TestTokenExpiryEndsSession: a session opened with an O&M token ends when
+// the token expires (recorded as expired, the user told why), although the
+// user may still use the host account; a password session of the same
+// user stays up.
+func TestTokenExpiryEndsSession(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, sshgw.Revoke{})
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	sum := sha256.Sum256([]byte(token))
+	// Long enough to log in on a loaded machine, short enough to wait for.
+	expires := time.Now().Add(1500 * time.Millisecond)
+	_, err := w.st.CreateBastionOperationToken(ctx, localyun.BastionOperationToken{InstanceID: instance,
+		UserID: w.alice.ID, HostID: w.h2.ID, AccountID: w.deploy.ID, Sum: sum[:], CreatedAt: time.Now(), ExpiresAt: expires})
+	must(t, err)
+	ss := startShell(t, w.mustDial("alice", ssh.Password(token)), 24, "")
+	ss.waitFor("web2$ ")
+	kept := startShell(t, w.mustDial("alice", ssh.Password(alicePW)), 24, "deploy@web2")
+	kept.waitFor("web2$ ")
+
+	if _, ok := ss.waitEnd(time.Until(expires) + revokeBound); !ok {
+		t.Fatalf("the token session is still up %v after the token expired", revokeBound)
+	}
+	if early := time.Until(expires); early > 50*time.Millisecond { // the store keeps milliseconds
+		t.Fatalf("the token session ended %v before the token expired", early)
+	}
+	if !strings.Contains(ss.output(), "localyun: your O&M token has expired; your access to web2 as deploy ends") {
+		t.Errorf("alice was not told: %q", ss.output())
+	}
+	kept.send("echo still here\n")
+	kept.waitFor("still here")
+	got := ""
+	for deadline := time.Now().Add(revokeBound); got == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		list, _, err := w.st.FindBastionSessions(ctx, localyun.BastionSessionFilter{InstanceID: instance, Limit: 10})
+		must(t, err)
+		for _, s := range list {
+			if s.Mode == "token" {
+				got = s.EndReason
+			}
+		}
+	}
+	if got != localyun.BastionSessionExpired {
+		t.Fatalf("the token session's record ended %q, want %q", got, localyun.BastionSessionExpired)
 	}
 }
