@@ -395,6 +395,13 @@ func (st *Store) SetInstanceStatus(ctx context.Context, accountID, regionID, id,
 // *MissingIDsError (ErrNotFound) or ErrConflict.
 func (st *Store) DeleteInstances(ctx context.Context, accountID, regionID string, ids []string, status string) error {
 	defer st.instances.forgetAll(ids)
+	defer func() { // their instance_sessions rows go with them
+		keys := make([][2]string, len(ids))
+		for i, id := range ids {
+			keys[i] = [2]string{accountID, id}
+		}
+		st.instSessions.forgetAll(keys)
+	}()
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		args := append([]any{accountID, regionID}, anys(ids)...)
 		found, err := sqlstore.ScanIDs(tx.QueryContext(ctx, `SELECT id FROM instances WHERE +account_id = ? AND +region_id = ?

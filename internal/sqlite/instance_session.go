@@ -19,8 +19,15 @@ const (
 )
 
 // FindInstanceSession returns the current session of an instance, or
-// ErrNotFound. It reads the database (no cache).
+// ErrNotFound. Sessions found are cached (st.instSessions), forgotten by
+// ReplaceInstanceSession and DeleteInstances, and all of them by
+// DeleteExpiredSessions (whose deletes cascade), after their transaction.
 func (st *Store) FindInstanceSession(ctx context.Context, accountID, instanceID string) (localyun.InstanceSession, error) {
+	k := [2]string{accountID, instanceID}
+	s, gen, ok := st.instSessions.get(k)
+	if ok {
+		return s, nil
+	}
 	s, err := sqlstore.One(st.readRow(ctx, findInstanceSessionSQL, instanceID, accountID), sqlstore.ScanInstanceSession,
 		fmt.Errorf("session of instance %s: %w", instanceID, localyun.ErrNotFound))
 	if err != nil {
@@ -29,8 +36,11 @@ func (st *Store) FindInstanceSession(ctx context.Context, accountID, instanceID 
 	if s.Secret, err = st.unseal(s.Secret); err != nil {
 		return s, err
 	}
-	s.Token, err = st.unseal(s.Token)
-	return s, err
+	if s.Token, err = st.unseal(s.Token); err != nil {
+		return s, err
+	}
+	st.instSessions.put(k, s, gen)
+	return s, nil
 }
 
 // ReplaceInstanceSession stores s and makes it the instance's current
@@ -38,6 +48,7 @@ func (st *Store) FindInstanceSession(ctx context.Context, accountID, instanceID 
 // ErrAlreadyExists, or ErrNotFound when the instance or the account does
 // not exist.
 func (st *Store) ReplaceInstanceSession(ctx context.Context, s localyun.InstanceSession, prev string) error {
+	defer st.instSessions.forget([2]string{s.AccountID, s.InstanceID})
 	secret, err := st.seal(s.Secret)
 	if err != nil {
 		return err

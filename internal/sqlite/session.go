@@ -45,6 +45,7 @@ func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.
 
 // DeleteExpiredSessions deletes sessions that expired before t.
 func (st *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error) {
+	defer st.instSessions.invalidate() // instance_sessions rows go with theirs
 	var n int64
 	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sts_sessions WHERE expires_at < ?`, ms(t))

@@ -54,6 +54,9 @@ type Store struct {
 
 	instances rowCache[string, localyun.Instance] // by id (instance.go)
 	roles     rowCache[roleKey, localyun.Role]    // by account id and folded name (role.go)
+	// instSessions holds the current session of each instance, by account
+	// id and instance id, its secret and token unsealed (instance_session.go).
+	instSessions rowCache[[2]string, localyun.InstanceSession]
 
 	sqlstore.Bastion                 // the Bastionhost writes (bastion_sql.go)
 	access           accessListeners // ListenAccessChanges (bastion_access.go)

@@ -130,6 +130,8 @@ func testInstanceSessionCascades(t *testing.T, open InstanceSessionOpener) {
 			t.Fatal(err)
 		}
 	}
+	// Read first, so that a store that caches sessions must forget them.
+	mustFindInstanceSession(t, st, a, "i-1", InstanceSession(a, "i-1", "STS.i-1"))
 	if n, err := st.DeleteExpiredSessions(ctx, epoch.Add(time.Hour+time.Millisecond)); err != nil || n != 2 {
 		t.Fatalf("DeleteExpiredSessions = %d, %v", n, err)
 	}
