@@ -45,9 +45,19 @@ func looksLikeToken(s string) bool {
 	return err == nil
 }
 
+// serverCiphers are the ciphers the gateway's SSH servers offer: the
+// AES-GCM and AES-CTR modes, which Go runs on the CPU's AES instructions.
+// ChaCha20-Poly1305 is left out: OpenSSH clients list it first and the
+// server takes the client's first choice it supports, and on the
+// transparent proxy path every byte is decrypted twice and encrypted once
+// in this process (scp through the gateway: 0.60 of direct with it, 0.67-
+// 0.69 without, localyun-bench ssh). Any OpenSSH since 2013 has AES-GCM.
+var serverCiphers = []string{ssh.CipherAES128GCM, ssh.CipherAES256GCM, ssh.CipherAES128CTR, ssh.CipherAES192CTR, ssh.CipherAES256CTR}
+
 // serverConfig is the SSH server configuration of one instance's listener.
 func (g *Gateway) serverConfig(l *instanceListener) *ssh.ServerConfig {
 	conf := &ssh.ServerConfig{
+		Config:        ssh.Config{Ciphers: serverCiphers},
 		ServerVersion: "SSH-2.0-localyun",
 		MaxAuthTries:  6,
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {

@@ -105,6 +105,7 @@ func (cn *conn) proxy(c net.Conn, hostID string) {
 		return nil, errLogin
 	}
 	conf := &ssh.ServerConfig{
+		Config:               ssh.Config{Ciphers: serverCiphers},
 		ServerVersion:        "SSH-2.0-localyun",
 		NoClientAuth:         true,
 		NoClientAuthCallback: check,
