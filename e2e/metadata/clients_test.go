@@ -71,6 +71,13 @@ func TestClients(t *testing.T) {
 	if os.Getenv(clientEnvVar) != "" {
 		t.Skip("in a client process")
 	}
+	for _, backend := range []string{"sqlite", postgresBackend} {
+		t.Run(backend, func(t *testing.T) { testClients(t) })
+	}
+}
+
+// testClients is TestClients on the backend its test name holds.
+func testClients(t *testing.T) {
 	for _, revoke := range []string{"tail", "strict"} {
 		t.Run(revoke, func(t *testing.T) {
 			for _, tc := range clientCases {

@@ -40,6 +40,8 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/localyun/localyun/internal/pgtest"
 )
 
 // The seeded world: account A has role AppRole (trusting ECS, allowed only
@@ -142,7 +144,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
@@ -176,6 +178,7 @@ type server struct {
 	seed      string
 	addr      string
 	revoke    string // --revocation
+	store     string // --store: "" for SQLite in dir, or a postgres:// DSN
 	cmd       *exec.Cmd
 	done      chan error
 	stderr    *syncBuffer
@@ -192,7 +195,7 @@ func startServer(t testing.TB, revoke, offset string, extraArgs ...string) *serv
 		t.Fatal(err)
 	}
 	s := &server{t: t, bin: mustBuild(t), dir: filepath.Join(dir, "data"), seed: seed, addr: freeAddr(t),
-		revoke: revoke, extraArgs: extraArgs}
+		revoke: revoke, extraArgs: extraArgs, store: storeOf(t)}
 	s.start(offset)
 	t.Cleanup(func() { s.stop() })
 	for _, id := range []string{instCGoToken, instSDKV1Req, instWireReq} {
@@ -204,7 +207,8 @@ func startServer(t testing.TB, revoke, offset string, extraArgs ...string) *serv
 func (s *server) start(offset string) {
 	s.t.Helper()
 	args := append([]string{"serve", "--addr", s.addr, "--tls-addr", "off", "--data-dir", s.dir, "--seed", s.seed,
-		"--quiet", "--revocation", s.revoke, "--metadata-credential-ttl", credTTL}, s.extraArgs...)
+		"--quiet", "--revocation", s.revoke, "--metadata-credential-ttl", credTTL}, s.storeArgs()...)
+	args = append(args, s.extraArgs...)
 	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Env = append(serverEnv(), "LOCALYUN_TEST_CLOCK_OFFSET="+offset)
 	s.stderr = &syncBuffer{}
@@ -276,7 +280,7 @@ func serverEnv() []string {
 // --credentials-uri when uri) and returns the one line it prints.
 func (s *server) metadataURL(id string, uri bool) string {
 	s.t.Helper()
-	args := []string{"metadata-url", id, "--addr", s.addr, "--data-dir", s.dir}
+	args := append([]string{"metadata-url", id, "--addr", s.addr, "--data-dir", s.dir}, s.keyArgs()...)
 	if uri {
 		args = append(args, "--credentials-uri")
 	}
@@ -449,4 +453,38 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// postgresBackend names the backend of the tests that run on PostgreSQL
+// too (see storeOf).
+const postgresBackend = "postgres"
+
+// storeOf returns the --store of a server of test t: a fresh PostgreSQL
+// database when t runs under a "postgres" subtest (pgtest: skipped without
+// PostgreSQL, failed when required), else "" (SQLite in the data dir).
+func storeOf(t testing.TB) string {
+	for _, part := range strings.Split(t.Name(), "/") {
+		if part == postgresBackend {
+			return pgtest.NewDatabase(t)
+		}
+	}
+	return ""
+}
+
+// storeArgs are serve's flags for s's store: PostgreSQL needs the master
+// key file every node shares.
+func (s *server) storeArgs() []string {
+	if s.store == "" {
+		return nil
+	}
+	return append([]string{"--store", s.store}, s.keyArgs()...)
+}
+
+// keyArgs names the master key file explicitly on PostgreSQL (serve
+// creates it there; metadata-url reads it).
+func (s *server) keyArgs() []string {
+	if s.store == "" {
+		return nil
+	}
+	return []string{"--master-key-file", filepath.Join(s.dir, "master.key")}
 }
