@@ -172,6 +172,9 @@ func TestLoadConfigMetadata(t *testing.T) {
 		{[]string{"--metadata-addr", "127.0.0.1:0"}, nil, "also pass --metadata-instance"},
 		{[]string{"--metadata-instance", "i-a"}, nil, "only with --metadata-addr"},
 		{[]string{"--metadata-addr", "127.0.0.1:0", "--metadata-instance", "web-1"}, nil, "not an instance id"},
+		{[]string{"--metadata-addr", "0.0.0.0:80", "--metadata-instance", "i-a"}, nil, "without a secret"},
+		{[]string{"--metadata-addr", "192.168.1.5:80", "--metadata-instance", "i-a"}, nil, "without a secret"},
+		{[]string{"--metadata-addr", "metadata.example:80", "--metadata-instance", "i-a"}, nil, "without a secret"},
 	} {
 		c, err := LoadConfig(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
 		if tt.want == "" && (err != nil || c.MetadataAddr != "127.0.0.1:0" || c.MetadataInstance != "i-a") {

@@ -99,6 +99,15 @@ func (c *Config) checkMetadata() error {
 		return errors.New("--metadata-instance: only with --metadata-addr")
 	case c.MetadataInstance != "" && !instanceIDRE.MatchString(c.MetadataInstance):
 		return fmt.Errorf("--metadata-instance %q: not an instance id (i- and lower-case letters or digits)", c.MetadataInstance)
+	case c.MetadataAddr != "":
+		// The listener hands out the instance's role credentials to
+		// whoever reaches it, without a secret: only on this machine.
+		host, _, err := net.SplitHostPort(c.MetadataAddr)
+		ip := net.ParseIP(host)
+		if err != nil || ip == nil || !ip.IsLoopback() && !ip.Equal(net.ParseIP(metadata.Host)) {
+			return fmt.Errorf("--metadata-addr %q: want %s:80 (aliased on loopback) or a loopback address and port: "+
+				"this listener serves the instance's credentials without a secret", c.MetadataAddr, metadata.Host)
+		}
 	}
 	return nil
 }

@@ -205,6 +205,27 @@ func TestLoginChecks(t *testing.T) {
 	if u, err := s.CheckUserPublicKey(ctx, grantInst, "alice", key); err != nil || u.Name != "alice" {
 		t.Fatalf("registered key: %+v %v", u, err)
 	}
+	// A key check does not reset the failure count: an SSH server makes it
+	// for a key a client only offers (no signature), and public keys are
+	// public. Nor does an empty user name stand for anyone.
+	for i := 0; i < bastionhost.DefaultLoginFailureLimit-1; i++ {
+		if _, err := s.CheckUserPassword(ctx, grantInst, "alice", "wrong"); !errors.Is(err, bastionhost.ErrLoginFailed) {
+			t.Fatalf("wrong password %d: %v", i, err)
+		}
+		if _, err := s.CheckUserPublicKey(ctx, grantInst, "alice", key); err != nil {
+			t.Fatalf("registered key after %d failures: %v", i+1, err)
+		}
+	}
+	if _, err := s.CheckUserPassword(ctx, grantInst, "alice", "wrong"); !errors.Is(err, bastionhost.ErrLoginFailed) {
+		t.Fatalf("the last wrong password: %v", err)
+	}
+	if _, err := s.CheckUserPassword(ctx, grantInst, "alice", "Passw0rd!"); !errors.Is(err, bastionhost.ErrLoginLockedOut) {
+		t.Fatalf("key checks between failures: %v, want ErrLoginLockedOut", err)
+	}
+	if _, err := s.CheckUserPassword(ctx, grantInst, "", "Passw0rd!"); !errors.Is(err, bastionhost.ErrLoginFailed) {
+		t.Fatalf("empty user name: %v", err)
+	}
+	*now = now.Add(bastionhost.DefaultLoginLockout + time.Second)
 
 	// O&M token: its host account, while authorized and unexpired.
 	if _, err := st.CreateBastionOperationToken(ctx, localyun.BastionOperationToken{InstanceID: grantInst, UserID: "1", HostID: "2",

@@ -39,6 +39,9 @@ const (
 
 // userByName finds a user of an instance by its exact name.
 func (s *Service) userByName(ctx context.Context, instanceID, name string) (localyun.BastionUser, bool, error) {
+	if name == "" { // an empty name would match any user in the filter
+		return localyun.BastionUser{}, false, nil
+	}
 	users, _, err := s.store.FindBastionUsers(ctx, localyun.BastionUserFilter{InstanceID: instanceID, Name: name,
 		Now: s.opts.Now(), Limit: 1})
 	if err != nil || len(users) == 0 {
@@ -126,8 +129,7 @@ func (s *Service) CheckUserPublicKey(ctx context.Context, instanceID, userName s
 	if err != nil || !ok {
 		return localyun.BastionUser{}, firstErr(err, ErrLoginFailed)
 	}
-	st, err := s.loginAllowed(ctx, u)
-	if err != nil {
+	if _, err := s.loginAllowed(ctx, u); err != nil {
 		return localyun.BastionUser{}, err
 	}
 	keys, _, err := s.store.FindBastionPublicKeys(ctx, localyun.BastionPublicKeyFilter{InstanceID: instanceID, UserID: u.ID,
@@ -138,7 +140,10 @@ func (s *Service) CheckUserPublicKey(ctx context.Context, instanceID, userName s
 	if len(keys) == 0 || !bytes.Equal(keys[0].PublicKey, key) {
 		return localyun.BastionUser{}, ErrLoginFailed
 	}
-	return u, s.loginSucceeded(ctx, u, st)
+	// No reset of the failure count: an SSH server asks this of a key a
+	// client merely offers, before any signature proves the client holds
+	// it, and public keys are often public.
+	return u, nil
 }
 
 // CheckOperationToken checks an O&M token presented with the user name of

@@ -191,6 +191,12 @@ func (s *Service) serveCredentials(w http.ResponseWriter, r *http.Request, inst 
 		s.log.Warn("metadata: role credentials refused", "instance", inst.ID, "role", inst.RAMRoleName, "err", err)
 		notFound(w)
 		return
+	case errors.Is(err, localyun.ErrUnavailable):
+		// Contention (lost compare-and-set rounds, a busy store): retry.
+		s.log.Warn("metadata: role credentials", "instance", inst.ID, "role", inst.RAMRoleName, "err", err)
+		w.Header().Set("Retry-After", "1")
+		text(w, http.StatusServiceUnavailable, "Service Unavailable\n")
+		return
 	case err != nil:
 		s.log.Error("metadata: role credentials", "instance", inst.ID, "role", inst.RAMRoleName, "err", err)
 		text(w, http.StatusInternalServerError, "Internal Server Error\n")

@@ -155,6 +155,12 @@ func (s *Server) MetadataHandler(instanceID string) http.Handler {
 			w.Write([]byte("Forbidden: this is the metadata service, not a proxy.\n"))
 			return
 		}
+		if !metadataHostOK(r) {
+			// A page in a browser that resolved its own name to this
+			// address (DNS rebinding) must not read the credentials.
+			http.Error(w, "Forbidden: the metadata service answers requests for "+metadata.Host+" only.", http.StatusForbidden)
+			return
+		}
 		inst, err := s.store.FindInstanceByID(r.Context(), instanceID)
 		if errors.Is(err, localyun.ErrNotFound) {
 			http.Error(w, "Instance "+instanceID+" does not exist.", http.StatusNotFound)
@@ -167,6 +173,18 @@ func (s *Server) MetadataHandler(instanceID string) http.Handler {
 		}
 		s.meta.ServeInstance(w, r, inst)
 	})
+}
+
+// metadataHostOK reports whether a request to the --metadata-addr
+// listener names the metadata service's address (or a loopback address)
+// as its Host.
+func metadataHostOK(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return host == metadata.Host || host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // errBadCaller is a missing or wrong instance credential, or an instance

@@ -45,8 +45,12 @@ func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.
 
 // DeleteExpiredSessions deletes sessions that expired before t.
 func (st *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error) {
-	defer st.instSessions.invalidate() // instance_sessions rows go with theirs
 	var n int64
+	defer func() {
+		if n > 0 { // instance_sessions rows went with theirs
+			st.instSessions.invalidate()
+		}
+	}()
 	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sts_sessions WHERE expires_at < ?`, ms(t))
 		if err != nil {
