@@ -146,8 +146,8 @@ func (in Instance) TagValue(key string) (string, bool) {
 // InstanceUpdate changes the attributes of one instance: nil fields stay.
 type InstanceUpdate struct {
 	Name, Description, HostName *string
-	Metadata                    *MetadataOptions
-	SecurityGroupIDs            []string // nil: keep
+	Metadata                    *MetadataOptions // its zero options stay as stored
+	SecurityGroupIDs            []string         // nil: keep
 }
 
 // InstanceRoleChange is one compare-and-set of an instance's RAM role: the

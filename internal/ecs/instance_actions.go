@@ -45,16 +45,8 @@ func (s *Service) ModifyInstanceMetadataOptions(ctx context.Context, in ModifyIn
 	if err != nil {
 		return err
 	}
-	opts := insts[0].Metadata
-	if in.Options.HTTPEndpoint != "" {
-		opts.HTTPEndpoint = in.Options.HTTPEndpoint
-	}
-	if in.Options.HTTPTokens != "" {
-		opts.HTTPTokens = in.Options.HTTPTokens
-	}
-	if in.Options.HopLimit != 0 {
-		opts.HopLimit = in.Options.HopLimit
-	}
+	// The store sets only the options sent (zero ones stay as stored).
+	opts := in.Options
 	return instanceError(s.store.UpdateInstance(ctx, insts[0].AccountID, in.InstanceID, localyun.InstanceUpdate{Metadata: &opts}))
 }
 

@@ -240,10 +240,7 @@ func modelCond(f localyun.InstanceFilter, where []string, a *args) []string {
 // UpdateInstance changes the attributes upd sets of one instance of an
 // account. Returns ErrNotFound.
 func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd localyun.InstanceUpdate) error {
-	var endpoint, tokens, hops any // NULL keeps the column
-	if m := upd.Metadata; m != nil {
-		endpoint, tokens, hops = m.HTTPEndpoint, m.HTTPTokens, m.HopLimit
-	}
+	endpoint, tokens, hops := sqlstore.MetadataColumns(upd.Metadata) // NULL keeps the column
 	var groups any
 	if upd.SecurityGroupIDs != nil {
 		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)

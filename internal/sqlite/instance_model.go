@@ -13,10 +13,7 @@ import (
 // account. Returns ErrNotFound.
 func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd localyun.InstanceUpdate) error {
 	defer st.instances.forget(id)
-	var endpoint, tokens, hops any // NULL keeps the column
-	if m := upd.Metadata; m != nil {
-		endpoint, tokens, hops = m.HTTPEndpoint, m.HTTPTokens, m.HopLimit
-	}
+	endpoint, tokens, hops := sqlstore.MetadataColumns(upd.Metadata) // NULL keeps the column
 	var groups any
 	if upd.SecurityGroupIDs != nil {
 		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)

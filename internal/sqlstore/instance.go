@@ -282,3 +282,24 @@ func KeySet[V any](m map[string]V) map[string]bool {
 	}
 	return out
 }
+
+// MetadataColumns returns the values UpdateInstance sets the metadata
+// option columns to: nil (SQL NULL, so that coalesce keeps the column) for
+// every option m leaves zero, so that an update changes exactly the options
+// it names, under the row's write lock, and two updates of different
+// options cannot undo each other.
+func MetadataColumns(m *localyun.MetadataOptions) (endpoint, tokens, hops any) {
+	if m == nil {
+		return nil, nil, nil
+	}
+	if m.HTTPEndpoint != "" {
+		endpoint = m.HTTPEndpoint
+	}
+	if m.HTTPTokens != "" {
+		tokens = m.HTTPTokens
+	}
+	if m.HopLimit != 0 {
+		hops = m.HopLimit
+	}
+	return endpoint, tokens, hops
+}

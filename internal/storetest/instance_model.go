@@ -85,6 +85,21 @@ func testInstanceModel(t *testing.T, open CoreOpener) {
 	if got = findOne(t, st, a, "i-full"); got.Metadata != opts || got.Name != name {
 		t.Fatalf("after metadata update: %+v", got)
 	}
+	// Options left zero stay as stored: two updates of different options
+	// cannot undo each other.
+	if err := st.UpdateInstance(ctx, a, "i-full", localyun.InstanceUpdate{Metadata: &localyun.MetadataOptions{HTTPTokens: localyun.TokensRequired}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateInstance(ctx, a, "i-full", localyun.InstanceUpdate{Metadata: &localyun.MetadataOptions{HTTPEndpoint: localyun.MetadataDisabled}}); err != nil {
+		t.Fatal(err)
+	}
+	wantOpts := localyun.MetadataOptions{HTTPEndpoint: localyun.MetadataDisabled, HTTPTokens: localyun.TokensRequired, HopLimit: 1}
+	if got = findOne(t, st, a, "i-full"); got.Metadata != wantOpts {
+		t.Fatalf("after two partial metadata updates: %+v, want %+v", got.Metadata, wantOpts)
+	}
+	if err := st.UpdateInstance(ctx, a, "i-full", localyun.InstanceUpdate{Metadata: &opts}); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.UpdateInstance(ctx, a, "i-full", localyun.InstanceUpdate{SecurityGroupIDs: []string{"sg-new"}}); err != nil {
 		t.Fatal(err)
 	}
