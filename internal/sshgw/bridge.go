@@ -13,10 +13,15 @@ import (
 // exit-status or exit-signal, end of data, and close. The client's
 // requests are the caller's to forward (forward); the caller closes host
 // when the client's channel goes away, which ends bridge too.
-func bridge(client ssh.Channel, in io.Reader, host ssh.Channel, hostReqs <-chan *ssh.Request) {
+//
+// wmu serializes what is written to the client's error output and the
+// client channel's end with the notices written to it from elsewhere
+// (liveSession.notify): x/crypto/ssh's channels do not take concurrent
+// writes to one stream, nor a write concurrent with CloseWrite.
+func bridge(client ssh.Channel, in io.Reader, host ssh.Channel, hostReqs <-chan *ssh.Request, wmu *sync.Mutex) {
 	var out sync.WaitGroup
 	out.Go(func() { io.Copy(client, host) })
-	out.Go(func() { io.Copy(client.Stderr(), host.Stderr()) })
+	out.Go(func() { copyLocked(client.Stderr(), host.Stderr(), wmu) })
 	go func() {
 		io.Copy(host, in)
 		host.CloseWrite()
@@ -32,11 +37,33 @@ func bridge(client ssh.Channel, in io.Reader, host ssh.Channel, hostReqs <-chan 
 		}
 	}
 	out.Wait()
+	wmu.Lock()
+	defer wmu.Unlock()
 	for _, req := range exits {
 		client.SendRequest(req.Type, false, req.Payload)
 	}
 	client.CloseWrite()
 	client.Close()
+}
+
+// copyLocked copies src to dst until src ends or dst fails, each write
+// under mu.
+func copyLocked(dst io.Writer, src io.Reader, mu *sync.Mutex) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			mu.Lock()
+			_, werr := dst.Write(buf[:n])
+			mu.Unlock()
+			if werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // forward passes a channel request on to dst and its answer back.

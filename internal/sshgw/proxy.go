@@ -130,7 +130,7 @@ type innerConn struct {
 	sc *ssh.ServerConn
 
 	mu       sync.Mutex
-	channels map[ssh.Channel]bool // open session channels, for messages
+	channels map[ssh.Channel]*sync.Mutex // open session channels, for messages, with their bridge's write lock
 	client   *ssh.Client
 }
 
@@ -139,7 +139,7 @@ type innerConn struct {
 // until the connection ends.
 func (in *innerConn) serve(a localyun.BastionAccess, chans <-chan ssh.NewChannel) {
 	g := in.cn.g
-	in.channels = map[ssh.Channel]bool{}
+	in.channels = map[ssh.Channel]*sync.Mutex{}
 	live := &liveSession{login: in.cn.login, access: a, mode: modeProxy, notify: in.notify,
 		closeFn: func() {
 			in.mu.Lock()
@@ -204,29 +204,48 @@ func (in *innerConn) session(nc ssh.NewChannel, client *ssh.Client) {
 		host.Close()
 		return
 	}
+	wmu := new(sync.Mutex)
 	in.mu.Lock()
-	in.channels[ch] = true
+	in.channels[ch] = wmu
 	in.mu.Unlock()
 	defer func() {
 		in.mu.Lock()
 		delete(in.channels, ch)
 		in.mu.Unlock()
 	}()
+	// The request that starts the session (exec, shell, subsystem) is
+	// answered before bridge runs: otherwise the host's output, exit
+	// status and close could reach the client before that answer, and the
+	// client would see its session closed under its request.
+	started := false
+	for req := range reqs {
+		forward(host, req)
+		if req.Type == "exec" || req.Type == "shell" || req.Type == "subsystem" {
+			started = true
+			break
+		}
+	}
+	if !started { // the client went away first
+		host.Close()
+		return
+	}
 	go func() {
 		for req := range reqs {
 			forward(host, req)
 		}
 		host.Close()
 	}()
-	bridge(ch, ch, host, hostReqs)
+	bridge(ch, ch, host, hostReqs, wmu)
 }
 
 // notify writes a message to every open session of the inner connection.
 func (in *innerConn) notify(msg string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for ch := range in.channels {
+	for ch, wmu := range in.channels {
+		wmu.Lock()
 		fmt.Fprintf(ch.Stderr(), "\r\n%s\r\n", msg)
+		wmu.Unlock()
 	}
 }
 

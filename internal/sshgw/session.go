@@ -59,6 +59,8 @@ type outerSession struct {
 	env     [][]byte
 	host    ssh.Channel // once bridged, requests go there
 	started bool
+
+	wmu sync.Mutex // the client's error output and end: bridge and notices
 }
 
 // session serves a session channel.
@@ -263,7 +265,11 @@ func (s *outerSession) connect(ctx context.Context, a localyun.BastionAccess, ki
 	var client *ssh.Client
 	var mu sync.Mutex
 	live := &liveSession{login: s.cn.login, access: a, mode: mode,
-		notify: func(msg string) { fmt.Fprintf(s.ch.Stderr(), "\r\n%s\r\n", msg) },
+		notify: func(msg string) {
+			s.wmu.Lock()
+			defer s.wmu.Unlock()
+			fmt.Fprintf(s.ch.Stderr(), "\r\n%s\r\n", msg)
+		},
 		closeFn: func() {
 			mu.Lock()
 			defer mu.Unlock()
@@ -327,6 +333,6 @@ func (s *outerSession) bridgeHost(c *ssh.Client, kind string, payload []byte, in
 		host.Close()
 		return fmt.Errorf("the host refused the %s request", kind)
 	}
-	bridge(s.ch, in, host, hostReqs)
+	bridge(s.ch, in, host, hostReqs, &s.wmu)
 	return nil
 }
