@@ -20,6 +20,7 @@ type envSettings struct {
 	https      bool
 	caPath     string // absolute; "" without HTTPS
 	caExists   bool
+	ownCert    string // --tls-cert of the server: clients trust its issuer, not the local CA
 	credsPath  string
 	keyID      string // "" when the data directory holds no generated key
 	keySecret  string
@@ -40,6 +41,7 @@ func envCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 	addr := flags.String("addr", def.Addr, "the server's listen address (env LOCALYUN_ADDR)")
 	tlsAddr := flags.String("tls-addr", def.TLSAddr, "the server's HTTPS listen address, off for none (env LOCALYUN_TLS_ADDR)")
 	dataDir := flags.String("data-dir", def.DataDir, "the server's data directory: credentials and ca.pem (env LOCALYUN_DATA_DIR)")
+	tlsCert := flags.String("tls-cert", "", "the server's own HTTPS certificate, if it was given one (env LOCALYUN_TLS_CERT)")
 	region := flags.String("region", "cn-hangzhou", "the region clients name")
 	format := flags.String("format", "sh", "sh (bash, zsh), fish or powershell")
 	flags.Usage = func() {
@@ -57,7 +59,7 @@ func envCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	set := map[string]bool{}
 	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, p := range map[string]*string{"addr": addr, "tls-addr": tlsAddr, "data-dir": dataDir} {
+	for name, p := range map[string]*string{"addr": addr, "tls-addr": tlsAddr, "data-dir": dataDir, "tls-cert": tlsCert} {
 		if v := getenv("LOCALYUN_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" && !set[name] {
 			*p = v
 		}
@@ -72,6 +74,9 @@ func envCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return err
 	}
 	s.region, s.format = *region, *format
+	if s.https && *tlsCert != "" {
+		s.ownCert = *tlsCert
+	}
 	s.write(stdout)
 	return nil
 }
@@ -169,7 +174,11 @@ func (s envSettings) write(w io.Writer) {
 	}
 	s.export(w, "ALIBABA_CLOUD_REGION_ID", s.region, "SDKs, credential providers, aliyun CLI")
 	s.export(w, "ALIBABA_CLOUD_REGION", s.region, "Terraform/OpenTofu alicloud provider")
-	if s.https {
+	switch {
+	case s.https && s.ownCert != "":
+		fmt.Fprintf(w, "# HTTPS serves your certificate %s (--tls-cert): clients must trust its issuer, as they\n", s.ownCert)
+		fmt.Fprintln(w, "# already do for a certificate from a public or company CA; no local CA is involved")
+	case s.https:
 		if !s.caExists {
 			fmt.Fprintf(w, "# %s does not exist yet: `localyun serve` creates it on its first start\n", s.caPath)
 		}

@@ -95,3 +95,30 @@ func TestEnvHelpAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvOwnCertificate: with the server's own certificate (--tls-cert or
+// LOCALYUN_TLS_CERT) env does not point clients at a local CA that serve
+// never creates in that mode.
+func TestEnvOwnCertificate(t *testing.T) {
+	dir := t.TempDir()
+	const cert = "/etc/ssl/localyun.pem"
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"env"}, map[string]string{"LOCALYUN_DATA_DIR": dir, "LOCALYUN_TLS_CERT": cert}},
+		{[]string{"env", "--tls-cert", cert, "--data-dir", dir}, nil},
+	} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, errOut.String())
+		}
+		got := out.String()
+		if strings.Contains(got, "SSL_CERT_FILE") || strings.Contains(got, "NODE_EXTRA_CA_CERTS") || strings.Contains(got, caCertName) {
+			t.Errorf("%v: points at the local CA:\n%s", tc.args, got)
+		}
+		if !strings.Contains(got, cert) {
+			t.Errorf("%v: does not name the certificate:\n%s", tc.args, got)
+		}
+	}
+}
