@@ -240,14 +240,9 @@ func modelCond(f localyun.InstanceFilter, where []string, a *args) []string {
 // UpdateInstance changes the attributes upd sets of one instance of an
 // account. Returns ErrNotFound.
 func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd localyun.InstanceUpdate) error {
-	endpoint, tokens, hops := sqlstore.MetadataColumns(upd.Metadata) // NULL keeps the column
-	var groups any
-	if upd.SecurityGroupIDs != nil {
-		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)
-		if err != nil {
-			return err
-		}
-		groups = col
+	args, err := sqlstore.InstanceUpdateArgs(upd, accountID, id)
+	if err != nil {
+		return err
 	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET name = coalesce($1, name),
@@ -255,26 +250,9 @@ func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd l
 			http_endpoint = coalesce($4, http_endpoint), http_tokens = coalesce($5, http_tokens),
 			hop_limit = coalesce($6::integer, hop_limit), security_group_ids = coalesce($7, security_group_ids)
 			WHERE account_id = $8 AND id = $9`,
-			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, groups, accountID, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			if err == nil {
-				err = fmt.Errorf("instance %q: %w", id, localyun.ErrNotFound)
-			}
-			return err
-		}
-		return nil
+			args...)
+		return sqlstore.Changed(res, err, fmt.Errorf("instance %q: %w", id, localyun.ErrNotFound))
 	})
-}
-
-// nullable is *s as a query argument, NULL for nil.
-func nullable(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
 
 // TagInstances adds tags to the instances ids of one account and region,

@@ -13,14 +13,9 @@ import (
 // account. Returns ErrNotFound.
 func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd localyun.InstanceUpdate) error {
 	defer st.instances.forget(id)
-	endpoint, tokens, hops := sqlstore.MetadataColumns(upd.Metadata) // NULL keeps the column
-	var groups any
-	if upd.SecurityGroupIDs != nil {
-		col, err := sqlstore.EncodeGroups(upd.SecurityGroupIDs)
-		if err != nil {
-			return err
-		}
-		groups = col
+	args, err := sqlstore.InstanceUpdateArgs(upd, accountID, id)
+	if err != nil {
+		return err
 	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET name = coalesce(?, name),
@@ -28,26 +23,9 @@ func (st *Store) UpdateInstance(ctx context.Context, accountID, id string, upd l
 			http_endpoint = coalesce(?, http_endpoint), http_tokens = coalesce(?, http_tokens),
 			hop_limit = coalesce(?, hop_limit), security_group_ids = coalesce(?, security_group_ids)
 			WHERE account_id = ? AND id = ?`,
-			nullable(upd.Name), nullable(upd.Description), nullable(upd.HostName), endpoint, tokens, hops, groups, accountID, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			if err == nil {
-				err = fmt.Errorf("instance %q: %w", id, localyun.ErrNotFound)
-			}
-			return err
-		}
-		return nil
+			args...)
+		return sqlstore.Changed(res, err, fmt.Errorf("instance %q: %w", id, localyun.ErrNotFound))
 	})
-}
-
-// nullable is *s as a query argument, NULL for nil.
-func nullable(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
 
 // TagInstances adds tags to the instances ids of one account and region,

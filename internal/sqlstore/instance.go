@@ -283,23 +283,39 @@ func KeySet[V any](m map[string]V) map[string]bool {
 	return out
 }
 
-// MetadataColumns returns the values UpdateInstance sets the metadata
-// option columns to: nil (SQL NULL, so that coalesce keeps the column) for
-// every option m leaves zero, so that an update changes exactly the options
-// it names, under the row's write lock, and two updates of different
-// options cannot undo each other.
-func MetadataColumns(m *localyun.MetadataOptions) (endpoint, tokens, hops any) {
-	if m == nil {
-		return nil, nil, nil
+// InstanceUpdateArgs returns the arguments of UpdateInstance's statement,
+// in its order: name, description, host name, the three metadata options,
+// the security groups (each nil, SQL NULL, where upd keeps the column, so
+// that coalesce keeps it: an update changes exactly what it names, under
+// the row's write lock, and two updates of different options cannot undo
+// each other), then accountID and id.
+func InstanceUpdateArgs(upd localyun.InstanceUpdate, accountID, id string) ([]any, error) {
+	args := []any{orNull(upd.Name), orNull(upd.Description), orNull(upd.HostName), nil, nil, nil, nil, accountID, id}
+	if m := upd.Metadata; m != nil {
+		if m.HTTPEndpoint != "" {
+			args[3] = m.HTTPEndpoint
+		}
+		if m.HTTPTokens != "" {
+			args[4] = m.HTTPTokens
+		}
+		if m.HopLimit != 0 {
+			args[5] = m.HopLimit
+		}
 	}
-	if m.HTTPEndpoint != "" {
-		endpoint = m.HTTPEndpoint
+	if upd.SecurityGroupIDs != nil {
+		col, err := EncodeGroups(upd.SecurityGroupIDs)
+		if err != nil {
+			return nil, err
+		}
+		args[6] = col
 	}
-	if m.HTTPTokens != "" {
-		tokens = m.HTTPTokens
+	return args, nil
+}
+
+// orNull is *s as a query argument, SQL NULL for nil.
+func orNull(s *string) any {
+	if s == nil {
+		return nil
 	}
-	if m.HopLimit != 0 {
-		hops = m.HopLimit
-	}
-	return endpoint, tokens, hops
+	return *s
 }
