@@ -18,6 +18,9 @@ const (
 	updateInstanceSessionSQL = `UPDATE instance_sessions SET access_key_id = $1, token = $2 WHERE instance_id = $3 AND access_key_id = $4`
 )
 
+var instanceSessionSQL = sqlstore.InstanceSessionSQL{InsertSession: insertSessionSQL,
+	InsertCurrent: insertInstanceSessionSQL, UpdateCurrent: updateInstanceSessionSQL}
+
 // FindInstanceSession returns the current session of an instance, or
 // ErrNotFound. Every node reads the database.
 func (st *Store) FindInstanceSession(ctx context.Context, accountID, instanceID string) (localyun.InstanceSession, error) {
@@ -47,18 +50,7 @@ func (st *Store) ReplaceInstanceSession(ctx context.Context, s localyun.Instance
 		return err
 	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, insertSessionSQL, s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID,
-			s.SessionName, s.Policy, s.Caller, ms(s.CreatedAt), ms(s.ExpiresAt), s.InstanceID)
-		if err != nil {
-			return err
-		}
-		var res sql.Result
-		if prev == "" {
-			res, err = tx.ExecContext(ctx, insertInstanceSessionSQL, s.InstanceID, s.AccessKeyID, token)
-		} else {
-			res, err = tx.ExecContext(ctx, updateInstanceSessionSQL, s.AccessKeyID, token, s.InstanceID, prev)
-		}
-		return sqlstore.Changed(res, err, fmt.Errorf("instance %s: the current session is not %q: %w", s.InstanceID, prev, localyun.ErrConflict))
+		return sqlstore.ReplaceInstanceSession(ctx, tx, instanceSessionSQL, s, secret, token, prev)
 	})
 }
 

@@ -18,6 +18,9 @@ const (
 	updateInstanceSessionSQL = `UPDATE instance_sessions SET access_key_id = ?, token = ? WHERE instance_id = ? AND access_key_id = ?`
 )
 
+var instanceSessionSQL = sqlstore.InstanceSessionSQL{InsertSession: insertSessionSQL,
+	InsertCurrent: insertInstanceSessionSQL, UpdateCurrent: updateInstanceSessionSQL}
+
 // FindInstanceSession returns the current session of an instance, or
 // ErrNotFound. Sessions found are cached (st.instSessions), forgotten by
 // ReplaceInstanceSession and DeleteInstances, and all of them by
@@ -58,18 +61,7 @@ func (st *Store) ReplaceInstanceSession(ctx context.Context, s localyun.Instance
 		return err
 	}
 	return st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, insertSessionSQL, s.AccessKeyID, secret, s.TokenHash, s.AccountID, s.RoleName, s.RoleID,
-			s.SessionName, s.Policy, s.Caller, ms(s.CreatedAt), ms(s.ExpiresAt), s.InstanceID)
-		if err != nil {
-			return err
-		}
-		var res sql.Result
-		if prev == "" {
-			res, err = tx.ExecContext(ctx, insertInstanceSessionSQL, s.InstanceID, s.AccessKeyID, token)
-		} else {
-			res, err = tx.ExecContext(ctx, updateInstanceSessionSQL, s.AccessKeyID, token, s.InstanceID, prev)
-		}
-		return sqlstore.Changed(res, err, fmt.Errorf("instance %s: the current session is not %q: %w", s.InstanceID, prev, localyun.ErrConflict))
+		return sqlstore.ReplaceInstanceSession(ctx, tx, instanceSessionSQL, s, secret, token, prev)
 	})
 }
 
