@@ -133,16 +133,6 @@ func (in Instance) WithDefaults() Instance {
 	return in
 }
 
-// TagValue returns the value of the tag key and whether in holds it.
-func (in Instance) TagValue(key string) (string, bool) {
-	for _, t := range in.Tags {
-		if t.Key == key {
-			return t.Value, true
-		}
-	}
-	return "", false
-}
-
 // InstanceUpdate changes the attributes of one instance: nil fields stay.
 type InstanceUpdate struct {
 	Name, Description, HostName *string

@@ -28,9 +28,7 @@ type DescribeInstanceStatusInput struct {
 type ModifyInstanceAttributeInput struct {
 	RegionID   string // as sent (the SDKs send their region); the instance's own region is used
 	InstanceID string
-	Update     localyun.InstanceUpdate
-	// SecurityGroupIDs replace the instance's groups when not nil.
-	SecurityGroupIDs []string
+	Update     localyun.InstanceUpdate // its SecurityGroupIDs replace the instance's groups when not nil
 }
 
 // ModifyInstanceMetadataOptionsInput is the input of
@@ -122,7 +120,7 @@ func parseModifyInstanceAttribute(r *protocol.Request) (ModifyInstanceAttributeI
 		return in, err
 	}
 	if ids := r.RepeatList("SecurityGroupIds"); len(ids) > 0 {
-		if in.SecurityGroupIDs, err = securityGroupsParam(r); err != nil {
+		if u.SecurityGroupIDs, err = securityGroupsParam(r); err != nil {
 			return in, err
 		}
 	}

@@ -33,9 +33,7 @@ func (s *Service) ModifyInstanceAttribute(ctx context.Context, in ModifyInstance
 	if h := in.Update.HostName; h != nil && !validHostName(*h, inst.ImageID) {
 		return errHostNameMalformed
 	}
-	upd := in.Update
-	upd.SecurityGroupIDs = in.SecurityGroupIDs
-	return instanceError(s.store.UpdateInstance(ctx, inst.AccountID, inst.ID, upd))
+	return instanceError(s.store.UpdateInstance(ctx, inst.AccountID, inst.ID, in.Update))
 }
 
 // ModifyInstanceMetadataOptions sets the metadata options sent of an

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -44,8 +45,9 @@ func (st *Store) CreateInstancesWithClientToken(ctx context.Context, tok localyu
 // FindClientToken returns the record of a token in force at now, or
 // ErrNotFound.
 func (st *Store) FindClientToken(ctx context.Context, accountID, regionID, token string, now time.Time) (localyun.ClientToken, error) {
-	tok, err := sqlstore.ScanClientToken(st.readRow(ctx, clientTokenSQL.Find+` AND expires_at >= ?`,
-		accountID, regionID, token, sqlstore.Millis(now)))
+	tok, err := sqlstore.One(st.readRow(ctx, clientTokenSQL.Find+` AND expires_at >= ?`,
+		accountID, regionID, token, sqlstore.Millis(now)), sqlstore.ScanClientToken,
+		fmt.Errorf("client token %q: %w", token, localyun.ErrNotFound))
 	tok.Token = token
-	return sqlstore.FoundClientToken(tok, err)
+	return tok, err
 }

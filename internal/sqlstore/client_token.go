@@ -43,15 +43,6 @@ func ScanClientToken(row Scanner) (localyun.ClientToken, error) {
 	return tok, nil
 }
 
-// FoundClientToken turns the error of a ScanClientToken of one row into the
-// store's answer: sql.ErrNoRows is ErrNotFound.
-func FoundClientToken(tok localyun.ClientToken, err error) (localyun.ClientToken, error) {
-	if err == sql.ErrNoRows {
-		return tok, fmt.Errorf("client token %q: %w", tok.Token, localyun.ErrNotFound)
-	}
-	return tok, err
-}
-
 // ClientTokenSQL is the dialect SQL of CreateInstancesWithClientToken.
 type ClientTokenSQL struct {
 	// Expire deletes at most a few records expired at its one argument

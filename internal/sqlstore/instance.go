@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/localyun/localyun"
@@ -133,7 +134,7 @@ func DecodeTags(s string) ([]localyun.Tag, error) {
 func MergeTags(have, tags []localyun.Tag, max int) (out []localyun.Tag, ok bool) {
 	out = append([]localyun.Tag(nil), have...)
 	for _, t := range tags {
-		i := tagIndex(out, t.Key)
+		i := slices.IndexFunc(out, func(o localyun.Tag) bool { return o.Key == t.Key })
 		if i >= 0 {
 			out[i].Value = t.Value
 		} else {
@@ -147,29 +148,11 @@ func MergeTags(have, tags []localyun.Tag, max int) (out []localyun.Tag, ok bool)
 func RemoveTags(have []localyun.Tag, keys []string, all bool) []localyun.Tag {
 	var out []localyun.Tag
 	for _, t := range have {
-		if !all && !containsString(keys, t.Key) {
+		if !all && !slices.Contains(keys, t.Key) {
 			out = append(out, t)
 		}
 	}
 	return out
-}
-
-func tagIndex(tags []localyun.Tag, key string) int {
-	for i, t := range tags {
-		if t.Key == key {
-			return i
-		}
-	}
-	return -1
-}
-
-func containsString(ss []string, s string) bool {
-	for _, v := range ss {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RoleChangeGroup is the instances of one SetInstancesRAMRole call that go
