@@ -43,6 +43,14 @@ type BastionHost struct {
 	CreatedAt           time.Time
 }
 
+// SSHPortOrDefault is the port the host's SSH listens on: SSHPort, or 22.
+func (h BastionHost) SSHPortOrDefault() int {
+	if h.SSHPort == 0 {
+		return 22
+	}
+	return h.SSHPort
+}
+
 // BastionHostAccount is an account (SSH or RDP) of a host. Its
 // credentials are never part of it: see BastionSecret.
 type BastionHostAccount struct {

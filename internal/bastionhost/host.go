@@ -137,7 +137,7 @@ func hostProtocols(h localyun.BastionHost) []protocolItem {
 	if h.OSType == "Windows" {
 		return []protocolItem{{ProtocolName: "RDP", Port: int32(portOr(h.RDPPort, 3389))}}
 	}
-	return []protocolItem{{ProtocolName: "SSH", Port: int32(portOr(h.SSHPort, 22))}}
+	return []protocolItem{{ProtocolName: "SSH", Port: int32(h.SSHPortOrDefault())}}
 }
 
 // portOr is port, or def when it is not set.

@@ -135,10 +135,12 @@ func (s *Service) serveRead(w http.ResponseWriter, r *http.Request, inst localyu
 		notFound(w)
 	case it.value == nil:
 		text(w, http.StatusOK, it.listing(inst))
-	case it.value(inst) == "":
-		notFound(w)
 	default:
-		text(w, http.StatusOK, it.value(inst))
+		if v := it.value(inst); v != "" {
+			text(w, http.StatusOK, v)
+		} else {
+			notFound(w)
+		}
 	}
 }
 

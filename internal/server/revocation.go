@@ -31,11 +31,13 @@ const (
 // whose reads are exact (the SQLite caches are kept by its own writes; on
 // PostgreSQL every node reads the database).
 func (s *Server) bindingHolds(ctx context.Context, sess localyun.Session) (bool, error) {
-	insts, _, err := s.store.FindInstances(ctx, localyun.InstanceFilter{AccountID: sess.AccountID, IDs: []string{sess.InstanceID}})
-	if err != nil {
+	inst, err := s.store.FindInstanceByID(ctx, sess.InstanceID) // one point read (instance ids are unique)
+	if errors.Is(err, localyun.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
-	if len(insts) != 1 || !strings.EqualFold(insts[0].RAMRoleName, sess.RoleName) {
+	if inst.AccountID != sess.AccountID || !strings.EqualFold(inst.RAMRoleName, sess.RoleName) {
 		return false, nil
 	}
 	role, err := s.store.FindRoleByName(ctx, sess.AccountID, sess.RoleName)

@@ -70,18 +70,11 @@ func (cn *conn) proxyHost(ctx context.Context, host string, port int) (string, b
 		if a.Account.ProtocolName == "RDP" || lg.tokenHostID != "" && h.ID != lg.tokenHostID {
 			continue
 		}
-		if sshPort(h) == port && (h.PrivateAddress == host || h.PublicAddress == host || h.Name == host) {
+		if h.SSHPortOrDefault() == port && (h.PrivateAddress == host || h.PublicAddress == host || h.Name == host) {
 			return h.ID, true
 		}
 	}
 	return "", false
-}
-
-func sshPort(h localyun.BastionHost) int {
-	if h.SSHPort == 0 {
-		return 22
-	}
-	return h.SSHPort
 }
 
 // proxy is the SSH server of an inner connection to hostID.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/bastionhost"
 )
 
 // Revocation. Every session bridged to a host (and every inner connection
@@ -312,11 +313,8 @@ func (r *registry) lossReason(ctx context.Context, s *liveSession) (reason, msg 
 		// deleted (or unreadable)
 	case u.Locked:
 		return localyun.BastionSessionLocked, "localyun: your bastion user is locked" + ends
-	default:
-		now := r.g.opts.Now().Unix()
-		if u.EffectiveStartTime != 0 && now < u.EffectiveStartTime || u.EffectiveEndTime != 0 && now > u.EffectiveEndTime {
-			return localyun.BastionSessionExpired, "localyun: your bastion user is outside its validity period" + ends
-		}
+	case !bastionhost.UserActive(u, r.g.opts.Now()): // not locked: outside its validity period
+		return localyun.BastionSessionExpired, "localyun: your bastion user is outside its validity period" + ends
 	}
 	return localyun.BastionSessionRevoked, "localyun: your access to " + s.what() + " was revoked"
 }

@@ -28,11 +28,7 @@ func hostAddr(h localyun.BastionHost) string {
 			addr = h.PublicAddress
 		}
 	}
-	port := h.SSHPort
-	if port == 0 {
-		port = 22
-	}
-	return net.JoinHostPort(addr, strconv.Itoa(port))
+	return net.JoinHostPort(addr, strconv.Itoa(h.SSHPortOrDefault()))
 }
 
 // errHost is a failure to reach or log in to a host, in words the user may
