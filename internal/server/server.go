@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"net/http"
@@ -227,18 +228,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
-	in, err := rt.Parse(r)
-	if err != nil {
-		protocol.WriteError(w, s.log, info, err)
-		return
-	}
-	ctx := localyun.WithReplayKey(localyun.NewContextWithPrincipal(hr.Context(), p), replay, s.now())
-	if err := s.authorize(ctx, rt, in, p); err != nil {
-		protocol.WriteError(w, s.log, info, err)
-		return
-	}
-	s.touchKey(hr.Context(), p)
-	v, err := rt.Serve(ctx, in)
+	ctx := localyun.WithReplayKey(hr.Context(), replay, s.now())
+	v, err := s.run(ctx, rt, r, p)
 	if err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return
@@ -247,6 +238,22 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		// Nothing was written: answer 500 rather than an empty 200.
 		protocol.WriteError(w, s.log, info, err)
 	}
+}
+
+// run is the part of a call after authentication, the same for a signed
+// request and a console call (Invoke): parse the action's input, authorize
+// p on it, serve it.
+func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Request, p localyun.Principal) (any, error) {
+	in, err := rt.Parse(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx = localyun.NewContextWithPrincipal(ctx, p)
+	if err := s.authorize(ctx, rt, in, p); err != nil {
+		return nil, err
+	}
+	s.touchKey(ctx, p)
+	return rt.Serve(ctx, in)
 }
 
 // NewRequestID returns an upper-case UUID (version 4), as Alibaba Cloud's
