@@ -40,6 +40,9 @@ const (
 	IdentityUser    = "ram-user"
 	IdentityAssumed = "assumed-role"
 	IdentityService = "system" // UNCONFIRMED spelling
+	// IdentityInstance is an ECS instance calling the metadata service
+	// (localyun's own; ActionTrail records no such call).
+	IdentityInstance = "ecs-instance"
 )
 
 // Event is one audit-trail record, with ActionTrail's event fields: its
