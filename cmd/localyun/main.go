@@ -242,6 +242,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
 	srv := server.New(opts)
+	srv.StartAuditRetention(ctx, m.Config.auditRetention()) // issue 16: --audit-retention
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
