@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,48 @@ func RunEvents(t *testing.T, open EventOpener) {
 	t.Run("EventWindowAndAccount", func(t *testing.T) { testEventWindow(t, open(t)) })
 	t.Run("EventRetention", func(t *testing.T) { testEventRetention(t, open(t)) })
 	t.Run("EventRidesOnWrite", func(t *testing.T) { testEventRidesOnWrite(t, open(t)) })
+	t.Run("EventConcurrentWrites", func(t *testing.T) { testEventConcurrentWrites(t, open(t)) })
+}
+
+// testEventConcurrentWrites: concurrent writes, half of which fail (a
+// SQLite batch shares one transaction between them, each in its own
+// savepoint): exactly the writes that succeeded have their events.
+func testEventConcurrentWrites(t *testing.T, st EventStore) {
+	MustCreateAccount(t, st, eventAccount)
+	const n = 32
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var ok []string
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := sampleEvent(i)
+			name := fmt.Sprintf("r%d", i/2) // two writers a name: one fails
+			ctx := localyun.WithEvent(context.Background(), ev)
+			err := st.CreateRole(ctx, localyun.Role{ID: "3" + name, AccountID: eventAccount, Name: name,
+				AssumeRolePolicyDocument: "{}", CreatedAt: epoch})
+			_, written := localyun.EventWritten(ctx)
+			if (err == nil) != written {
+				t.Errorf("%s: err %v, event written %v", ev.ID, err, written)
+			}
+			if err == nil {
+				mu.Lock()
+				ok = append(ok, ev.ID)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(ok) != n/2 {
+		t.Fatalf("%d writes succeeded, want %d", len(ok), n/2)
+	}
+	got := eventIDs(findEvents(t, st, localyun.EventFilter{Forward: true}))
+	sort.Strings(ok)
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, ok) {
+		t.Fatalf("events %v, want the successful writes %v", got, ok)
+	}
 }
 
 const eventAccount, otherEventAccount = "1000000000000001", "1000000000000002"
