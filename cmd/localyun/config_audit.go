@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"time"
+
+	"github.com/localyun/localyun/internal/server"
 )
 
 // DefaultAuditRetention is how long the audit trail keeps an event by
@@ -38,4 +41,11 @@ func (c *Config) auditRetention() time.Duration {
 		return DefaultAuditRetention
 	}
 	return c.AuditRetention
+}
+
+// withAuditRetention starts the deletion of srv's events older than
+// retention, until ctx ends, and returns srv.
+func withAuditRetention(ctx context.Context, srv *server.Server, retention time.Duration) *server.Server {
+	srv.StartAuditRetention(ctx, retention)
+	return srv
 }
