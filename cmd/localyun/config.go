@@ -163,8 +163,8 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		c.credentialsFromEnv(env),
 		env("metadata-addr", "LOCALYUN_METADATA_ADDR", str(&c.MetadataAddr)),
 		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
-		c.SSH.fromEnv(env),  // issue 15: bastion SSH gateway (ssh.go)
-		c.auditFromEnv(env), // issue 16: audit trail (config_audit.go)
+		c.SSH.fromEnv(env), // issue 15: bastion SSH gateway (ssh.go)
+		c.auditFromEnv(env),
 	)
 	if err != nil {
 		return c, err

@@ -240,8 +240,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if off := m.Config.ClockOffset; off != 0 {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
-	opts.BastionSSHAddr = m.sshEndpoints()                                      // issue 15: the gateway's addresses in the API (ssh.go)
-	srv := withAuditRetention(ctx, server.New(opts), m.Config.auditRetention()) // issue 16: --audit-retention
+	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
+	srv := withAuditRetention(ctx, server.New(opts), m.Config.auditRetention())
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
