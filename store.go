@@ -115,6 +115,7 @@ type Store interface {
 	BastionInstanceStore
 	BastionStore
 	BastionSSHHostKeyStore
+	EventStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

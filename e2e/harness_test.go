@@ -44,6 +44,9 @@ type env struct {
 	Host  string // host:port, as SDKs take it
 	Store localyun.Store
 	srv   *httptest.Server
+
+	server *server.Server
+	audit  *auditRecorder // every API call, for the audit check (audit_harness_test.go)
 }
 
 // newEnv starts a server on a fresh store of the matrix's backend (see
@@ -62,14 +65,17 @@ func newEnv(t testing.TB) *env {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(server.New(server.Options{Store: st}))
-	e := &env{t: t, URL: srv.URL, Store: st, srv: srv}
+	s := server.New(server.Options{Store: st})
+	rec := &auditRecorder{st: st, keys: map[string]keyOwner{}}
+	srv := httptest.NewServer(rec.wrap(s))
+	e := &env{t: t, URL: srv.URL, Store: st, srv: srv, server: s, audit: rec}
 	u, _ := url.Parse(srv.URL)
 	e.Host = u.Host
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()
 	})
+	t.Cleanup(func() { e.checkAudit(t) }) // first: the server still runs
 	return e
 }
 

@@ -120,6 +120,8 @@ func init() {
 		targets: []walkTarget{{param: "RoleArn", victim: "VictimRole"}},
 	}
 	walkSamples[walkSTS+"/GetCallerIdentity"] = walkSample{params: map[string]string{}}
+	walkSamples["2020-07-06/LookupEvents"] = walkSample{params: map[string]string{"MaxResults": "50",
+		"LookupAttribute.1.Key": "EventRW", "LookupAttribute.1.Value": "Write"}}
 }
 
 func roleARN(name string) string { return "acs:ram::{acct}:role/" + name }

@@ -20,8 +20,10 @@ import (
 // x-ratelimit-user-api header into a ThrottlingError with RetryAfter.
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t)
-	srv := httptest.NewServer(server.New(server.Options{Store: e.Store, RateLimit: 0.5}))
-	t.Cleanup(srv.Close)
+	rl := server.New(server.Options{Store: e.Store, RateLimit: 0.5})
+	srv := httptest.NewServer(e.audit.wrap(rl))
+	host := e.Host // the audit check reads through the env's own server
+	t.Cleanup(func() { rl.FlushAuditEvents(); srv.Close(); e.Host = host })
 	u, _ := url.Parse(srv.URL)
 	e.Host = u.Host
 

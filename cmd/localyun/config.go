@@ -49,6 +49,8 @@ type Config struct {
 
 	// SSH is the bastion SSH gateway's settings (issue 15; ssh.go).
 	SSH SSHConfig
+	// AuditRetention is how long audit events are kept; 0: 90 days (config_audit.go).
+	AuditRetention time.Duration
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -111,6 +113,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also apply the built-in demo world at every start, with its documented keys; see README (env LOCALYUN_DEMO)")
 	c.Limits.flags(fs)
 	c.credentialFlags(fs)
+	c.auditFlags(fs) // issue 16: audit trail (config_audit.go)
 	fs.StringVar(&c.MetadataAddr, "metadata-addr", c.MetadataAddr, "also serve the instance metadata service, as --metadata-instance, on this address, e.g. 100.100.100.200:80 aliased on loopback (env LOCALYUN_METADATA_ADDR)")
 	fs.StringVar(&c.MetadataInstance, "metadata-instance", c.MetadataInstance, "the instance the --metadata-addr listener answers as (env LOCALYUN_METADATA_INSTANCE)")
 	c.SSH.flags(fs) // issue 15: bastion SSH gateway (ssh.go)
@@ -161,6 +164,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("metadata-addr", "LOCALYUN_METADATA_ADDR", str(&c.MetadataAddr)),
 		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
 		c.SSH.fromEnv(env), // issue 15: bastion SSH gateway (ssh.go)
+		c.auditFromEnv(env),
 	)
 	if err != nil {
 		return c, err

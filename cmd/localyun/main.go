@@ -241,7 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
 	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
-	srv := server.New(opts)
+	srv := withAuditRetention(ctx, server.New(opts), m.Config.auditRetention())
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())

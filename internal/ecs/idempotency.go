@@ -76,6 +76,9 @@ func (s *Service) createInstances(ctx context.Context, c creation) ([]string, er
 	if c.run.DryRun {
 		return nil, errDryRunOperation
 	}
+	for _, in := range insts { // the audit event names the new instances
+		localyun.AddEventResources(ctx, "ACS::ECS::Instance", in.ID)
+	}
 	if c.run.ClientToken == "" {
 		ids := make([]string, len(insts))
 		for i, in := range insts {

@@ -136,9 +136,29 @@ var migrationsTable = sqlstore.Migrations{
 
 // withTx runs fn in a READ COMMITTED transaction (invariants are held by
 // constraints and row locks) and commits. Serialization failures and
-// deadlocks are retried transparently, at most maxRetries times.
+// deadlocks are retried transparently, at most maxRetries times. The
+// first transaction of a request to commit also writes the request's
+// pending audit event (event.go), before its COMMIT.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	var err error
+	event, err := pendingEventArgs(ctx)
+	if err != nil {
+		return err
+	}
+	if event != nil {
+		inner := fn
+		fn = func(ctx context.Context, tx *sql.Tx) error {
+			if err := inner(ctx, tx); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, insertEvent, event...)
+			return err
+		}
+		defer func() {
+			if err == nil {
+				localyun.MarkEventWritten(ctx)
+			}
+		}()
+	}
 	for attempt := 0; attempt <= maxRetries; attempt++ {
 		if attempt > 0 {
 			select {

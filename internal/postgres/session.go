@@ -36,10 +36,11 @@ func (st *Store) FindSession(ctx context.Context, accessKeyID string) (localyun.
 	return s, err
 }
 
-// DeleteExpiredSessions deletes sessions that expired before t.
+// DeleteExpiredSessions deletes sessions that expired before t: housekeeping,
+// which never writes the request's audit event (localyun.WithoutEvent).
 func (st *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error) {
 	var n int64
-	err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := st.withTx(localyun.WithoutEvent(ctx), func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sts_sessions WHERE expires_at < $1`, ms(t))
 		if err != nil {
 			return err

@@ -63,6 +63,7 @@ func (s *Server) authorize(ctx context.Context, rt *protocol.Route, in any, p lo
 	if err != nil {
 		return err
 	}
+	noteResources(ctx, resources) // the call's audit event names them
 	d, err := s.decide(ctx, p, auth.Request{Action: rt.RAMAction, Resources: resources, Context: s.conditionContext(p)})
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ func (s *Server) Invoke(ctx context.Context, p localyun.Principal, c Call) (body
 	r.Header = map[string][]string{"User-Agent": {c.UserAgent}}
 	p.SourceIP = c.SourceIP
 	requestID = s.newRID()
-	v, err := s.run(ctx, rt, r, p)
+	v, _, err := s.run(ctx, rt, r, p, requestID)
 	if err != nil {
 		return nil, requestID, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/metadata"
+	"github.com/localyun/localyun/internal/protocol"
 )
 
 // The metadata service is reached three ways, each naming the calling
@@ -25,7 +26,10 @@ import (
 
 // issueCredentials is the metadata service's default issuer: the STS
 // sessions of the instance's role (see InstanceCredentials).
+// The credentials of a new instance session are an audit event written
+// with the session (a current session served again is none).
 func (s *Server) issueCredentials(ctx context.Context, in localyun.Instance) (metadata.Credentials, error) {
+	ctx = localyun.WithEvent(ctx, s.metadataEvent(in.ID, "", metadataIssueEvent, in.AccountID, in.RAMRoleName))
 	c, err := s.InstanceCredentials(ctx, in)
 	return metadata.Credentials(c), err
 }
@@ -53,7 +57,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("Forbidden: localyun proxies only http://" + metadata.Host + "/ (the instance metadata service).\n"))
 		return
 	}
-	inst, err := s.metadataCaller(r.Context(), r.Header.Get("Proxy-Authorization"))
+	inst, err := s.metadataCaller(r, r.Header.Get("Proxy-Authorization"))
 	if err != nil {
 		s.refuseCaller(w, err, http.StatusProxyAuthRequired, "Proxy-Authenticate")
 		return
@@ -65,7 +69,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 // credentials of the instance its Authorization names (401 unless an
 // existing instance with its secret).
 func (s *Server) serveInstanceCredentials(w http.ResponseWriter, r *http.Request) {
-	inst, err := s.metadataCaller(r.Context(), r.Header.Get("Authorization"))
+	inst, err := s.metadataCaller(r, r.Header.Get("Authorization"))
 	if err != nil {
 		s.refuseCaller(w, err, http.StatusUnauthorized, "WWW-Authenticate")
 		return
@@ -81,7 +85,7 @@ func (s *Server) serveInstanceCredentials(w http.ResponseWriter, r *http.Request
 // unknown instance).
 func (s *Server) servePathCredentials(w http.ResponseWriter, r *http.Request, rest string) {
 	id, secret, _ := strings.Cut(rest, "/")
-	inst, err := s.instanceCaller(r.Context(), id, secret)
+	inst, err := s.instanceCaller(r, id, secret)
 	if err != nil {
 		s.refuseCaller(w, err, http.StatusUnauthorized, "WWW-Authenticate")
 		return
@@ -194,21 +198,26 @@ var errBadCaller = errors.New("bad instance credentials")
 // metadataCaller returns the instance that the Basic credentials in header
 // name: errBadCaller unless they are an instance id and its secret, and
 // the instance exists (in any account).
-func (s *Server) metadataCaller(ctx context.Context, header string) (localyun.Instance, error) {
+func (s *Server) metadataCaller(r *http.Request, header string) (localyun.Instance, error) {
 	id, secret, ok := parseBasic(header)
 	if !ok {
 		return localyun.Instance{}, errBadCaller
 	}
-	return s.instanceCaller(ctx, id, secret)
+	return s.instanceCaller(r, id, secret)
 }
 
 // instanceCaller returns the instance id if secret is its secret (checked
-// in constant time) and it exists (in any account); else errBadCaller.
-func (s *Server) instanceCaller(ctx context.Context, id, secret string) (localyun.Instance, error) {
+// in constant time) and it exists (in any account); else errBadCaller. A
+// wrong secret for an instance that exists is a denial in its account's
+// audit trail (queued; the writer drops it when there is no such instance).
+func (s *Server) instanceCaller(r *http.Request, id, secret string) (localyun.Instance, error) {
 	if !s.meta.CheckSecret(id, secret) {
+		if id != "" {
+			s.recordMetadataDenial(r, id)
+		}
 		return localyun.Instance{}, errBadCaller
 	}
-	inst, err := s.store.FindInstanceByID(ctx, id)
+	inst, err := s.store.FindInstanceByID(r.Context(), id)
 	if errors.Is(err, localyun.ErrNotFound) {
 		return inst, errBadCaller
 	}
@@ -238,4 +247,44 @@ func parseBasic(header string) (user, password string, ok bool) {
 		return "", "", false
 	}
 	return strings.Cut(string(raw), ":")
+}
+
+// The names of the metadata service's audit events.
+const (
+	metadataIssueEvent  = "IssueInstanceCredentials"
+	metadataRefuseEvent = "InstanceCredentialsRefused"
+)
+
+// metadataEvent is an event of the metadata service for instance id of
+// account (empty: found by the audit writer), with the role it names.
+func (s *Server) metadataEvent(id, sourceIP, name, account, role string) localyun.Event {
+	ev := localyun.Event{ID: NewRequestID(), Name: name, Time: s.now().UTC(), Source: metadata.Host,
+		Type: localyun.EventTypeMetadata, RW: localyun.EventWrite, Region: defaultEventRegion, Service: "Ecs",
+		SourceIP: sourceIP, RequestID: NewRequestID(), AccountID: account,
+		Identity:   localyun.EventIdentity{Type: localyun.IdentityInstance, PrincipalID: id, AccountID: account, UserName: id},
+		Resources:  []localyun.EventResource{{Type: "ACS::ECS::Instance", Name: id}},
+		Additional: map[string]string{"Scheme": "http"}}
+	if role != "" {
+		ev.Resources = append(ev.Resources, localyun.EventResource{Type: "ACS::RAM::Role", Name: role})
+	}
+	return ev
+}
+
+// recordMetadataDenial queues the event of a metadata request refused for
+// a wrong secret of instance id, for the account of that instance.
+func (s *Server) recordMetadataDenial(r *http.Request, id string) {
+	if protocol.CheckName(id, 1, 128) != nil {
+		return
+	}
+	ev := s.metadataEvent(id, r.RemoteAddr, metadataRefuseEvent, "", "")
+	ev.UserAgent = r.UserAgent()
+	ev.ErrorCode, ev.ErrorMessage = "InvalidInstanceSecret", "The instance id and secret are missing or wrong."
+	s.enqueue(auditItem{ev: ev, resolve: func(ctx context.Context, ev *localyun.Event) bool {
+		inst, err := s.store.FindInstanceByID(ctx, id)
+		if err != nil {
+			return false
+		}
+		ev.AccountID, ev.Identity.AccountID, ev.Region = inst.AccountID, inst.AccountID, inst.RegionID
+		return true
+	}})
 }

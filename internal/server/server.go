@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/actiontrail"
 	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/ecs"
 	"github.com/localyun/localyun/internal/metadata"
@@ -83,6 +84,8 @@ type Server struct {
 	revocation string
 	meta       *metadata.Service
 	self       []string // Options.ListenAddrs
+
+	audit auditQueue // the events written on their own (audit.go)
 }
 
 // New returns a Server for opts.
@@ -97,6 +100,7 @@ func New(opts Options) *Server {
 
 		touched: map[string]time.Time{},
 		self:    opts.ListenAddrs,
+		audit:   auditQueue{ch: make(chan auditItem, auditQueueSize)},
 	}
 	if opts.RateLimit > 0 {
 		s.rate, s.limiter = opts.RateLimit, opts.RateLimiter
@@ -126,6 +130,7 @@ func New(opts Options) *Server {
 	sts.Register(s.mux, s.sts)
 	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
 	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now, SSHAddr: opts.BastionSSHAddr}))
+	actiontrail.Register(s.mux, actiontrail.NewService(opts.Store, s.now))
 	issuer := opts.InstanceCredentials
 	if issuer == nil {
 		issuer = metadata.IssuerFunc(s.issueCredentials)
@@ -220,19 +225,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 	var replay localyun.ReplayKey
 	p, err := s.authenticate(withReplaySlot(hr.Context(), &replay), r)
 	if err != nil {
+		s.recordGatewayDenial(rt, r, rid, err)
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
 	if err := s.throttle(hr.Context(), p); err != nil {
+		s.recordDenial(s.callEvent(hr.Context(), rt, r, p, rid), err)
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
 	ctx := localyun.WithReplayKey(hr.Context(), replay, s.now())
-	v, err := s.run(ctx, rt, r, p)
+	v, eventID, err := s.run(ctx, rt, r, p, rid)
 	if err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return
+	}
+	if eventID != "" {
+		w.Header().Set(AuditEventHeader, eventID)
 	}
 	if err := protocol.WriteResponse(w, r.Format, r.Action, rid, v); err != nil {
 		// Nothing was written: answer 500 rather than an empty 200.
@@ -242,18 +252,39 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 
 // run is the part of a call after authentication, the same for a signed
 // request and a console call (Invoke): parse the action's input, authorize
-// p on it, serve it.
-func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Request, p localyun.Principal) (any, error) {
+// p on it, serve it. The call's audit event rides in the context of its
+// service (audit.go); eventID is that event's id once a committed write
+// stored it, "" when the call wrote none. A denial's event is queued.
+func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) (v any, eventID string, err error) {
 	in, err := rt.Parse(r)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ctx = localyun.NewContextWithPrincipal(ctx, p)
+	ev := s.callEvent(ctx, rt, r, p, rid)
+	ctx = localyun.WithEvent(ctx, ev)
 	if err := s.authorize(ctx, rt, in, p); err != nil {
-		return nil, err
+		ev, _ = localyun.EventWritten(ctx) // with the resources authorize noted
+		s.recordDenial(ev, err)
+		return nil, "", err
 	}
-	s.touchKey(ctx, p)
-	return rt.Serve(ctx, in)
+	if p.IsRoot() && !rt.Public && ev.RW == localyun.EventWrite {
+		// authorize derived no resources for the root: the event's.
+		if arns, err := rt.Resources(ctx, p, in); err == nil {
+			noteResources(ctx, arns)
+		}
+	}
+	s.touchKey(localyun.WithoutEvent(ctx), p)
+	v, err = rt.Serve(ctx, in)
+	ev, written := localyun.EventWritten(ctx)
+	if err != nil {
+		s.recordDenial(ev, err)
+		return nil, "", err
+	}
+	if written {
+		eventID = ev.ID
+	}
+	return v, eventID, nil
 }
 
 // NewRequestID returns an upper-case UUID (version 4), as Alibaba Cloud's

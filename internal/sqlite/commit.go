@@ -54,6 +54,7 @@ type txJob struct {
 	ctx    context.Context
 	fn     func(context.Context, *sql.Tx) error
 	replay *replayTx // nil: no replay key to record
+	event  []any     // the insert arguments of the request's event; nil: none
 	state  atomic.Int32
 	ran    bool // the writer ran fn (its writes were in the transaction)
 	err    error
@@ -115,8 +116,13 @@ func (c *committer) signal() {
 // requests' (see Group commit above); fn runs under ctx without its
 // cancellation. The first transaction of a request to commit also records
 // the request's replay key (replay.go), so that the change and the refusal
-// of its replay are durable together.
+// of its replay are durable together, and its pending audit event
+// (event.go), so that the change and its event are.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	event, err := pendingEventArgs(ctx)
+	if err != nil {
+		return err
+	}
 	replay, err := st.prepareReplay(ctx)
 	if err != nil {
 		return err
@@ -124,7 +130,7 @@ func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sq
 	if replay != nil {
 		defer replay.done()
 	}
-	j := &txJob{ctx: ctx, fn: fn, replay: replay, done: make(chan struct{})}
+	j := &txJob{ctx: ctx, fn: fn, replay: replay, event: event, done: make(chan struct{})}
 	c := &st.commit
 	c.mu.Lock()
 	if c.closed || !c.started {
@@ -147,6 +153,9 @@ func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sq
 	}
 	if j.err == nil && replay != nil {
 		localyun.MarkReplayKeyRecorded(ctx)
+	}
+	if j.err == nil && event != nil {
+		localyun.MarkEventWritten(ctx)
 	}
 	return j.err
 }
@@ -283,8 +292,8 @@ func (st *Store) runJob(tx *sql.Tx, j *txJob, savepoint bool) (lost error) {
 // errPanicked is the error of a job whose function panicked.
 var errPanicked = errors.New("sqlite: the write transaction's function panicked")
 
-// call runs the job's function and records its replay key, turning a
-// panic into errPanicked (the request panics with it again).
+// call runs the job's function and records its replay key and its event,
+// turning a panic into errPanicked (the request panics with it again).
 func (j *txJob) call(ctx context.Context, tx *sql.Tx, replayCalls *atomic.Uint64) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -295,7 +304,13 @@ func (j *txJob) call(ctx context.Context, tx *sql.Tx, replayCalls *atomic.Uint64
 		return err
 	}
 	if j.replay != nil {
-		return j.replay.record(ctx, tx, replayCalls)
+		if err := j.replay.record(ctx, tx, replayCalls); err != nil {
+			return err
+		}
+	}
+	if j.event != nil {
+		_, err := tx.ExecContext(ctx, insertEvent, j.event...)
+		return err
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ func Run(t *testing.T, open Opener) {
 	RunClientTokens(t, func(t *testing.T) ClientTokenStore { return open(t) })
 	RunInstanceSessions(t, func(t *testing.T) InstanceSessionStore { return open(t) })
 	RunSSHHostKeys(t, func(t *testing.T) SSHHostKeyStore { return open(t) })
+	RunEvents(t, func(t *testing.T) EventStore { return open(t) })
 	// Suites of later features are added here, one line each.
 }
 

@@ -1,0 +1,350 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/protocol"
+)
+
+// The audit trail (ActionTrail's LookupEvents reads it, internal/actiontrail).
+//
+// A call's event is built in run, before its input is parsed, and rides in
+// its context (localyun.WithEvent): the store writes it inside the first
+// write transaction of the call that commits, so an acknowledged change
+// always has its event and a failed one never does. A call that commits no
+// write (a read, a refused change) has none. Housekeeping writes of a call
+// (expired STS sessions, a key's last use) never carry it.
+//
+// Denials change nothing, so their events are written on their own: RAM
+// denials (any 403 of an authenticated call: NoPermission, Forbidden.RAM,
+// InvalidUser.PassRoleForbidden...), throttled calls, and gateway refusals
+// whose AccessKeyId resolves to an account (a bad signature, an inactive
+// key, a wrong, malformed or expired SecurityToken, a used nonce, an
+// expired timestamp). An unknown AccessKeyId has no account to record it
+// in: only the access log sees it. These go through a bounded queue that
+// one goroutine writes in batches (AppendEvents); when it is full an event
+// is dropped and counted (AuditEventsDropped), so that a flood of refused
+// calls never slows the calls of others.
+
+// AuditEventHeader is the response header that carries the eventId of a
+// successful call whose change was written with its event: a test harness
+// matches it against LookupEvents.
+const AuditEventHeader = "X-Localyun-Audit-Event"
+
+const (
+	auditQueueSize = 4096
+	auditBatch     = 256
+)
+
+// auditQueue is the bounded queue of the events written on their own.
+type auditQueue struct {
+	ch      chan auditItem
+	dropped atomic.Uint64
+	mu      sync.Mutex
+	running bool
+	pending sync.WaitGroup
+}
+
+// auditItem is a queued event; resolve, when set, completes it from the
+// store in the writer (the account of an AccessKeyId) and reports whether
+// it is to be written.
+type auditItem struct {
+	ev      localyun.Event
+	resolve func(ctx context.Context, ev *localyun.Event) bool
+}
+
+// enqueue queues an event to be written on its own, or drops and counts
+// it when the queue is full.
+func (s *Server) enqueue(it auditItem) {
+	q := &s.audit
+	q.pending.Add(1)
+	select {
+	case q.ch <- it:
+	default:
+		q.pending.Done()
+		q.dropped.Add(1)
+		return
+	}
+	q.mu.Lock()
+	if !q.running {
+		q.running = true
+		go s.writeAudit()
+	}
+	q.mu.Unlock()
+}
+
+// writeAudit writes the queued events in batches until the queue is empty.
+func (s *Server) writeAudit() {
+	q := &s.audit
+	ctx := context.Background()
+	for {
+		batch := make([]localyun.Event, 0, auditBatch)
+		n := 0
+	take:
+		for len(batch) < auditBatch {
+			select {
+			case it := <-q.ch:
+				n++
+				if it.resolve == nil || it.resolve(ctx, &it.ev) {
+					batch = append(batch, it.ev)
+				}
+			default:
+				break take
+			}
+		}
+		if n == 0 {
+			q.mu.Lock()
+			if len(q.ch) == 0 {
+				q.running = false
+				q.mu.Unlock()
+				return
+			}
+			q.mu.Unlock()
+			continue
+		}
+		if len(batch) > 0 {
+			if err := s.store.AppendEvents(ctx, batch); err != nil {
+				s.log.Error("audit: write denial events", "events", len(batch), "err", err)
+			}
+		}
+		for range n {
+			q.pending.Done()
+		}
+	}
+}
+
+// AuditEventsDropped returns how many events the audit queue dropped
+// because it was full (a metric: localyun_audit_events_dropped_total).
+func (s *Server) AuditEventsDropped() uint64 { return s.audit.dropped.Load() }
+
+// FlushAuditEvents waits until every queued event is written (or dropped).
+func (s *Server) FlushAuditEvents() { s.audit.pending.Wait() }
+
+// eventSources are the eventSource of each product's events, by product
+// name; serviceNames the serviceName where it is not the product name.
+var (
+	eventSources = map[string]string{
+		"Ecs": "ecs.aliyuncs.com", "Ram": "ram.aliyuncs.com", "Sts": "sts.aliyuncs.com",
+		"Yundun-bastionhost": "yundun-bastionhost.aliyuncs.com", "Actiontrail": "actiontrail.aliyuncs.com",
+		"Localyun": "localyun.aliyuncs.com",
+	}
+	serviceNames = map[string]string{"Yundun-bastionhost": "Bastionhost"}
+)
+
+// readPrefixes are the action names of calls that read (eventRW Read).
+var readPrefixes = []string{"Describe", "List", "Get", "Lookup", "Query", "Check", "Explain", "Decode"}
+
+// eventRW is Read for an action whose name reads, else Write.
+func eventRW(action string) string {
+	for _, p := range readPrefixes {
+		if strings.HasPrefix(action, p) {
+			return localyun.EventRead
+		}
+	}
+	return localyun.EventWrite
+}
+
+// defaultEventRegion is the acsRegion of a call without a RegionId (RAM,
+// STS): ActionTrail records global services in cn-hangzhou (UNCONFIRMED).
+const defaultEventRegion = "cn-hangzhou"
+
+// signatureParams are the parameters of the signature mechanics, not of
+// the call: an event leaves them out (Signature and SecurityToken would
+// be redacted anyway).
+var signatureParams = map[string]bool{"Signature": true, "SignatureMethod": true, "SignatureVersion": true,
+	"SignatureNonce": true, "SignatureType": true, "Timestamp": true, "Format": true, "Version": true, "Action": true,
+	"SecurityToken": true}
+
+// callEvent is the event of a call by p, before the call runs.
+func (s *Server) callEvent(ctx context.Context, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) localyun.Event {
+	params := make(map[string][]string, len(r.Params))
+	for k, v := range r.Params {
+		if !signatureParams[k] {
+			params[k] = v
+		}
+	}
+	region := r.Get("RegionId")
+	if region == "" {
+		region = defaultEventRegion
+	}
+	source := eventSources[rt.Product.Name]
+	if source == "" {
+		source = strings.ToLower(rt.Product.Name) + ".aliyuncs.com"
+	}
+	service := serviceNames[rt.Product.Name]
+	if service == "" {
+		service = rt.Product.Name
+	}
+	scheme := "http"
+	if p.Secure {
+		scheme = "https"
+	}
+	return localyun.Event{ID: NewRequestID(), Name: rt.Action, Time: s.now().UTC(), Source: source,
+		Type: localyun.EventTypeFromContext(ctx), RW: eventRW(rt.Action), Region: region, Service: service,
+		SourceIP: p.SourceIP, UserAgent: r.Header.Get("User-Agent"), RequestID: rid,
+		Parameters: localyun.RedactParameters(params), Identity: eventIdentity(p), AccountID: p.AccountID,
+		Additional: map[string]string{"Scheme": scheme}}
+}
+
+// eventIdentity is the userIdentity of p.
+func eventIdentity(p localyun.Principal) localyun.EventIdentity {
+	id := localyun.EventIdentity{PrincipalID: p.AccountID, AccountID: p.AccountID, AccessKeyID: p.AccessKeyID}
+	switch p.Type {
+	case localyun.PrincipalTypeUser:
+		id.Type, id.UserName, id.PrincipalID = localyun.IdentityUser, p.UserName, p.UserName
+	case localyun.PrincipalTypeAssumed:
+		id.Type, id.UserName = localyun.IdentityAssumed, p.RoleName+":"+p.SessionName
+		id.PrincipalID = id.UserName
+	case localyun.PrincipalTypeRoot:
+		id.Type, id.UserName = localyun.IdentityRoot, "root"
+	default:
+		id.Type, id.UserName = localyun.IdentityService, p.DisplayName()
+	}
+	return id
+}
+
+// noteResources adds the resources the ARNs name to ctx's pending event:
+// acs:<service>:<region>:<account>:<type>/<name>; a wildcard names none.
+func noteResources(ctx context.Context, arns []string) {
+	for _, arn := range arns {
+		if typ, name, ok := arnResource(arn); ok {
+			localyun.AddEventResources(ctx, typ, name)
+		}
+	}
+}
+
+// resourceTypes are the ActionTrail resource types of ARN resource kinds,
+// by service and kind.
+var resourceTypes = map[string]string{
+	"ecs/instance": "ACS::ECS::Instance", "ram/role": "ACS::RAM::Role", "ram/user": "ACS::RAM::User",
+	"ram/group": "ACS::RAM::Group", "ram/policy": "ACS::RAM::Policy",
+	"yundun-bastionhost/instance": "ACS::BastionHost::Instance", "actiontrail/trail": "ACS::ActionTrail::Trail",
+}
+
+// arnResource returns the type and name of the resource an ARN names.
+func arnResource(arn string) (typ, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) != 5 || parts[0] != "acs" {
+		return "", "", false
+	}
+	kind, rest, ok := strings.Cut(parts[4], "/")
+	if !ok || rest == "" || strings.Contains(rest, "*") {
+		return "", "", false
+	}
+	typ, ok = resourceTypes[parts[1]+"/"+kind]
+	if !ok {
+		return "", "", false
+	}
+	name, _, _ = strings.Cut(rest, "/")
+	return typ, name, true
+}
+
+// recordDenial queues the event of a call that was refused with err, when
+// it is an access denial (a 403 with AccessDeniedDetail: RAM's decision on
+// the call, or on the role it passes) or throttling.
+func (s *Server) recordDenial(ev localyun.Event, err error) {
+	var e *localyun.Error
+	if !errors.As(err, &e) || !(e.Status == http.StatusForbidden && e.Detail != nil || e.Code == errThrottledCode) {
+		return
+	}
+	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
+	s.enqueue(auditItem{ev: ev})
+}
+
+// gatewayDenialCodes are the refusals of authentication that name a key
+// whose account gets the event (see the top of this file).
+var gatewayDenialCodes = map[string]bool{
+	"SignatureDoesNotMatch": true, "InvalidAccessKeyId.Inactive": true, "InvalidSecurityToken.Expired": true,
+	"InvalidSecurityToken.Mismatch": true, "InvalidSecurityToken.Malformed": true, "MissingSecurityToken": true,
+	"SignatureNonceUsed": true, "InvalidTimeStamp.Expired": true,
+}
+
+// errThrottledCode is the code of a call over its key's rate.
+const errThrottledCode = "Throttling.User"
+
+// recordGatewayDenial queues the event of a call refused before it had a
+// principal; the writer finds the account of its AccessKeyId and drops it
+// when there is none.
+func (s *Server) recordGatewayDenial(rt *protocol.Route, r *protocol.Request, rid string, err error) {
+	var e *localyun.Error
+	if !errors.As(err, &e) || !gatewayDenialCodes[e.Code] {
+		return
+	}
+	keyID := r.Get("AccessKeyId")
+	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "ACS3-") {
+		if a, err := protocol.ParseV3Authorization(auth); err == nil {
+			keyID = a.AccessKeyID
+		}
+	}
+	if keyID == "" || protocol.CheckName(keyID, 1, 128) != nil {
+		return
+	}
+	p := localyun.Principal{AccessKeyID: keyID, SourceIP: r.RemoteAddr, Secure: r.Secure}
+	ev := s.callEvent(context.Background(), rt, r, p, rid)
+	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
+	s.enqueue(auditItem{ev: ev, resolve: s.resolveKeyOwner})
+}
+
+// resolveKeyOwner completes a gateway denial's identity from its
+// AccessKeyId: a key of an account root or RAM user, or an STS session.
+func (s *Server) resolveKeyOwner(ctx context.Context, ev *localyun.Event) bool {
+	id := ev.Identity.AccessKeyID
+	var p localyun.Principal
+	if strings.HasPrefix(id, "STS.") {
+		sess, err := s.store.FindSession(ctx, id)
+		if err != nil {
+			return false
+		}
+		p = localyun.Principal{AccountID: sess.AccountID, Type: localyun.PrincipalTypeAssumed, RoleName: sess.RoleName,
+			SessionName: sess.SessionName, AccessKeyID: id}
+	} else {
+		k, err := s.store.FindAccessKey(ctx, id)
+		if err != nil {
+			return false
+		}
+		p = localyun.Principal{AccountID: k.AccountID, Type: localyun.PrincipalTypeRoot, AccessKeyID: id}
+		if k.UserName != "" {
+			p.Type, p.UserName = localyun.PrincipalTypeUser, k.UserName
+		}
+	}
+	ev.Identity, ev.AccountID = eventIdentity(p), p.AccountID
+	return true
+}
+
+// pruneEvents deletes the events older than retention every interval,
+// until ctx ends.
+func (s *Server) pruneEvents(ctx context.Context, retention, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.store.DeleteEventsBefore(ctx, s.now().Add(-retention)); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("audit: retention", "err", err)
+		} else if n > 0 {
+			s.log.Info("audit: retention deleted events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// StartAuditRetention deletes, now and then every hour until ctx ends, the
+// events older than retention (serve --audit-retention); zero or less keeps
+// every event.
+func (s *Server) StartAuditRetention(ctx context.Context, retention time.Duration) {
+	if retention > 0 {
+		go s.pruneEvents(ctx, retention, time.Hour)
+	}
+}

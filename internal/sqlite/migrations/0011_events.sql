@@ -1,0 +1,29 @@
+-- The audit trail (ActionTrail LookupEvents): one row per event. seq orders
+-- the events of one millisecond (and is the paging cursor with event_time,
+-- Unix milliseconds); body is the event's ActionTrail record (JSON) and
+-- the other columns are the fields LookupAttribute matches.
+-- resource_types and resource_names hold the event's resources as
+-- ",a,b," so that one of them is matched with instr. An event belongs to
+-- account_id (recipientAccountId) and is never read across accounts.
+CREATE TABLE events (
+	seq            INTEGER PRIMARY KEY,
+	account_id     TEXT NOT NULL,
+	event_time     INTEGER NOT NULL,
+	event_id       TEXT NOT NULL,
+	event_name     TEXT NOT NULL,
+	service_name   TEXT NOT NULL,
+	event_rw       TEXT NOT NULL,
+	user_name      TEXT NOT NULL,
+	access_key_id  TEXT NOT NULL,
+	resource_types TEXT NOT NULL,
+	resource_names TEXT NOT NULL,
+	body           TEXT NOT NULL
+);
+CREATE INDEX events_by_time ON events (account_id, event_time, seq);
+CREATE INDEX events_by_id ON events (account_id, event_id);
+CREATE INDEX events_by_name ON events (account_id, event_name, event_time, seq);
+CREATE INDEX events_by_service ON events (account_id, service_name, event_time, seq);
+CREATE INDEX events_by_user ON events (account_id, user_name, event_time, seq);
+CREATE INDEX events_by_key ON events (account_id, access_key_id, event_time, seq);
+-- Retention deletes by time across accounts.
+CREATE INDEX events_expiry ON events (event_time);
