@@ -115,6 +115,9 @@ func init() {
 	for k, v := range bastionSamples() {
 		walkSamples[walkBastion+"/"+k] = v
 	}
+	for k, v := range localyunSamples() {
+		walkSamples[walkLocalyun+"/"+k] = v
+	}
 	walkSamples[walkSTS+"/AssumeRole"] = walkSample{
 		params:  map[string]string{"RoleArn": roleARN("AllowedRole"), "RoleSessionName": "walk"},
 		targets: []walkTarget{{param: "RoleArn", victim: "VictimRole"}},
@@ -247,6 +250,8 @@ func ramSamples() map[string]walkSample {
 		"ListPoliciesForUser":   {params: p("UserName", "AllowedUser"), targets: []walkTarget{user}},
 		"ListPoliciesForGroup":  {params: p("GroupName", "AllowedGroup"), targets: []walkTarget{group}},
 		"ListPoliciesForRole":   {params: p("RoleName", "AllowedRole"), targets: []walkTarget{role}},
+		// The message of a denial of the world's AllowedUser (walkDiagnostic).
+		"DecodeDiagnosticMessage": {params: p("EncodedDiagnosticMessage", "{diag}")},
 	}
 }
 
@@ -525,6 +530,7 @@ type walkWorld struct {
 	rootSecret string
 	key        string // the walker's AccessKey pair
 	secret     string
+	diag       string // {diag}: an EncodedDiagnosticMessage of the world (walkDiagnostic)
 }
 
 // walkWorlds numbers the worlds of a test binary.
@@ -533,7 +539,10 @@ var walkWorlds atomic.Int64
 // fill puts the world's number and account into a template value. The
 // number is digits, so that it survives a change of letter case ({W}).
 func (w *walkWorld) fill(s string) string {
-	return strings.NewReplacer("{w}", w.n, "{W}", w.n, "{acct}", w.acct).Replace(s)
+	if strings.Contains(s, "{diag}") && w.diag == "" {
+		w.diag = walkDiagnostic(w)
+	}
+	return strings.NewReplacer("{diag}", w.diag, "{w}", w.n, "{W}", w.n, "{acct}", w.acct).Replace(s)
 }
 
 // call sends a V1-signed request in the world: every value filled in.
@@ -596,6 +605,10 @@ func newWalkWorld(t *testing.T, e *env, version string) *walkWorld {
 	case walkRAM:
 		w.ramWorld()
 	case walkBastion:
+		w.bastionWorld()
+	case walkLocalyun:
+		w.ramWorld()
+		w.instances()
 		w.bastionWorld()
 	}
 	return w

@@ -70,6 +70,9 @@ const usage = `usage:
   localyun metadata-url <instance-id> [flags]
                            print the HTTP_PROXY value that gives an app that
                            instance's role (localyun metadata-url --help)
+  localyun explain access|instance|host|user|decode [flags]
+                           why a request is allowed or denied, who can reach
+                           what (localyun explain --help)
   localyun version         print the version (also --version)
   localyun help            print this help (also -h, --help)
 
@@ -121,6 +124,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case "env":
 		return envCommand(args[1:], getenv, stdout, stderr)
+	case "explain":
+		return explainCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "metadata-url":
 		err := metadataURLCommand(args[1:], getenv, stdout, stderr)
 		if h, ok := errors.AsType[*helpRequest](err); ok {

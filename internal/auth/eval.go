@@ -49,14 +49,31 @@ func (d Decision) NoPermissionType() string {
 // Decide evaluates identity policies and, when session is non-nil, a role
 // session's policy: an explicit Deny in either wins; otherwise the request
 // needs an Allow from the identity policies for every resource and, with a
-// session policy, an Allow from it too (the intersection).
+// session policy, an Allow from it too (the intersection). It is the
+// decision that serves requests; Explain is the same evaluation with its
+// trace.
 func Decide(identity []*Policy, session *Policy, req Request) Decision {
-	allowed, denied := evaluate(identity, req)
+	return decide(identity, session, req, nil)
+}
+
+// Explain is Decide with the trace of how the decision was reached: the
+// same evaluation (one code path), which also records every statement
+// whose action matched the request.
+func Explain(identity []*Policy, session *Policy, req Request) Trace {
+	tr := &Trace{}
+	tr.Decision = decide(identity, session, req, tr)
+	tr.markDeciding()
+	return *tr
+}
+
+// decide is Decide; a non-nil tr records the statements on the way.
+func decide(identity []*Policy, session *Policy, req Request, tr *Trace) Decision {
+	allowed, denied := evaluate(identity, req, tr, false)
 	if denied {
 		return Decision{ExplicitDeny: true, PolicyType: PolicyTypeIdentity}
 	}
 	if session != nil {
-		sAllowed, sDenied := evaluate([]*Policy{session}, req)
+		sAllowed, sDenied := evaluate([]*Policy{session}, req, tr, true)
 		if sDenied {
 			return Decision{ExplicitDeny: true, PolicyType: PolicyTypeSession}
 		}
@@ -73,28 +90,42 @@ func Decide(identity []*Policy, session *Policy, req Request) Decision {
 // Evaluate reports whether policies allow req (every resource allowed, no
 // Deny matching any resource).
 func Evaluate(policies []*Policy, req Request) bool {
-	allowed, denied := evaluate(policies, req)
+	allowed, denied := evaluate(policies, req, nil, false)
 	return allowed && !denied
 }
 
-func evaluate(policies []*Policy, req Request) (allowed, denied bool) {
+// evaluate decides req on policies: the first Deny statement that applies
+// to a resource denies; otherwise every resource needs an Allow statement
+// that applies to it. A non-nil tr records each statement whose action
+// matched (session: of the session policy) without changing the outcome.
+func evaluate(policies []*Policy, req Request, tr *Trace, session bool) (allowed, denied bool) {
 	resources := req.Resources
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
 	allow := make([]bool, len(resources))
-	for _, p := range policies {
+	for pi, p := range policies {
 		if p == nil {
 			continue
 		}
 		for i := range p.Statement {
 			st := &p.Statement[i]
-			if !st.matchesAction(req.Action) || !st.conditionsHold(req.Context) {
+			if !st.matchesAction(req.Action) {
+				continue
+			}
+			var e *StatementTrace
+			if tr != nil {
+				e = tr.add(pi, i, session, st, req)
+			}
+			if !st.conditionsHold(req.Context) {
 				continue
 			}
 			for j, res := range resources {
 				if !st.matchesResource(res) {
 					continue
+				}
+				if e != nil {
+					e.matched(st, res)
 				}
 				if st.Effect == Deny {
 					return false, true
@@ -103,12 +134,21 @@ func evaluate(policies []*Policy, req Request) (allowed, denied bool) {
 			}
 		}
 	}
-	for _, ok := range allow {
+	allowed = true
+	for j, ok := range allow {
 		if !ok {
-			return false, false
+			allowed = false
+			if tr == nil {
+				break
+			}
+			if session {
+				tr.SessionUnallowed = append(tr.SessionUnallowed, resources[j])
+			} else {
+				tr.Unallowed = append(tr.Unallowed, resources[j])
+			}
 		}
 	}
-	return true, false
+	return allowed, false
 }
 
 func (st *Statement) matchesAction(action string) bool {

@@ -35,6 +35,7 @@ func Register(m *protocol.Mux, s *Service) {
 	registerGroups(m, s, h)
 	registerPolicies(m, s, h)
 	registerAttachments(m, s, h)
+	registerDiagnostics(m, s)
 }
 
 func registerRoles(m *protocol.Mux, s *Service, h handlers) {

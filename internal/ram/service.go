@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auth"
 )
 
 // Store is what the RAM service needs of a store.
@@ -28,6 +29,9 @@ type Store interface {
 type Options struct {
 	Now   func() time.Time
 	NewID func(kind string) string
+	// Diagnostics opens the EncodedDiagnosticMessage of denials
+	// (DecodeDiagnosticMessage); nil: none opens.
+	Diagnostics *auth.Diagnostics
 }
 
 // Service holds the RAM rules.

@@ -64,12 +64,13 @@ func (s *Server) authorize(ctx context.Context, rt *protocol.Route, in any, p lo
 		return err
 	}
 	noteResources(ctx, resources) // the call's audit event names them
-	d, err := s.decide(ctx, p, auth.Request{Action: rt.RAMAction, Resources: resources, Context: s.conditionContext(p)})
+	req := auth.Request{Action: rt.RAMAction, Resources: resources, Context: s.conditionContext(p)}
+	d, err := s.decide(ctx, p, req)
 	if err != nil {
 		return err
 	}
 	if !d.Allowed {
-		return auth.DenyError(rt.Product.DenyCode, rt.Product.DenyMessage, rt.RAMAction, p, d)
+		return auth.DenyError(rt.Product.DenyCode, rt.Product.DenyMessage, rt.RAMAction, p, d, s.diagnose(ctx, p, req))
 	}
 	return nil
 }
@@ -83,45 +84,96 @@ func (s *Server) conditionContext(p localyun.Principal) map[string]string {
 	}
 }
 
-// decide evaluates the principal's policies: a RAM user's own and its
-// groups'; a role session's role policies intersected with its session
-// policy.
+// policySet is what a principal's requests are decided on: a RAM user's
+// own policies and its groups'; a role session's role policies and its
+// session policy. Sources, filled when asked for, name the identity
+// policies in order.
+type policySet struct {
+	identity []*auth.Policy
+	sources  []auth.Source
+	session  *auth.Policy
+}
+
+// decide evaluates req on the principal's policies (auth.Decide).
 func (s *Server) decide(ctx context.Context, p localyun.Principal, req auth.Request) (auth.Decision, error) {
-	var identity []*auth.Policy
-	var session *auth.Policy
-	add := func(kind, name string) error {
+	ps, err := s.policies(ctx, p, false)
+	if err != nil {
+		return auth.Decision{}, err
+	}
+	return auth.Decide(ps.identity, ps.session, req), nil
+}
+
+// Explain decides req for p as serving does (the same policies, loaded
+// the same way, and the same evaluation) and returns how: the trace and
+// the sources of the identity policies it refers to. The root is allowed
+// without a policy (an empty trace).
+func (s *Server) Explain(ctx context.Context, p localyun.Principal, req auth.Request) (auth.Trace, []auth.Source, error) {
+	if p.IsRoot() {
+		return auth.Trace{Decision: auth.Decision{Allowed: true}}, nil, nil
+	}
+	ps, err := s.policies(ctx, p, true)
+	if err != nil {
+		return auth.Trace{}, nil, err
+	}
+	return auth.Explain(ps.identity, ps.session, req), ps.sources, nil
+}
+
+// diagnose returns the EncodedDiagnosticMessage of a denial of req to p,
+// sealed for p's account: the denial explained, computed only once a
+// request is denied so that allowed requests pay nothing for it. A failure
+// leaves it empty; the denial stands.
+func (s *Server) diagnose(ctx context.Context, p localyun.Principal, req auth.Request) string {
+	tr, sources, err := s.Explain(ctx, p, req)
+	if err != nil {
+		s.log.Warn("explain denial", "err", err)
+		return ""
+	}
+	return s.diagnostics.Encode(p.AccountID, auth.Message(tr, sources, p, req))
+}
+
+// policies loads the policies p's requests are decided on; withSources
+// also names them (explain).
+func (s *Server) policies(ctx context.Context, p localyun.Principal, withSources bool) (policySet, error) {
+	var ps policySet
+	add := func(kind, name, attachment string) error {
 		as, err := s.store.FindAttachments(ctx, localyun.AttachmentFilter{AccountID: p.AccountID, PrincipalType: kind, PrincipalName: name})
 		if err != nil {
 			return err
 		}
 		for _, at := range as {
-			if pol := s.loadPolicy(ctx, at); pol != nil {
-				identity = append(identity, pol)
+			if pol, version := s.loadPolicy(ctx, at); pol != nil {
+				ps.identity = append(ps.identity, pol)
+				if withSources {
+					ps.sources = append(ps.sources, sourceOf(at, version, attachment))
+				}
 			}
 		}
 		return nil
 	}
 	switch p.Type {
 	case localyun.PrincipalTypeUser:
-		if err := add(localyun.AttachUser, p.UserName); err != nil {
-			return auth.Decision{}, err
+		if err := add(localyun.AttachUser, p.UserName, "User"); err != nil {
+			return ps, err
 		}
 		ms, err := s.store.FindGroupsForUser(ctx, p.AccountID, p.UserName)
 		if err != nil {
-			return auth.Decision{}, err
+			return ps, err
 		}
 		for _, m := range ms {
-			if err := add(localyun.AttachGroup, m.Group.Name); err != nil {
-				return auth.Decision{}, err
+			if err := add(localyun.AttachGroup, m.Group.Name, "Group:"+m.Group.Name); err != nil {
+				return ps, err
 			}
 		}
 	case localyun.PrincipalTypeAssumed:
-		if err := add(localyun.AttachRole, p.RoleName); err != nil {
-			return auth.Decision{}, err
+		if err := add(localyun.AttachRole, p.RoleName, "Role"); err != nil {
+			return ps, err
+		}
+		if p.AccessKeyID == "" {
+			break // a role explained without a session: no session policy
 		}
 		sess, err := s.store.FindSession(ctx, p.AccessKeyID)
 		if err != nil {
-			return auth.Decision{}, err
+			return ps, err
 		}
 		if sess.Policy != "" {
 			pol, err := auth.Parse(sess.Policy)
@@ -130,38 +182,54 @@ func (s *Server) decide(ctx context.Context, p localyun.Principal, req auth.Requ
 				// parses grants nothing.
 				pol = &auth.Policy{}
 			}
-			session = pol
+			ps.session = pol
 		}
 	}
-	return auth.Decide(identity, session, req), nil
+	return ps, nil
 }
 
-// loadPolicy returns the parsed default document of an attached policy,
-// or nil when it cannot be found or parsed (then it grants nothing).
-func (s *Server) loadPolicy(ctx context.Context, at localyun.Attachment) *auth.Policy {
+func sourceOf(at localyun.Attachment, version, attachment string) auth.Source {
+	typ := auth.PolicyCustom
+	if at.PolicyType == localyun.PolicyTypeSystem {
+		typ = auth.PolicySystem
+	}
+	return auth.Source{Name: at.PolicyName, Type: typ, VersionID: version, Attachment: attachment}
+}
+
+// loadPolicy returns the parsed default document of an attached policy
+// and its version id, or nil when it cannot be found or parsed (then it
+// grants nothing). A system policy has one version, v1.
+func (s *Server) loadPolicy(ctx context.Context, at localyun.Attachment) (*auth.Policy, string) {
 	if at.PolicyType == localyun.PolicyTypeSystem {
 		p, _ := auth.ParsedSystemPolicy(at.PolicyName)
-		return p
+		return p, "v1"
 	}
 	pol, err := s.store.FindPolicy(ctx, at.AccountID, at.PolicyName)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	v, err := s.store.FindPolicyVersion(ctx, at.AccountID, pol.Name, pol.DefaultVersion)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	p, err := auth.Parse(v.Document)
 	if err != nil {
 		s.log.Error("stored policy does not parse", "account", at.AccountID, "policy", at.PolicyName, "err", err)
-		return nil
+		return nil, ""
 	}
-	return p
+	return p, pol.DefaultVersion
 }
 
 var errPassRoleForbidden = func(d *localyun.AccessDeniedDetail) error {
 	return &localyun.Error{Status: http.StatusForbidden, Code: "InvalidUser.PassRoleForbidden",
 		Message: "The RAM user does not have the privilege to pass a RAM role.", Detail: d}
+}
+
+// PassRoleRequest is the request checkPassRole decides for p passing the
+// role roleName (its stored spelling) to an instance.
+func (s *Server) PassRoleRequest(p localyun.Principal, roleName string) auth.Request {
+	return auth.Request{Action: "ram:PassRole", Resources: []string{auth.RoleARN(p.AccountID, roleName)},
+		Context: s.conditionContext(p)}
 }
 
 // checkPassRole is ecs.Options.CheckPassRole: ram:PassRole on the role of
@@ -170,14 +238,13 @@ var errPassRoleForbidden = func(d *localyun.AccessDeniedDetail) error {
 // and calls it before it writes, never inside a store transaction.
 func (s *Server) checkPassRole(ctx context.Context, roleName string) error {
 	p, _ := localyun.PrincipalFromContext(ctx)
-	const action = "ram:PassRole"
-	d, err := s.decide(ctx, p, auth.Request{Action: action, Resources: []string{auth.RoleARN(p.AccountID, roleName)},
-		Context: s.conditionContext(p)})
+	req := s.PassRoleRequest(p, roleName)
+	d, err := s.decide(ctx, p, req)
 	if err != nil {
 		return err
 	}
 	if !d.Allowed {
-		return errPassRoleForbidden(auth.Detail(action, p, d))
+		return errPassRoleForbidden(auth.Detail(req.Action, p, d, s.diagnose(ctx, p, req)))
 	}
 	return nil
 }
@@ -254,4 +321,17 @@ func (s *Server) throttle(ctx context.Context, p localyun.Principal) error {
 	return &localyun.Error{Status: http.StatusBadRequest, Code: "Throttling.User", Message: errThrottled,
 		Header: map[string]string{"x-ratelimit-user-api": "Limit:" + limit + ",Remain:0,TimeLeft:" + strconv.FormatInt(ms, 10) +
 			",Reset:" + strconv.FormatInt(s.now().Add(wait).Unix(), 10)}}
+}
+
+// Policies returns the identity policies p's requests are decided on and
+// their sources, loaded as requests load them (explain).
+func (s *Server) Policies(ctx context.Context, p localyun.Principal) ([]*auth.Policy, []auth.Source, error) {
+	ps, err := s.policies(ctx, p, true)
+	return ps.identity, ps.sources, err
+}
+
+// ConditionContext is the condition context a request of p is decided
+// with now (explain).
+func (s *Server) ConditionContext(p localyun.Principal) map[string]string {
+	return s.conditionContext(p)
 }

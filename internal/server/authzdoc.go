@@ -85,7 +85,9 @@ Every denial carries ` + "`AccessDeniedDetail`" + `: ` + "`AuthAction`" + ` (the
 ` + "`AuthPrincipalOwnerId`" + `, ` + "`AuthPrincipalType`" + ` (` + "`SubUser`" + ` or ` + "`AssumedRoleUser`" + `),
 ` + "`AuthPrincipalDisplayName`" + ` (user name, or ` + "`role:session`" + `), ` + "`NoPermissionType`" + `
 (` + "`ImplicitDeny`" + ` or ` + "`ExplicitDeny`" + `), ` + "`PolicyType`" + `
-(` + "`AccountLevelIdentityBasedPolicy`" + ` or ` + "`SessionPolicy`" + `), ` + "`EncodedDiagnosticMessage`" + ` (empty).
+(` + "`AccountLevelIdentityBasedPolicy`" + ` or ` + "`SessionPolicy`" + `), ` + "`EncodedDiagnosticMessage`" + `
+(the denial explained, sealed with a key derived from the master key and bound to the denied account: only that
+account opens it, with RAM ` + "`DecodeDiagnosticMessage`" + `, which names the statements that decided).
 A denied request changes nothing.
 
 ## STS credentials

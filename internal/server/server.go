@@ -13,8 +13,10 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/actiontrail"
+	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/ecs"
+	"github.com/localyun/localyun/internal/explain"
 	"github.com/localyun/localyun/internal/metadata"
 	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/ram"
@@ -46,8 +48,9 @@ type Options struct {
 	// instances; default sts.DefaultInstanceCredentialTTL.
 	MetadataCredentialTTL time.Duration
 	// MasterKey derives the instance secrets and the tokens of the
-	// metadata service (internal/metadata); nil: a random key, so that no
-	// secret made elsewhere is accepted.
+	// metadata service (internal/metadata) and the key sealing the
+	// EncodedDiagnosticMessage of denials (auth.Diagnostics); nil: a random
+	// key, so that no secret made elsewhere is accepted.
 	MasterKey []byte
 	// InstanceCredentials issues the role credentials the metadata
 	// service serves; nil: the STS sessions of the instance's role
@@ -79,6 +82,8 @@ type Server struct {
 	touched map[string]time.Time
 
 	metrics *metrics
+
+	diagnostics *auth.Diagnostics // seals EncodedDiagnosticMessage
 
 	sts        *sts.Service // the instance credentials' issuer too
 	revocation string
@@ -125,11 +130,14 @@ func New(opts Options) *Server {
 	if newID == nil {
 		newID = NewID
 	}
+	s.diagnostics = auth.NewDiagnostics(opts.MasterKey)
 	ecs.Register(s.mux, ecs.NewService(opts.Store, ecs.Options{Now: s.now, NewID: newID, CheckPassRole: s.checkPassRole}))
 	s.sts, s.revocation = sts.NewService(opts.Store, sts.Options{Now: s.now, InstanceCredentialTTL: opts.MetadataCredentialTTL}), opts.Revocation
 	sts.Register(s.mux, s.sts)
-	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID}))
-	bastionhost.Register(s.mux, bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now, SSHAddr: opts.BastionSSHAddr}))
+	ram.Register(s.mux, ram.NewService(opts.Store, ram.Options{Now: s.now, NewID: newID, Diagnostics: s.diagnostics}))
+	bastion := bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now, SSHAddr: opts.BastionSSHAddr})
+	bastionhost.Register(s.mux, bastion)
+	explain.Register(s.mux, explain.NewService(opts.Store, explain.Options{Explainer: s, Bastion: bastion}))
 	actiontrail.Register(s.mux, actiontrail.NewService(opts.Store, s.now))
 	issuer := opts.InstanceCredentials
 	if issuer == nil {
