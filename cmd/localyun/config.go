@@ -49,6 +49,8 @@ type Config struct {
 
 	// SSH is the bastion SSH gateway's settings (issue 15; ssh.go).
 	SSH SSHConfig
+	// Log is the log format and the access log (issue 16; logging.go).
+	Log LogConfig
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -80,7 +82,8 @@ type Limits struct {
 
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits()}
+	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits(),
+		Log: LogConfig{Format: "text", Access: true}}
 }
 
 // DefaultLimits returns the default limits.
@@ -114,6 +117,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&c.MetadataAddr, "metadata-addr", c.MetadataAddr, "also serve the instance metadata service, as --metadata-instance, on this address, e.g. 100.100.100.200:80 aliased on loopback (env LOCALYUN_METADATA_ADDR)")
 	fs.StringVar(&c.MetadataInstance, "metadata-instance", c.MetadataInstance, "the instance the --metadata-addr listener answers as (env LOCALYUN_METADATA_INSTANCE)")
 	c.SSH.flags(fs) // issue 15: bastion SSH gateway (ssh.go)
+	c.Log.flags(fs) // issue 16: log format, access log (logging.go)
 	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
@@ -161,6 +165,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("metadata-addr", "LOCALYUN_METADATA_ADDR", str(&c.MetadataAddr)),
 		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
 		c.SSH.fromEnv(env), // issue 15: bastion SSH gateway (ssh.go)
+		c.Log.fromEnv(env), // issue 16 (logging.go)
 	)
 	if err != nil {
 		return c, err
@@ -188,6 +193,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.SSH.check(); err != nil { // issue 15: bastion SSH gateway (ssh.go)
+		return err
+	}
+	if err := c.Log.check(); err != nil { // issue 16 (logging.go)
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {

@@ -145,6 +145,8 @@ type Main struct {
 	Config Config
 	Stdout io.Writer
 	Logger *slog.Logger
+	// AccessLog gets one line per request (server.Options.AccessLog); nil: none.
+	AccessLog *slog.Logger
 
 	store       localyun.Store
 	listener    net.Listener
@@ -163,7 +165,8 @@ type Main struct {
 
 // NewMain returns a Main for cfg.
 func NewMain(cfg Config) *Main {
-	return &Main{Config: cfg, Stdout: io.Discard, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	return &Main{Config: cfg, Stdout: io.Discard, Logger: cfg.Log.logger(os.Stderr, slog.LevelWarn),
+		AccessLog: cfg.Log.accessLogger(os.Stderr)}
 }
 
 // Addr is the address the server listens on (after Run).
@@ -241,6 +244,8 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
 	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
+	// issue 16: the access log, the gateway's counts in /metrics (ops.go)
+	opts.AccessLog, opts.SSHStats = m.AccessLog, m.sshStats()
 	srv := server.New(opts)
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {

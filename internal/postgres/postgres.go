@@ -56,6 +56,8 @@ type Store struct {
 	close      context.CancelFunc
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
+
+	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
 }
 
 // Open connects to dsn (postgres://...), waits for the server, and applies
@@ -138,6 +140,7 @@ var migrationsTable = sqlstore.Migrations{
 // constraints and row locks) and commits. Serialization failures and
 // deadlocks are retried transparently, at most maxRetries times.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	defer st.observeTx()() // metrics (txtimes.go)
 	var err error
 	for attempt := 0; attempt <= maxRetries; attempt++ {
 		if attempt > 0 {

@@ -117,6 +117,7 @@ func (c *committer) signal() {
 // the request's replay key (replay.go), so that the change and the refusal
 // of its replay are durable together.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	defer st.observeTx()() // metrics (txtimes.go)
 	replay, err := st.prepareReplay(ctx)
 	if err != nil {
 		return err
