@@ -19,7 +19,8 @@ import (
 // The access log (Options.AccessLog) has one line per request, at level
 // Info, message "access": on the API, the request id, product, action,
 // principal (its type, account, AccessKeyId and user or role:session),
-// source IP, HTTP status, error code, duration and bytes written; on the
+// source IP, HTTP status, error code (errors only), duration (text:
+// 1.2ms; JSON: nanoseconds) and bytes written; on the
 // metadata service, the way it was reached, the instance named, the path
 // and the same status, duration and bytes. It never holds a secret: no
 // parameter, no query string, no header, no body is logged, and the
@@ -79,9 +80,11 @@ func (s *Server) tail(w *statusWriter, hr *http.Request, start time.Time) []slog
 	if host, _, err := net.SplitHostPort(ip); err == nil {
 		ip = host
 	}
-	return []slog.Attr{slog.String("source_ip", ip), slog.Int("status", w.status()),
-		slog.String("code", w.errCode), slog.Duration("duration", time.Since(start)),
-		slog.Int64("bytes", w.bytes)}
+	attrs := []slog.Attr{slog.String("source_ip", ip), slog.Int("status", w.status())}
+	if w.errCode != "" {
+		attrs = append(attrs, slog.String("code", w.errCode))
+	}
+	return append(attrs, slog.Duration("duration", time.Since(start)), slog.Int64("bytes", w.bytes))
 }
 
 // The ways the metadata service is reached, in its metrics and log lines.
