@@ -5,6 +5,7 @@
 //	localyun serve [--addr A] [--tls-addr T] [--data-dir D] [--seed FILE] [--demo] [--memory]
 //	localyun env [--addr A] [--tls-addr T] [--data-dir D] [--format sh|fish|powershell]
 //	localyun migrate --from sqlite:PATH --to postgres://...
+//	localyun export --out FILE | import --in FILE [--replace] | reset [--account ID]
 //	localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri [--path-secret]]
 //	localyun version
 package main
@@ -67,6 +68,10 @@ const usage = `usage:
   localyun migrate --from sqlite:PATH --to postgres://...
                            copy all state into an empty PostgreSQL database
   localyun env [flags]     print the client settings for this server (localyun env --help)
+  localyun export --out FILE / import --in FILE [--replace]
+                           the whole state of a store to a file and back
+  localyun reset [--account ID]
+                           delete every resource but the accounts and their root keys
   localyun metadata-url <instance-id> [flags]
                            print the HTTP_PROXY value that gives an app that
                            instance's role (localyun metadata-url --help)
@@ -121,6 +126,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case "env":
 		return envCommand(args[1:], getenv, stdout, stderr)
+	case "export", "import", "reset": // issue 16 (ops.go)
+		return opsCommand(ctx, args, getenv, stdout, stderr)
 	case "metadata-url":
 		err := metadataURLCommand(args[1:], getenv, stdout, stderr)
 		if h, ok := errors.AsType[*helpRequest](err); ok {
