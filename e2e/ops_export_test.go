@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -92,13 +93,45 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err != nil || !strings.Contains(res.GetHttpContentString(), "ExportRole") {
 		t.Fatalf("GetRole on the imported store: %v", err)
 	}
+	m.stop(t)
+
+	// localyun reset: the role is gone, the root key still signs.
+	if out := localyun(true, "reset", "--account", demoAccount(t, b1), "--data-dir", dst); !strings.Contains(out, "deleted") {
+		t.Fatalf("reset: %s", out)
+	}
+	m = startDemo(t, bin, dst, "--demo=false")
+	e = &env{t: t, Host: m.Addr}
+	root = e.v1Client("LTAI5tDemoRootKey0001", "demoRootSecret0000000000000001")
+	if _, err := e.common(root, "Ram", ramVersion, "GetRole", "JSON", P{"RoleName": "ExportRole"}); err == nil {
+		t.Fatal("GetRole after reset: the role is still there")
+	} else {
+		serverError(t, err, "EntityNotExist.Role", 404)
+	}
+	res, err = e.common(root, "Ecs", ecsVersion, "DescribeInstances", "JSON", P{"RegionId": region})
+	if err != nil || !strings.Contains(res.GetHttpContentString(), `"TotalCount":0`) {
+		t.Fatalf("DescribeInstances after reset: %v %s", err, res.GetHttpContentString())
+	}
+}
+
+// demoAccount is the demo account's id, from an export.
+func demoAccount(t *testing.T, export []byte) string {
+	t.Helper()
+	_, rest, ok := bytes.Cut(export, []byte(`{"table":"accounts","columns":["created_at","id","name"]}`+"\n"))
+	if !ok {
+		t.Fatal("no accounts table in the export")
+	}
+	var row []any
+	if err := json.Unmarshal(rest[:bytes.IndexByte(rest, '\n')], &row); err != nil {
+		t.Fatal(err)
+	}
+	return row[1].(string)
 }
 
 // startDemo starts `localyun serve --demo` on a data directory.
-func startDemo(t *testing.T, bin, dataDir string) *demoProc {
+func startDemo(t *testing.T, bin, dataDir string, extra ...string) *demoProc {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--demo", "--data-dir", dataDir, "--addr", addr, "--tls-addr", "off", "--quiet", "--access-log=false")
+	cmd := exec.Command(bin, append([]string{"serve", "--demo", "--data-dir", dataDir, "--addr", addr, "--tls-addr", "off", "--quiet", "--access-log=false"}, extra...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
