@@ -240,7 +240,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
+	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger, AccessLog: m.AccessLog, SSHStats: m.sshStats(),
 		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
 	opts.ListenAddrs = []string{m.Addr()} // the API through HTTP_PROXY (server.Options.ListenAddrs)
@@ -251,8 +251,6 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
 	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
-	// issue 16: the access log, the gateway's counts in /metrics (ops.go)
-	opts.AccessLog, opts.SSHStats = m.AccessLog, m.sshStats()
 	srv := server.New(opts)
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {

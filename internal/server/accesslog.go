@@ -42,8 +42,8 @@ func (s *Server) finish(w *statusWriter, hr *http.Request, start time.Time) {
 		product, action = w.info.Product, w.info.Action
 	}
 	attrs = append(attrs, slog.String("product", product), slog.String("action", boundedAction(w, action)))
-	if p := w.principal; p != nil {
-		attrs = append(attrs, slog.Group("principal", principalAttrs(*p)...))
+	if p := w.principal; p.AccountID != "" {
+		attrs = append(attrs, slog.Group("principal", principalAttrs(p)...))
 	}
 	attrs = append(attrs, s.tail(w, hr, start)...)
 	log.LogAttrs(context.WithoutCancel(hr.Context()), slog.LevelInfo, "access", attrs...)

@@ -181,9 +181,9 @@ type statusWriter struct {
 	info   *protocol.ErrorInfo
 	action string // the served action, once looked up
 
-	errCode   string              // the API error code written (RecordErrorCode)
-	bytes     int64               // body bytes written
-	principal *localyun.Principal // who signed the request, once authenticated
+	errCode   string             // the API error code written (RecordErrorCode)
+	bytes     int64              // body bytes written
+	principal localyun.Principal // who signed the request, once authenticated (AccountID set)
 }
 
 // RecordErrorCode is told the code of the API error written through w

@@ -230,7 +230,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
-	rw.principal = &p // the access log's
+	rw.principal = p // the access log's
 	if err := s.throttle(hr.Context(), p); err != nil {
 		protocol.WriteError(w, s.log, info, err)
 		return
