@@ -51,6 +51,8 @@ type Config struct {
 	SSH SSHConfig
 	// AuditRetention is how long audit events are kept; 0: 90 days (config_audit.go).
 	AuditRetention time.Duration
+	// Log is the log format and the access log (issue 16; logging.go).
+	Log LogConfig
 }
 
 // Limits bound what one client can hold of the server: time, connections
@@ -82,7 +84,8 @@ type Limits struct {
 
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits()}
+	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits(),
+		Log: LogConfig{Format: "text", Access: true}}
 }
 
 // DefaultLimits returns the default limits.
@@ -117,6 +120,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&c.MetadataAddr, "metadata-addr", c.MetadataAddr, "also serve the instance metadata service, as --metadata-instance, on this address, e.g. 100.100.100.200:80 aliased on loopback (env LOCALYUN_METADATA_ADDR)")
 	fs.StringVar(&c.MetadataInstance, "metadata-instance", c.MetadataInstance, "the instance the --metadata-addr listener answers as (env LOCALYUN_METADATA_INSTANCE)")
 	c.SSH.flags(fs) // issue 15: bastion SSH gateway (ssh.go)
+	c.Log.flags(fs) // issue 16: log format, access log (logging.go)
 	if err := parseFlags(fs, args, "localyun serve [flags]"); err != nil {
 		return c, err
 	}
@@ -165,6 +169,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("metadata-instance", "LOCALYUN_METADATA_INSTANCE", str(&c.MetadataInstance)),
 		c.SSH.fromEnv(env), // issue 15: bastion SSH gateway (ssh.go)
 		c.auditFromEnv(env),
+		c.Log.fromEnv(env), // issue 16 (logging.go)
 	)
 	if err != nil {
 		return c, err
@@ -192,6 +197,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.SSH.check(); err != nil { // issue 15: bastion SSH gateway (ssh.go)
+		return err
+	}
+	if err := c.Log.check(); err != nil { // issue 16 (logging.go)
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") && !isPostgres(c.Store) {

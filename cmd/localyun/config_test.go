@@ -81,6 +81,9 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tt.want.Log == (LogConfig{}) {
+				tt.want.Log = def.Log // issue 16: TestLoadConfigLog (logging_test.go)
+			}
 			if got != tt.want {
 				t.Fatalf("LoadConfig = %+v, want %+v", got, tt.want)
 			}

@@ -5,6 +5,7 @@
 //	localyun serve [--addr A] [--tls-addr T] [--data-dir D] [--seed FILE] [--demo] [--memory]
 //	localyun env [--addr A] [--tls-addr T] [--data-dir D] [--format sh|fish|powershell]
 //	localyun migrate --from sqlite:PATH --to postgres://...
+//	localyun export --out FILE | import --in FILE [--replace] | reset [--account ID]
 //	localyun metadata-url <instance-id> [--addr A] [--data-dir D] [--master-key-file F] [--credentials-uri [--path-secret]]
 //	localyun version
 package main
@@ -67,6 +68,10 @@ const usage = `usage:
   localyun migrate --from sqlite:PATH --to postgres://...
                            copy all state into an empty PostgreSQL database
   localyun env [flags]     print the client settings for this server (localyun env --help)
+  localyun export --out FILE / import --in FILE [--replace]
+                           the whole state of a store to a file and back
+  localyun reset [--account ID]
+                           delete every resource but the accounts and their root keys
   localyun metadata-url <instance-id> [flags]
                            print the HTTP_PROXY value that gives an app that
                            instance's role (localyun metadata-url --help)
@@ -126,6 +131,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return envCommand(args[1:], getenv, stdout, stderr)
 	case "explain":
 		return explainCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "export", "import", "reset": // issue 16 (ops.go)
+		return opsCommand(ctx, args, getenv, stdout, stderr)
 	case "metadata-url":
 		err := metadataURLCommand(args[1:], getenv, stdout, stderr)
 		if h, ok := errors.AsType[*helpRequest](err); ok {
@@ -150,6 +157,8 @@ type Main struct {
 	Config Config
 	Stdout io.Writer
 	Logger *slog.Logger
+	// AccessLog gets one line per request (server.Options.AccessLog); nil: none.
+	AccessLog *slog.Logger
 
 	store       localyun.Store
 	listener    net.Listener
@@ -168,7 +177,8 @@ type Main struct {
 
 // NewMain returns a Main for cfg.
 func NewMain(cfg Config) *Main {
-	return &Main{Config: cfg, Stdout: io.Discard, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	return &Main{Config: cfg, Stdout: io.Discard, Logger: cfg.Log.logger(os.Stderr, slog.LevelWarn),
+		AccessLog: cfg.Log.accessLogger(os.Stderr)}
 }
 
 // Addr is the address the server listens on (after Run).
@@ -235,7 +245,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger,
+	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger, AccessLog: m.AccessLog, SSHStats: m.sshStats(),
 		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
 	opts.ListenAddrs = []string{m.Addr()} // the API through HTTP_PROXY (server.Options.ListenAddrs)

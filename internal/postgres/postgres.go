@@ -56,6 +56,8 @@ type Store struct {
 	close      context.CancelFunc
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
+
+	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
 }
 
 // Open connects to dsn (postgres://...), waits for the server, and applies
@@ -140,6 +142,7 @@ var migrationsTable = sqlstore.Migrations{
 // first transaction of a request to commit also writes the request's
 // pending audit event (event.go), before its COMMIT.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	defer st.observeTx()() // metrics (txtimes.go)
 	event, err := pendingEventArgs(ctx)
 	if err != nil {
 		return err

@@ -148,6 +148,9 @@ type ErrorInfo struct {
 // else is a 500 InternalError whose cause is logged, never sent.
 func WriteError(w http.ResponseWriter, log *slog.Logger, info ErrorInfo, err error) {
 	e := AsAPIError(err)
+	if r, ok := w.(interface{ RecordErrorCode(string) }); ok {
+		r.RecordErrorCode(e.Code) // the access log's (internal/server/accesslog.go)
+	}
 	if e.Status >= 500 {
 		log.Error("request failed", "request_id", info.RequestID, "action", info.Action, "code", e.Code, "err", err)
 	}

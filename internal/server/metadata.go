@@ -152,7 +152,7 @@ func (s *Server) isSelfURL(u *url.URL) bool {
 // every request is that instance's, read afresh from the store (404 once
 // it is deleted). Proxy requests to it are 403.
 func (s *Server) MetadataHandler(instanceID string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.track(viaListener, fixedInstance(instanceID), func(w http.ResponseWriter, r *http.Request) { // metrics, access log
 		if isProxyRequest(r) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusForbidden)

@@ -20,6 +20,7 @@ import (
 	"github.com/localyun/localyun/internal/metadata"
 	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/ram"
+	"github.com/localyun/localyun/internal/sshgw"
 	"github.com/localyun/localyun/internal/sts"
 )
 
@@ -65,6 +66,11 @@ type Options struct {
 	// listens for an instance ("host:port", "" where it does not): the
 	// instances' O&M endpoint (bastionhost.Options.SSHAddr). Nil: none.
 	BastionSSHAddr func(instanceID string) string
+	// AccessLog, when set, gets one line per request (accesslog.go).
+	AccessLog *slog.Logger
+	// SSHStats, when set, reports the bastion SSH gateway's counts for
+	// /metrics (sshgw.Gateway.Stats).
+	SSHStats func() sshgw.Stats
 }
 
 // Server is the localyun API server: one port, every product.
@@ -116,7 +122,7 @@ func New(opts Options) *Server {
 	if s.nonces == nil {
 		s.nonces = NewMemoryNonces(opts.MaxNonces)
 	}
-	s.metrics = newMetrics(s) // after the nonce window: it counts it
+	s.metrics = newMetrics(s, opts) // after the nonce window: it counts it
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -160,7 +166,7 @@ func (s *Server) Mux() *protocol.Mux { return s.mux }
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if isProxyRequest(hr) {
 		if !s.toOriginForm(hr) {
-			s.serveProxy(w, hr)
+			s.track(viaProxy, basicUser("Proxy-Authorization"), s.serveProxy)(w, hr) // metrics, access log
 			return
 		}
 	}
@@ -168,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	case "/":
 		s.serveAPI(w, hr)
 	case metadata.CredentialsPath:
-		s.serveInstanceCredentials(w, hr)
+		s.track(viaCredentials, basicUser("Authorization"), s.serveInstanceCredentials)(w, hr)
 	case "/metrics":
 		s.metrics.ServeHTTP(w, hr)
 	case "/healthz":
@@ -183,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		w.Write([]byte("ok\n"))
 	default:
 		if rest, ok := strings.CutPrefix(hr.URL.Path, metadata.CredentialsPath+"/"); ok {
-			s.servePathCredentials(w, hr, rest)
+			s.track(viaCredentialsURI, pathInstance, func(w http.ResponseWriter, hr *http.Request) { s.servePathCredentials(w, hr, rest) })(w, hr)
 			return
 		}
 		s.serveNotFound(w, hr)
@@ -196,7 +202,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w}
 	w = rw
-	defer func() { s.metrics.observe(rw, start) }()
+	defer func() { s.finish(rw, hr, start) }() // metrics, access log (accesslog.go)
 	rid := s.newRID()
 	info := protocol.ErrorInfo{RequestID: rid, Host: hr.Host, Format: protocol.FormatJSON}
 	rw.info = &info
@@ -238,6 +244,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
+	rw.principal = p // the access log's
 	if err := s.throttle(hr.Context(), p); err != nil {
 		s.recordDenial(s.callEvent(hr.Context(), rt, r, p, rid), err)
 		protocol.WriteError(w, s.log, info, err)

@@ -49,7 +49,7 @@ func benchServer(b *testing.B) *server.Server {
 	}
 	must(st.CreateInstances(ctx, insts))
 	benchBastion(b, st, now)
-	return server.New(server.Options{Store: st})
+	return server.New(server.Options{Store: st, AccessLog: benchAccessLog()})
 }
 
 // benchBastion adds a bastion instance with 200 hosts × 10 accounts and one
@@ -109,7 +109,7 @@ func signed(action string, kv ...string) string {
 		v.Set(kv[j], kv[j+1])
 	}
 	v.Set("Signature", protocol.SignV1(protocol.StringToSignV1(http.MethodPost, v), "secret"))
-	return "http://127.0.0.1/?" + v.Encode()
+	return "/?" + v.Encode()
 }
 
 // BenchmarkServeHTTP is the whole request path in process (no network):

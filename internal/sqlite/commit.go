@@ -119,6 +119,7 @@ func (c *committer) signal() {
 // of its replay are durable together, and its pending audit event
 // (event.go), so that the change and its event are.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	defer st.observeTx()() // metrics (txtimes.go)
 	event, err := pendingEventArgs(ctx)
 	if err != nil {
 		return err

@@ -61,6 +61,9 @@ type Store struct {
 	sqlstore.Bastion                 // the Bastionhost writes (bastion_sql.go)
 	access           accessListeners // ListenAccessChanges (bastion_access.go)
 	commit           committer       // the writer goroutine of withTx (commit.go)
+
+	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
+
 	// writes counts the write transactions that succeeded. The writer adds
 	// one as each succeeds, before the next one of the same transaction runs
 	// and before the commit, while it holds the one write connection, so

@@ -124,6 +124,7 @@ func (g *Gateway) loginError(instanceID string, c ssh.ConnMetadata, method strin
 // loginErrorText logs a refused login (never the credential) and returns
 // errLogin.
 func (g *Gateway) loginErrorText(instanceID, user, method string, err error) error {
+	g.stats.login(method, err) // metrics (stats.go)
 	level := slog.LevelInfo
 	if method == "publickey" && isLoginFailed(err) {
 		level = slog.LevelDebug // clients offer every key they have

@@ -45,6 +45,7 @@ func (g *Gateway) serveConn(l *instanceListener, c net.Conn) {
 		return
 	}
 	c.SetDeadline(time.Time{})
+	g.stats.login(sc.Permissions.Extensions[extMethod], nil) // metrics (stats.go)
 	stop := context.AfterFunc(g.ctx, func() { sc.Close() })
 	defer stop()
 	go ssh.DiscardRequests(reqs)

@@ -105,6 +105,7 @@ type Gateway struct {
 	opts      Options
 	listeners []*instanceListener
 	live      *registry
+	stats     stats // for /metrics (stats.go)
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc

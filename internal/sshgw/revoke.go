@@ -170,11 +170,13 @@ func (r *registry) add(s *liveSession) bool {
 		return false
 	}
 	r.sessions[s] = struct{}{}
+	g.stats.started() // metrics (stats.go)
 	return true
 }
 
 // remove unregisters a session that has ended and records how.
 func (r *registry) remove(s *liveSession, reason string) {
+	r.g.stats.endedFor(reason) // metrics (stats.go)
 	r.mu.Lock()
 	delete(r.sessions, s)
 	r.mu.Unlock()

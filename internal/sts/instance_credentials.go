@@ -77,6 +77,7 @@ func (s *Service) InstanceCredentials(ctx context.Context, inst localyun.Instanc
 		switch {
 		case err == nil:
 			if cur.RoleID == role.ID && cur.RoleName == role.Name && cur.ExpiresAt.Sub(now) > s.rotateBefore() {
+				s.issued.reused.Add(1)
 				return instanceCredentials(cur), nil
 			}
 			prev = cur.AccessKeyID
@@ -89,6 +90,7 @@ func (s *Service) InstanceCredentials(ctx context.Context, inst localyun.Instanc
 		}
 		err = s.store.ReplaceInstanceSession(ctx, next, prev)
 		if err == nil {
+			s.issued.created.Add(1)
 			return instanceCredentials(next), nil
 		}
 		if !errors.Is(err, localyun.ErrConflict) {

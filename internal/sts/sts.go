@@ -54,6 +54,7 @@ type Service struct {
 	store  Store
 	opts   Options
 	trusts trustMemo
+	issued issuedCounts // for /metrics (issued.go)
 }
 
 // NewService returns an STS service over store.
