@@ -13,6 +13,7 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/bastionhost"
+	"github.com/localyun/localyun/internal/console"
 	"github.com/localyun/localyun/internal/ecs"
 	"github.com/localyun/localyun/internal/metadata"
 	"github.com/localyun/localyun/internal/protocol"
@@ -61,6 +62,9 @@ type Options struct {
 	// listens for an instance ("host:port", "" where it does not): the
 	// instances' O&M endpoint (bastionhost.Options.SSHAddr). Nil: none.
 	BastionSSHAddr func(instanceID string) string
+	// Console serves the web console under /console (internal/console);
+	// its sessions are sealed under a key derived from MasterKey.
+	Console bool
 }
 
 // Server is the localyun API server: one port, every product.
@@ -83,6 +87,7 @@ type Server struct {
 	revocation string
 	meta       *metadata.Service
 	self       []string // Options.ListenAddrs
+	console    *console.Console
 }
 
 // New returns a Server for opts.
@@ -131,6 +136,7 @@ func New(opts Options) *Server {
 		issuer = metadata.IssuerFunc(s.issueCredentials)
 	}
 	s.meta = metadata.New(opts.MasterKey, issuer, metadata.Options{Now: s.now, Logger: s.log})
+	s.console = s.newConsole(opts)
 	return s
 }
 
@@ -138,7 +144,7 @@ func New(opts Options) *Server {
 func (s *Server) Mux() *protocol.Mux { return s.mux }
 
 // ServeHTTP serves every RPC call on "/" plus /healthz, /readyz, /metrics,
-// /localyun/instance-credentials and
+// the web console under /console when on, /localyun/instance-credentials and
 // /localyun/instance-credentials/<id>/<secret>; any other path is 404 in
 // the product's error envelope. Proxy requests (absolute form, CONNECT)
 // reach only the metadata service (serveProxy), except an absolute-form
@@ -169,6 +175,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	default:
+		if s.serveConsole(w, hr) {
+			return
+		}
 		if rest, ok := strings.CutPrefix(hr.URL.Path, metadata.CredentialsPath+"/"); ok {
 			s.servePathCredentials(w, hr, rest)
 			return

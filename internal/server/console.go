@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/console"
+)
+
+// consoleAPI is the Server as the web console's Backend: Invoke and
+// SignIn, and Resolve, the key check of every console request (the
+// session holds no secret).
+type consoleAPI struct{ s *Server }
+
+func (a consoleAPI) Invoke(ctx context.Context, p localyun.Principal, c console.Call) ([]byte, string, error) {
+	return a.s.Invoke(ctx, p, Call{Version: c.Version, Action: c.Action, Params: c.Params, SourceIP: c.SourceIP,
+		UserAgent: c.UserAgent})
+}
+
+func (a consoleAPI) SignIn(ctx context.Context, accessKeyID, secret, token string) (localyun.Principal, error) {
+	return a.s.SignIn(ctx, accessKeyID, secret, token)
+}
+
+// Resolve returns the principal of a key (and STS token) as a signed
+// request would authenticate it, without checking a secret.
+func (a consoleAPI) Resolve(ctx context.Context, accessKeyID, token string) (localyun.Principal, error) {
+	_, p, err := a.s.resolveKey(ctx, accessKeyID, token)
+	return p, err
+}
+
+// newConsole returns the web console of s, or nil when opts turn it off.
+func (s *Server) newConsole(opts Options) *console.Console {
+	if !opts.Console {
+		return nil
+	}
+	return console.New(consoleAPI{s}, console.Options{MasterKey: opts.MasterKey, Now: s.now, Logger: s.log})
+}
+
+// serveConsole serves the paths under /console when the console is on;
+// false otherwise.
+func (s *Server) serveConsole(w http.ResponseWriter, hr *http.Request) bool {
+	if s.console == nil || (hr.URL.Path != console.Root && !strings.HasPrefix(hr.URL.Path, console.Root+"/")) {
+		return false
+	}
+	s.console.ServeHTTP(w, hr)
+	return true
+}
