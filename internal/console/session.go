@@ -259,8 +259,16 @@ func (c *Console) form(fn func(v *visit) (next string, f flash)) http.HandlerFun
 }
 
 // endSession sends a visitor without a valid session to the sign-in form,
-// saying why when a session existed.
+// saying why when a session existed; a session that could not be checked
+// (no API answer) gets 503 and is kept.
 func (c *Console) endSession(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, errNoSession) && apiCode(err) == "" {
+		// The key could not be checked (the store failed): keep the
+		// session for when it is back.
+		c.log.Error("console session check", "err", err)
+		http.Error(w, "The server cannot check the session now; try again.", http.StatusServiceUnavailable)
+		return
+	}
 	if !errors.Is(err, errNoSession) {
 		setCookie(w, r, sessionCookie, "", -1)
 		c.setFlash(w, r, flash{Error: true, Text: "Your session ended: " + errorText(err, false)})
