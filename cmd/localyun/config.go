@@ -25,6 +25,8 @@ type Config struct {
 	// DataDir (ca.pem, ca-key.pem), created on first use.
 	TLSCert, TLSKey string
 	Quiet           bool // no banner
+	// Console serves the web console at /console (default on).
+	Console bool
 	// MasterKeyFile holds the 32-byte key that seals secrets at rest;
 	// created (mode 0600) when absent. Empty: <DataDir>/master.key.
 	MasterKeyFile string
@@ -85,7 +87,7 @@ type Limits struct {
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits(),
-		Log: LogConfig{Format: "text", Access: true}}
+		Log: LogConfig{Format: "text", Access: true}, Console: true}
 }
 
 // DefaultLimits returns the default limits.
@@ -111,6 +113,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory; only the HTTPS CA is written, to --data-dir (env LOCALYUN_MEMORY)")
 	c.tlsFlags(fs)
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "print no start-up banner (env LOCALYUN_QUIET)")
+	fs.BoolVar(&c.Console, "console", c.Console, "serve the web console at /console; --console=false turns it off (env LOCALYUN_CONSOLE)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "key sealing secrets at rest, created with mode 0600 when absent (env LOCALYUN_MASTER_KEY_FILE); default <data-dir>/master.key")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "requests per second per AccessKey, 0 for none (env LOCALYUN_RATE_LIMIT)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also apply the built-in demo world at every start, with its documented keys; see README (env LOCALYUN_DEMO)")
@@ -156,6 +159,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		env("memory", "LOCALYUN_MEMORY", boolean(&c.Memory)),
 		c.tlsFromEnv(env),
 		env("quiet", "LOCALYUN_QUIET", boolean(&c.Quiet)),
+		env("console", "LOCALYUN_CONSOLE", boolean(&c.Console)),
 		env("demo", "LOCALYUN_DEMO", boolean(&c.Demo)),
 		env("master-key-file", "LOCALYUN_MASTER_KEY_FILE", str(&c.MasterKeyFile)),
 		env("rate-limit", "LOCALYUN_RATE_LIMIT", func(v string) error {

@@ -20,23 +20,26 @@ func TestLoadConfig(t *testing.T) {
 		{name: "env beats defaults",
 			env: map[string]string{"LOCALYUN_ADDR": "127.0.0.1:9", "LOCALYUN_DATA_DIR": "/d", "LOCALYUN_STORE": "sqlite:/x.db",
 				"LOCALYUN_SEED": "s.yaml", "LOCALYUN_MEMORY": "true", "LOCALYUN_QUIET": "1"},
-			want: Config{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite:/x.db", Seed: "s.yaml", Memory: true, Quiet: true, TLSAddr: def.TLSAddr, Limits: def.Limits}},
+			want: Config{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite:/x.db", Seed: "s.yaml", Memory: true, Quiet: true, TLSAddr: def.TLSAddr, Limits: def.Limits, Console: true}},
 		{name: "flags beat env",
 			args: []string{"--addr", "127.0.0.1:1", "--data-dir", "/f", "--store", "sqlite:/f.db", "--seed", "f.yaml", "--memory=false", "--quiet=false"},
 			env: map[string]string{"LOCALYUN_ADDR": "127.0.0.1:9", "LOCALYUN_DATA_DIR": "/d", "LOCALYUN_STORE": "sqlite:/x.db",
 				"LOCALYUN_SEED": "s.yaml", "LOCALYUN_MEMORY": "true", "LOCALYUN_QUIET": "true"},
-			want: Config{Addr: "127.0.0.1:1", DataDir: "/f", Store: "sqlite:/f.db", Seed: "f.yaml", TLSAddr: def.TLSAddr, Limits: def.Limits}},
+			want: Config{Addr: "127.0.0.1:1", DataDir: "/f", Store: "sqlite:/f.db", Seed: "f.yaml", TLSAddr: def.TLSAddr, Limits: def.Limits, Console: true}},
 		{name: "flags beat defaults",
 			args: []string{"-addr=:0", "-memory", "-quiet"},
-			want: Config{Addr: ":0", DataDir: def.DataDir, Memory: true, Quiet: true, TLSAddr: def.TLSAddr, Limits: def.Limits}},
+			want: Config{Addr: ":0", DataDir: def.DataDir, Memory: true, Quiet: true, TLSAddr: def.TLSAddr, Limits: def.Limits, Console: true}},
 		{name: "flag and env mixed",
 			args: []string{"--data-dir", "/f"},
 			env:  map[string]string{"LOCALYUN_DATA_DIR": "/d", "LOCALYUN_SEED": "s.yaml"},
-			want: Config{Addr: def.Addr, DataDir: "/f", Seed: "s.yaml", TLSAddr: def.TLSAddr, Limits: def.Limits}},
+			want: Config{Addr: def.Addr, DataDir: "/f", Seed: "s.yaml", TLSAddr: def.TLSAddr, Limits: def.Limits, Console: true}},
 		{name: "empty env is unset", env: map[string]string{"LOCALYUN_ADDR": ""}, want: def},
+		{name: "console off by flag", args: []string{"--console=false"}, want: withConsole(def, false)},
+		{name: "console off by env", env: map[string]string{"LOCALYUN_CONSOLE": "false"}, want: withConsole(def, false)},
+		{name: "console flag beats env", args: []string{"--console"}, env: map[string]string{"LOCALYUN_CONSOLE": "0"}, want: def},
 		{name: "bad env bool", env: map[string]string{"LOCALYUN_MEMORY": "maybe"}, wantErr: "LOCALYUN_MEMORY"},
 		{name: "bad env bool ignored under a flag", args: []string{"--memory"}, env: map[string]string{"LOCALYUN_MEMORY": "maybe"},
-			want: Config{Addr: def.Addr, DataDir: def.DataDir, Memory: true, TLSAddr: def.TLSAddr, Limits: def.Limits}},
+			want: Config{Addr: def.Addr, DataDir: def.DataDir, Memory: true, TLSAddr: def.TLSAddr, Limits: def.Limits, Console: true}},
 		{name: "limits from env",
 			env: map[string]string{"LOCALYUN_READ_HEADER_TIMEOUT": "2s", "LOCALYUN_READ_TIMEOUT": "5s", "LOCALYUN_WRITE_TIMEOUT": "7s",
 				"LOCALYUN_MAX_CONNS": "100", "LOCALYUN_MAX_CONNS_PER_IP": "10", "LOCALYUN_MAX_BODY_MEMORY": "8MiB"},
@@ -59,10 +62,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative connection cap", env: map[string]string{"LOCALYUN_MAX_CONNS_PER_IP": "-1"}, wantErr: "must not be negative"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
 		{name: "tls from env", env: map[string]string{"LOCALYUN_TLS_ADDR": ":0", "LOCALYUN_TLS_CERT": "c.pem", "LOCALYUN_TLS_KEY": "k.pem"},
-			want: Config{Addr: def.Addr, DataDir: def.DataDir, TLSAddr: ":0", TLSCert: "c.pem", TLSKey: "k.pem", Limits: def.Limits}},
+			want: Config{Addr: def.Addr, DataDir: def.DataDir, TLSAddr: ":0", TLSCert: "c.pem", TLSKey: "k.pem", Limits: def.Limits, Console: true}},
 		{name: "tls off by flag beats env", args: []string{"--tls-addr", "off"}, env: map[string]string{"LOCALYUN_TLS_ADDR": "127.0.0.1:9443"},
-			want: Config{Addr: def.Addr, DataDir: def.DataDir, Limits: def.Limits}},
-		{name: "tls off in capitals", env: map[string]string{"LOCALYUN_TLS_ADDR": "OFF"}, want: Config{Addr: def.Addr, DataDir: def.DataDir, Limits: def.Limits}},
+			want: Config{Addr: def.Addr, DataDir: def.DataDir, Limits: def.Limits, Console: true}},
+		{name: "tls off in capitals", env: map[string]string{"LOCALYUN_TLS_ADDR": "OFF"}, want: Config{Addr: def.Addr, DataDir: def.DataDir, Limits: def.Limits, Console: true}},
 		{name: "tls cert without key", args: []string{"--tls-cert", "c.pem"}, wantErr: "--tls-cert and --tls-key go together"},
 		{name: "tls cert with https off", args: []string{"--tls-addr", "off", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, wantErr: "no HTTPS listener"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: `unexpected argument "extra"`},
@@ -142,4 +145,9 @@ func TestByteSize(t *testing.T) {
 			t.Errorf("Set(%q) = %d, want an error", in, int64(b))
 		}
 	}
+}
+
+func withConsole(c Config, on bool) Config {
+	c.Console = on
+	return c
 }

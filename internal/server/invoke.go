@@ -18,6 +18,8 @@ type Call struct {
 	// SourceIP and UserAgent are the browser's, for the audit trail.
 	SourceIP  string
 	UserAgent string
+	// Secure: the caller came over HTTPS (acs:SecureTransport).
+	Secure bool
 }
 
 // Invoke runs c as p through the same steps as a signed request after its
@@ -39,7 +41,8 @@ func (s *Server) Invoke(ctx context.Context, p localyun.Principal, c Call) (body
 	r := &protocol.Request{Action: c.Action, Version: c.Version, Format: protocol.FormatJSON, Method: "POST",
 		Path: "/", Params: params, Query: params, RemoteAddr: c.SourceIP}
 	r.Header = map[string][]string{"User-Agent": {c.UserAgent}}
-	p.SourceIP = c.SourceIP
+	p.SourceIP, p.Secure = c.SourceIP, c.Secure
+	r.Secure = c.Secure
 	requestID = s.newRID()
 	v, _, err := s.run(ctx, rt, r, p, requestID)
 	if err != nil {

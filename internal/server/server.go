@@ -15,6 +15,7 @@ import (
 	"github.com/localyun/localyun/internal/actiontrail"
 	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/bastionhost"
+	"github.com/localyun/localyun/internal/console"
 	"github.com/localyun/localyun/internal/ecs"
 	"github.com/localyun/localyun/internal/explain"
 	"github.com/localyun/localyun/internal/metadata"
@@ -71,6 +72,9 @@ type Options struct {
 	// SSHStats, when set, reports the bastion SSH gateway's counts for
 	// /metrics (sshgw.Gateway.Stats).
 	SSHStats func() sshgw.Stats
+	// Console serves the web console under /console (internal/console);
+	// its sessions are sealed under a key derived from MasterKey.
+	Console bool
 }
 
 // Server is the localyun API server: one port, every product.
@@ -96,7 +100,8 @@ type Server struct {
 	meta       *metadata.Service
 	self       []string // Options.ListenAddrs
 
-	audit auditQueue // the events written on their own (audit.go)
+	audit   auditQueue // the events written on their own (audit.go)
+	console *console.Console
 }
 
 // New returns a Server for opts.
@@ -150,6 +155,7 @@ func New(opts Options) *Server {
 		issuer = metadata.IssuerFunc(s.issueCredentials)
 	}
 	s.meta = metadata.New(opts.MasterKey, issuer, metadata.Options{Now: s.now, Logger: s.log})
+	s.console = s.newConsole(opts)
 	return s
 }
 
@@ -157,7 +163,7 @@ func New(opts Options) *Server {
 func (s *Server) Mux() *protocol.Mux { return s.mux }
 
 // ServeHTTP serves every RPC call on "/" plus /healthz, /readyz, /metrics,
-// /localyun/instance-credentials and
+// the web console under /console when on, /localyun/instance-credentials and
 // /localyun/instance-credentials/<id>/<secret>; any other path is 404 in
 // the product's error envelope. Proxy requests (absolute form, CONNECT)
 // reach only the metadata service (serveProxy), except an absolute-form
@@ -188,6 +194,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	default:
+		if s.serveConsole(w, hr) {
+			return
+		}
 		if rest, ok := strings.CutPrefix(hr.URL.Path, metadata.CredentialsPath+"/"); ok {
 			s.track(viaCredentialsURI, pathInstance, func(w http.ResponseWriter, hr *http.Request) { s.servePathCredentials(w, hr, rest) })(w, hr)
 			return
