@@ -246,8 +246,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger, AccessLog: m.AccessLog, SSHStats: m.sshStats(),
-		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey,
-		Console: m.Config.Console}
+		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey, Console: m.Config.Console}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
 	opts.ListenAddrs = []string{m.Addr()} // the API through HTTP_PROXY (server.Options.ListenAddrs)
 	if m.tlsListener != nil {

@@ -47,6 +47,7 @@ const (
 type auditQueue struct {
 	ch      chan auditItem
 	dropped atomic.Uint64
+	written atomic.Uint64 // events the writer stored
 	mu      sync.Mutex
 	running bool
 	pending sync.WaitGroup
@@ -112,6 +113,8 @@ func (s *Server) writeAudit() {
 		if len(batch) > 0 {
 			if err := s.store.AppendEvents(ctx, batch); err != nil {
 				s.log.Error("audit: write denial events", "events", len(batch), "err", err)
+			} else {
+				q.written.Add(uint64(len(batch)))
 			}
 		}
 		for range n {
