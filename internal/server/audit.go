@@ -165,8 +165,9 @@ var signatureParams = map[string]bool{"Signature": true, "SignatureMethod": true
 	"SignatureNonce": true, "SignatureType": true, "Timestamp": true, "Format": true, "Version": true, "Action": true,
 	"SecurityToken": true}
 
-// callEvent is the event of a call by p, before the call runs.
-func (s *Server) callEvent(ctx context.Context, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) localyun.Event {
+// callEvent is the event of a call by p (built when first needed: see
+// WithLazyEvent in run).
+func (s *Server) callEvent(typ string, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) localyun.Event {
 	params := make(map[string][]string, len(r.Params))
 	for k, v := range r.Params {
 		if !signatureParams[k] {
@@ -190,7 +191,7 @@ func (s *Server) callEvent(ctx context.Context, rt *protocol.Route, r *protocol.
 		scheme = "https"
 	}
 	return localyun.Event{ID: NewRequestID(), Name: rt.Action, Time: s.now().UTC(), Source: source,
-		Type: localyun.EventTypeFromContext(ctx), RW: eventRW(rt.Action), Region: region, Service: service,
+		Type: typ, RW: eventRW(rt.Action), Region: region, Service: service,
 		SourceIP: p.SourceIP, UserAgent: r.Header.Get("User-Agent"), RequestID: rid,
 		Parameters: localyun.RedactParameters(params), Identity: eventIdentity(p), AccountID: p.AccountID,
 		Additional: map[string]string{"Scheme": scheme}}
@@ -252,11 +253,12 @@ func arnResource(arn string) (typ, name string, ok bool) {
 // recordDenial queues the event of a call that was refused with err, when
 // it is an access denial (a 403 with AccessDeniedDetail: RAM's decision on
 // the call, or on the role it passes) or throttling.
-func (s *Server) recordDenial(ev localyun.Event, err error) {
+func (s *Server) recordDenial(err error, event func() localyun.Event) {
 	var e *localyun.Error
 	if !errors.As(err, &e) || !(e.Status == http.StatusForbidden && e.Detail != nil || e.Code == errThrottledCode) {
 		return
 	}
+	ev := event()
 	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
 	s.enqueue(auditItem{ev: ev})
 }
@@ -290,7 +292,7 @@ func (s *Server) recordGatewayDenial(rt *protocol.Route, r *protocol.Request, ri
 		return
 	}
 	p := localyun.Principal{AccessKeyID: keyID, SourceIP: r.RemoteAddr, Secure: r.Secure}
-	ev := s.callEvent(context.Background(), rt, r, p, rid)
+	ev := s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid)
 	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
 	s.enqueue(auditItem{ev: ev, resolve: s.resolveKeyOwner})
 }
