@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/localyun/localyun/internal/explain"
 	"github.com/localyun/localyun/internal/protocol"
 )
 
@@ -90,7 +91,7 @@ func explainCommand(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintln(stdout, out.String())
 		return nil
 	}
-	return printExplain(stdout, sub, body)
+	return explain.WriteText(stdout, action, body)
 }
 
 // explainParams parses a subcommand's flags into the action's parameters.

@@ -184,10 +184,14 @@ func TestScreenshots(t *testing.T) {
 	shot("signin", signInPath, chromedp.WaitVisible(chromedp.CSS(`form`)))
 	signInTab(t, ctx, w, rootKey, rootSecret)
 	w.sdkCall("Ecs", ecsVersion, "DetachInstanceRamRole", map[string]string{"RegionId": region, "InstanceIds": `["` + instanceID + `"]`})
+	w.sdkCall("Ecs", ecsVersion, "AttachInstanceRamRole", map[string]string{"RegionId": region, "InstanceIds": `["` + instanceID + `"]`,
+		"RamRoleName": roleName})
 	shot("instances", instancesURL+"?region="+region, chromedp.WaitVisible(chromedp.CSS(`#instances`)))
 	shot("bastion", "/console/bastion/"+bastionID, chromedp.WaitVisible(chromedp.CSS(`main table`)))
 	shot("grants", "/console/bastion/"+bastionID+"/grants?group="+w.userGroupID, chromedp.WaitVisible(chromedp.CSS(`#granted-hosts`)))
 	shot("events", "/console/events", chromedp.WaitVisible(chromedp.CSS(`main h1`)))
-	shot("explain", "/console/explain?action=ExplainUserAccess&InstanceId="+bastionID+"&UserId="+w.userID,
+	shot("explain", "/console/explain?action=ExplainAccess&UserName="+viewerName+"&AuthAction=ecs:DetachInstanceRamRole"+
+		"&AuthResource=acs:ecs:"+region+":"+account+":instance/"+instanceID, chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	shot("explain-user", "/console/explain?action=ExplainUserAccess&InstanceId="+bastionID+"&UserId="+w.userID,
 		chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 }

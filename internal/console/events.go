@@ -1,12 +1,15 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/localyun/localyun/internal/explain"
 )
 
 // trailTime is ActionTrail's time format (StartTime, EndTime, eventTime).
@@ -230,10 +233,13 @@ func jsonString(s string) string {
 // explainForms are the explain views: the action and the parameters its
 // form sends (shapes of the answers are rendered generically).
 var explainForms = []explainForm{
-	{Action: "ExplainAccess", Title: "Why is this allowed or denied?", Params: []string{"UserName", "RoleName", "SessionName", "Action", "Resource"}},
+	{Action: "ExplainAccess", Title: "Why is this allowed or denied?",
+		Params: []string{"UserName", "RoleName", "SessionName", "AuthAction", "AuthResource", "RamRoleName"}},
 	{Action: "ExplainInstance", Title: "What can an ECS instance's role do?", Params: []string{"RegionId", "InstanceId"}},
-	{Action: "ExplainHostAccess", Title: "Who can reach a bastion host?", Params: []string{"InstanceId", "HostId", "HostAccountId"}},
-	{Action: "ExplainUserAccess", Title: "What can a bastion user reach?", Params: []string{"InstanceId", "UserId"}},
+	{Action: "ExplainHostAccess", Title: "Who can reach a bastion host?",
+		Params: []string{"InstanceId", "HostId", "HostAccountId", "HostAccountName"}},
+	{Action: "ExplainUserAccess", Title: "What can a user reach? (a bastion user, or a RAM user by UserName)",
+		Params: []string{"InstanceId", "UserId", "UserName"}},
 }
 
 type explainForm struct {
@@ -245,10 +251,27 @@ type explainForm struct {
 
 // explainView is the data of the explain page.
 type explainView struct {
-	Forms     []explainForm
-	Action    string
+	Forms  []explainForm
+	Action string
+	// Summary is the answer as `localyun explain` prints it (the
+	// decision and what made it); Result all of it, as a nested list.
+	Summary   string
 	Result    any
 	NotServed bool
+}
+
+// explainResult returns the text summary and the decoded answer raw of
+// action.
+func explainResult(action string, raw json.RawMessage) (string, any) {
+	var sum strings.Builder
+	if err := explain.WriteText(&sum, action, raw); err != nil {
+		sum.Reset()
+	}
+	var out any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	dec.Decode(&out)
+	return sum.String(), out
 }
 
 // explainPage shows the four explain forms (GET: they only read) and the
@@ -266,12 +289,15 @@ func (c *Console) explainPage(v *visit) (string, any) {
 			}
 		}
 		if f.Action == view.Action {
-			err := c.invoke(v, localyunVersion, f.Action, params, &view.Result)
+			var raw json.RawMessage
+			err := c.invoke(v, localyunVersion, f.Action, params, &raw)
 			switch {
 			case notServed(err):
 				view.NotServed = true
 			case err != nil:
 				v.Flashes = append(v.Flashes, flash{Error: true, Text: f.Action + ": " + errorText(err, true)})
+			default:
+				view.Summary, view.Result = explainResult(f.Action, raw)
 			}
 		}
 		view.Forms = append(view.Forms, f)

@@ -1,4 +1,4 @@
-package main
+package explain
 
 import (
 	"encoding/json"
@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// The answers of the Localyun actions and of DecodeDiagnosticMessage, as
-// printExplain reads them (internal/explain and auth.DiagnosticMessage
-// define them).
+// The answers of the Localyun actions and of DecodeDiagnosticMessage as
+// their JSON reads (this package and auth.DiagnosticMessage define them),
+// for WriteText: a client's view, shared by `localyun explain` and the
+// web console.
 type (
 	explainStatement struct {
 		PolicyName, PolicyType, PolicyVersion, Attachment, Effect string
@@ -75,32 +76,37 @@ type (
 	}
 )
 
-// printExplain prints an answer as text.
-func printExplain(w io.Writer, sub string, body []byte) error {
+// WriteText writes the JSON answer body of action (ExplainAccess,
+// ExplainInstance, ExplainHostAccess, ExplainUserAccess or
+// DecodeDiagnosticMessage) as text: the decision and the statements or
+// grants that made it.
+func WriteText(w io.Writer, action string, body []byte) error {
 	var a explainAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
 		return fmt.Errorf("explain: the answer is not the JSON expected: %w", err)
 	}
-	switch sub {
-	case "access":
+	switch action {
+	case "ExplainAccess":
 		printAccess(w, a.explainAccess, "")
 		verdict := "allowed"
 		if !a.Allowed {
 			verdict = "denied"
 		}
 		fmt.Fprintf(w, "=> the request is %s\n", verdict)
-	case "instance":
+	case "ExplainInstance":
 		printInstance(w, a)
-	case "host":
+	case "ExplainHostAccess":
 		fmt.Fprintf(w, "host %s (%s) of %s: %d user(s) can reach it\n", a.HostId, a.HostName, a.InstanceId, len(a.Users))
 		for _, u := range a.Users {
 			fmt.Fprintf(w, "  user %s (%s)\n", u.UserName, u.UserId)
 			printGrants(w, u.HostAccounts, "    ")
 		}
-	case "user":
+	case "ExplainUserAccess":
 		printUser(w, a)
-	case "decode":
+	case "DecodeDiagnosticMessage":
 		printDecoded(w, a)
+	default:
+		return fmt.Errorf("explain: no text form for %s", action)
 	}
 	return nil
 }
