@@ -10,6 +10,10 @@ import (
 // key, so that clients' known_hosts entries stay valid.
 type BastionSSHHostKey struct {
 	InstanceID string
+	// AccountID and RegionID are the instance's, read with its key (the
+	// gateway's audit events belong to that account and region); the
+	// input of CreateBastionSSHHostKey ignores them.
+	AccountID, RegionID string
 	// Slot is the listener's offset from the gateway's base address: 0, 1,
 	// 2 ... in the order the gateway first met the instances; -1 for an
 	// instance that has no key yet.

@@ -13,14 +13,15 @@ import (
 // starting together never compute the same next slot; reads are not
 // blocked by it.
 var sshHostKeySQL = sqlstore.SSHHostKeySQL{
-	List: `SELECT b.id, COALESCE(k.slot, -1), COALESCE(k.private_key, ''), COALESCE(k.created_at, 0)
+	List: `SELECT b.id, b.account_id, b.region_id, COALESCE(k.slot, -1), COALESCE(k.private_key, ''), COALESCE(k.created_at, 0)
 		FROM bastion_instances b LEFT JOIN bastion_ssh_host_keys k ON k.instance_id = b.id
 		ORDER BY b.created_at, b.id`,
 	Lock: `LOCK TABLE bastion_ssh_host_keys IN SHARE ROW EXCLUSIVE MODE`,
 	Insert: `INSERT INTO bastion_ssh_host_keys (instance_id, slot, private_key, created_at)
 		SELECT $1, COALESCE(MAX(slot) + 1, 0), $2, $3 FROM bastion_ssh_host_keys
 		ON CONFLICT (instance_id) DO NOTHING`,
-	Find: `SELECT slot, private_key, created_at FROM bastion_ssh_host_keys WHERE instance_id = $1`,
+	Find: `SELECT k.slot, k.private_key, k.created_at, b.account_id, b.region_id
+		FROM bastion_ssh_host_keys k JOIN bastion_instances b ON b.id = k.instance_id WHERE k.instance_id = $1`,
 }
 
 // FindBastionSSHHostKeys lists every bastion instance with its gateway host

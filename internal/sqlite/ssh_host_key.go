@@ -13,13 +13,14 @@ import (
 // taken twice. The SELECT of an INSERT ... ON CONFLICT needs a WHERE
 // clause in SQLite's grammar.
 var sshHostKeySQL = sqlstore.SSHHostKeySQL{
-	List: `SELECT b.id, COALESCE(k.slot, -1), COALESCE(k.private_key, ''), COALESCE(k.created_at, 0)
+	List: `SELECT b.id, b.account_id, b.region_id, COALESCE(k.slot, -1), COALESCE(k.private_key, ''), COALESCE(k.created_at, 0)
 		FROM bastion_instances b LEFT JOIN bastion_ssh_host_keys k ON k.instance_id = b.id
 		ORDER BY b.created_at, b.id`,
 	Insert: `INSERT INTO bastion_ssh_host_keys (instance_id, slot, private_key, created_at)
 		SELECT ?, COALESCE(MAX(slot) + 1, 0), ?, ? FROM bastion_ssh_host_keys WHERE true
 		ON CONFLICT (instance_id) DO NOTHING`,
-	Find: `SELECT slot, private_key, created_at FROM bastion_ssh_host_keys WHERE instance_id = ?`,
+	Find: `SELECT k.slot, k.private_key, k.created_at, b.account_id, b.region_id
+		FROM bastion_ssh_host_keys k JOIN bastion_instances b ON b.id = k.instance_id WHERE k.instance_id = ?`,
 }
 
 // FindBastionSSHHostKeys lists every bastion instance with its gateway host

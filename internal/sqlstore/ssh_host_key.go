@@ -12,8 +12,9 @@ import (
 // SSHHostKeySQL holds one dialect's statements of the bastion_ssh_host_keys
 // table (migration 0010).
 type SSHHostKeySQL struct {
-	// List: every bastion instance in creation order with its slot,
-	// private key and created_at (-1, '' and 0 without a key).
+	// List: every bastion instance in creation order with its account,
+	// region, slot, private key and created_at (-1, '' and 0 without a
+	// key).
 	List string
 	// Lock, when not empty, serializes CreateSSHHostKey's transactions
 	// (so that two nodes never pick the same slot).
@@ -21,7 +22,8 @@ type SSHHostKeySQL struct {
 	// Insert (instance_id, private_key, created_at) at the next slot,
 	// changing nothing if the instance has a key.
 	Insert string
-	// Find (instance_id): slot, private_key, created_at.
+	// Find (instance_id): slot, private_key, created_at, and the
+	// instance's account_id and region_id.
 	Find string
 }
 
@@ -35,7 +37,7 @@ func FindSSHHostKeys(rows *sql.Rows, err error, open func(string) (string, error
 	for rows.Next() {
 		var k localyun.BastionSSHHostKey
 		var created int64
-		if err := rows.Scan(&k.InstanceID, &k.Slot, &k.PrivateKey, &created); err != nil {
+		if err := rows.Scan(&k.InstanceID, &k.AccountID, &k.RegionID, &k.Slot, &k.PrivateKey, &created); err != nil {
 			return nil, err
 		}
 		if k.PrivateKey, err = open(k.PrivateKey); err != nil {
@@ -69,7 +71,7 @@ func CreateSSHHostKey(ctx context.Context, tx *sql.Tx, s SSHHostKeySQL, k localy
 	out := localyun.BastionSSHHostKey{InstanceID: k.InstanceID}
 	var stored string
 	var created int64
-	err = tx.QueryRowContext(ctx, s.Find, k.InstanceID).Scan(&out.Slot, &stored, &created)
+	err = tx.QueryRowContext(ctx, s.Find, k.InstanceID).Scan(&out.Slot, &stored, &created, &out.AccountID, &out.RegionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, fmt.Errorf("host key of %s: %w", k.InstanceID, localyun.ErrNotFound)
 	}

@@ -56,13 +56,14 @@ func testSSHHostKeys(t *testing.T, open SSHHostKeyOpener) {
 	ids := mustCreateBastions(t, st, 2)
 	keys, err := st.FindBastionSSHHostKeys(ctx)
 	if err != nil || len(keys) != 2 || keys[0].InstanceID != ids[0] || keys[1].InstanceID != ids[1] ||
-		keys[0].Slot != -1 || keys[0].PrivateKey != "" {
+		keys[0].Slot != -1 || keys[0].PrivateKey != "" || keys[0].AccountID != "1111111111111111" || keys[1].RegionID != "cn-hangzhou" {
 		t.Fatalf("FindBastionSSHHostKeys (no keys) = %+v, %v", keys, err)
 	}
 	// The second instance is met first: it gets slot 0.
 	k, err := st.CreateBastionSSHHostKey(ctx, localyun.BastionSSHHostKey{InstanceID: ids[1], Slot: 7,
 		PrivateKey: "key-b\nline 2\n", CreatedAt: epoch})
-	if err != nil || k.Slot != 0 || k.PrivateKey != "key-b\nline 2\n" || !k.CreatedAt.Equal(epoch) {
+	if err != nil || k.Slot != 0 || k.PrivateKey != "key-b\nline 2\n" || !k.CreatedAt.Equal(epoch) ||
+		k.AccountID != "2222222222222222" || k.RegionID != "cn-hangzhou" {
 		t.Fatalf("CreateBastionSSHHostKey = %+v, %v", k, err)
 	}
 	k, err = st.CreateBastionSSHHostKey(ctx, localyun.BastionSSHHostKey{InstanceID: ids[0], PrivateKey: "key-a", CreatedAt: epoch})
@@ -80,7 +81,8 @@ func testSSHHostKeys(t *testing.T, open SSHHostKeyOpener) {
 	wantKind(t, err, localyun.ErrInvalid)
 	keys, err = st.FindBastionSSHHostKeys(ctx)
 	if err != nil || len(keys) != 2 || keys[0].Slot != 1 || keys[0].PrivateKey != "key-a" ||
-		keys[1].Slot != 0 || keys[1].PrivateKey != "key-b\nline 2\n" || !keys[1].CreatedAt.Equal(epoch) {
+		keys[1].Slot != 0 || keys[1].PrivateKey != "key-b\nline 2\n" || !keys[1].CreatedAt.Equal(epoch) ||
+		keys[0].AccountID != "1111111111111111" || keys[1].AccountID != "2222222222222222" || keys[0].RegionID != "cn-hangzhou" {
 		t.Fatalf("FindBastionSSHHostKeys = %+v, %v", keys, err)
 	}
 }
