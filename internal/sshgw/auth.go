@@ -54,21 +54,22 @@ func looksLikeToken(s string) bool {
 // 0.69 without, localyun-bench ssh). Any OpenSSH since 2013 has AES-GCM.
 var serverCiphers = []string{ssh.CipherAES128GCM, ssh.CipherAES256GCM, ssh.CipherAES128CTR, ssh.CipherAES192CTR, ssh.CipherAES256CTR}
 
-// serverConfig is the SSH server configuration of one instance's listener.
-func (g *Gateway) serverConfig(l *instanceListener) *ssh.ServerConfig {
+// serverConfig is the SSH server configuration of one connection to an
+// instance's listener; att collects its refused logins' events.
+func (g *Gateway) serverConfig(l *instanceListener, att *loginAttempts) *ssh.ServerConfig {
 	conf := &ssh.ServerConfig{
 		Config:        ssh.Config{Ciphers: serverCiphers},
 		ServerVersion: "SSH-2.0-localyun",
 		MaxAuthTries:  6,
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			return g.checkPassword(l.instanceID, c.User(), string(pw))
+			return g.checkPassword(l, c, att, string(pw))
 		},
 		PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
 			defer cancel()
 			u, err := g.opts.Access.CheckUserPublicKey(ctx, l.instanceID, c.User(), key.Marshal())
 			if err != nil {
-				return nil, g.loginError(l.instanceID, c, "publickey", err)
+				return nil, g.loginError(l, c, att, "publickey", err)
 			}
 			return userPermissions(u, "publickey"), nil
 		},
@@ -79,9 +80,10 @@ func (g *Gateway) serverConfig(l *instanceListener) *ssh.ServerConfig {
 
 // checkPassword checks a password login: the user's password, or an O&M
 // token.
-func (g *Gateway) checkPassword(instanceID, user, pw string) (*ssh.Permissions, error) {
+func (g *Gateway) checkPassword(l *instanceListener, c ssh.ConnMetadata, att *loginAttempts, pw string) (*ssh.Permissions, error) {
 	ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
 	defer cancel()
+	instanceID, user := l.instanceID, c.User()
 	if looksLikeToken(pw) {
 		u, hostID, accountID, expires, err := g.opts.Access.CheckOperationToken(ctx, instanceID, user, pw)
 		if err == nil {
@@ -92,12 +94,12 @@ func (g *Gateway) checkPassword(instanceID, user, pw string) (*ssh.Permissions, 
 			return p, nil
 		}
 		if !isLoginFailed(err) {
-			return nil, g.loginErrorText(instanceID, user, "token", err)
+			return nil, g.loginError(l, c, att, "token", err)
 		}
 	}
 	u, err := g.opts.Access.CheckUserPassword(ctx, instanceID, user, pw)
 	if err != nil {
-		return nil, g.loginErrorText(instanceID, user, "password", err)
+		return nil, g.loginError(l, c, att, "password", err)
 	}
 	return userPermissions(u, "password"), nil
 }
@@ -117,14 +119,12 @@ var errLogin = errors.New("login refused")
 // locked user) are final.
 func isLoginFailed(err error) bool { return errors.Is(err, bastionhost.ErrLoginFailed) }
 
-func (g *Gateway) loginError(instanceID string, c ssh.ConnMetadata, method string, err error) error {
-	return g.loginErrorText(instanceID, c.User(), method, err)
-}
-
-// loginErrorText logs a refused login (never the credential) and returns
-// errLogin.
-func (g *Gateway) loginErrorText(instanceID, user, method string, err error) error {
+// loginError logs a refused login (never the credential), records its
+// event (audit.go) and returns errLogin.
+func (g *Gateway) loginError(l *instanceListener, c ssh.ConnMetadata, att *loginAttempts, method string, err error) error {
 	g.stats.login(method, err) // metrics (stats.go)
+	g.refused(l, c, att, method, err)
+	instanceID, user := l.instanceID, c.User()
 	level := slog.LevelInfo
 	if method == "publickey" && isLoginFailed(err) {
 		level = slog.LevelDebug // clients offer every key they have

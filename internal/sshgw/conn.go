@@ -15,6 +15,7 @@ const handshakeTimeout = 60 * time.Second
 
 // login is who logged in on a connection, and how.
 type login struct {
+	l          *instanceListener
 	instanceID string
 	userID     string
 	userName   string
@@ -24,6 +25,9 @@ type login struct {
 	// tokenExpires is when the O&M token expires: its sessions end then.
 	tokenExpires time.Time
 	clientAddr   string
+	// clientVersion is the client's SSH version string (an event's
+	// userAgent).
+	clientVersion string
 }
 
 // conn is one client connection to an instance's listener.
@@ -39,8 +43,10 @@ type conn struct {
 // until it closes.
 func (g *Gateway) serveConn(l *instanceListener, c net.Conn) {
 	c.SetDeadline(time.Now().Add(handshakeTimeout))
-	sc, chans, reqs, err := ssh.NewServerConn(c, g.serverConfig(l))
+	att := &loginAttempts{}
+	sc, chans, reqs, err := ssh.NewServerConn(c, g.serverConfig(l, att))
 	if err != nil {
+		g.handshakeFailed(att) // audit.go
 		c.Close()
 		return
 	}
@@ -50,9 +56,10 @@ func (g *Gateway) serveConn(l *instanceListener, c net.Conn) {
 	defer stop()
 	go ssh.DiscardRequests(reqs)
 	ext := sc.Permissions.Extensions
-	cn := &conn{g: g, l: l, sc: sc, login: login{instanceID: l.instanceID, userID: ext[extUserID],
+	cn := &conn{g: g, l: l, sc: sc, login: login{l: l, instanceID: l.instanceID, userID: ext[extUserID],
 		userName: ext[extUserName], method: ext[extMethod], tokenHostID: ext[extHostID],
-		tokenAccountID: ext[extAccountID], tokenExpires: unixNano(ext[extExpires]), clientAddr: c.RemoteAddr().String()}}
+		tokenAccountID: ext[extAccountID], tokenExpires: unixNano(ext[extExpires]), clientAddr: c.RemoteAddr().String(),
+		clientVersion: string(sc.ClientVersion())}}
 	for nc := range chans {
 		switch nc.ChannelType() {
 		case "session":

@@ -63,6 +63,10 @@ type Store interface {
 	CreateBastionSession(ctx context.Context, s localyun.BastionSession) (localyun.BastionSession, error)
 	EndBastionSession(ctx context.Context, instanceID, id string, endedAt time.Time, reason string) error
 	FindBastionUser(ctx context.Context, instanceID, id string) (localyun.BastionUser, error)
+	// FindBastionUsers finds the user a refused login named, and
+	// AppendEvents writes the refusals' events (audit.go).
+	FindBastionUsers(ctx context.Context, f localyun.BastionUserFilter) ([]localyun.BastionUser, int, error)
+	AppendEvents(ctx context.Context, events []localyun.Event) error
 	// ListenAccessChanges tells of the writes that can remove access, on
 	// every node sharing the database.
 	ListenAccessChanges(ctx context.Context, fn func(instanceID string)) error
@@ -105,7 +109,8 @@ type Gateway struct {
 	opts      Options
 	listeners []*instanceListener
 	live      *registry
-	stats     stats // for /metrics (stats.go)
+	stats     stats      // for /metrics (stats.go)
+	events    eventQueue // refused logins' events (audit.go)
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -115,8 +120,10 @@ type Gateway struct {
 // instanceListener serves one bastion instance.
 type instanceListener struct {
 	instanceID string
-	ln         net.Listener
-	signer     ssh.Signer
+	// accountID and regionID are the instance's: its events' (audit.go).
+	accountID, regionID string
+	ln                  net.Listener
+	signer              ssh.Signer
 }
 
 // New returns a gateway; Start binds its listeners.
@@ -140,7 +147,7 @@ func New(opts Options) *Gateway {
 		opts.Addr = DefaultAddr
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &Gateway{opts: opts, ctx: ctx, cancel: cancel}
+	g := &Gateway{opts: opts, ctx: ctx, cancel: cancel, events: eventQueue{ch: make(chan queuedEvent, eventQueueSize)}}
 	g.live = newRegistry(g)
 	return g
 }
@@ -183,7 +190,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 			g.closeListeners()
 			return fmt.Errorf("ssh listener of %s: %w", k.InstanceID, err)
 		}
-		g.listeners = append(g.listeners, &instanceListener{instanceID: k.InstanceID, ln: ln, signer: signer})
+		g.listeners = append(g.listeners, &instanceListener{instanceID: k.InstanceID, accountID: k.AccountID,
+			regionID: k.RegionID, ln: ln, signer: signer})
 	}
 	for _, l := range g.listeners {
 		g.wg.Go(func() { g.accept(l) })
@@ -259,12 +267,14 @@ func (g *Gateway) Addr(instanceID string) string {
 }
 
 // Close stops accepting connections, ends every live session (recorded as
-// ended by shutdown) and waits for the connections to close.
+// ended by shutdown), waits for the connections to close and for the
+// queued audit events to be written.
 func (g *Gateway) Close() error {
 	g.closeListeners()
 	g.cancel()
 	g.live.closeAll()
 	g.wg.Wait()
+	g.FlushEvents()
 	return nil
 }
 

@@ -46,6 +46,7 @@ func (s *outerSession) menu(ctx context.Context) {
 		return
 	}
 	if len(pairs) == 0 {
+		s.cn.g.denied(s.cn.login, nil) // audit.go
 		s.fail("there is no host account you may use")
 		return
 	}

@@ -42,9 +42,12 @@ func (cn *conn) direct(nc ssh.NewChannel) {
 	}
 	target := net.JoinHostPort(p.Host, strconv.Itoa(int(p.Port)))
 	ctx, cancel := context.WithTimeout(cn.g.ctx, 10*time.Second)
-	hostID, ok := cn.proxyHost(ctx, p.Host, int(p.Port))
+	hostID, ok, err := cn.proxyHost(ctx, p.Host, int(p.Port))
 	cancel()
 	if !ok {
+		if err == nil {
+			cn.g.denied(cn.login, map[string]string{"Host": target}) // audit.go
+		}
 		nc.Reject(ssh.Prohibited, "localyun: "+target+" is not a host you may use through this bastion")
 		return
 	}
@@ -57,13 +60,14 @@ func (cn *conn) direct(nc ssh.NewChannel) {
 }
 
 // proxyHost finds the host a direct-tcpip channel names among those the
-// user may use: by address or name, and SSH port.
-func (cn *conn) proxyHost(ctx context.Context, host string, port int) (string, bool) {
+// user may use: by address or name, and SSH port; false and an error when
+// they cannot be told.
+func (cn *conn) proxyHost(ctx context.Context, host string, port int) (string, bool, error) {
 	lg := cn.login
 	pairs, err := cn.g.opts.Access.EffectiveAccess(ctx, lg.instanceID, lg.userID)
 	if err != nil {
 		cn.g.opts.Logger.Warn("ssh effective access", "instance", lg.instanceID, "err", err)
-		return "", false
+		return "", false, err
 	}
 	for _, a := range pairs {
 		h := a.Host
@@ -71,16 +75,17 @@ func (cn *conn) proxyHost(ctx context.Context, host string, port int) (string, b
 			continue
 		}
 		if h.SSHPortOrDefault() == port && (h.PrivateAddress == host || h.PublicAddress == host || h.Name == host) {
-			return h.ID, true
+			return h.ID, true, nil
 		}
 	}
-	return "", false
+	return "", false, nil
 }
 
 // proxy is the SSH server of an inner connection to hostID.
 func (cn *conn) proxy(c net.Conn, hostID string) {
 	g, lg := cn.g, cn.login
 	var chosen localyun.BastionAccess
+	refusedAs := "" // the last host account name refused (audit.go)
 	check := func(m ssh.ConnMetadata) (*ssh.Permissions, error) {
 		ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
 		defer cancel()
@@ -95,6 +100,7 @@ func (cn *conn) proxy(c net.Conn, hostID string) {
 				return &ssh.Permissions{}, nil
 			}
 		}
+		refusedAs = m.User()
 		return nil, errLogin
 	}
 	conf := &ssh.ServerConfig{
@@ -109,6 +115,9 @@ func (cn *conn) proxy(c net.Conn, hostID string) {
 	hangUp := time.AfterFunc(handshakeTimeout, func() { c.Close() })
 	sc, chans, reqs, err := ssh.NewServerConn(c, conf)
 	if !hangUp.Stop() || err != nil {
+		if err != nil && refusedAs != "" {
+			g.denied(lg, map[string]string{"HostId": hostID, "HostAccountName": refusedAs}) // audit.go
+		}
 		c.Close()
 		return
 	}

@@ -68,6 +68,10 @@ type liveSession struct {
 	access localyun.BastionAccess
 	mode   string
 	record string // the session record's id, "" if none was written
+	// requestID is the requestId of the session's start and end events,
+	// startedAt its start (audit.go).
+	requestID string
+	startedAt time.Time
 	// notify writes a line to the user's terminal; closeFn ends both sides.
 	notify  func(msg string)
 	closeFn func()
@@ -152,14 +156,17 @@ func (g *Gateway) AccessChanged(instanceID string) {
 	}
 }
 
-// add registers a session and starts its record. It returns false once the
-// gateway is closing.
+// add registers a session and starts its record, with its
+// BastionSSHLogin event in the record's transaction (audit.go). It returns
+// false once the gateway is closing.
 func (r *registry) add(s *liveSession) bool {
 	g := r.g
-	rec, err := g.opts.Store.CreateBastionSession(g.ctx, localyun.BastionSession{InstanceID: s.login.instanceID,
+	s.requestID, s.startedAt = newEventID(), g.opts.Now()
+	ctx := localyun.WithEvent(g.ctx, g.sessionEvent(s, EventLogin))
+	rec, err := g.opts.Store.CreateBastionSession(ctx, localyun.BastionSession{InstanceID: s.login.instanceID,
 		UserID: s.login.userID, UserName: s.login.userName, ClientAddr: s.login.clientAddr,
 		HostID: s.access.Host.ID, HostAddress: hostAddr(s.access.Host), AccountID: s.access.Account.ID,
-		AccountName: s.access.Account.Name, Protocol: "SSH", Mode: s.mode, StartedAt: g.opts.Now()})
+		AccountName: s.access.Account.Name, Protocol: "SSH", Mode: s.mode, StartedAt: s.startedAt})
 	if err != nil {
 		g.opts.Logger.Warn("ssh session record", "instance", s.login.instanceID, "err", err)
 	}
@@ -174,7 +181,8 @@ func (r *registry) add(s *liveSession) bool {
 	return true
 }
 
-// remove unregisters a session that has ended and records how.
+// remove unregisters a session that has ended and records how, with its
+// BastionSSHSessionEnd event in the record's transaction (audit.go).
 func (r *registry) remove(s *liveSession, reason string) {
 	r.g.stats.endedFor(reason) // metrics (stats.go)
 	r.mu.Lock()
@@ -193,7 +201,9 @@ func (r *registry) remove(s *liveSession, reason string) {
 	// A record is ended also while the gateway shuts down.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := r.g.opts.Store.EndBastionSession(ctx, s.login.instanceID, s.record, r.g.opts.Now(), reason); err != nil {
+	end := r.g.opts.Now()
+	ctx = localyun.WithEvent(ctx, r.g.sessionEndEvent(s, reason, end))
+	if err := r.g.opts.Store.EndBastionSession(ctx, s.login.instanceID, s.record, end, reason); err != nil {
 		r.g.opts.Logger.Warn("ssh session record end", "instance", s.login.instanceID, "session", s.record, "err", err)
 	}
 }

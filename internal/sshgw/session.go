@@ -140,10 +140,13 @@ func (s *outerSession) run(kind string, payload []byte) {
 		}
 	}()
 	if lg.tokenHostID != "" {
-		a, ok := s.find(ctx, func(a localyun.BastionAccess) bool {
+		a, ok, err := s.find(ctx, func(a localyun.BastionAccess) bool {
 			return a.Host.ID == lg.tokenHostID && a.Account.ID == lg.tokenAccountID
 		})
 		if !ok {
+			if err == nil {
+				g.denied(lg, map[string]string{"HostId": lg.tokenHostID, "HostAccountId": lg.tokenAccountID}) // audit.go
+			}
 			s.fail("the O&M token's host account is no longer yours to use")
 			return
 		}
@@ -179,11 +182,14 @@ func (s *outerSession) exec(ctx context.Context, command string) {
 		s.usage()
 		return
 	}
-	a, ok := s.find(ctx, func(a localyun.BastionAccess) bool {
+	a, ok, err := s.find(ctx, func(a localyun.BastionAccess) bool {
 		return a.Account.Name == account && a.Account.ProtocolName != "RDP" &&
 			(a.Host.Name == host || a.Host.ID == host || a.Host.PrivateAddress == host || a.Host.PublicAddress == host)
 	})
 	if !ok {
+		if err == nil {
+			s.cn.g.denied(s.cn.login, map[string]string{"Host": host, "HostAccountName": account}) // audit.go
+		}
 		s.fail(fmt.Sprintf("%s is not a host account you may use (ls lists them)", target))
 		return
 	}
@@ -194,18 +200,19 @@ func (s *outerSession) exec(ctx context.Context, command string) {
 	s.connect(ctx, a, kind, payload, s.ch, modeExec)
 }
 
-// find returns the first of the user's host accounts that match.
-func (s *outerSession) find(ctx context.Context, match func(localyun.BastionAccess) bool) (localyun.BastionAccess, bool) {
+// find returns the first of the user's host accounts that match; false
+// and an error when they cannot be told.
+func (s *outerSession) find(ctx context.Context, match func(localyun.BastionAccess) bool) (localyun.BastionAccess, bool, error) {
 	pairs, err := s.pairs(ctx)
 	if err != nil {
-		return localyun.BastionAccess{}, false
+		return localyun.BastionAccess{}, false, err
 	}
 	for _, a := range pairs {
 		if match(a) {
-			return a, true
+			return a, true, nil
 		}
 	}
-	return localyun.BastionAccess{}, false
+	return localyun.BastionAccess{}, false, nil
 }
 
 // pairs is the user's SSH host accounts, asked afresh.

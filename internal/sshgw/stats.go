@@ -30,6 +30,9 @@ type Stats struct {
 	// Logins counts the SSH logins, by method (password, publickey,
 	// token) and result (LoginOK, LoginFailed, LoginRefused).
 	Logins map[[2]string]uint64
+	// EventsDropped counts the refused logins' audit events dropped
+	// because their queue was full (audit.go).
+	EventsDropped uint64
 }
 
 // Stats returns the gateway's counts so far.
@@ -37,7 +40,8 @@ func (g *Gateway) Stats() Stats {
 	s := &g.stats
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := Stats{Live: s.live.Load(), Ended: map[string]uint64{}, Logins: map[[2]string]uint64{}}
+	out := Stats{Live: s.live.Load(), Ended: map[string]uint64{}, Logins: map[[2]string]uint64{},
+		EventsDropped: g.events.dropped.Load()}
 	for k, v := range s.ended {
 		out.Ended[k] = v
 	}
