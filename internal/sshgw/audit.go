@@ -93,8 +93,9 @@ type eventQueue struct {
 	ch      chan queuedEvent
 	dropped atomic.Uint64
 	mu      sync.Mutex
-	running bool
-	pending sync.WaitGroup
+	idle    sync.Cond // on mu: pending went to 0
+	running bool      // a writer runs
+	pending int       // events queued or being written
 }
 
 // queuedEvent is a refused login's event; userName, when set, is the user
@@ -258,21 +259,22 @@ func (g *Gateway) handshakeFailed(att *loginAttempts) {
 // it when the queue is full. It never blocks.
 func (g *Gateway) enqueue(it queuedEvent) {
 	q := &g.events
-	q.pending.Add(1)
+	q.mu.Lock()
 	select {
 	case q.ch <- it:
 	default:
-		q.pending.Done()
+		q.mu.Unlock()
 		q.dropped.Add(1)
 		g.opts.Logger.Warn("ssh audit: queue full, event dropped", "instance", it.ev.Parameters["InstanceId"])
 		return
 	}
-	q.mu.Lock()
-	if !q.running {
-		q.running = true
+	q.pending++
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start {
 		go g.writeEvents()
 	}
-	q.mu.Unlock()
 }
 
 // writeEvents writes the queued events in batches until the queue is
@@ -301,9 +303,11 @@ func (g *Gateway) writeEvents() {
 			continue
 		}
 		g.writeBatch(batch)
-		for range batch {
-			q.pending.Done()
+		q.mu.Lock()
+		if q.pending -= len(batch); q.pending == 0 {
+			q.idle.Broadcast()
 		}
+		q.mu.Unlock()
 	}
 }
 
@@ -343,5 +347,13 @@ func (g *Gateway) resolveUser(ctx context.Context, ev *localyun.Event, name stri
 	}
 }
 
-// FlushEvents waits until every queued event is written (or dropped).
-func (g *Gateway) FlushEvents() { g.events.pending.Wait() }
+// FlushEvents waits until every event queued so far is written (or its
+// write failed).
+func (g *Gateway) FlushEvents() {
+	q := &g.events
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.pending > 0 {
+		q.idle.Wait()
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/actiontrail"
 
@@ -107,7 +108,7 @@ func (w *auditWorld) ssh(ctx context.Context, user, password string, args ...str
 // call makes a Bastionhost API call with the v1 SDK's CommonRequest.
 func (w *auditWorld) call(action string, params map[string]string) {
 	w.t.Helper()
-	c, err := sdk.NewClientWithAccessKey("cn-beijing", auditKey, auditSecret)
+	c, err := sdk.NewClientWithOptions("cn-beijing", sdk.NewConfig(), credentials.NewAccessKeyCredential(auditKey, auditSecret))
 	must(w.t, err)
 	req := requests.NewCommonRequest()
 	req.Method, req.Scheme, req.Domain = "POST", "http", strings.TrimPrefix(w.api.URL, "http://")
@@ -341,7 +342,13 @@ func TestAuditSSHOfferedKey(t *testing.T) {
 	if err := cmd.Run(); err == nil {
 		t.Fatal("an unregistered key logged in")
 	}
-	evs, raw := w.sshEvents()
+	// The gateway sees the client leave after the client has: wait
+	// (bounded) for the event.
+	var evs []map[string]any
+	var raw string
+	for deadline := time.Now().Add(5 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		evs, raw = w.sshEvents()
+	}
 	if len(evs) != 1 || summary(evs[0]) != "BastionSSHLogin InvalidPublicKey alice "+w.alice.ID+" " {
 		t.Fatalf("events %s", raw)
 	}

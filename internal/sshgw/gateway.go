@@ -147,7 +147,9 @@ func New(opts Options) *Gateway {
 		opts.Addr = DefaultAddr
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &Gateway{opts: opts, ctx: ctx, cancel: cancel, events: eventQueue{ch: make(chan queuedEvent, eventQueueSize)}}
+	g := &Gateway{opts: opts, ctx: ctx, cancel: cancel}
+	g.events.ch = make(chan queuedEvent, eventQueueSize)
+	g.events.idle.L = &g.events.mu
 	g.live = newRegistry(g)
 	return g
 }
