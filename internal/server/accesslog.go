@@ -163,17 +163,21 @@ var (
 	sshLoginsDesc = prometheus.NewDesc("localyun_ssh_logins_total",
 		"Bastion SSH gateway logins, by method (password, publickey, token) and result (ok, failed, refused); a client offering several keys makes one failed publickey login per key refused.",
 		[]string{"method", "result"}, nil)
+	sshEventsDroppedDesc = prometheus.NewDesc("localyun_ssh_audit_events_dropped_total",
+		"Bastion SSH gateway audit events of refused logins dropped because the gateway's audit queue was full.", nil, nil)
 )
 
 func (c sshCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- sshLiveDesc
 	ch <- sshEndedDesc
 	ch <- sshLoginsDesc
+	ch <- sshEventsDroppedDesc
 }
 
 func (c sshCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c()
 	ch <- prometheus.MustNewConstMetric(sshLiveDesc, prometheus.GaugeValue, float64(st.Live))
+	ch <- prometheus.MustNewConstMetric(sshEventsDroppedDesc, prometheus.CounterValue, float64(st.EventsDropped))
 	for reason, n := range st.Ended {
 		ch <- prometheus.MustNewConstMetric(sshEndedDesc, prometheus.CounterValue, float64(n), reason)
 	}
