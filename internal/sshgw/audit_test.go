@@ -19,6 +19,8 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/bastionhost"
+	"github.com/localyun/localyun/internal/pgtest"
+	"github.com/localyun/localyun/internal/postgres"
 	"github.com/localyun/localyun/internal/server"
 	"github.com/localyun/localyun/internal/sqlite"
 	"github.com/localyun/localyun/internal/sshgw"
@@ -52,15 +54,35 @@ type auditWorld struct {
 	ops   localyun.BastionGroup
 }
 
+// auditStores open a fresh store of each kind for a test.
+var auditStores = map[string]func(t *testing.T) localyun.Store{
+	"sqlite": func(t *testing.T) localyun.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "audit.db"))
+		must(t, err)
+		t.Cleanup(func() { st.Close() })
+		return st
+	},
+	"postgres": func(t *testing.T) localyun.Store {
+		st, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+		must(t, err)
+		t.Cleanup(func() { st.Close() })
+		return st
+	},
+}
+
 // newAuditWorld makes alice, who reaches the sshd's account on host web
-// through her group ops. wrap, when set, wraps the store the gateway uses.
+// through her group ops, on a SQLite store. wrap, when set, wraps the
+// store the gateway uses.
 func newAuditWorld(t *testing.T, wrap func(localyun.Store) sshgw.Store) *auditWorld {
+	return newAuditWorldOn(t, auditStores["sqlite"], wrap)
+}
+
+func newAuditWorldOn(t *testing.T, open func(t *testing.T) localyun.Store, wrap func(localyun.Store) sshgw.Store) *auditWorld {
 	t.Helper()
 	sshd := sshtest.StartT(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	must(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := open(t)
+	var err error
 	w := &auditWorld{t: t, st: st, sshd: sshd, cli: sshtest.NewClientT(t)}
 	must(t, st.CreateAccount(ctx, localyun.Account{ID: account, Name: "a", CreatedAt: time.Now()}))
 	must(t, st.CreateAccessKey(ctx, localyun.AccessKey{ID: auditKey, Secret: auditSecret, AccountID: account,
@@ -200,7 +222,12 @@ func (w *auditWorld) noSecrets(raw string) {
 // exactly the gateway's events, with alice's identity, the end reasons and
 // no secret.
 func TestAuditSSH(t *testing.T) {
-	w := newAuditWorld(t, nil)
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) { testAuditSSH(t, newAuditWorldOn(t, auditStores[kind], nil)) })
+	}
+}
+
+func testAuditSSH(t *testing.T, w *auditWorld) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	acct := w.sshd.Account.Name
@@ -312,7 +339,15 @@ func (f failingSessions) CreateBastionSession(ctx context.Context, s localyun.Ba
 // create has no BastionSSHLogin event (nor an end: it has no record),
 // although the session ran.
 func TestAuditSSHRecordFails(t *testing.T) {
-	w := newAuditWorld(t, func(st localyun.Store) sshgw.Store { return failingSessions{st} })
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			testAuditSSHRecordFails(t, newAuditWorldOn(t, auditStores[kind],
+				func(st localyun.Store) sshgw.Store { return failingSessions{st} }))
+		})
+	}
+}
+
+func testAuditSSHRecordFails(t *testing.T, w *auditWorld) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	acct := w.sshd.Account.Name
@@ -354,3 +389,5 @@ func TestAuditSSHOfferedKey(t *testing.T) {
 	}
 	w.checkCommon(evs[0])
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
