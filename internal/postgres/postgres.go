@@ -57,7 +57,7 @@ type Store struct {
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 
-	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
+	txTimes sqlstore.TxTimes       // withTx's durations, for /metrics (txtimes.go)
 	reset   *sqlstore.AccountReset // ResetAccount's plan (reset.go)
 }
 

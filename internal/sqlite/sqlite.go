@@ -62,7 +62,7 @@ type Store struct {
 	access           accessListeners // ListenAccessChanges (bastion_access.go)
 	commit           committer       // the writer goroutine of withTx (commit.go)
 
-	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
+	txTimes sqlstore.TxTimes       // withTx's durations, for /metrics (txtimes.go)
 	reset   *sqlstore.AccountReset // ResetAccount's plan (reset.go)
 
 	// writes counts the write transactions that succeeded. The writer adds
