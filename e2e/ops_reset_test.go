@@ -5,13 +5,16 @@ package e2e_test
 // on a running server.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/pgtest"
 )
 
 // resetState is what an account holds, as its root lists it through the
@@ -176,4 +179,55 @@ func TestResetAccountClearEvents(t *testing.T) {
 	if names := resetEventNames(t, e, accountB); !names["CreateUser"] {
 		t.Fatalf("account B's events after A's reset: %v", names)
 	}
+}
+
+// resetOn resets the gateway world's account (the seed's root key) through
+// node n's API and returns when the call returned.
+func (w *gwWorld) resetOn(n *gwNode) time.Time {
+	w.t.Helper()
+	e := &env{t: w.t, Host: n.Addr}
+	body, err := e.clients(gwKey, gwSecret, explainProduct, explainVersion)["v1-JSON"]("ResetAccount", nil)
+	if err != nil || num(body["TotalCount"]) == 0 {
+		w.t.Fatalf("ResetAccount = %v, %v", body, err)
+	}
+	return time.Now()
+}
+
+// wantEnded fails unless every session ends within cutBound of at.
+func wantEnded(t *testing.T, ss map[string]*session, at time.Time) {
+	t.Helper()
+	for u, s := range ss {
+		took, ok := s.endedWithin(cutBound, at)
+		if !ok {
+			t.Fatalf("%s's session still runs %v after ResetAccount; output:\n%s", u, cutBound, s.output())
+		}
+		t.Logf("%s's session ended %v after ResetAccount returned", u, took)
+	}
+}
+
+// TestSSHGatewayResetEndsSessions: ResetAccount ends every live session
+// of the account's bastion instances through the gateway (a real sshd
+// behind it), whatever grant path each had, and a new login is refused.
+func TestSSHGatewayResetEndsSessions(t *testing.T) {
+	w := newGWWorld(t, "", 1, "terminate")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := w.nodes[0]
+	ss := w.holdSessions(ctx, n, "alice", "bob", "carol")
+	wantEnded(t, ss, w.resetOn(n))
+	if o, err := w.proxied(ctx, n, "carol", "web", "echo in").CombinedOutput(); err == nil {
+		t.Fatalf("carol logged in after the reset: %q", o)
+	}
+}
+
+// TestSSHGatewayResetAcrossNodes: two nodes on one PostgreSQL database;
+// the sessions run through node B's gateway and the reset goes to node A
+// (its NOTIFY reaches B).
+func TestSSHGatewayResetAcrossNodes(t *testing.T) {
+	processLevel(t)
+	w := newGWWorld(t, pgtest.NewDatabase(t), 2, "terminate")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ss := w.holdSessions(ctx, w.nodes[1], "alice", "carol")
+	wantEnded(t, ss, w.resetOn(w.nodes[0]))
 }
