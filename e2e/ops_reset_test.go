@@ -6,6 +6,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/pgtest"
+	"github.com/localyun/localyun/internal/server"
 )
 
 // resetState is what an account holds, as its root lists it through the
@@ -230,4 +232,33 @@ func TestSSHGatewayResetAcrossNodes(t *testing.T) {
 	defer cancel()
 	ss := w.holdSessions(ctx, w.nodes[1], "alice", "carol")
 	wantEnded(t, ss, w.resetOn(w.nodes[0]))
+}
+
+// TestResetStopsInstanceCredentials: the credentials the metadata service
+// issued to an instance stop at their next call once ResetAccount deleted
+// the instance and the account's STS sessions, in both revocation modes
+// (tail keeps a detached role's credentials until they expire; a reset
+// deletes the sessions themselves), and none are issued any more.
+func TestResetStopsInstanceCredentials(t *testing.T) {
+	for _, mode := range []string{server.RevocationTail, server.RevocationStrict} {
+		t.Run(mode, func(t *testing.T) {
+			c := newCredsEnv(t, mode)
+			id := c.runInstance("EcsAppRole")
+			cr, err := c.creds(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := c.client(cr)
+			if err := c.describe(sc); err != nil {
+				t.Fatalf("the instance's credentials before the reset: %v", err)
+			}
+			if _, err := c.env.clients(keyA, secretA, explainProduct, explainVersion)["v1-JSON"]("ResetAccount", nil); err != nil {
+				t.Fatal(err)
+			}
+			serverError(t, c.describe(sc), "InvalidAccessKeyId.NotFound", http.StatusNotFound)
+			if _, err := c.creds(id); !errors.Is(err, localyun.ErrNotFound) {
+				t.Fatalf("credentials of the deleted instance: %v, want none", err)
+			}
+		})
+	}
 }
