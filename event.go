@@ -299,9 +299,25 @@ type eventContextKey struct{}
 // pendingEvent is the event of the request a context serves.
 type pendingEvent struct {
 	mu      sync.Mutex
+	build   func() Event // nil once ev is built
 	ev      Event
 	off     bool // WithoutEvent
 	written bool
+}
+
+// event returns the event, building it on first use; pe.mu is held.
+func (pe *pendingEvent) event() *Event {
+	if pe.build != nil {
+		res := pe.ev.Resources // added before the build
+		pe.ev = pe.build()
+		pe.build = nil
+		for _, r := range res {
+			if !slices.Contains(pe.ev.Resources, r) {
+				pe.ev.Resources = append(pe.ev.Resources, r)
+			}
+		}
+	}
+	return &pe.ev
 }
 
 // WithEvent returns a context that carries ev as the pending event of the
@@ -311,6 +327,13 @@ type pendingEvent struct {
 // and only that one.
 func WithEvent(ctx context.Context, ev Event) context.Context {
 	return context.WithValue(ctx, eventContextKey{}, &pendingEvent{ev: ev})
+}
+
+// WithLazyEvent is WithEvent with the event built by build when it is
+// first needed (a write or a denial), so that a call that writes nothing
+// does not pay for it. build runs at most once, under a lock.
+func WithLazyEvent(ctx context.Context, build func() Event) context.Context {
+	return context.WithValue(ctx, eventContextKey{}, &pendingEvent{build: build})
 }
 
 // WithoutEvent returns a context under which no store writes the pending
@@ -337,7 +360,7 @@ func PendingEvent(ctx context.Context) (Event, bool) {
 	if pe.off || pe.written {
 		return Event{}, false
 	}
-	ev := pe.ev
+	ev := *pe.event()
 	ev.Resources = slices.Clone(ev.Resources)
 	return ev, true
 }
@@ -361,7 +384,22 @@ func EventWritten(ctx context.Context) (Event, bool) {
 	}
 	pe.mu.Lock()
 	defer pe.mu.Unlock()
-	return pe.ev, pe.written
+	return *pe.event(), pe.written
+}
+
+// WrittenEventID returns the id of ctx's pending event once a committed
+// transaction wrote it, and false before (without building a lazy event).
+func WrittenEventID(ctx context.Context) (string, bool) {
+	pe, ok := ctx.Value(eventContextKey{}).(*pendingEvent)
+	if !ok || pe.off {
+		return "", false
+	}
+	pe.mu.Lock()
+	defer pe.mu.Unlock()
+	if !pe.written {
+		return "", false
+	}
+	return pe.event().ID, true
 }
 
 // AddEventResources adds resources of type typ named names to the pending

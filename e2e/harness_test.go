@@ -73,6 +73,7 @@ func newEnv(t testing.TB) *env {
 	e.Host = u.Host
 	t.Cleanup(func() {
 		srv.Close()
+		s.FlushAuditEvents()
 		st.Close()
 	})
 	t.Cleanup(func() { e.checkAudit(t) }) // first: the server still runs

@@ -120,6 +120,8 @@ func TestAccessLogNoSecrets(t *testing.T) {
 	issued := metadataRequests(t, hs.URL, inst, instSecret)
 	secrets = append(secrets, issued...)
 
+	// A line is written once its answer is: Close waits for the handlers.
+	hs.Close()
 	lines := accessLines(t, logBuf.String())
 	if len(lines) < 12 {
 		t.Fatalf("%d access lines, want one per request:\n%s", len(lines), logBuf.String())

@@ -43,9 +43,11 @@ func (c *Config) auditRetention() time.Duration {
 	return c.AuditRetention
 }
 
-// withAuditRetention starts the deletion of srv's events older than
-// retention, until ctx ends, and returns srv.
-func withAuditRetention(ctx context.Context, srv *server.Server, retention time.Duration) *server.Server {
-	srv.StartAuditRetention(ctx, retention)
+// withAudit starts the deletion of srv's events older than the configured
+// retention, until ctx ends, keeps srv so that Close writes its queued
+// events before closing the store, and returns srv.
+func (m *Main) withAudit(ctx context.Context, srv *server.Server) *server.Server {
+	srv.StartAuditRetention(ctx, m.Config.auditRetention())
+	m.api = srv
 	return srv
 }

@@ -173,6 +173,7 @@ type Main struct {
 	metaLn    net.Listener // --metadata-addr; nil without
 	metaHTTP  *http.Server
 	ssh       *sshgw.Gateway // issue 15: bastion SSH gateway (ssh.go); nil when off
+	api       *server.Server // its queued audit events are written before the store closes
 }
 
 // NewMain returns a Main for cfg.
@@ -246,8 +247,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	opts := server.Options{Store: st, Nonces: nonces, Logger: m.Logger, AccessLog: m.AccessLog, SSHStats: m.sshStats(),
-		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey,
-		Console: m.Config.Console}
+		RateLimit: m.Config.RateLimit, RateLimiter: sharedRateLimiter(st), MasterKey: m.masterKey, Console: m.Config.Console}
 	opts.Revocation, opts.MetadataCredentialTTL = m.Config.Revocation, m.Config.MetadataCredentialTTL
 	opts.ListenAddrs = []string{m.Addr()} // the API through HTTP_PROXY (server.Options.ListenAddrs)
 	if m.tlsListener != nil {
@@ -257,7 +257,7 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.Now = func() time.Time { return time.Now().Add(off) }
 	}
 	opts.BastionSSHAddr = m.sshEndpoints() // issue 15: the gateway's addresses in the API (ssh.go)
-	srv := withAuditRetention(ctx, server.New(opts), m.Config.auditRetention())
+	srv := m.withAudit(ctx, server.New(opts))
 	m.serve(srv, tlsConf)
 	if !m.Config.Quiet {
 		fmt.Fprintf(m.Stdout, "localyun %s listening on http://%s\n", localyun.Version, m.Addr())
@@ -436,6 +436,9 @@ func (m *Main) Close() error {
 				ln.Close()
 			}
 		}
+	}
+	if m.api != nil {
+		m.api.FlushAuditEvents() // the refusals answered before the shutdown
 	}
 	if m.store != nil {
 		if cerr := m.store.Close(); err == nil {

@@ -47,6 +47,7 @@ const (
 type auditQueue struct {
 	ch      chan auditItem
 	dropped atomic.Uint64
+	written atomic.Uint64 // events the writer stored
 	mu      sync.Mutex
 	running bool
 	pending sync.WaitGroup
@@ -112,6 +113,8 @@ func (s *Server) writeAudit() {
 		if len(batch) > 0 {
 			if err := s.store.AppendEvents(ctx, batch); err != nil {
 				s.log.Error("audit: write denial events", "events", len(batch), "err", err)
+			} else {
+				q.written.Add(uint64(len(batch)))
 			}
 		}
 		for range n {
@@ -162,8 +165,9 @@ var signatureParams = map[string]bool{"Signature": true, "SignatureMethod": true
 	"SignatureNonce": true, "SignatureType": true, "Timestamp": true, "Format": true, "Version": true, "Action": true,
 	"SecurityToken": true}
 
-// callEvent is the event of a call by p, before the call runs.
-func (s *Server) callEvent(ctx context.Context, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) localyun.Event {
+// callEvent is the event of a call by p (built when first needed: see
+// WithLazyEvent in run).
+func (s *Server) callEvent(typ string, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) localyun.Event {
 	params := make(map[string][]string, len(r.Params))
 	for k, v := range r.Params {
 		if !signatureParams[k] {
@@ -187,7 +191,7 @@ func (s *Server) callEvent(ctx context.Context, rt *protocol.Route, r *protocol.
 		scheme = "https"
 	}
 	return localyun.Event{ID: NewRequestID(), Name: rt.Action, Time: s.now().UTC(), Source: source,
-		Type: localyun.EventTypeFromContext(ctx), RW: eventRW(rt.Action), Region: region, Service: service,
+		Type: typ, RW: eventRW(rt.Action), Region: region, Service: service,
 		SourceIP: p.SourceIP, UserAgent: r.Header.Get("User-Agent"), RequestID: rid,
 		Parameters: localyun.RedactParameters(params), Identity: eventIdentity(p), AccountID: p.AccountID,
 		Additional: map[string]string{"Scheme": scheme}}
@@ -249,11 +253,12 @@ func arnResource(arn string) (typ, name string, ok bool) {
 // recordDenial queues the event of a call that was refused with err, when
 // it is an access denial (a 403 with AccessDeniedDetail: RAM's decision on
 // the call, or on the role it passes) or throttling.
-func (s *Server) recordDenial(ev localyun.Event, err error) {
+func (s *Server) recordDenial(err error, event func() localyun.Event) {
 	var e *localyun.Error
 	if !errors.As(err, &e) || !(e.Status == http.StatusForbidden && e.Detail != nil || e.Code == errThrottledCode) {
 		return
 	}
+	ev := event()
 	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
 	s.enqueue(auditItem{ev: ev})
 }
@@ -287,7 +292,7 @@ func (s *Server) recordGatewayDenial(rt *protocol.Route, r *protocol.Request, ri
 		return
 	}
 	p := localyun.Principal{AccessKeyID: keyID, SourceIP: r.RemoteAddr, Secure: r.Secure}
-	ev := s.callEvent(context.Background(), rt, r, p, rid)
+	ev := s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid)
 	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
 	s.enqueue(auditItem{ev: ev, resolve: s.resolveKeyOwner})
 }

@@ -84,6 +84,14 @@ func newMetrics(s *Server, opts Options) *metrics {
 	if tt, ok := s.store.(txTimer); ok {
 		reg.MustRegister(txTimes{tt.TxTimes()})
 	}
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "localyun_audit_events_dropped_total",
+		Help: "Audit events written on their own (denials, sign-ins, metadata refusals) dropped because the audit queue was full.",
+	}, func() float64 { return float64(s.AuditEventsDropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "localyun_audit_events_queued_total",
+			Help: "Audit events written on their own, through the audit queue (the events of changes ride in the changes' transactions).",
+		}, func() float64 { return float64(s.audit.written.Load()) }))
 	if opts.SSHStats != nil {
 		reg.MustRegister(sshCollector(opts.SSHStats))
 	}

@@ -257,7 +257,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
 	rw.principal = p // the access log's
 	if err := s.throttle(hr.Context(), p); err != nil {
-		s.recordDenial(s.callEvent(hr.Context(), rt, r, p, rid), err)
+		s.recordDenial(err, func() localyun.Event { return s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid) })
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
@@ -287,14 +287,14 @@ func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Reques
 		return nil, "", err
 	}
 	ctx = localyun.NewContextWithPrincipal(ctx, p)
-	ev := s.callEvent(ctx, rt, r, p, rid)
-	ctx = localyun.WithEvent(ctx, ev)
+	typ := localyun.EventTypeFromContext(ctx)
+	ctx = localyun.WithLazyEvent(ctx, func() localyun.Event { return s.callEvent(typ, rt, r, p, rid) })
+	pending := func() localyun.Event { ev, _ := localyun.EventWritten(ctx); return ev }
 	if err := s.authorize(ctx, rt, in, p); err != nil {
-		ev, _ = localyun.EventWritten(ctx) // with the resources authorize noted
-		s.recordDenial(ev, err)
+		s.recordDenial(err, pending) // with the resources authorize noted
 		return nil, "", err
 	}
-	if p.IsRoot() && !rt.Public && ev.RW == localyun.EventWrite {
+	if p.IsRoot() && !rt.Public && eventRW(rt.Action) == localyun.EventWrite {
 		// authorize derived no resources for the root: the event's.
 		if arns, err := rt.Resources(ctx, p, in); err == nil {
 			noteResources(ctx, arns)
@@ -302,14 +302,11 @@ func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Reques
 	}
 	s.touchKey(localyun.WithoutEvent(ctx), p)
 	v, err = rt.Serve(ctx, in)
-	ev, written := localyun.EventWritten(ctx)
 	if err != nil {
-		s.recordDenial(ev, err)
+		s.recordDenial(err, pending)
 		return nil, "", err
 	}
-	if written {
-		eventID = ev.ID
-	}
+	eventID, _ = localyun.WrittenEventID(ctx)
 	return v, eventID, nil
 }
 
