@@ -116,6 +116,7 @@ type Store interface {
 	BastionStore
 	BastionSSHHostKeyStore
 	EventStore
+	AccountResetStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

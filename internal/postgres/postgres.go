@@ -57,7 +57,8 @@ type Store struct {
 
 	sqlstore.Bastion // the Bastionhost writes (bastion_sql.go)
 
-	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
+	txTimes sqlstore.TxTimes       // withTx's durations, for /metrics (txtimes.go)
+	reset   *sqlstore.AccountReset // ResetAccount's plan (reset.go)
 }
 
 // Open connects to dsn (postgres://...), waits for the server, and applies
@@ -85,7 +86,7 @@ func open(ctx context.Context, dsn string, set fs.FS) (*Store, error) {
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	st := &Store{db: db}
+	st := &Store{db: db, reset: newAccountReset()}
 	st.closing, st.close = context.WithCancel(context.Background())
 	st.Bastion = newBastion(st)
 	if err := st.migrate(ctx, set); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/actiontrail"
+	"github.com/localyun/localyun/internal/admin"
 	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/console"
@@ -149,6 +150,7 @@ func New(opts Options) *Server {
 	bastion := bastionhost.NewService(opts.Store, bastionhost.Options{Now: s.now, SSHAddr: opts.BastionSSHAddr})
 	bastionhost.Register(s.mux, bastion)
 	explain.Register(s.mux, explain.NewService(opts.Store, explain.Options{Explainer: s, Bastion: bastion}))
+	admin.Register(s.mux, admin.NewService(opts.Store))
 	actiontrail.Register(s.mux, actiontrail.NewService(opts.Store, s.now))
 	issuer := opts.InstanceCredentials
 	if issuer == nil {

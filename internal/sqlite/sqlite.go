@@ -62,7 +62,8 @@ type Store struct {
 	access           accessListeners // ListenAccessChanges (bastion_access.go)
 	commit           committer       // the writer goroutine of withTx (commit.go)
 
-	txTimes sqlstore.TxTimes // withTx's durations, for /metrics (txtimes.go)
+	txTimes sqlstore.TxTimes       // withTx's durations, for /metrics (txtimes.go)
+	reset   *sqlstore.AccountReset // ResetAccount's plan (reset.go)
 
 	// writes counts the write transactions that succeeded. The writer adds
 	// one as each succeeds, before the next one of the same transaction runs
@@ -89,6 +90,7 @@ func open(ctx context.Context, path string, set fs.FS) (*Store, error) {
 	st.hosts.max = maxCachedHosts
 	st.instances.max = maxCachedInstances
 	st.Bastion = newBastion(st)
+	st.reset = newAccountReset()
 	if path == ":memory:" {
 		// A named shared-cache database so that every connection of this
 		// Store sees the same data; one connection serves reads and writes.

@@ -85,6 +85,7 @@ func Run(t *testing.T, open Opener) {
 	RunInstanceSessions(t, func(t *testing.T) InstanceSessionStore { return open(t) })
 	RunSSHHostKeys(t, func(t *testing.T) SSHHostKeyStore { return open(t) })
 	RunEvents(t, func(t *testing.T) EventStore { return open(t) })
+	RunReset(t, open)
 	// Suites of later features are added here, one line each.
 }
 

@@ -1,0 +1,207 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/localyun/localyun"
+)
+
+// AccountReset is the Go of ResetAccount both stores share; the dialects
+// give its catalog queries. Which tables hold an account's rows is read
+// from the schema, as localyun export and the offline localyun reset do
+// (internal/migrate): every table with a text account_id column (an
+// integer account_id is a bastion host account's, as in bastion_sessions)
+// but accounts; the rows of tables without one go with the rows they
+// belong to (ON DELETE CASCADE). The plan, drawn once, deletes children
+// before parents.
+type AccountReset struct {
+	// AccountColumns returns the table and the declared type of every
+	// account_id column of the schema's tables.
+	AccountColumns string
+	// ForeignKeys returns the table and the table it references of every
+	// foreign key.
+	ForeignKeys string
+	// Param is the placeholder of the statements' one argument, the
+	// account id ("?" or "$1").
+	Param string
+
+	mu     sync.Mutex
+	tables []string // the plan, children before parents
+}
+
+// Tables named by the reset itself.
+const (
+	resetKeys   = "access_keys" // the root's keys (user_name '') stay
+	resetEvents = "events"      // kept unless ClearEvents
+)
+
+// querier is a transaction or a database.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Run resets accountID in tx (see localyun.AccountResetStore) and returns
+// the rows deleted per table and the ids of the bastion instances it
+// deleted, whose live sessions the caller has re-checked once tx commits.
+// Returns ErrNotFound if there is no such account.
+func (r *AccountReset) Run(ctx context.Context, tx *sql.Tx, accountID string, opts localyun.ResetOptions) (
+	[]localyun.ResetCount, []string, error) {
+	tables, err := r.prepare(ctx, tx, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	instances, err := All(scanText)(tx.QueryContext(ctx, `SELECT id FROM bastion_instances WHERE account_id = `+r.Param, accountID))
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []localyun.ResetCount
+	for _, t := range tables {
+		if t == resetEvents && !opts.ClearEvents {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM `+r.where(t), accountID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reset %s: %w", t, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, localyun.ResetCount{Table: t, Rows: int(n)})
+	}
+	return out, instances, nil
+}
+
+// Count is Run's dry run: the rows it would delete, read in q (a read
+// transaction, for one snapshot).
+func (r *AccountReset) Count(ctx context.Context, q querier, accountID string, opts localyun.ResetOptions) ([]localyun.ResetCount, error) {
+	tables, err := r.prepare(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []localyun.ResetCount
+	for _, t := range tables {
+		if t == resetEvents && !opts.ClearEvents {
+			continue
+		}
+		c := localyun.ResetCount{Table: t}
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+r.where(t), accountID).Scan(&c.Rows); err != nil {
+			return nil, fmt.Errorf("count %s: %w", t, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// where is the table and condition of the account's rows of t.
+func (r *AccountReset) where(t string) string {
+	w := `"` + t + `" WHERE account_id = ` + r.Param
+	if t == resetKeys {
+		w += ` AND user_name <> ''`
+	}
+	return w
+}
+
+// prepare checks that the account exists and returns the plan.
+func (r *AccountReset) prepare(ctx context.Context, q querier, accountID string) ([]string, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = `+r.Param, accountID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("account %s: %w", accountID, localyun.ErrNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	return r.plan(ctx, q)
+}
+
+// plan returns the tables to delete from, children before parents, drawn
+// from the schema the first time (the schema does not change while a
+// store is open: migrations run at Open).
+func (r *AccountReset) plan(ctx context.Context, q querier) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tables != nil {
+		return r.tables, nil
+	}
+	cols, err := pairs(ctx, q, r.AccountColumns)
+	if err != nil {
+		return nil, fmt.Errorf("reset plan: %w", err)
+	}
+	var tables []string
+	for _, c := range cols {
+		if !strings.Contains(strings.ToLower(c[1]), "int") && c[0] != "accounts" {
+			tables = append(tables, c[0])
+		}
+	}
+	slices.Sort(tables)
+	tables = slices.Compact(tables)
+	fks, err := pairs(ctx, q, r.ForeignKeys)
+	if err != nil {
+		return nil, fmt.Errorf("reset plan: %w", err)
+	}
+	plan, err := childrenFirst(tables, fks)
+	if err != nil {
+		return nil, err
+	}
+	r.tables = plan
+	return plan, nil
+}
+
+// childrenFirst orders tables so that each comes after every table of
+// tables with a foreign key to it.
+func childrenFirst(tables []string, fks [][2]string) ([]string, error) {
+	referencedBy := map[string][]string{}
+	for _, fk := range fks {
+		from, to := strings.Trim(fk[0], `"`), strings.Trim(fk[1], `"`)
+		if from != to && slices.Contains(tables, from) {
+			referencedBy[to] = append(referencedBy[to], from)
+		}
+	}
+	var out []string
+	done := map[string]bool{}
+	for len(out) < len(tables) {
+		progress := false
+		for _, t := range tables {
+			if done[t] || slices.ContainsFunc(referencedBy[t], func(c string) bool { return !done[c] }) {
+				continue
+			}
+			done[t], progress = true, true
+			out = append(out, t)
+		}
+		if !progress {
+			return nil, errors.New("reset plan: the tables' foreign keys form a cycle")
+		}
+	}
+	return out, nil
+}
+
+// pairs returns the two text columns of a query's rows.
+func pairs(ctx context.Context, q querier, query string) ([][2]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func scanText(row Scanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
