@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 
-	"github.com/localyun/localyun/internal/migrate"
+	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/sshgw"
 )
 
@@ -38,20 +39,22 @@ func opsCommand(ctx context.Context, args []string, getenv func(string) string, 
 	return err
 }
 
-// resetCommand is `localyun reset [--account ID]`: offline, every resource
-// of the account (of every account without --account) deleted, the
-// accounts and their root AccessKeys kept (migrate.Reset).
+// resetCommand is `localyun reset [--account ID] [--clear-events]`:
+// offline, the store's ResetAccount (the same as the Localyun ResetAccount
+// action) for the account, or for every account one after the other.
 func resetCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("reset", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	var o offlineStore
 	o.flags(fset)
 	account := fset.String("account", "", "the account to reset; default: every account")
-	if err := parseFlags(fset, args, "localyun reset [--account ID] [--data-dir D | --store sqlite:PATH|postgres://...]"); err != nil {
+	clear := fset.Bool("clear-events", false, "delete the accounts' audit events too")
+	const usage = "localyun reset [--account ID] [--clear-events] [--data-dir D | --store sqlite:PATH|postgres://...]"
+	if err := parseFlags(fset, args, usage); err != nil {
 		return err
 	}
 	if fset.NArg() > 0 {
-		return usageError("usage: localyun reset [--account ID] [--data-dir D | --store ...]")
+		return usageError("usage: " + usage)
 	}
 	o.fromEnv(fset, getenv)
 	st, db, err := o.open(ctx, false)
@@ -60,19 +63,44 @@ func resetCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer st.Close()
 	defer db.Close()
-	if *account != "" {
-		if _, err := st.FindAccountByID(ctx, *account); err != nil {
-			return fmt.Errorf("reset: account %s: %w", *account, err)
+	ids := []string{*account}
+	if *account == "" {
+		if ids, err = accountIDs(ctx, db); err != nil {
+			return fmt.Errorf("reset: %w", err)
 		}
 	}
-	res, err := migrate.Reset(ctx, db, o.dialect(), *account)
-	if err != nil {
-		return fmt.Errorf("reset: %w (nothing was deleted)", err)
+	rows := 0
+	for _, id := range ids {
+		counts, err := st.ResetAccount(ctx, id, localyun.ResetOptions{ClearEvents: *clear})
+		if err != nil {
+			return fmt.Errorf("reset: account %s: %w (%d rows of the accounts before it were deleted)", id, err, rows)
+		}
+		for _, c := range counts {
+			rows += c.Rows
+		}
 	}
 	what := "every account"
 	if *account != "" {
 		what = "account " + *account
 	}
-	fmt.Fprintf(stdout, "reset %s: deleted %d rows; the accounts and their root AccessKeys are kept\n", what, total(res))
+	fmt.Fprintf(stdout, "reset %s: deleted %d rows; the accounts and their root AccessKeys are kept\n", what, rows)
 	return nil
+}
+
+// accountIDs lists the ids of the store's accounts.
+func accountIDs(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
