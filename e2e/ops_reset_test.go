@@ -95,6 +95,12 @@ func TestResetAccount(t *testing.T) {
 	if got := resetState(t, e, keyA, secretA); got != beforeA {
 		t.Fatalf("a refused reset changed the account:\n%s", got)
 	}
+	// ExplainAccess tells the same: the admin is refused whatever its policies.
+	ex, err := root["v3"]("ExplainAccess", map[string]string{"UserName": "admin", "AuthAction": "localyun:ResetAccount",
+		"AuthResource": "acs:ram::" + accountA + ":root"})
+	if err != nil || str(ex["Decision"]) != "ExplicitDeny" || str(ex["Allowed"]) != "false" {
+		t.Fatalf("ExplainAccess(admin, localyun:ResetAccount) = %v, %v; want ExplicitDeny", ex, err)
+	}
 	body, err := root["v3"]("ResetAccount", nil)
 	if err != nil || str(body["DryRun"]) != "false" || str(body["KeepEvents"]) != "true" || num(body["TotalCount"]) < 10 {
 		t.Fatalf("ResetAccount (V3) = %v, %v", body, err)

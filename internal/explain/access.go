@@ -153,6 +153,10 @@ func (s *Service) ExplainAccess(ctx context.Context, in accessInput) (AccessExpl
 		return out, err
 	}
 	out.Allowed = out.Decision == auth.OutcomeAllowed
+	if rootOnlyActions[strings.ToLower(in.Action)] && !who.IsRoot() {
+		out.Decision, out.Allowed, out.PolicyType = auth.OutcomeExplicitDeny, false, ""
+		out.Note = "Only the account root may call " + in.Action + ", whatever the policies (internal/admin)."
+	}
 	if role, ok, err := s.passedRole(ctx, caller.AccountID, in); err != nil {
 		return out, err
 	} else if ok {
@@ -192,6 +196,10 @@ func (s *Service) explain(ctx context.Context, who localyun.Principal, req auth.
 	}
 	return out, nil
 }
+
+// rootOnlyActions are refused to every principal but the account root,
+// whatever its policies (internal/admin: ResetAccount).
+var rootOnlyActions = map[string]bool{"localyun:resetaccount": true}
 
 // passRoleActions are the ECS actions that decide ram:PassRole.
 var passRoleActions = map[string]bool{"ecs:attachinstanceramrole": true, "ecs:detachinstanceramrole": true}
