@@ -22,7 +22,14 @@ import (
 // source IP, HTTP status, error code (errors only), duration (text:
 // 1.2ms; JSON: nanoseconds) and bytes written; on the
 // metadata service, the way it was reached, the instance named, the path
-// and the same status, duration and bytes. It never holds a secret: no
+// and the same status, duration and bytes. A request refused
+// authentication has the AccessKeyId it named (access_key_id) instead of a
+// principal. A request with an audit event has its eventId (event) and
+// audit: "written" when the event was written with the request's change
+// (a state change, or credentials the metadata service issued), "queued"
+// when a denial's event was queued to be written on its own (its writer
+// drops it when the key or instance it names belongs to no account): a
+// line without them has no event. It never holds a secret: no
 // parameter, no query string, no header, no body is logged, and the
 // credentials path is logged without its secret segment.
 
@@ -34,7 +41,7 @@ func (s *Server) finish(w *statusWriter, hr *http.Request, start time.Time) {
 	if log == nil || !log.Enabled(hr.Context(), slog.LevelInfo) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 12)
+	attrs := make([]slog.Attr, 0, 15)
 	attrs = append(attrs, slog.String("plane", "api"))
 	product, action := "", ""
 	if w.info != nil {
@@ -44,6 +51,8 @@ func (s *Server) finish(w *statusWriter, hr *http.Request, start time.Time) {
 	attrs = append(attrs, slog.String("product", product), slog.String("action", boundedAction(w, action)))
 	if p := w.principal; p.AccountID != "" {
 		attrs = append(attrs, slog.Group("principal", principalAttrs(p)...))
+	} else if w.claimedKey != "" {
+		attrs = append(attrs, slog.String("access_key_id", w.claimedKey))
 	}
 	attrs = append(attrs, s.tail(w, hr, start)...)
 	log.LogAttrs(context.WithoutCancel(hr.Context()), slog.LevelInfo, "access", attrs...)
@@ -84,6 +93,9 @@ func (s *Server) tail(w *statusWriter, hr *http.Request, start time.Time) []slog
 	if w.errCode != "" {
 		attrs = append(attrs, slog.String("code", w.errCode))
 	}
+	if w.audit.event != "" {
+		attrs = append(attrs, slog.String("event", w.audit.event), slog.String("audit", w.audit.state))
+	}
 	return append(attrs, slog.Duration("duration", time.Since(start)), slog.Int64("bytes", w.bytes))
 }
 
@@ -104,7 +116,7 @@ func (s *Server) track(via string, instance func(*http.Request) string, h http.H
 		rw := &statusWriter{ResponseWriter: w}
 		// Read before h runs: nothing of it changes the request.
 		id, path := instance(hr), metadataPath(via, hr)
-		h(rw, hr)
+		h(rw, hr.WithContext(withAuditNote(hr.Context(), &rw.audit)))
 		s.metrics.metadata.WithLabelValues(via, strconv.Itoa(rw.status())).Inc()
 		log := s.metrics.access
 		if log == nil || !log.Enabled(hr.Context(), slog.LevelInfo) {

@@ -62,8 +62,8 @@ type auditItem struct {
 }
 
 // enqueue queues an event to be written on its own, or drops and counts
-// it when the queue is full.
-func (s *Server) enqueue(it auditItem) {
+// it when the queue is full (false).
+func (s *Server) enqueue(it auditItem) bool {
 	q := &s.audit
 	q.pending.Add(1)
 	select {
@@ -71,7 +71,7 @@ func (s *Server) enqueue(it auditItem) {
 	default:
 		q.pending.Done()
 		q.dropped.Add(1)
-		return
+		return false
 	}
 	q.mu.Lock()
 	if !q.running {
@@ -79,6 +79,40 @@ func (s *Server) enqueue(it auditItem) {
 		go s.writeAudit()
 	}
 	q.mu.Unlock()
+	return true
+}
+
+// What the access log tells of a request's audit event (its attributes
+// event and audit, accesslog.go).
+const (
+	// auditWritten: the event was written with the request's change, in
+	// the transaction that committed it.
+	auditWritten = "written"
+	// auditQueued: the event of a denial (or a data-plane refusal) was
+	// queued to be written on its own; the writer drops it when its key
+	// or instance resolves to no account.
+	auditQueued = "queued"
+)
+
+// auditNote is what a request's access-log line tells of its event.
+type auditNote struct {
+	event string // the eventId
+	state string // auditWritten or auditQueued
+}
+
+type auditNoteKey struct{}
+
+// withAuditNote returns a context under which noteAudit fills n.
+func withAuditNote(ctx context.Context, n *auditNote) context.Context {
+	return context.WithValue(ctx, auditNoteKey{}, n)
+}
+
+// noteAudit tells the access-log line of the request ctx serves (if it
+// has one) that its event id is written or queued.
+func noteAudit(ctx context.Context, id, state string) {
+	if n, ok := ctx.Value(auditNoteKey{}).(*auditNote); ok {
+		n.event, n.state = id, state
+	}
 }
 
 // writeAudit writes the queued events in batches until the queue is empty.
@@ -253,14 +287,16 @@ func arnResource(arn string) (typ, name string, ok bool) {
 // recordDenial queues the event of a call that was refused with err, when
 // it is an access denial (a 403 with AccessDeniedDetail: RAM's decision on
 // the call, or on the role it passes) or throttling.
-func (s *Server) recordDenial(err error, event func() localyun.Event) {
+func (s *Server) recordDenial(ctx context.Context, err error, event func() localyun.Event) {
 	var e *localyun.Error
 	if !errors.As(err, &e) || !(e.Status == http.StatusForbidden && e.Detail != nil || e.Code == errThrottledCode) {
 		return
 	}
 	ev := event()
 	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
-	s.enqueue(auditItem{ev: ev})
+	if s.enqueue(auditItem{ev: ev}) {
+		noteAudit(ctx, ev.ID, auditQueued)
+	}
 }
 
 // gatewayDenialCodes are the refusals of authentication that name a key
@@ -277,11 +313,26 @@ const errThrottledCode = "Throttling.User"
 // recordGatewayDenial queues the event of a call refused before it had a
 // principal; the writer finds the account of its AccessKeyId and drops it
 // when there is none.
-func (s *Server) recordGatewayDenial(rt *protocol.Route, r *protocol.Request, rid string, err error) {
+func (s *Server) recordGatewayDenial(ctx context.Context, rt *protocol.Route, r *protocol.Request, rid string, err error) {
 	var e *localyun.Error
 	if !errors.As(err, &e) || !gatewayDenialCodes[e.Code] {
 		return
 	}
+	keyID := claimedKeyID(r)
+	if keyID == "" {
+		return
+	}
+	p := localyun.Principal{AccessKeyID: keyID, SourceIP: r.RemoteAddr, Secure: r.Secure}
+	ev := s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid)
+	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
+	if s.enqueue(auditItem{ev: ev, resolve: s.resolveKeyOwner}) {
+		noteAudit(ctx, ev.ID, auditQueued)
+	}
+}
+
+// claimedKeyID is the AccessKeyId a request names (V1 parameter or V3
+// Authorization), "" when none or not a well-formed name.
+func claimedKeyID(r *protocol.Request) string {
 	keyID := r.Get("AccessKeyId")
 	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "ACS3-") {
 		if a, err := protocol.ParseV3Authorization(auth); err == nil {
@@ -289,12 +340,9 @@ func (s *Server) recordGatewayDenial(rt *protocol.Route, r *protocol.Request, ri
 		}
 	}
 	if keyID == "" || protocol.CheckName(keyID, 1, 128) != nil {
-		return
+		return ""
 	}
-	p := localyun.Principal{AccessKeyID: keyID, SourceIP: r.RemoteAddr, Secure: r.Secure}
-	ev := s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid)
-	ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
-	s.enqueue(auditItem{ev: ev, resolve: s.resolveKeyOwner})
+	return keyID
 }
 
 // resolveKeyOwner completes a gateway denial's identity from its

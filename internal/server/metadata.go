@@ -31,6 +31,9 @@ import (
 func (s *Server) issueCredentials(ctx context.Context, in localyun.Instance) (metadata.Credentials, error) {
 	ctx = localyun.WithEvent(ctx, s.metadataEvent(in.ID, "", metadataIssueEvent, in.AccountID, in.RAMRoleName))
 	c, err := s.InstanceCredentials(ctx, in)
+	if ev, written := localyun.EventWritten(ctx); written && err == nil {
+		noteAudit(ctx, ev.ID, auditWritten)
+	}
 	return metadata.Credentials(c), err
 }
 
@@ -279,7 +282,7 @@ func (s *Server) recordMetadataDenial(r *http.Request, id string) {
 	ev := s.metadataEvent(id, r.RemoteAddr, metadataRefuseEvent, "", "")
 	ev.UserAgent = r.UserAgent()
 	ev.ErrorCode, ev.ErrorMessage = "InvalidInstanceSecret", "The instance id and secret are missing or wrong."
-	s.enqueue(auditItem{ev: ev, resolve: func(ctx context.Context, ev *localyun.Event) bool {
+	queued := s.enqueue(auditItem{ev: ev, resolve: func(ctx context.Context, ev *localyun.Event) bool {
 		inst, err := s.store.FindInstanceByID(ctx, id)
 		if err != nil {
 			return false
@@ -287,4 +290,7 @@ func (s *Server) recordMetadataDenial(r *http.Request, id string) {
 		ev.AccountID, ev.Identity.AccountID, ev.Region = inst.AccountID, inst.AccountID, inst.RegionID
 		return true
 	}})
+	if queued {
+		noteAudit(r.Context(), ev.ID, auditQueued)
+	}
 }

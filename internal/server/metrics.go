@@ -192,6 +192,9 @@ type statusWriter struct {
 	errCode   string             // the API error code written (RecordErrorCode)
 	bytes     int64              // body bytes written
 	principal localyun.Principal // who signed the request, once authenticated (AccountID set)
+	// claimedKey is the AccessKeyId of a request refused authentication.
+	claimedKey string
+	audit      auditNote // the request's audit event (noteAudit)
 }
 
 // RecordErrorCode is told the code of the API error written through w

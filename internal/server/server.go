@@ -214,6 +214,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 	rw := &statusWriter{ResponseWriter: w}
 	w = rw
 	defer func() { s.finish(rw, hr, start) }() // metrics, access log (accesslog.go)
+	hr = hr.WithContext(withAuditNote(hr.Context(), &rw.audit))
 	rid := s.newRID()
 	info := protocol.ErrorInfo{RequestID: rid, Host: hr.Host, Format: protocol.FormatJSON}
 	rw.info = &info
@@ -250,14 +251,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 	var replay localyun.ReplayKey
 	p, err := s.authenticate(withReplaySlot(hr.Context(), &replay), r)
 	if err != nil {
-		s.recordGatewayDenial(rt, r, rid, err)
+		rw.claimedKey = claimedKeyID(r) // the access log's
+		s.recordGatewayDenial(hr.Context(), rt, r, rid, err)
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
 	p.SourceIP, p.Secure = r.RemoteAddr, r.Secure
 	rw.principal = p // the access log's
 	if err := s.throttle(hr.Context(), p); err != nil {
-		s.recordDenial(err, func() localyun.Event { return s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid) })
+		s.recordDenial(hr.Context(), err, func() localyun.Event { return s.callEvent(localyun.EventTypeAPICall, rt, r, p, rid) })
 		protocol.WriteError(w, s.log, info, err)
 		return
 	}
@@ -291,7 +293,7 @@ func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Reques
 	ctx = localyun.WithLazyEvent(ctx, func() localyun.Event { return s.callEvent(typ, rt, r, p, rid) })
 	pending := func() localyun.Event { ev, _ := localyun.EventWritten(ctx); return ev }
 	if err := s.authorize(ctx, rt, in, p); err != nil {
-		s.recordDenial(err, pending) // with the resources authorize noted
+		s.recordDenial(ctx, err, pending) // with the resources authorize noted
 		return nil, "", err
 	}
 	if p.IsRoot() && !rt.Public && eventRW(rt.Action) == localyun.EventWrite {
@@ -303,10 +305,13 @@ func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Reques
 	s.touchKey(localyun.WithoutEvent(ctx), p)
 	v, err = rt.Serve(ctx, in)
 	if err != nil {
-		s.recordDenial(err, pending)
+		s.recordDenial(ctx, err, pending)
 		return nil, "", err
 	}
-	eventID, _ = localyun.WrittenEventID(ctx)
+	if id, written := localyun.WrittenEventID(ctx); written {
+		eventID = id
+		noteAudit(ctx, eventID, auditWritten)
+	}
 	return v, eventID, nil
 }
 
