@@ -31,8 +31,8 @@ import (
 func (s *Server) issueCredentials(ctx context.Context, in localyun.Instance) (metadata.Credentials, error) {
 	ctx = localyun.WithEvent(ctx, s.metadataEvent(in.ID, "", metadataIssueEvent, in.AccountID, in.RAMRoleName))
 	c, err := s.InstanceCredentials(ctx, in)
-	if ev, written := localyun.EventWritten(ctx); written && err == nil {
-		noteAudit(ctx, ev.ID, auditWritten)
+	if id, written := localyun.WrittenEventID(ctx); written && err == nil {
+		noteAudit(ctx, id, auditWritten)
 	}
 	return metadata.Credentials(c), err
 }
