@@ -4,6 +4,11 @@
 // `node --test` as a subtest, and a failing Node test fails it with the
 // Node output.
 //
+// When the suite ends, the audit trail of the seeded account is checked
+// against the server's access log (internal/trailcheck): every change the
+// Node SDKs made and every denial has its event with the caller's
+// identity, and nothing else has one.
+//
 // Without node and npm the test is skipped, unless LOCALYUN_REQUIRE_NODE=1
 // (set by .ci/run), which makes their absence a failure. The npm project is
 // under testdata/ so that the go tool never looks into node_modules.
@@ -25,6 +30,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/localyun/localyun/internal/trailcheck"
 )
 
 // The seeded account and the objects the Node tests expect (helpers.mjs).
@@ -83,6 +90,11 @@ func TestNodeSDKs(t *testing.T) {
 	}
 	npmCI(t, project)
 	srv := startServer(t)
+	t.Cleanup(func() {
+		if !t.Failed() { // the first failure says more
+			trailcheck.Check(t, srv.addr, srv.log.String(), []trailcheck.Account{{ID: accountID, KeyID: rootKey, Secret: rootSecret}})
+		}
+	})
 
 	env := nodeEnv(srv)
 	t.Run("files", func(t *testing.T) {
@@ -150,7 +162,8 @@ func npmCI(t *testing.T, project string) {
 // server is a running `localyun serve`.
 type server struct {
 	addr, tlsAddr, caFile string
-	metadataURI           string // `localyun metadata-url --credentials-uri --path-secret` of metaInstance
+	metadataURI           string      // `localyun metadata-url --credentials-uri --path-secret` of metaInstance
+	log                   *syncBuffer // its stderr: the JSON access log
 }
 
 // startServer builds cmd/localyun and starts it with the seed on free
@@ -168,10 +181,9 @@ func startServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	srv := &server{addr: freeAddr(t), tlsAddr: freeAddr(t), caFile: filepath.Join(data, "ca.pem")}
-	stderr, err := serve(t, bin, data, seed, srv)
-	if err != nil {
-		t.Fatalf("localyun serve: %v\nstderr:\n%s", err, stderr)
+	srv := &server{addr: freeAddr(t), tlsAddr: freeAddr(t), caFile: filepath.Join(data, "ca.pem"), log: &syncBuffer{}}
+	if err := serve(t, bin, data, seed, srv); err != nil {
+		t.Fatalf("localyun serve: %v\nstderr:\n%s", err, srv.log)
 	}
 	out, err := exec.Command(bin, "metadata-url", metaInstance, "--credentials-uri", "--path-secret", "--addr", srv.addr, "--data-dir", data).Output()
 	if err != nil {
@@ -181,21 +193,22 @@ func startServer(t *testing.T) *server {
 	return srv
 }
 
-// serve starts the binary for srv and waits until /healthz answers (and,
-// with TLS, the CA file exists); on an early exit it returns the error and
-// stderr. The process is killed when the test ends.
-func serve(t *testing.T, bin, data, seed string, srv *server) (string, error) {
+// serve starts the binary for srv, its stderr (a JSON log) in srv.log,
+// and waits until /healthz answers (and, with TLS, the CA file exists);
+// it returns the error of an early exit. The process is killed when the
+// test ends.
+func serve(t *testing.T, bin, data, seed string, srv *server) error {
 	t.Helper()
-	args := []string{"serve", "--addr", srv.addr, "--data-dir", data, "--seed", seed, "--quiet"}
+	args := []string{"serve", "--addr", srv.addr, "--data-dir", data, "--seed", seed, "--quiet",
+		"--log-format", "json", "--access-log"}
 	if srv.tlsAddr != "" {
 		args = append(args, "--tls-addr", srv.tlsAddr)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "LOCALYUN_MEMORY=", "LOCALYUN_STORE=", "LOCALYUN_MASTER_KEY_FILE=", "LOCALYUN_RATE_LIMIT=")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = srv.log
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -215,13 +228,13 @@ func serve(t *testing.T, bin, data, seed string, srv *server) (string, error) {
 			if err == nil {
 				err = errors.New("exited")
 			}
-			return stderr.String(), err
+			return err
 		case <-deadline:
-			return stderr.String(), errors.New("not ready after 60s")
+			return errors.New("not ready after 60s")
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return "", nil
+	return nil
 }
 
 func ready(srv *server) bool {
