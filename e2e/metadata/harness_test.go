@@ -14,6 +14,10 @@
 // own address (TestAPIThroughProxy); nothing here ever dials
 // 100.100.100.200 itself.
 //
+// When a test ends, the audit trail of its server is checked against the
+// server's access log (internal/trailcheck, checkTrail): the credentials
+// issued and refused, the changes and the denials of its calls.
+//
 // Time moves through the server's hidden LOCALYUN_TEST_CLOCK_OFFSET (see
 // issueOffset and expiredOffset), never through sleeps.
 package metadata_test
@@ -23,6 +27,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -42,6 +47,7 @@ import (
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 
 	"github.com/localyun/localyun/internal/pgtest"
+	"github.com/localyun/localyun/internal/trailcheck"
 )
 
 // The seeded world: account A has role AppRole (trusting ECS, allowed only
@@ -181,7 +187,8 @@ type server struct {
 	store     string // --store: "" for SQLite in dir, or a postgres:// DSN
 	cmd       *exec.Cmd
 	done      chan error
-	stderr    *syncBuffer
+	stderr    *syncBuffer // this process's
+	log       *syncBuffer // every process's, restarts included: the JSON access log
 	extraArgs []string
 }
 
@@ -195,9 +202,10 @@ func startServer(t testing.TB, revoke, offset string, extraArgs ...string) *serv
 		t.Fatal(err)
 	}
 	s := &server{t: t, bin: mustBuild(t), dir: filepath.Join(dir, "data"), seed: seed, addr: freeAddr(t),
-		revoke: revoke, extraArgs: extraArgs, store: storeOf(t)}
+		revoke: revoke, extraArgs: extraArgs, store: storeOf(t), log: &syncBuffer{}}
 	s.start(offset)
 	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() { s.checkTrail(t) }) // runs first: the server is up
 	for _, id := range []string{instCGoToken, instSDKV1Req, instWireReq} {
 		s.setRequired(id)
 	}
@@ -207,12 +215,13 @@ func startServer(t testing.TB, revoke, offset string, extraArgs ...string) *serv
 func (s *server) start(offset string) {
 	s.t.Helper()
 	args := append([]string{"serve", "--addr", s.addr, "--tls-addr", "off", "--data-dir", s.dir, "--seed", s.seed,
-		"--quiet", "--revocation", s.revoke, "--metadata-credential-ttl", credTTL}, s.storeArgs()...)
+		"--quiet", "--revocation", s.revoke, "--metadata-credential-ttl", credTTL, "--log-format", "json", "--access-log"},
+		s.storeArgs()...)
 	args = append(args, s.extraArgs...)
 	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Env = append(serverEnv(), "LOCALYUN_TEST_CLOCK_OFFSET="+offset)
 	s.stderr = &syncBuffer{}
-	s.cmd.Stdout, s.cmd.Stderr = s.stderr, s.stderr
+	s.cmd.Stdout, s.cmd.Stderr = s.stderr, io.MultiWriter(s.stderr, s.log)
 	s.done = make(chan error, 1)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -254,6 +263,22 @@ func (s *server) stop() {
 	case <-time.After(30 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.done
+	}
+}
+
+// checkTrail checks the audit trail of both accounts against the access
+// log of every process of s (internal/trailcheck), unless t failed (the
+// first failure says more) or the server is not running.
+func (s *server) checkTrail(t testing.TB) {
+	select {
+	case err := <-s.done:
+		s.done <- err
+		return
+	default:
+	}
+	if !t.Failed() {
+		trailcheck.Check(t, s.addr, s.log.String(), []trailcheck.Account{
+			{ID: accountA, KeyID: rootKey, Secret: rootSecret}, {ID: accountB, KeyID: rootKeyB, Secret: rootSecretB}})
 	}
 }
 
