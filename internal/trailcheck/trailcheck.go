@@ -14,7 +14,10 @@
 //     committed it): a 200 of an action that does not read (Describe*,
 //     List*, Get*... answering one fails), with the event's requestId,
 //     eventName and the identity of the line's principal (accessKeyId,
-//     type, userName, recipientAccountId);
+//     type, userName, recipientAccountId). Not only the server's word: a
+//     200 of an action that does not read without audit=written fails the
+//     check, as the suites make no call that succeeds and changes nothing
+//     (a suite that did, an idempotent replay say, would need to say so);
 //   - every denial, classified here from the line's status and code, not
 //     from the server's word: a 403 of an authenticated call with a
 //     product's RAM denial code (NoPermission, Forbidden.RAM,
@@ -256,6 +259,9 @@ func expectAPI(t testing.TB, l line, owners map[string]identity) (expectation, b
 		}
 	case l.Audit != "" || l.Event != "":
 		t.Errorf("access log: %s %s (%d %s) is no change and no denial, but has event %q (audit %q)", l.Action, l.RequestID, l.Status, l.Code, l.Event, l.Audit)
+		return e, false
+	case l.Status == 200 && authenticated && !readActionRE.MatchString(l.Action):
+		t.Errorf("access log: %s %s succeeded, but no event was written with it", l.Action, l.RequestID)
 		return e, false
 	default:
 		return e, false
