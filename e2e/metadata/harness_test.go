@@ -277,7 +277,7 @@ func (s *server) checkTrail(t testing.TB) {
 	default:
 	}
 	if !t.Failed() {
-		trailcheck.Check(t, s.addr, s.log.String(), []trailcheck.Account{
+		trailcheck.Check(t, s.addr, s.log.String, []trailcheck.Account{
 			{ID: accountA, KeyID: rootKey, Secret: rootSecret}, {ID: accountB, KeyID: rootKeyB, Secret: rootSecretB}})
 	}
 }

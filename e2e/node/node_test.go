@@ -92,7 +92,7 @@ func TestNodeSDKs(t *testing.T) {
 	srv := startServer(t)
 	t.Cleanup(func() {
 		if !t.Failed() { // the first failure says more
-			trailcheck.Check(t, srv.addr, srv.log.String(), []trailcheck.Account{{ID: accountID, KeyID: rootKey, Secret: rootSecret}})
+			trailcheck.Check(t, srv.addr, srv.log.String, []trailcheck.Account{{ID: accountID, KeyID: rootKey, Secret: rootSecret}})
 		}
 	})
 

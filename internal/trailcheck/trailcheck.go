@@ -124,11 +124,12 @@ var readActionRE = regexp.MustCompile(`^(Describe|List|Get|Lookup|Query|Check|Ex
 // credentialsRE are the metadata paths that serve role credentials.
 var credentialsRE = regexp.MustCompile(`^(/localyun/instance-credentials|/latest/meta-data/ram/security-credentials/[^/]+)$`)
 
-// Check asserts that the trail of the accounts is what log calls for (see
-// the package comment); endpoint is the server's host:port (HTTP).
-func Check(t testing.TB, endpoint, log string, accounts []Account) {
+// Check asserts that the trail of the accounts is what the access log
+// calls for (see the package comment); endpoint is the server's host:port
+// (HTTP), log returns what the server wrote on stderr so far.
+func Check(t testing.TB, endpoint string, log func() string, accounts []Account) {
 	t.Helper()
-	lines, err := parse(log)
+	lines, err := parse(settled(t, endpoint, log, accounts[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +161,31 @@ func Check(t testing.TB, endpoint, log string, accounts []Account) {
 		counts[k]++
 	}
 	t.Logf("audit trail: %d access lines; events expected %v; checked in %v", len(lines), counts, time.Since(start).Round(time.Millisecond))
+}
+
+// settled returns the log once it holds every line of the requests
+// answered before the call: a line is written before its answer, but it
+// reaches log through a pipe. It makes one call (LookupEvents as a) and
+// waits for that call's line, written after all of theirs.
+func settled(t testing.TB, endpoint string, log func() string, a Account) string {
+	t.Helper()
+	c, err := actiontrail.NewClientWithAccessKey("cn-hangzhou", a.KeyID, a.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := actiontrail.CreateLookupEventsRequest()
+	req.Domain, req.Scheme, req.MaxResults = endpoint, "http", "1"
+	res, err := c.LookupEvents(req)
+	if err != nil || res.RequestId == "" {
+		t.Fatalf("LookupEvents as the root of %s: %v", a.ID, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if l := log(); strings.Contains(l, res.RequestId) {
+			return l
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the access log has no line of request %s after 10s:\n%s", res.RequestId, l)
+		}
+	}
 }
 
 // parse returns the access lines of log: JSON lines whose msg is
