@@ -137,7 +137,7 @@ func Check(t testing.TB, endpoint string, log func() string, accounts []Account)
 	want := expect(t, lines, accounts)
 	var missing, extra []string
 	// Denials are written by a queue: wait a little for the stragglers.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		events := map[string]map[string]any{}
 		for _, a := range accounts {
 			for _, ev := range lookupAll(t, endpoint, a) {
