@@ -126,7 +126,9 @@ var credentialsRE = regexp.MustCompile(`^(/localyun/instance-credentials|/latest
 
 // Check asserts that the trail of the accounts is what the access log
 // calls for (see the package comment); endpoint is the server's host:port
-// (HTTP), log returns what the server wrote on stderr so far.
+// (HTTP), log returns what the server wrote on stderr so far; accounts
+// are every account the log may name (at least one: the first makes the
+// call that settles the log).
 func Check(t testing.TB, endpoint string, log func() string, accounts []Account) {
 	t.Helper()
 	lines, err := parse(settled(t, endpoint, log, accounts[0]))
