@@ -230,3 +230,62 @@ func TestDecodeDiagnosticMessage(t *testing.T) {
 	_, err = e.clients(keyA, secretA, ramProduct, ramVersion)["v1-JSON"]("DecodeDiagnosticMessage", map[string]string{"EncodedDiagnosticMessage": string(tampered)})
 	serverError(t, err, "InvalidParameter.EncodedDiagnosticMessage", http.StatusBadRequest)
 }
+
+// TestExplainHidesExistence: a caller RAM does not allow to explain learns
+// nothing of whether the user or role it names exists (403 NoPermission
+// either way); the account root is told (404).
+func TestExplainHidesExistence(t *testing.T) {
+	e, _, _, _ := explainWorld(t)
+	key, secret := newIAM(e, keyA, secretA).user("nobody")
+	nobody := e.clients(key, secret, explainProduct, explainVersion)["v1-JSON"]
+	root := e.clients(keyA, secretA, explainProduct, explainVersion)["v1-JSON"]
+	for _, c := range []struct{ action, param, exists, missing, notExist string }{
+		{"ExplainAccess", "UserName", "operator", "ghost", "EntityNotExist.User"},
+		{"ExplainAccess", "RoleName", "EcsAppRole", "GhostRole", "EntityNotExist.Role"},
+		{"ExplainUserAccess", "UserName", "operator", "ghost", "EntityNotExist.User"},
+	} {
+		params := func(name string) map[string]string {
+			m := map[string]string{c.param: name}
+			if c.action == "ExplainAccess" {
+				m["AuthAction"] = "ecs:DescribeInstances"
+			}
+			return m
+		}
+		for _, name := range []string{c.exists, c.missing} {
+			_, err := nobody(c.action, params(name))
+			serverError(t, err, "NoPermission", http.StatusForbidden)
+		}
+		_, err := root(c.action, params(c.missing))
+		serverError(t, err, c.notExist, http.StatusNotFound)
+	}
+}
+
+// TestExplainPassRoleOnRun: RunInstances and CreateInstance with
+// RamRoleName have the ram:PassRole step ECS decides when it serves them
+// (on the role's stored spelling); without RamRoleName they have none.
+func TestExplainPassRoleOnRun(t *testing.T) {
+	e, _, opKey, opSecret := explainWorld(t)
+	call := e.clients(keyA, secretA, explainProduct, explainVersion)["v1-JSON"]
+	for _, action := range []string{"ecs:RunInstances", "ecs:CreateInstance"} {
+		out, err := call("ExplainAccess", map[string]string{"UserName": "operator", "AuthAction": action, "RamRoleName": "ecsapprole"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, _ := out["PassRole"].(map[string]any)
+		if str(out["Decision"]) != "Allowed" || str(out["Allowed"]) != "false" || str(pr["RoleName"]) != "EcsAppRole" ||
+			str(pr["Decision"]) != "ImplicitDeny" || str(pr["AuthAction"]) != "ram:PassRole" {
+			t.Errorf("%s with RamRoleName = %v", action, out)
+		}
+		out, err = call("ExplainAccess", map[string]string{"UserName": "operator", "AuthAction": action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out["PassRole"] != nil || str(out["Allowed"]) != "true" {
+			t.Errorf("%s without RamRoleName = %v", action, out)
+		}
+	}
+	// Serving agrees: operator's RunInstances passing the role is refused.
+	_, err := e.common(e.v1Client(opKey, opSecret), "Ecs", "2014-05-26", "RunInstances", "JSON",
+		map[string]string{"RegionId": region, "ImageId": "img", "InstanceType": "ecs.g7.large", "RamRoleName": "EcsAppRole"})
+	serverError(t, err, "InvalidUser.PassRoleForbidden", http.StatusForbidden)
+}

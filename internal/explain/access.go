@@ -71,33 +71,57 @@ var (
 	errRoleNotExist = localyun.NewError(http.StatusNotFound, "EntityNotExist.Role", "The role does not exist.")
 )
 
-// principal resolves the principal explained, with names in their stored
-// spelling. Returns EntityNotExist.User or EntityNotExist.Role.
-func (s *Service) principal(ctx context.Context, accountID string, in accessInput) (localyun.Principal, error) {
+// named is the principal in.UserName or in.RoleName names (the account
+// root when neither), with the name in its stored spelling when the
+// entity exists, else as sent, and whether it exists.
+func (s *Service) named(ctx context.Context, accountID string, in accessInput) (localyun.Principal, bool, error) {
 	switch {
 	case in.UserName != "":
+		who := localyun.Principal{AccountID: accountID, Type: localyun.PrincipalTypeUser, UserName: in.UserName}
 		u, err := s.store.FindUserByName(ctx, accountID, in.UserName)
 		if errors.Is(err, localyun.ErrNotFound) {
-			return localyun.Principal{}, errUserNotExist
+			return who, false, nil
 		}
-		return localyun.Principal{AccountID: accountID, Type: localyun.PrincipalTypeUser, UserName: u.Name}, err
+		who.UserName = u.Name
+		return who, err == nil, err
 	case in.RoleName != "":
-		r, err := s.store.FindRoleByName(ctx, accountID, in.RoleName)
-		if errors.Is(err, localyun.ErrNotFound) {
-			return localyun.Principal{}, errRoleNotExist
-		}
 		session := in.SessionName
 		if session == "" {
 			session = "explain"
 		}
-		return localyun.Principal{AccountID: accountID, Type: localyun.PrincipalTypeAssumed, RoleName: r.Name, SessionName: session}, err
+		who := localyun.Principal{AccountID: accountID, Type: localyun.PrincipalTypeAssumed, RoleName: in.RoleName, SessionName: session}
+		r, err := s.store.FindRoleByName(ctx, accountID, in.RoleName)
+		if errors.Is(err, localyun.ErrNotFound) {
+			return who, false, nil
+		}
+		who.RoleName = r.Name
+		return who, err == nil, err
 	}
-	return localyun.Principal{AccountID: accountID, Type: localyun.PrincipalTypeRoot}, nil
+	return localyun.Principal{AccountID: accountID, Type: localyun.PrincipalTypeRoot}, true, nil
 }
 
-// principalARN is ExplainAccess's resource: the principal explained.
+// principal resolves the principal explained, with names in their stored
+// spelling. Returns EntityNotExist.User or EntityNotExist.Role; called by
+// Serve only, so that whether an entity exists is told only to callers
+// RAM allowed.
+func (s *Service) principal(ctx context.Context, accountID string, in accessInput) (localyun.Principal, error) {
+	who, ok, err := s.named(ctx, accountID, in)
+	switch {
+	case err != nil:
+		return localyun.Principal{}, err
+	case !ok && in.UserName != "":
+		return localyun.Principal{}, errUserNotExist
+	case !ok:
+		return localyun.Principal{}, errRoleNotExist
+	}
+	return who, nil
+}
+
+// principalARN is ExplainAccess's resource: the principal explained, in
+// its stored spelling when it exists, else as named (as RAM's own actions
+// name an entity: the 404 is Serve's, after the decision).
 func (s *Service) principalARN(ctx context.Context, p localyun.Principal, in accessInput) ([]string, error) {
-	who, err := s.principal(ctx, p.AccountID, in)
+	who, _, err := s.named(ctx, p.AccountID, in)
 	if err != nil {
 		return nil, err
 	}
@@ -135,9 +159,12 @@ func (s *Service) conditionContext(caller, who localyun.Principal, in accessInpu
 // ExplainAccess decides in.Action on in.Resource for the principal named,
 // as a request of that principal would be decided now (a role is decided
 // on its policies, without a session policy), and, for the ECS actions
-// that pass a role to an instance, the ram:PassRole step on that role: the
-// RamRoleName sent, else (DetachInstanceRamRole) the role the instance of
-// the resource holds. Returns EntityNotExist.User, EntityNotExist.Role.
+// that pass a role to an instance (AttachInstanceRamRole,
+// DetachInstanceRamRole, RunInstances, CreateInstance), the ram:PassRole
+// step on that role: the RamRoleName sent, else (DetachInstanceRamRole)
+// the role the instance of the resource holds; RunInstances and
+// CreateInstance without RamRoleName pass none and have no step. Returns
+// EntityNotExist.User, EntityNotExist.Role.
 func (s *Service) ExplainAccess(ctx context.Context, in accessInput) (AccessExplanation, error) {
 	caller, _ := localyun.PrincipalFromContext(ctx)
 	who, err := s.principal(ctx, caller.AccountID, in)
@@ -201,8 +228,12 @@ func (s *Service) explain(ctx context.Context, who localyun.Principal, req auth.
 // whatever its policies (internal/admin: ResetAccount).
 var rootOnlyActions = map[string]bool{"localyun:resetaccount": true}
 
-// passRoleActions are the ECS actions that decide ram:PassRole.
-var passRoleActions = map[string]bool{"ecs:attachinstanceramrole": true, "ecs:detachinstanceramrole": true}
+// passRoleActions are the ECS actions that decide ram:PassRole on the role
+// they pass (RamRoleName): internal/ecs's AttachInstanceRamRole,
+// DetachInstanceRamRole, and RunInstances and CreateInstance when they
+// name a role.
+var passRoleActions = map[string]bool{"ecs:attachinstanceramrole": true, "ecs:detachinstanceramrole": true,
+	"ecs:runinstances": true, "ecs:createinstance": true}
 
 // passedRole returns the role an ECS role action passes (stored spelling
 // when it exists), and whether the action passes one.
@@ -211,7 +242,7 @@ func (s *Service) passedRole(ctx context.Context, accountID string, in accessInp
 		return "", false, nil
 	}
 	name := in.RAMRoleName
-	if name == "" {
+	if name == "" && strings.EqualFold(in.Action, "ecs:DetachInstanceRamRole") {
 		if i := strings.LastIndex(in.Resource, ":instance/"); i >= 0 {
 			inst, err := s.store.FindInstanceByID(ctx, in.Resource[i+len(":instance/"):])
 			switch {

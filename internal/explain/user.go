@@ -35,11 +35,7 @@ func (s *Service) userARN(ctx context.Context, p localyun.Principal, in userInpu
 	if in.UserName == "" {
 		return s.opts.Bastion.InstanceARN(ctx, p, in.InstanceRef)
 	}
-	who, err := s.principal(ctx, p.AccountID, accessInput{UserName: in.UserName})
-	if err != nil {
-		return nil, err
-	}
-	return []string{arnOf(who)}, nil
+	return s.principalARN(ctx, p, accessInput{UserName: in.UserName})
 }
 
 // userResponse is ExplainUserAccess's: for a bastion user, every (host,
