@@ -24,9 +24,9 @@ const explainUsage = `localyun explain access|instance|host|user|decode [flags]
   access   --user NAME | --role NAME [--session NAME] --action SERVICE:ACTION [--resource ARN]
            [--ram-role NAME] [--source-ip IP] [--secure-transport true|false] [--current-time RFC3339]
   instance --instance i-... [--region cn-hangzhou]
-  host     --instance bastionhost-... --host ID [--account-id ID | --account-name NAME]
-  user     --instance bastionhost-... --user-id ID   (a bastion user)
-           --ram-user NAME                          (a RAM user)
+  host     --instance bastionhost-... --host ID [--account-id ID | --account-name NAME] [--region R]
+  user     --instance bastionhost-... --user-id ID [--region R]   (a bastion user)
+           --ram-user NAME                                       (a RAM user)
   decode   ENCODED-DIAGNOSTIC-MESSAGE (or - to read it from stdin)
 
 Every subcommand takes --endpoint, --access-key-id, --access-key-secret, --security-token,
@@ -123,8 +123,10 @@ func explainParams(sub string, fs *flag.FlagSet, args []string) (map[string]stri
 		str("host", "HostId", "the host id (required)")
 		str("account-id", "HostAccountId", "only this host account")
 		str("account-name", "HostAccountName", "only host accounts of this name")
+		str("region", "RegionId", "the bastion instance's region (default: none sent)")
 		required = [][2]string{{"InstanceId", "instance"}, {"HostId", "host"}}
 	case "user":
+		str("region", "RegionId", "with --user-id: the bastion instance's region (default: none sent)")
 		str("instance", "InstanceId", "the bastion instance id (with --user-id)")
 		str("user-id", "UserId", "the bastion user id")
 		str("ram-user", "UserName", "a RAM user instead: its groups and policies")
@@ -187,14 +189,15 @@ func newExplainClient(getenv func(string) string, endpoint, keyID, secret, token
 	return c, nil
 }
 
-// call sends one V1-signed POST and returns the JSON body of a success,
-// or an error naming the API error.
+// call sends one V1-signed POST of params (RegionId only when they hold
+// one) and returns the JSON body of a success, or an error naming the API
+// error.
 func (c *explainClient) call(ctx context.Context, version, action string, params map[string]string) ([]byte, error) {
 	nonce := make([]byte, 16)
 	rand.Read(nonce)
 	v := url.Values{"AccessKeyId": {c.keyID}, "Action": {action}, "Version": {version}, "Format": {"JSON"},
 		"SignatureMethod": {"HMAC-SHA1"}, "SignatureVersion": {"1.0"}, "SignatureNonce": {hex.EncodeToString(nonce)},
-		"Timestamp": {time.Now().UTC().Format("2006-01-02T15:04:05Z")}, "RegionId": {"cn-hangzhou"}}
+		"Timestamp": {time.Now().UTC().Format("2006-01-02T15:04:05Z")}}
 	if c.sts != "" {
 		v.Set("SecurityToken", c.sts)
 	}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -100,6 +105,44 @@ func TestExplainCLI(t *testing.T) {
 		code, out, errOut := explainBinary(t, ep, key, demoKeySecret, tt.args...)
 		if code != tt.code || !strings.Contains(errOut, tt.want) {
 			t.Errorf("explain %v: exit %d, want %d; stderr %q (want %q), stdout %q", tt.args, code, tt.code, errOut, tt.want, out)
+		}
+	}
+}
+
+// TestExplainRegion: host and user send RegionId only when --region gives
+// it; instance keeps its default.
+func TestExplainRegion(t *testing.T) {
+	var got []url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got = append(got, r.PostForm)
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	env := func(string) string { return "" }
+	for _, tt := range []struct {
+		args []string
+		want string // RegionId sent, "-" for none
+	}{
+		{[]string{"host", "--instance", "bastionhost-x", "--host", "1"}, "-"},
+		{[]string{"host", "--instance", "bastionhost-x", "--host", "1", "--region", "cn-shanghai"}, "cn-shanghai"},
+		{[]string{"user", "--instance", "bastionhost-x", "--user-id", "1"}, "-"},
+		{[]string{"user", "--instance", "bastionhost-x", "--user-id", "1", "--region", "cn-beijing"}, "cn-beijing"},
+		{[]string{"user", "--ram-user", "alice"}, "-"},
+		{[]string{"instance", "--instance", "i-x"}, "cn-hangzhou"},
+		{[]string{"instance", "--instance", "i-x", "--region", "cn-shanghai"}, "cn-shanghai"},
+	} {
+		got = nil
+		args := append(tt.args, "--json", "--endpoint", srv.URL, "--access-key-id", "k", "--access-key-secret", "s")
+		if err := explainCommand(context.Background(), args, env, nil, io.Discard, io.Discard); err != nil || len(got) != 1 {
+			t.Fatalf("%v: %v (%d requests)", tt.args, err, len(got))
+		}
+		region := "-"
+		if v, ok := got[0]["RegionId"]; ok {
+			region = v[0]
+		}
+		if region != tt.want {
+			t.Errorf("%v sent RegionId %q, want %q", tt.args, region, tt.want)
 		}
 	}
 }
