@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -68,7 +69,8 @@ type Options struct {
 	// MasterKey derives the key sealing session cookies and the CSRF
 	// tokens; nil: a random key (sessions then end with the process).
 	MasterKey []byte
-	// SessionTTL is how long a sign-in lasts; default DefaultSessionTTL.
+	// SessionTTL is how long a session cookie lasts without a page view
+	// re-issuing it; default DefaultSessionTTL.
 	SessionTTL time.Duration
 	// PollInterval is how often the live event stream asks LookupEvents
 	// for new events; default one second.
@@ -77,8 +79,9 @@ type Options struct {
 	Logger       *slog.Logger
 }
 
-// DefaultSessionTTL is the default lifetime of a console session.
-const DefaultSessionTTL = 8 * time.Hour
+// DefaultSessionTTL is the default lifetime of a console session cookie;
+// a page view re-issues it once more than half of it is used (sliding).
+const DefaultSessionTTL = time.Hour
 
 // keyLabel names the console's key derived from the master key, distinct
 // from every other use of that key.
@@ -102,6 +105,10 @@ type Console struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	assetsFS fs.FS
+	// out holds the ids of the sessions signed out on this node, until
+	// the last cookie of each has expired.
+	outMu sync.Mutex
+	out   map[string]time.Time
 }
 
 // New returns the console of api.
@@ -121,7 +128,7 @@ func New(api Backend, opts Options) *Console {
 		panic(err)
 	}
 	c := &Console{api: api, aead: aead, csrfKey: derive(key, "csrf"), ttl: opts.SessionTTL, poll: opts.PollInterval,
-		now: opts.Now, log: opts.Logger}
+		now: opts.Now, log: opts.Logger, out: map[string]time.Time{}}
 	if c.ttl <= 0 {
 		c.ttl = DefaultSessionTTL
 	}

@@ -4,25 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/explain"
 )
 
 // trailTime is ActionTrail's time format (StartTime, EndTime, eventTime).
 const trailTime = "2006-01-02T15:04:05Z"
 
-// lookupKeys are LookupEvents' LookupAttribute keys, for the filter form.
-var lookupKeys = []string{"EventName", "ServiceName", "User", "ResourceName", "ResourceType", "EventRW", "EventAccessKeyId", "EventId"}
-
 // eventsView is the data of the audit trail page.
 type eventsView struct {
 	Keys               []string
 	Key, Value         string
-	Start, End         string
+	Start, End         string // as the form gave them (timeRange completes them)
 	Events             []eventRow
 	Next               string // the query of the next page, "" on the last
 	Live               bool   // the first page: the live stream appends to it
@@ -56,12 +55,13 @@ type lookupResult struct {
 // page the live stream (stream.js) adding new events on top.
 func (c *Console) eventsPage(v *visit) (string, any) {
 	q := v.r.URL.Query()
-	view := eventsView{Keys: lookupKeys, Key: q.Get("key"), Value: q.Get("value"), Start: q.Get("start"), End: q.Get("end")}
+	view := eventsView{Keys: localyun.LookupKeys, Key: q.Get("key"), Value: q.Get("value"), Start: q.Get("start"), End: q.Get("end")}
 	params := lookupParams(view.Key, view.Value)
 	params.Set("MaxResults", "50")
 	if view.Start != "" || view.End != "" {
-		params.Set("StartTime", view.Start)
-		params.Set("EndTime", view.End)
+		start, end := timeRange(view.Start, view.End, c.now())
+		params.Set("StartTime", start)
+		params.Set("EndTime", end)
 	}
 	if tok := q.Get("next"); tok != "" {
 		params.Set("NextToken", tok)
@@ -94,6 +94,27 @@ func (c *Console) eventsPage(v *visit) (string, any) {
 		view.StreamURL = Root + "/events/stream?" + sq.Encode()
 	}
 	return "events", view
+}
+
+// eventsWindow is the range a form with only "to" looks back over.
+const eventsWindow = 7 * 24 * time.Hour
+
+// timeRange completes a range the form gave one bound of (LookupEvents
+// takes both or neither): "to" defaults to now, "from" to a week before
+// "to". A bound that is not a time is sent as is, for LookupEvents to
+// name it.
+func timeRange(start, end string, now time.Time) (string, string) {
+	if end == "" {
+		end = now.UTC().Format(trailTime)
+	}
+	if start == "" {
+		to, err := time.Parse(trailTime, end)
+		if err != nil {
+			to = now
+		}
+		start = to.Add(-eventsWindow).UTC().Format(trailTime)
+	}
+	return start, end
 }
 
 // lookupParams is the LookupAttribute filter of key=value (none when key
@@ -134,11 +155,22 @@ func rowOf(e map[string]any) eventRow {
 // Last-Event-ID) and the server's write timeout never cuts a stream.
 const streamLife = 50 * time.Second
 
+// streamOverlap is how far before the newest event sent each scan of the
+// stream starts: an event can be stored after newer ones (a denial goes
+// through the audit queue, a write waits for its group commit), with a
+// time up to this much older than the newest event already sent.
+const streamOverlap = 5 * time.Second
+
+// streamPages bounds the LookupEvents pages (of 50 events) one poll reads;
+// a longer scan goes on from its NextToken at the next poll.
+const streamPages = 20
+
 // serveStream is the live audit stream (Server-Sent Events) for a
-// signed-in visit: every PollInterval it asks LookupEvents, FORWARD from
-// the last event seen, and sends each new event as a "trail" event whose
-// id ("<eventTime> <eventId>") resumes the stream after a reconnect. The
-// key is resolved again at each poll: a revoked key ends the stream.
+// signed-in visit: every PollInterval it goes on with a FORWARD scan of
+// LookupEvents from streamOverlap before the newest event sent and sends
+// each event not sent yet as a "trail" event whose id ("<time> <eventId>",
+// the time being the newest sent) resumes the stream after a reconnect.
+// The key is resolved again at each poll: a revoked key ends the stream.
 func (c *Console) serveStream(w http.ResponseWriter, r *http.Request) {
 	v, err := c.visitOf(r)
 	if err != nil {
@@ -146,17 +178,17 @@ func (c *Console) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	cur := streamCursor{since: q.Get("since"), seen: map[string]bool{}}
+	cur := streamCursor{sent: map[string]time.Time{}}
+	since := q.Get("since")
 	if last := r.Header.Get("Last-Event-ID"); last != "" {
-		cur.since, _, _ = strings.Cut(last, " ")
-		cur.seen[strings.TrimPrefix(last, cur.since+" ")] = true
+		since, _, _ = strings.Cut(last, " ")
 	}
-	if _, err := time.Parse(trailTime, cur.since); err != nil {
-		cur.since = c.now().UTC().Format(trailTime)
+	if cur.since, err = time.Parse(trailTime, since); err != nil {
+		cur.since = c.now().UTC().Truncate(time.Second)
 	}
 	filter := lookupParams(q.Get("key"), q.Get("value"))
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(c.now().Add(streamLife + 10*time.Second))
+	rc.SetWriteDeadline(time.Now().Add(streamLife + 10*time.Second)) // the network's clock, not the test clock
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	fmt.Fprint(w, "retry: 1000\n\n")
@@ -182,47 +214,73 @@ func (c *Console) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// streamCursor is where a stream is in the trail: the time of the newest
-// event sent and the ids of the events of that second already sent.
+// streamCursor is where a stream is in the trail.
 type streamCursor struct {
-	since string
-	seen  map[string]bool
+	since time.Time            // the time of the newest event sent (or the page's start point)
+	sent  map[string]time.Time // the events sent since streamOverlap before since, by id
+	scan  url.Values           // the scan under way (its bounds and NextToken); nil between scans
 }
 
-// pushNew sends the events after cur and advances it; false when the
-// stream must end (LookupEvents failed or the client left).
+// pushNew goes on with the stream's scan for at most streamPages pages
+// and sends the events not sent yet; false when the stream must end
+// (LookupEvents failed or the client left). A scan runs from
+// streamOverlap before the newest event sent to a second after now.
 func (c *Console) pushNew(w http.ResponseWriter, v *visit, cur *streamCursor, filter url.Values) bool {
-	params := clone(filter)
-	params.Set("Direction", "FORWARD")
-	params.Set("MaxResults", "50")
-	params.Set("StartTime", cur.since)
-	params.Set("EndTime", c.now().UTC().Add(time.Second).Format(trailTime))
-	for range 10 { // at most 500 events a poll; the rest at the next
+	if cur.scan == nil {
+		cur.scan = clone(filter)
+		cur.scan.Set("Direction", "FORWARD")
+		cur.scan.Set("MaxResults", "50")
+		cur.scan.Set("StartTime", cur.since.Add(-streamOverlap).UTC().Format(trailTime))
+		cur.scan.Set("EndTime", c.now().UTC().Add(time.Second).Format(trailTime))
+	}
+	for range streamPages {
 		var out lookupResult
-		if err := c.invoke(v, actiontrailVersion, "LookupEvents", params, &out); err != nil {
+		if err := c.invoke(v, actiontrailVersion, "LookupEvents", cur.scan, &out); err != nil {
 			fmt.Fprintf(w, "event: failure\ndata: %s\n\n", jsonString(errorText(err, false)))
 			return false
 		}
 		for _, e := range out.Events {
-			row := rowOf(e)
-			if cur.seen[row.ID] || row.Time < cur.since {
-				continue
-			}
-			if row.Time > cur.since {
-				cur.since, cur.seen = row.Time, map[string]bool{}
-			}
-			cur.seen[row.ID] = true
-			data, _ := json.Marshal(row)
-			if _, err := fmt.Fprintf(w, "id: %s %s\nevent: trail\ndata: %s\n\n", row.Time, row.ID, data); err != nil {
+			if cur.send(w, rowOf(e)) != nil {
 				return false
 			}
 		}
 		if out.NextToken == "" {
-			break
+			cur.scan = nil
+			cur.prune()
+			return true
 		}
-		params.Set("NextToken", out.NextToken)
+		cur.scan.Set("NextToken", out.NextToken)
 	}
-	return true
+	return true // the scan goes on from its NextToken at the next poll
+}
+
+// send writes row unless it was sent already.
+func (cur *streamCursor) send(w io.Writer, row eventRow) error {
+	if _, ok := cur.sent[row.ID]; ok {
+		return nil
+	}
+	t, err := time.Parse(trailTime, row.Time)
+	if err != nil {
+		t = cur.since
+	}
+	cur.sent[row.ID] = t
+	if t.After(cur.since) {
+		cur.since = t
+	}
+	data, _ := json.Marshal(row)
+	_, err = fmt.Fprintf(w, "id: %s %s\nevent: trail\ndata: %s\n\n", cur.since.Format(trailTime), row.ID, data)
+	return err
+}
+
+// prune forgets the events older than the next scan's start: they are
+// never read again.
+func (cur *streamCursor) prune() {
+	from := cur.since.Add(-streamOverlap)
+	for id, t := range cur.sent {
+		if t.Before(from) {
+			delete(cur.sent, id)
+		}
+	}
 }
 
 func jsonString(s string) string {

@@ -90,7 +90,7 @@ func (c *Console) csrfToken(s session) string {
 var errNoSession = errors.New("no session")
 
 // visitOf returns the signed-in visit of r: a session cookie this console
-// sealed, not expired, whose key still authenticates a principal.
+// sealed, not expired, not signed out on this node, whose key still authenticates a principal.
 func (c *Console) visitOf(r *http.Request) (*visit, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
@@ -102,6 +102,9 @@ func (c *Console) visitOf(r *http.Request) (*visit, error) {
 	}
 	if !c.now().Before(time.Unix(s.Expires, 0)) {
 		return nil, localyun.NewError(http.StatusUnauthorized, "SessionExpired", "The console session expired.")
+	}
+	if c.signedOut(s.ID) {
+		return nil, localyun.NewError(http.StatusUnauthorized, "SessionSignedOut", "The console session was signed out.")
 	}
 	p, err := c.api.Resolve(r.Context(), s.KeyID, s.Token)
 	if err != nil {
@@ -171,22 +174,48 @@ func (c *Console) serveSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := make([]byte, 16)
 	rand.Read(sid)
-	s := session{KeyID: id, Token: token, ID: hex.EncodeToString(sid), Expires: c.now().Add(c.ttl).Unix()}
-	value, err := c.seal(sessionCookie, s)
-	if err != nil {
+	s := session{KeyID: id, Token: token, ID: hex.EncodeToString(sid)}
+	if err := c.issue(w, r, s); err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	setCookie(w, r, sessionCookie, value, int(c.ttl/time.Second))
 	http.Redirect(w, r, Root+"/instances", http.StatusSeeOther)
 }
 
+// issue sets the session cookie of s, valid for the session TTL from now.
+func (c *Console) issue(w http.ResponseWriter, r *http.Request, s session) error {
+	s.Expires = c.now().Add(c.ttl).Unix()
+	value, err := c.seal(sessionCookie, s)
+	if err != nil {
+		return err
+	}
+	setCookie(w, r, sessionCookie, value, int(c.ttl/time.Second))
+	return nil
+}
+
+// slide re-issues the session cookie of v once more than half of its TTL
+// is used: an idle session ends after the TTL, a used one goes on.
+func (c *Console) slide(w http.ResponseWriter, v *visit) {
+	if time.Unix(v.sess.Expires, 0).Sub(c.now()) < c.ttl/2 {
+		if err := c.issue(w, v.r, v.sess); err != nil {
+			c.log.Error("console session re-issue", "err", err)
+		}
+	}
+}
+
 // serveSignOut ends the session: a POST with the session's CSRF token.
+// The session's id stays refused on this node for as long as any copy of
+// its cookie could be valid (the TTL from now: a cookie is re-issued only
+// while its session is valid). Other nodes do not know it: there a copy
+// lasts until it expires, at most the TTL after it was last re-issued.
 func (c *Console) serveSignOut(w http.ResponseWriter, r *http.Request) {
 	v, err := c.visitOf(r)
 	if err == nil && !c.validForm(r, v) {
 		forbidden(w)
 		return
+	}
+	if err == nil {
+		c.signOut(v.sess.ID)
 	}
 	setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, Root+"/signin", http.StatusSeeOther)
@@ -235,6 +264,7 @@ func (c *Console) page(fn func(v *visit) (name string, data any)) http.HandlerFu
 			c.endSession(w, r, err)
 			return
 		}
+		c.slide(w, v)
 		if f, ok := c.takeFlash(w, r); ok {
 			v.Flashes = append(v.Flashes, f)
 		}
@@ -243,13 +273,25 @@ func (c *Console) page(fn func(v *visit) (name string, data any)) http.HandlerFu
 	}
 }
 
-// form wraps a POST form: a signed-in visit, same origin and the CSRF
-// token, else 403; fn runs the change and returns where to go next and
+// form wraps a POST form: same origin, else 403; a signed-in visit, else
+// the sign-in form saying the session ended (503 when the session could
+// not be checked); the CSRF token, else 403. fn runs the change and returns where to go next and
 // the message to show there.
 func (c *Console) form(fn func(v *visit) (next string, f flash)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			forbidden(w)
+			return
+		}
 		v, err := c.visitOf(r)
-		if err != nil || !c.validForm(r, v) {
+		if errors.Is(err, errNoSession) {
+			c.setFlash(w, r, flash{Error: true, Text: "Your session ended before the form was sent: sign in again."})
+		}
+		if err != nil {
+			c.endSession(w, r, err)
+			return
+		}
+		if !c.validForm(r, v) {
 			forbidden(w)
 			return
 		}
@@ -275,4 +317,26 @@ func (c *Console) endSession(w http.ResponseWriter, r *http.Request, err error) 
 		c.setFlash(w, r, flash{Error: true, Text: "Your session ended: " + errorText(err, false)})
 	}
 	http.Redirect(w, r, Root+"/signin", http.StatusSeeOther)
+}
+
+// signOut refuses the session id on this node until every cookie of the
+// session has expired.
+func (c *Console) signOut(id string) {
+	now := c.now()
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	for x, until := range c.out {
+		if !now.Before(until) {
+			delete(c.out, x)
+		}
+	}
+	c.out[id] = now.Add(c.ttl)
+}
+
+// signedOut reports whether the session id was signed out on this node.
+func (c *Console) signedOut(id string) bool {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	until, ok := c.out[id]
+	return ok && c.now().Before(until)
 }

@@ -23,7 +23,8 @@ type Call struct {
 }
 
 // Invoke runs c as p through the same steps as a signed request after its
-// signature: the action's parser, the RAM decision on its parsed input,
+// signature: the key's rate limit (a throttled call's denial is recorded),
+// the action's parser, the RAM decision on its parsed input,
 // the service. It returns the JSON body a client would receive and the
 // request id, or the error the client would receive (a *localyun.Error for
 // an API error).
@@ -44,6 +45,12 @@ func (s *Server) Invoke(ctx context.Context, p localyun.Principal, c Call) (body
 	p.SourceIP, p.Secure = c.SourceIP, c.Secure
 	r.Secure = c.Secure
 	requestID = s.newRID()
+	// The key's rate is the same for the console as for signed requests.
+	if err := s.throttle(ctx, p); err != nil {
+		typ := localyun.EventTypeFromContext(ctx)
+		s.recordDenial(ctx, err, func() localyun.Event { return s.callEvent(typ, rt, r, p, requestID) })
+		return nil, requestID, err
+	}
 	v, _, err := s.run(ctx, rt, r, p, requestID)
 	if err != nil {
 		return nil, requestID, err
