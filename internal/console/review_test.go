@@ -3,6 +3,7 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,15 +18,81 @@ import (
 	"github.com/localyun/localyun/internal/sqlite"
 )
 
-// streamEvent appends an event of account A named name at t, straight
-// into the store (as the audit queue writes a denial).
+// streamEvent appends an event of account A with id at t, straight into
+// the store (as the audit queue writes a denial).
 func (w *world) streamEvent(id string, t time.Time) {
 	w.t.Helper()
-	must(w.t, w.store.AppendEvents(context.Background(), []localyun.Event{{ID: id, Name: "DescribeInstances",
+	must(w.t, w.store.AppendEvents(context.Background(), []localyun.Event{eventAt(id, t)}))
+}
+
+func eventAt(id string, t time.Time) localyun.Event {
+	return localyun.Event{ID: id, Name: "DescribeInstances",
 		Time: t.UTC(), Source: "ecs.aliyuncs.com", Type: localyun.EventTypeAPICall, RW: localyun.EventRead,
 		Region: region, Service: "Ecs", SourceIP: "127.0.0.1", RequestID: id, Parameters: map[string]string{},
 		Identity:  localyun.EventIdentity{Type: "root-account", AccountID: account, AccessKeyID: rootKey, UserName: "root"},
-		AccountID: account, Additional: map[string]string{}}}))
+		AccountID: account, Additional: map[string]string{}}
+}
+
+// openStream opens the live stream from since and returns its lines.
+func (b *browser) openStream(since time.Time) <-chan string {
+	b.t.Helper()
+	q := url.Values{"since": {since.UTC().Format("2006-01-02T15:04:05Z")}}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.w.srv.URL+"/console/events/stream?"+q.Encode(), nil)
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != http.StatusOK {
+		b.t.Fatalf("stream: %d", res.StatusCode)
+	}
+	lines := make(chan string, 10000)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return lines
+}
+
+// awaitEvent waits for the stream's event id.
+func awaitEvent(t *testing.T, lines <-chan string, id string) {
+	t.Helper()
+	timeout := time.After(8 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the stream ended before event %s", id)
+			}
+			if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"id":"`+id+`"`) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("event %s never reached the stream", id)
+		}
+	}
+}
+
+// TestStreamCrowdedSecond: more events in one second than a poll reads
+// do not stop the stream at that second.
+func TestStreamCrowdedSecond(t *testing.T) {
+	w := newWorld(t, true)
+	b := w.newBrowser()
+	b.signIn(rootKey, rootSecret)
+	now := time.Now().UTC().Truncate(time.Second).Add(time.Second)
+	lines := b.openStream(now)
+	var evs []localyun.Event
+	for i := range 1200 {
+		evs = append(evs, eventAt(fmt.Sprintf("EV-CROWD-%019d", i), now.Add(time.Duration(i)*time.Microsecond)))
+	}
+	must(t, w.store.AppendEvents(context.Background(), evs))
+	w.streamEvent("EV-AFTER-0000000000000000001", now.Add(time.Second))
+	awaitEvent(t, lines, "EV-AFTER-0000000000000000001")
 }
 
 // TestStreamLateEvent: an event stored after a newer one was sent, with an
@@ -36,47 +103,11 @@ func TestStreamLateEvent(t *testing.T) {
 	b := w.newBrowser()
 	b.signIn(rootKey, rootSecret)
 	now := time.Now().UTC()
-	q := url.Values{"since": {now.Format("2006-01-02T15:04:05Z")}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", w.srv.URL+"/console/events/stream?"+q.Encode(), nil)
-	res, err := b.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("stream: %d", res.StatusCode)
-	}
-	lines := make(chan string, 1000)
-	go func() {
-		sc := bufio.NewScanner(res.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	await := func(id string) {
-		t.Helper()
-		timeout := time.After(8 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("the stream ended before event %s", id)
-				}
-				if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"id":"`+id+`"`) {
-					return
-				}
-			case <-timeout:
-				t.Fatalf("event %s never reached the stream", id)
-			}
-		}
-	}
+	lines := b.openStream(now)
 	w.streamEvent("EV-NEWER-0000000000000000001", now.Add(time.Second))
-	await("EV-NEWER-0000000000000000001")
+	awaitEvent(t, lines, "EV-NEWER-0000000000000000001")
 	w.streamEvent("EV-LATE-00000000000000000001", now.Add(-2*time.Second))
-	await("EV-LATE-00000000000000000001")
+	awaitEvent(t, lines, "EV-LATE-00000000000000000001")
 }
 
 // TestConsoleThrottled: console calls take the key's rate like signed
