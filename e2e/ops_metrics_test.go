@@ -157,7 +157,7 @@ func TestOperationsMetrics(t *testing.T) {
 		{"ssh live while held", live.value("localyun_ssh_sessions_live"), 2, false},
 		{"ssh live after the cut", after.value("localyun_ssh_sessions_live"), 1, false},
 		{"ssh cut by revocation", delta("localyun_ssh_sessions_ended_total", "reason", "revoked"), 1, false},
-		{"audit events queued (the wrong secret's refusal)", delta("localyun_audit_events_queued_total"), 1, true},
+		{"audit events queued (the wrong secret's refusal)", delta("localyun_audit_events_written_total"), 1, true},
 		{"audit events dropped", delta("localyun_audit_events_dropped_total"), 0, false},
 		{"ssh password logins", delta("localyun_ssh_logins_total", "method", "password", "result", "ok"), 2, true},
 	}

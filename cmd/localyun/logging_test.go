@@ -35,11 +35,16 @@ func TestLoadConfigLog(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	LogConfig{Format: "json", Access: true}.accessLogger(&buf).Info("access", slog.String("k", "v"))
+	b := &bufferedLog{w: &buf}
+	LogConfig{Format: "json", Access: true}.accessLogger(b).Info("access", slog.String("k", "v"))
+	if buf.Len() != 0 {
+		t.Errorf("a line reached the output before the flush: %q", buf.String())
+	}
+	b.Flush()
 	if !strings.HasPrefix(buf.String(), "{") || !strings.Contains(buf.String(), `"k":"v"`) {
 		t.Errorf("json access log line %q", buf.String())
 	}
-	if (LogConfig{Format: "json"}).accessLogger(&buf) != nil {
+	if (LogConfig{Format: "json"}).accessLogger(b) != nil {
 		t.Error("--access-log=false gave an access log")
 	}
 }

@@ -174,12 +174,14 @@ type Main struct {
 	metaHTTP  *http.Server
 	ssh       *sshgw.Gateway // issue 15: bastion SSH gateway (ssh.go); nil when off
 	api       *server.Server // its queued audit events are written before the store closes
+	accessBuf *bufferedLog   // the access log's lines, written out by Close
 }
 
 // NewMain returns a Main for cfg.
 func NewMain(cfg Config) *Main {
+	buf := &bufferedLog{w: os.Stderr}
 	return &Main{Config: cfg, Stdout: io.Discard, Logger: cfg.Log.logger(os.Stderr, slog.LevelWarn),
-		AccessLog: cfg.Log.accessLogger(os.Stderr)}
+		AccessLog: cfg.Log.accessLogger(buf), accessBuf: buf}
 }
 
 // Addr is the address the server listens on (after Run).
@@ -439,6 +441,9 @@ func (m *Main) Close() error {
 	}
 	if m.api != nil {
 		m.api.FlushAuditEvents() // the refusals answered before the shutdown
+	}
+	if m.accessBuf != nil {
+		m.accessBuf.Flush()
 	}
 	if m.store != nil {
 		if cerr := m.store.Close(); err == nil {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/localyun/localyun"
@@ -43,16 +41,6 @@ const (
 	auditBatch     = 256
 )
 
-// auditQueue is the bounded queue of the events written on their own.
-type auditQueue struct {
-	ch      chan auditItem
-	dropped atomic.Uint64
-	written atomic.Uint64 // events the writer stored
-	mu      sync.Mutex
-	running bool
-	pending sync.WaitGroup
-}
-
 // auditItem is a queued event; resolve, when set, completes it from the
 // store in the writer (the account of an AccessKeyId) and reports whether
 // it is to be written.
@@ -63,24 +51,7 @@ type auditItem struct {
 
 // enqueue queues an event to be written on its own, or drops and counts
 // it when the queue is full (false).
-func (s *Server) enqueue(it auditItem) bool {
-	q := &s.audit
-	q.pending.Add(1)
-	select {
-	case q.ch <- it:
-	default:
-		q.pending.Done()
-		q.dropped.Add(1)
-		return false
-	}
-	q.mu.Lock()
-	if !q.running {
-		q.running = true
-		go s.writeAudit()
-	}
-	q.mu.Unlock()
-	return true
-}
+func (s *Server) enqueue(it auditItem) bool { return s.audit.Add(it) }
 
 // What the access log tells of a request's audit event (its attributes
 // event and audit, accesslog.go).
@@ -115,54 +86,32 @@ func noteAudit(ctx context.Context, id, state string) {
 	}
 }
 
-// writeAudit writes the queued events in batches until the queue is empty.
-func (s *Server) writeAudit() {
-	q := &s.audit
-	ctx := context.Background()
-	for {
-		batch := make([]localyun.Event, 0, auditBatch)
-		n := 0
-	take:
-		for len(batch) < auditBatch {
-			select {
-			case it := <-q.ch:
-				n++
-				if it.resolve == nil || it.resolve(ctx, &it.ev) {
-					batch = append(batch, it.ev)
-				}
-			default:
-				break take
-			}
-		}
-		if n == 0 {
-			q.mu.Lock()
-			if len(q.ch) == 0 {
-				q.running = false
-				q.mu.Unlock()
-				return
-			}
-			q.mu.Unlock()
-			continue
-		}
-		if len(batch) > 0 {
-			if err := s.store.AppendEvents(ctx, batch); err != nil {
-				s.log.Error("audit: write denial events", "events", len(batch), "err", err)
-			} else {
-				q.written.Add(uint64(len(batch)))
-			}
-		}
-		for range n {
-			q.pending.Done()
+// writeAudit writes a batch of queued events (auditq), each completed by
+// its resolve first; an event whose resolve says no is not written.
+func (s *Server) writeAudit(ctx context.Context, items []auditItem) (int, error) {
+	batch := make([]localyun.Event, 0, len(items))
+	for _, it := range items {
+		if it.resolve == nil || it.resolve(ctx, &it.ev) {
+			batch = append(batch, it.ev)
 		}
 	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	if err := s.store.AppendEvents(ctx, batch); err != nil {
+		s.log.Error("audit: write denial events", "events", len(batch), "err", err)
+		return 0, err
+	}
+	return len(batch), nil
 }
 
 // AuditEventsDropped returns how many events the audit queue dropped
-// because it was full (a metric: localyun_audit_events_dropped_total).
-func (s *Server) AuditEventsDropped() uint64 { return s.audit.dropped.Load() }
+// because it was full or lost in a failed write (a metric:
+// localyun_audit_events_dropped_total).
+func (s *Server) AuditEventsDropped() uint64 { return s.audit.Dropped() }
 
-// FlushAuditEvents waits until every queued event is written (or dropped).
-func (s *Server) FlushAuditEvents() { s.audit.pending.Wait() }
+// FlushAuditEvents waits until every queued event is written (or lost).
+func (s *Server) FlushAuditEvents() { s.audit.Flush() }
 
 // eventSources are the eventSource of each product's events, by product
 // name; serviceNames the serviceName where it is not the product name.

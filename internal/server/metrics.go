@@ -86,12 +86,12 @@ func newMetrics(s *Server, opts Options) *metrics {
 	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "localyun_audit_events_dropped_total",
-		Help: "Audit events written on their own (denials, sign-ins, metadata refusals) dropped because the audit queue was full.",
+		Help: "Audit events written on their own (denials, sign-ins, metadata refusals) dropped because the audit queue was full, or lost in a failed write.",
 	}, func() float64 { return float64(s.AuditEventsDropped()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "localyun_audit_events_queued_total",
+			Name: "localyun_audit_events_written_total",
 			Help: "Audit events written on their own, through the audit queue (the events of changes ride in the changes' transactions).",
-		}, func() float64 { return float64(s.audit.written.Load()) }))
+		}, func() float64 { return float64(s.audit.Written()) }))
 	if opts.SSHStats != nil {
 		reg.MustRegister(sshCollector(opts.SSHStats))
 	}

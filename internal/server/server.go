@@ -14,6 +14,7 @@ import (
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/actiontrail"
 	"github.com/localyun/localyun/internal/admin"
+	"github.com/localyun/localyun/internal/auditq"
 	"github.com/localyun/localyun/internal/auth"
 	"github.com/localyun/localyun/internal/bastionhost"
 	"github.com/localyun/localyun/internal/console"
@@ -101,7 +102,7 @@ type Server struct {
 	meta       *metadata.Service
 	self       []string // Options.ListenAddrs
 
-	audit   auditQueue // the events written on their own (audit.go)
+	audit   *auditq.Queue[auditItem] // the events written on their own (audit.go)
 	console *console.Console
 }
 
@@ -117,8 +118,8 @@ func New(opts Options) *Server {
 
 		touched: map[string]time.Time{},
 		self:    opts.ListenAddrs,
-		audit:   auditQueue{ch: make(chan auditItem, auditQueueSize)},
 	}
+	s.audit = auditq.New(auditQueueSize, auditBatch, s.writeAudit)
 	if opts.RateLimit > 0 {
 		s.rate, s.limiter = opts.RateLimit, opts.RateLimiter
 		if s.limiter == nil {

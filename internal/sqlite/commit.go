@@ -55,6 +55,7 @@ type txJob struct {
 	fn     func(context.Context, *sql.Tx) error
 	replay *replayTx // nil: no replay key to record
 	event  []any     // the insert arguments of the request's event; nil: none
+	insert *sql.Stmt // insertEvent, prepared on the write connection, with event
 	state  atomic.Int32
 	ran    bool // the writer ran fn (its writes were in the transaction)
 	err    error
@@ -124,6 +125,15 @@ func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sq
 	if err != nil {
 		return err
 	}
+	var insert *sql.Stmt
+	if event != nil {
+		s, release, err := st.writeStmt(ctx, insertEvent)
+		if err != nil {
+			return err
+		}
+		defer release()
+		insert = s
+	}
 	replay, err := st.prepareReplay(ctx)
 	if err != nil {
 		return err
@@ -131,7 +141,7 @@ func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sq
 	if replay != nil {
 		defer replay.done()
 	}
-	j := &txJob{ctx: ctx, fn: fn, replay: replay, event: event, done: make(chan struct{})}
+	j := &txJob{ctx: ctx, fn: fn, replay: replay, event: event, insert: insert, done: make(chan struct{})}
 	c := &st.commit
 	c.mu.Lock()
 	if c.closed || !c.started {
@@ -310,7 +320,7 @@ func (j *txJob) call(ctx context.Context, tx *sql.Tx, replayCalls *atomic.Uint64
 		}
 	}
 	if j.event != nil {
-		_, err := tx.ExecContext(ctx, insertEvent, j.event...)
+		_, err := tx.StmtContext(ctx, j.insert).ExecContext(ctx, j.event...)
 		return err
 	}
 	return nil

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -87,16 +85,6 @@ const (
 	eventQueueSize = 1024
 	eventBatch     = 128
 )
-
-// eventQueue is the bounded queue of the events written on their own.
-type eventQueue struct {
-	ch      chan queuedEvent
-	dropped atomic.Uint64
-	mu      sync.Mutex
-	idle    sync.Cond // on mu: pending went to 0
-	running bool      // a writer runs
-	pending int       // events queued or being written
-}
 
 // queuedEvent is a refused login's event; userName, when set, is the user
 // name the client gave, looked up by the writer (principalId, and
@@ -258,64 +246,14 @@ func (g *Gateway) handshakeFailed(att *loginAttempts) {
 // enqueue queues an event to be written on its own, or drops and counts
 // it when the queue is full. It never blocks.
 func (g *Gateway) enqueue(it queuedEvent) {
-	q := &g.events
-	q.mu.Lock()
-	select {
-	case q.ch <- it:
-	default:
-		q.mu.Unlock()
-		q.dropped.Add(1)
+	if !g.events.Add(it) {
 		g.opts.Logger.Warn("ssh audit: queue full, event dropped", "instance", it.ev.Parameters["InstanceId"])
-		return
-	}
-	q.pending++
-	start := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if start {
-		go g.writeEvents()
-	}
-}
-
-// writeEvents writes the queued events in batches until the queue is
-// empty.
-func (g *Gateway) writeEvents() {
-	q := &g.events
-	for {
-		var batch []queuedEvent
-	take:
-		for len(batch) < eventBatch {
-			select {
-			case it := <-q.ch:
-				batch = append(batch, it)
-			default:
-				break take
-			}
-		}
-		if len(batch) == 0 {
-			q.mu.Lock()
-			if len(q.ch) == 0 {
-				q.running = false
-				q.mu.Unlock()
-				return
-			}
-			q.mu.Unlock()
-			continue
-		}
-		g.writeBatch(batch)
-		q.mu.Lock()
-		if q.pending -= len(batch); q.pending == 0 {
-			q.idle.Broadcast()
-		}
-		q.mu.Unlock()
 	}
 }
 
 // writeBatch completes each event's identity from its user name and
-// writes the batch in one transaction.
-func (g *Gateway) writeBatch(batch []queuedEvent) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+// writes the batch in one transaction (auditq runs it).
+func (g *Gateway) writeBatch(ctx context.Context, batch []queuedEvent) (int, error) {
 	events := make([]localyun.Event, 0, len(batch))
 	for _, it := range batch {
 		ev := it.ev
@@ -326,7 +264,9 @@ func (g *Gateway) writeBatch(batch []queuedEvent) {
 	}
 	if err := g.opts.Store.AppendEvents(ctx, events); err != nil {
 		g.opts.Logger.Error("ssh audit: write events", "events", len(events), "err", err)
+		return 0, err
 	}
+	return len(events), nil
 }
 
 // resolveUser sets the principalId of a refused login's event from the
@@ -349,11 +289,4 @@ func (g *Gateway) resolveUser(ctx context.Context, ev *localyun.Event, name stri
 
 // FlushEvents waits until every event queued so far is written (or its
 // write failed).
-func (g *Gateway) FlushEvents() {
-	q := &g.events
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for q.pending > 0 {
-		q.idle.Wait()
-	}
-}
+func (g *Gateway) FlushEvents() { g.events.Flush() }

@@ -24,6 +24,8 @@
 package sshgw
 
 import (
+	"github.com/localyun/localyun/internal/auditq"
+
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -109,8 +111,8 @@ type Gateway struct {
 	opts      Options
 	listeners []*instanceListener
 	live      *registry
-	stats     stats      // for /metrics (stats.go)
-	events    eventQueue // refused logins' events (audit.go)
+	stats     stats                      // for /metrics (stats.go)
+	events    *auditq.Queue[queuedEvent] // refused logins' events (audit.go)
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -148,8 +150,7 @@ func New(opts Options) *Gateway {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{opts: opts, ctx: ctx, cancel: cancel}
-	g.events.ch = make(chan queuedEvent, eventQueueSize)
-	g.events.idle.L = &g.events.mu
+	g.events = auditq.New(eventQueueSize, eventBatch, g.writeBatch)
 	g.live = newRegistry(g)
 	return g
 }

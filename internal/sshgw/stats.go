@@ -41,7 +41,7 @@ func (g *Gateway) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := Stats{Live: s.live.Load(), Ended: map[string]uint64{}, Logins: map[[2]string]uint64{},
-		EventsDropped: g.events.dropped.Load()}
+		EventsDropped: g.events.Dropped()}
 	for k, v := range s.ended {
 		out.Ended[k] = v
 	}

@@ -20,10 +20,11 @@ CREATE TABLE events (
 	body           TEXT NOT NULL
 );
 CREATE INDEX events_by_time ON events (account_id, event_time, seq);
-CREATE INDEX events_by_id ON events (account_id, event_id);
-CREATE INDEX events_by_name ON events (account_id, event_name, event_time, seq);
-CREATE INDEX events_by_service ON events (account_id, service_name, event_time, seq);
-CREATE INDEX events_by_user ON events (account_id, user_name, event_time, seq);
-CREATE INDEX events_by_key ON events (account_id, access_key_id, event_time, seq);
+-- The LookupAttribute keys are matched while scanning the account's events
+-- of the time window (newest or oldest first) through events_by_time: an
+-- index per key (five more B-trees for every event written, in the same
+-- transaction as the change) halved the throughput of single writes on
+-- SQLite (BENCHMARKS.md, issue 16); LookupEvents is a troubleshooting
+-- read (two calls a second on Alibaba Cloud), the change is the hot path.
 -- Retention deletes by time across accounts.
 CREATE INDEX events_expiry ON events (event_time);
