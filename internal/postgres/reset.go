@@ -16,12 +16,16 @@ func newAccountReset() *sqlstore.AccountReset {
 			WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.column_name = 'account_id'`,
 		ForeignKeys: `SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c
 			WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace`,
-		Param: "$1",
+		Param: "$1", TextType: "text", ForUpdate: " FOR UPDATE",
 	}
 }
 
 // ResetAccount deletes every resource of the account in one transaction
-// (see localyun.AccountResetStore), with the NOTIFY of each bastion
+// (see localyun.AccountResetStore), READ COMMITTED like every write here,
+// that first locks the account's row and rows (sqlstore.AccountReset's
+// ForUpdate): a concurrent write commits before the reset's deletes read
+// (and is deleted) or waits and then fails, its rows' parents gone; a
+// deadlock between them is retried by withTx. With the NOTIFY of each bastion
 // instance it deletes, so that every node's gateway re-checks its live
 // sessions there once it commits. Returns ErrNotFound.
 func (st *Store) ResetAccount(ctx context.Context, accountID string, opts localyun.ResetOptions) ([]localyun.ResetCount, error) {

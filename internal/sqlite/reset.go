@@ -15,7 +15,7 @@ func newAccountReset() *sqlstore.AccountReset {
 			WHERE m.type = 'table' AND p.name = 'account_id'`,
 		ForeignKeys: `SELECT m.name, f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
 			WHERE m.type = 'table'`,
-		Param: "?",
+		Param: "?", TextType: "TEXT",
 	}
 }
 

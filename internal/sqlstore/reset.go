@@ -7,32 +7,38 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/localyun/localyun"
 )
 
-// AccountReset is the Go of ResetAccount both stores share; the dialects
-// give its catalog queries. Which tables hold an account's rows is read
-// from the schema, as localyun export and the offline localyun reset do
-// (internal/migrate): every table with a text account_id column (an
-// integer account_id is a bastion host account's, as in bastion_sessions)
-// but accounts; the rows of tables without one go with the rows they
-// belong to (ON DELETE CASCADE). The plan, drawn once, deletes children
-// before parents.
+// AccountReset is the Go of ResetAccount both stores share (localyun
+// reset, cmd/localyun/ops.go, calls the store's ResetAccount); the
+// dialects give its catalog queries. Which tables hold an account's rows
+// is read from the schema at each reset, as localyun export does: every
+// table whose account_id column has the dialect's text type (an integer
+// account_id is a bastion host account's, as in bastion_sessions) but
+// accounts; the rows of tables without one go with the rows they belong
+// to (ON DELETE CASCADE). The plan deletes children before parents.
 type AccountReset struct {
 	// AccountColumns returns the table and the declared type of every
 	// account_id column of the schema's tables.
 	AccountColumns string
+	// TextType is the type AccountColumns gives a text account_id column
+	// ("TEXT", "text"), compared exactly.
+	TextType string
 	// ForeignKeys returns the table and the table it references of every
 	// foreign key.
 	ForeignKeys string
 	// Param is the placeholder of the statements' one argument, the
 	// account id ("?" or "$1").
 	Param string
-
-	mu     sync.Mutex
-	tables []string // the plan, children before parents
+	// ForUpdate, when set (" FOR UPDATE"), makes Run lock the account's
+	// row and then every row of the account, parents first, before it
+	// deletes anything, so that a concurrent write either commits first
+	// (Run's statements then see it) or waits for Run to commit and finds
+	// its parent row gone. For a store whose write transactions do not
+	// serialize (PostgreSQL under READ COMMITTED).
+	ForUpdate string
 }
 
 // Tables named by the reset itself.
@@ -55,6 +61,9 @@ func (r *AccountReset) Run(ctx context.Context, tx *sql.Tx, accountID string, op
 	[]localyun.ResetCount, []string, error) {
 	tables, err := r.prepare(ctx, tx, accountID)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.lock(ctx, tx, accountID, tables); err != nil {
 		return nil, nil, err
 	}
 	instances, err := All(scanText)(tx.QueryContext(ctx, `SELECT id FROM bastion_instances WHERE account_id = `+r.Param, accountID))
@@ -109,6 +118,27 @@ func (r *AccountReset) where(t string) string {
 	return w
 }
 
+// lock takes the row locks of ForUpdate: the account's row (which every
+// insert of a row referencing it waits on), then the account's rows of
+// tables, parents first.
+func (r *AccountReset) lock(ctx context.Context, tx *sql.Tx, accountID string, tables []string) error {
+	if r.ForUpdate == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = `+r.Param+r.ForUpdate, accountID); err != nil {
+		return fmt.Errorf("reset: lock the account: %w", err)
+	}
+	for i := len(tables) - 1; i >= 0; i-- {
+		if tables[i] == resetEvents {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM `+r.where(tables[i])+r.ForUpdate, accountID); err != nil {
+			return fmt.Errorf("reset: lock %s: %w", tables[i], err)
+		}
+	}
+	return nil
+}
+
 // prepare checks that the account exists and returns the plan.
 func (r *AccountReset) prepare(ctx context.Context, q querier, accountID string) ([]string, error) {
 	var one int
@@ -122,21 +152,15 @@ func (r *AccountReset) prepare(ctx context.Context, q querier, accountID string)
 }
 
 // plan returns the tables to delete from, children before parents, drawn
-// from the schema the first time (the schema does not change while a
-// store is open: migrations run at Open).
+// from the schema at each reset (resets are rare).
 func (r *AccountReset) plan(ctx context.Context, q querier) ([]string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.tables != nil {
-		return r.tables, nil
-	}
 	cols, err := pairs(ctx, q, r.AccountColumns)
 	if err != nil {
 		return nil, fmt.Errorf("reset plan: %w", err)
 	}
 	var tables []string
 	for _, c := range cols {
-		if !strings.Contains(strings.ToLower(c[1]), "int") && c[0] != "accounts" {
+		if c[1] == r.TextType && c[0] != "accounts" {
 			tables = append(tables, c[0])
 		}
 	}
@@ -146,12 +170,7 @@ func (r *AccountReset) plan(ctx context.Context, q querier) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reset plan: %w", err)
 	}
-	plan, err := childrenFirst(tables, fks)
-	if err != nil {
-		return nil, err
-	}
-	r.tables = plan
-	return plan, nil
+	return childrenFirst(tables, fks)
 }
 
 // childrenFirst orders tables so that each comes after every table of

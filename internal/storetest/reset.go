@@ -69,6 +69,12 @@ func resetWorld(t *testing.T, st localyun.Store, a, s string) {
 	g := bhMustUserGroup(t, st, bi, "devs")
 	_, err := st.AddBastionGroupMembers(ctx, localyun.BastionGroupUser, bi, g.ID, []string{u.ID})
 	must(err)
+	if g.ID != resetGroupID {
+		t.Fatalf("user group id %s, want %s", g.ID, resetGroupID)
+	}
+	_, err = st.ApplyBastionHostGrants(ctx, bi, localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: g.ID}, 0,
+		[]localyun.BastionHostGrantChange{{Op: localyun.BastionGrantAdd, HostID: h.ID}})
+	must(err)
 	_, err = st.CreateBastionSession(ctx, localyun.BastionSession{InstanceID: bi, UserID: u.ID, UserName: "bob",
 		ClientAddr: "127.0.0.1:5000", HostID: h.ID, HostAddress: "10.0.0.1:22", AccountID: "1", AccountName: "root",
 		Protocol: "SSH", Mode: "menu", StartedAt: epoch})
@@ -77,6 +83,10 @@ func resetWorld(t *testing.T, st localyun.Store, a, s string) {
 	ev.ID, ev.AccountID, ev.Identity.AccountID = "EV-"+s, a, a
 	must(st.AppendEvents(ctx, []localyun.Event{ev}))
 }
+
+// resetGroupID is the id of resetWorld's bastion user group, the first of
+// its instance.
+const resetGroupID = "1"
 
 // resetPresence reports which of account a's resources (ids suffixed s)
 // the store finds, by name.
@@ -122,6 +132,12 @@ func resetPresence(t *testing.T, st localyun.Store, a, s string) map[string]bool
 		_, err = st.FindBastionHost(ctx, bi, hosts[0].ID)
 		found(err)
 	}
+	// The grant listing (the SQLite store serves it from its grant cache,
+	// filled by this read) of the user group resetWorld granted the host.
+	g := localyun.BastionGrantee{Kind: localyun.GranteeUserGroup, ID: resetGroupID}
+	grants, _, err := st.FindBastionHosts(ctx, localyun.BastionHostFilter{InstanceID: bi, Authorized: true, Brief: true, Limit: 20,
+		Grantee: &g})
+	out["bastion host grant"] = found(err) && len(grants) > 0
 	users, _, err := st.FindBastionUsers(ctx, localyun.BastionUserFilter{InstanceID: bi})
 	out["bastion user"] = found(err) && len(users) > 0
 	evs, err := st.FindEvents(ctx, localyun.EventFilter{AccountID: a})
