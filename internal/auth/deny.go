@@ -40,7 +40,9 @@ func Detail(ramAction string, p localyun.Principal, d Decision, encoded string) 
 
 // DiagnosticMessage is what an EncodedDiagnosticMessage carries, in the
 // shape of RAM's DecodeDiagnosticMessage (DecodedDiagnosticMessage).
-// MatchedPolicies is localyun's: the statements that decided.
+// MatchedPolicies is localyun's: the statements of the trace (every one
+// whose action matched, up to the Deny that ended the evaluation), by
+// policy; Deciding marks those that made the decision.
 type DiagnosticMessage struct {
 	ExplicitDeny           bool                `json:"ExplicitDeny" xml:"ExplicitDeny"`
 	NoPermissionPolicyType string              `json:"NoPermissionPolicyType" xml:"NoPermissionPolicyType"`

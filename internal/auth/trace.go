@@ -22,10 +22,11 @@ func (d Decision) Outcome() string {
 	return d.NoPermissionType()
 }
 
-// Trace is how a decision was reached (Explain): the decision, every
-// statement whose action matched the request, in evaluation order (the
-// identity policies in the order given, then the session policy), and the
-// resources no Allow statement covered.
+// Trace is how a decision was reached (Explain): the decision, the
+// statements whose action matched the request, in evaluation order (the
+// identity policies in the order given, then the session policy) up to
+// the first Deny that applied, where the evaluation ends (none after it),
+// and the resources no Allow statement covered.
 type Trace struct {
 	Decision   Decision
 	Statements []StatementTrace
