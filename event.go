@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Event types (eventType). ApiCall and ConsoleOperation are ActionTrail's;
@@ -188,24 +189,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
-// secretParameters are the parameters whose values an event never holds,
-// by exact name; SecretParameter adds every name that contains Secret,
-// Password, Token or PrivateKey.
-var secretParameters = map[string]bool{
-	"AccessKeySecret": true, "Password": true, "SecurityToken": true, "Signature": true,
-	"PrivateKey": true, "Passphrase": true, "PassPhrase": true, "NewPassword": true, "OldPassword": true,
-}
-
 // SecretParameter reports whether an event must redact the value of the
-// parameter name: the known secret names and any name containing Secret,
-// Password, Passphrase, Token or PrivateKey (case-insensitive), so that
-// SecurityToken, ClientToken... and a future secret are all covered.
+// parameter name: any name containing secret, password, passphrase,
+// token, privatekey or signature (case-insensitive), so that
+// AccessKeySecret, SecurityToken, NewPassword, ClientToken... and a future
+// secret are all covered.
 // ClientToken is redacted with them: it is not a secret, but a rule that
 // never leaks one is worth an idempotency token.
 func SecretParameter(name string) bool {
-	if secretParameters[name] {
-		return true
-	}
 	l := strings.ToLower(name)
 	for _, s := range []string{"secret", "password", "passphrase", "token", "privatekey", "signature"} {
 		if strings.Contains(l, s) {
@@ -217,23 +208,62 @@ func SecretParameter(name string) bool {
 
 // RedactParameters returns the flat RPC parameters of a request for an
 // event: the first value of each, a secret's (SecretParameter) replaced
-// by "******", a value longer than 4 KiB cut there.
+// by "******", a value longer than 4 KiB cut there; at most
+// maxEventParameters of them (in name order), at most
+// maxEventParameterBytes in all, names and values made printable UTF-8
+// (EventText) and copied, so that a queued event never holds on to the
+// body of the request it came from.
 func RedactParameters(params map[string][]string) map[string]string {
-	out := make(map[string]string, len(params))
+	names := make([]string, 0, len(params))
 	for k, vs := range params {
-		if len(vs) == 0 {
-			continue
+		if len(vs) > 0 {
+			names = append(names, k)
 		}
-		v := vs[0]
-		switch {
-		case SecretParameter(k):
+	}
+	slices.Sort(names)
+	out := make(map[string]string, min(len(names), maxEventParameters))
+	size := 0
+	for _, k := range names {
+		v := params[k][0]
+		if SecretParameter(k) {
 			v = redacted
-		case len(v) > maxEventParameterValueLen:
-			v = v[:maxEventParameterValueLen]
 		}
+		k, v = EventText(k, maxEventParameterName), EventText(v, maxEventParameterValueLen)
+		if len(out) == maxEventParameters || size+len(k)+len(v) > maxEventParameterBytes {
+			break
+		}
+		size += len(k) + len(v)
 		out[k] = v
 	}
 	return out
+}
+
+// Bounds of an event's requestParameters.
+const (
+	maxEventParameters     = 100
+	maxEventParameterName  = 128
+	maxEventParameterBytes = 64 << 10
+)
+
+// EventText returns s for an event field taken from a client: valid UTF-8,
+// control characters (NUL included) dropped, at most max bytes, cut at a
+// character boundary, and a copy (not a slice of a request's buffer).
+func EventText(s string, max int) string {
+	clean := func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}
+	s = strings.Map(clean, strings.ToValidUTF8(s, ""))
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return strings.Clone(s)
 }
 
 // Lookup attribute keys of LookupEvents, each matched by an EventFilter.

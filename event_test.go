@@ -3,9 +3,11 @@ package localyun_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/localyun/localyun"
 )
@@ -85,5 +87,41 @@ func TestPendingEvent(t *testing.T) {
 	if localyun.EventTypeFromContext(ctx) != "ApiCall" ||
 		localyun.EventTypeFromContext(localyun.WithEventType(ctx, localyun.EventTypeConsole)) != "ConsoleOperation" {
 		t.Fatal("event types")
+	}
+}
+
+// TestEventText: client bytes become printable UTF-8, cut at a character
+// boundary; RedactParameters bounds what an event keeps of a request.
+func TestEventText(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"alice", 128, "alice"},
+		{"a\x00b\x01c\x7f", 128, "abc"},
+		{"\xff\xfeok", 128, "ok"},
+		{strings.Repeat("界", 43), 128, strings.Repeat("界", 42)}, // 129 bytes: cut before the last character
+		{"tab\there", 128, "tab\there"},
+	} {
+		if got := localyun.EventText(tt.in, tt.max); got != tt.want {
+			t.Errorf("EventText(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+	params := map[string][]string{}
+	for i := range 300 {
+		params[fmt.Sprintf("P%03d", i)] = []string{strings.Repeat("v", 1000)}
+	}
+	params["Bad\xffName"] = []string{"x"}
+	got := localyun.RedactParameters(params)
+	size := 0
+	for k, v := range got {
+		size += len(k) + len(v)
+		if !utf8.ValidString(k) {
+			t.Errorf("name %q is not UTF-8", k)
+		}
+	}
+	if len(got) > 100 || size > 64<<10 {
+		t.Errorf("kept %d parameters, %d bytes; want at most 100 and 64 KiB", len(got), size)
 	}
 }

@@ -320,11 +320,21 @@ func encodeXMLValue(e *xml.Encoder, start xml.StartElement, v any) error {
 	return e.EncodeToken(start.End())
 }
 
-// xmlName makes a parameter name (LookupAttribute.1.Key) a valid element
-// name: XML names may hold dots, not start with a digit.
+// xmlName makes a parameter name (LookupAttribute.1.Key, or whatever a
+// client sent) a valid element name: letters, digits, '.', '-' and '_'
+// are kept, any other character becomes '_', and a name that does not
+// start with a letter or '_' gets a leading '_' (encoding/xml writes
+// names as given, so "a<b" would break the document).
 func xmlName(k string) string {
-	if k == "" || (k[0] >= '0' && k[0] <= '9') {
-		return "_" + k
+	b := []byte(k)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
 	}
-	return k
+	if len(b) == 0 || !(b[0] >= 'a' && b[0] <= 'z' || b[0] >= 'A' && b[0] <= 'Z' || b[0] == '_') ||
+		len(b) >= 3 && strings.EqualFold(string(b[:3]), "xml") {
+		return "_" + string(b)
+	}
+	return string(b)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/localyun/localyun"
 	"github.com/localyun/localyun/internal/metadata"
+	"github.com/localyun/localyun/internal/protocol"
 	"github.com/localyun/localyun/internal/sshgw"
 )
 
@@ -132,9 +133,13 @@ func (s *Server) track(via string, instance func(*http.Request) string, h http.H
 // metadataPath is the path to log: the metadata path asked for, or the
 // credentials path without the id and secret of the credentials URI.
 func metadataPath(via string, hr *http.Request) string {
-	switch via {
-	case viaCredentials, viaCredentialsURI:
+	switch {
+	case via == viaCredentials || via == viaCredentialsURI || strings.HasPrefix(hr.URL.Path, metadata.CredentialsPath):
 		return metadata.CredentialsPath
+	case via == viaProxy && !isMetadataURL(hr.URL):
+		// Any plain-http request of an app whose HTTP_PROXY is localyun
+		// comes here: its path may hold a secret (a webhook's).
+		return ""
 	}
 	p := hr.URL.Path
 	if len(p) > 256 {
@@ -146,15 +151,26 @@ func metadataPath(via string, hr *http.Request) string {
 // basicUser returns the instance id a Basic credentials header names.
 func basicUser(header string) func(*http.Request) string {
 	return func(hr *http.Request) string {
-		id, _, _ := parseBasic(hr.Header.Get(header))
-		return id
+		id, _, ok := parseBasic(hr.Header.Get(header))
+		return loggableInstance(id, ok)
 	}
 }
 
-// pathInstance returns the instance id of a credentials URI path.
+// pathInstance returns the instance id of a credentials URI path
+// (<id>/<secret>).
 func pathInstance(hr *http.Request) string {
 	rest := strings.TrimPrefix(hr.URL.Path, metadata.CredentialsPath+"/")
-	id, _, _ := strings.Cut(rest, "/")
+	id, _, ok := strings.Cut(rest, "/")
+	return loggableInstance(id, ok)
+}
+
+// loggableInstance is id when it was given as an id (ok: the user of
+// user:secret, the first of two path segments) and has an id's form, ""
+// otherwise: a client that sends its secret alone must not see it logged.
+func loggableInstance(id string, ok bool) string {
+	if !ok || protocol.CheckName(id, 1, 128) != nil {
+		return ""
+	}
 	return id
 }
 

@@ -78,8 +78,19 @@ const (
 	CodeInternalError    = "InternalError"
 )
 
-// maxEventUserName bounds a user name as typed in an event.
-const maxEventUserName = 128
+// maxEventUserName bounds a user name as typed in an event, and
+// maxEventUserAgent a client's SSH version string (both are the client's
+// bytes: localyun.EventText makes them printable UTF-8).
+const (
+	maxEventUserName  = 128
+	maxEventUserAgent = 255
+)
+
+// hiddenUserName is the userName of a refused login whose name no user
+// has: people type passwords into the user-name prompt, and the trail is
+// readable by anyone allowed actiontrail:LookupEvents (CloudTrail hides
+// such names the same way).
+const hiddenUserName = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 const (
 	eventQueueSize = 1024
@@ -114,9 +125,7 @@ func clientIP(addr string) string {
 // newEvent is an event of instance l's listener, from the client at addr
 // whose SSH version string is version, by the bastion user named user.
 func (g *Gateway) newEvent(l *instanceListener, addr, version, user string) localyun.Event {
-	if len(user) > maxEventUserName {
-		user = user[:maxEventUserName]
-	}
+	user, version = localyun.EventText(user, maxEventUserName), localyun.EventText(version, maxEventUserAgent)
 	return localyun.Event{ID: newEventID(), Name: EventLogin, Time: g.opts.Now().UTC(), Source: eventSource,
 		Type: localyun.EventTypeBastionSSH, RW: localyun.EventWrite, Region: l.regionID, Service: eventService,
 		SourceIP: clientIP(addr), UserAgent: version, RequestID: newEventID(), AccountID: l.accountID,
@@ -284,6 +293,7 @@ func (g *Gateway) resolveUser(ctx context.Context, ev *localyun.Event, name stri
 	}
 	if ev.ErrorCode == CodeInvalidPassword || ev.ErrorCode == CodeInvalidPublicKey {
 		ev.ErrorCode, ev.ErrorMessage = CodeInvalidUserName, "no bastion user of this name"
+		ev.Identity.UserName = hiddenUserName
 	}
 }
 
