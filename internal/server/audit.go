@@ -13,12 +13,13 @@ import (
 
 // The audit trail (ActionTrail's LookupEvents reads it, internal/actiontrail).
 //
-// A call's event is built in run, before its input is parsed, and rides in
-// its context (localyun.WithEvent): the store writes it inside the first
-// write transaction of the call that commits, so an acknowledged change
-// always has its event and a failed one never does. A call that commits no
-// write (a read, a refused change) has none. Housekeeping writes of a call
-// (expired STS sessions, a key's last use) never carry it.
+// A call's event rides in its context from run on (localyun.WithLazyEvent,
+// after its input is parsed), built only when a write or a denial needs
+// it: the store writes it inside the first write transaction of the call
+// that commits, so an acknowledged change always has its event and a
+// failed one never does. A call that commits no write (a read, a refused
+// change) has none. Housekeeping writes of a call (expired STS sessions,
+// a key's last use) never carry it.
 //
 // Denials change nothing, so their events are written on their own: RAM
 // denials (any 403 of an authenticated call: NoPermission, Forbidden.RAM,
@@ -28,8 +29,8 @@ import (
 // expired timestamp). An unknown AccessKeyId has no account to record it
 // in: only the access log sees it. These go through a bounded queue that
 // one goroutine writes in batches (AppendEvents); when it is full an event
-// is dropped and counted (AuditEventsDropped), so that a flood of refused
-// calls never slows the calls of others.
+// is dropped and counted (AuditEventsDropped; internal/auditq), so that a
+// flood of refused calls never slows the calls of others.
 
 // AuditEventHeader is the response header that carries the eventId of a
 // successful call whose change was written with its event: a test harness
