@@ -87,7 +87,7 @@ type Limits struct {
 // DefaultConfig returns the defaults: loopback, ./.localyun.
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", TLSAddr: "127.0.0.1:8443", DataDir: ".localyun", Limits: DefaultLimits(),
-		Log: LogConfig{Format: "text", Access: true}, Console: true}
+		Log: LogConfig{Format: "text"}, Console: true}
 }
 
 // DefaultLimits returns the default limits.

@@ -15,7 +15,8 @@ func TestLoadConfigLog(t *testing.T) {
 		want    LogConfig
 		wantErr string
 	}{
-		{want: LogConfig{Format: "text", Access: true}},
+		{want: LogConfig{Format: "text"}}, // the access log is off by default
+		{env: map[string]string{"LOCALYUN_ACCESS_LOG": "true"}, want: LogConfig{Format: "text", Access: true}},
 		{args: []string{"--log-format", "json", "--access-log=false"}, want: LogConfig{Format: "json"}},
 		{env: map[string]string{"LOCALYUN_LOG_FORMAT": "json", "LOCALYUN_ACCESS_LOG": "false"}, want: LogConfig{Format: "json"}},
 		{args: []string{"--access-log"}, env: map[string]string{"LOCALYUN_ACCESS_LOG": "false"}, want: LogConfig{Format: "text", Access: true}},
