@@ -517,9 +517,7 @@ func (in *inserter) finish(ctx context.Context, tx *sql.Tx) error {
 	if in.identity == "" || in.n == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), (SELECT MAX(`+quote(in.identity)+`) FROM `+quote(in.table)+`))`,
-		in.table, in.identity)
-	return err
+	return moveIdentity(ctx, tx, in.table, in.identity)
 }
 
 // importValue converts a value of the file to the column's kind.

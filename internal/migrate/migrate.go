@@ -154,12 +154,19 @@ func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string) (int,
 		return n, err
 	}
 	if identity != "" && n > 0 {
-		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), (SELECT MAX(`+quote(identity)+`) FROM `+quote(table)+`))`,
-			table, identity); err != nil {
+		if err := moveIdentity(ctx, tx, table, identity); err != nil {
 			return n, err
 		}
 	}
 	return n, nil
+}
+
+// moveIdentity moves the PostgreSQL identity sequence of table's column
+// identity past the largest value inserted.
+func moveIdentity(ctx context.Context, tx *sql.Tx, table, identity string) error {
+	_, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), (SELECT MAX(`+quote(identity)+`) FROM `+quote(table)+`))`,
+		table, identity)
+	return err
 }
 
 // copyReplayKeys copies SQLite's replay keys (the requests whose writes

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"strconv"
 	"time"
 
@@ -25,75 +24,24 @@ var eventDialect = sqlstore.EventDialect{
 	Contains:    func(col, sub string) string { return "strpos(" + col + ", " + sub + ") > 0" },
 }
 
-// FindEvents lists events; see localyun.EventStore.
-func (st *Store) FindEvents(ctx context.Context, f localyun.EventFilter) ([]localyun.Event, error) {
-	q, args, err := sqlstore.FindEventsQuery(eventDialect, f)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	defer rows.Close()
-	var out []localyun.Event
-	for rows.Next() {
-		ev, err := sqlstore.ScanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, formatError(rows.Err())
+// events is the EventStore of st (sqlstore.EventSQL).
+func (st *Store) events() sqlstore.EventSQL {
+	return sqlstore.EventSQL{Dialect: eventDialect, Insert: insertEvent, Expire: expireEvents, Query: st.db.QueryContext,
+		InTx: st.withTx, Format: formatError}
 }
 
-// AppendEvents writes events in one transaction of their own.
+// FindEvents lists events; see localyun.EventStore.
+func (st *Store) FindEvents(ctx context.Context, f localyun.EventFilter) ([]localyun.Event, error) {
+	return st.events().Find(ctx, f)
+}
+
+// AppendEvents writes events in one write transaction of their own.
 func (st *Store) AppendEvents(ctx context.Context, events []localyun.Event) error {
-	rows := make([][]any, len(events))
-	for i, ev := range events {
-		v, err := sqlstore.EventValues(ev)
-		if err != nil {
-			return err
-		}
-		rows[i] = v
-	}
-	return st.withTx(localyun.WithoutEvent(ctx), func(ctx context.Context, tx *sql.Tx) error {
-		for _, v := range rows {
-			if _, err := tx.ExecContext(ctx, insertEvent, v...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return st.events().Append(ctx, events)
 }
 
 // DeleteEventsBefore deletes the events older than t, in batches of
-// sqlstore.EventRetentionBatch, each a transaction of its own.
+// sqlstore.EventRetentionBatch, each a write of its own.
 func (st *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error) {
-	ctx = localyun.WithoutEvent(ctx)
-	total := 0
-	for {
-		var n int64
-		err := st.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, expireEvents, ms(t), sqlstore.EventRetentionBatch)
-			if err == nil {
-				n, err = res.RowsAffected()
-			}
-			return err
-		})
-		total += int(n)
-		if err != nil || n < sqlstore.EventRetentionBatch {
-			return total, err
-		}
-	}
-}
-
-// pendingEventArgs returns the insert arguments of ctx's pending event, or
-// nil when there is none to write.
-func pendingEventArgs(ctx context.Context) ([]any, error) {
-	ev, ok := localyun.PendingEvent(ctx)
-	if !ok {
-		return nil, nil
-	}
-	return sqlstore.EventValues(ev)
+	return st.events().DeleteBefore(ctx, t)
 }

@@ -144,7 +144,7 @@ var migrationsTable = sqlstore.Migrations{
 // pending audit event (event.go), before its COMMIT.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	defer st.observeTx()() // metrics (txtimes.go)
-	event, err := pendingEventArgs(ctx)
+	event, err := sqlstore.PendingEventArgs(ctx)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/sqlstore"
 )
 
 // Group commit. A write is acknowledged only once it is on disk: the file
@@ -121,7 +122,7 @@ func (c *committer) signal() {
 // (event.go), so that the change and its event are.
 func (st *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	defer st.observeTx()() // metrics (txtimes.go)
-	event, err := pendingEventArgs(ctx)
+	event, err := sqlstore.PendingEventArgs(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,12 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/localyun/localyun"
 )
@@ -129,3 +132,90 @@ func FindEventsQuery(d EventDialect, f localyun.EventFilter) (string, []any, err
 // EventRetentionBatch bounds the rows one DELETE of DeleteEventsBefore
 // removes: each batch is a short transaction of its own.
 const EventRetentionBatch = 5000
+
+// EventSQL is what the EventStore methods both stores share need of one:
+// its dialect, its insert and retention statements, its reads and write
+// transactions, its error mapping.
+type EventSQL struct {
+	Dialect EventDialect
+	Insert  string // INSERT INTO events (EventColumns) VALUES (...)
+	// Expire deletes at most its second argument of the events older than
+	// its first (Unix milliseconds).
+	Expire string
+	Query  func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	InTx   func(ctx context.Context, fn func(context.Context, *sql.Tx) error) error
+	Format func(error) error
+}
+
+// Find lists events; see localyun.EventStore.
+func (e EventSQL) Find(ctx context.Context, f localyun.EventFilter) ([]localyun.Event, error) {
+	q, args, err := FindEventsQuery(e.Dialect, f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.Query(ctx, q, args...)
+	if err != nil {
+		return nil, e.Format(err)
+	}
+	defer rows.Close()
+	var out []localyun.Event
+	for rows.Next() {
+		ev, err := ScanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, e.Format(rows.Err())
+}
+
+// Append writes events in one write transaction of their own.
+func (e EventSQL) Append(ctx context.Context, events []localyun.Event) error {
+	rows := make([][]any, len(events))
+	for i, ev := range events {
+		v, err := EventValues(ev)
+		if err != nil {
+			return err
+		}
+		rows[i] = v
+	}
+	return e.InTx(localyun.WithoutEvent(ctx), func(ctx context.Context, tx *sql.Tx) error {
+		for _, v := range rows {
+			if _, err := tx.ExecContext(ctx, e.Insert, v...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteBefore deletes the events older than t, in batches of
+// EventRetentionBatch, each a write of its own.
+func (e EventSQL) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	ctx = localyun.WithoutEvent(ctx)
+	total := 0
+	for {
+		var n int64
+		err := e.InTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, e.Expire, Millis(t), EventRetentionBatch)
+			if err == nil {
+				n, err = res.RowsAffected()
+			}
+			return err
+		})
+		total += int(n)
+		if err != nil || n < EventRetentionBatch {
+			return total, err
+		}
+	}
+}
+
+// PendingEventArgs returns the insert arguments of ctx's pending event, or
+// nil when there is none to write (see localyun.WithEvent).
+func PendingEventArgs(ctx context.Context) ([]any, error) {
+	ev, ok := localyun.PendingEvent(ctx)
+	if !ok {
+		return nil, nil
+	}
+	return EventValues(ev)
+}
