@@ -23,7 +23,7 @@ type eventsView struct {
 	Key, Value         string
 	Start, End         string // as the form gave them (timeRange completes them)
 	Events             []eventRow
-	Next               string // the query of the next page, "" on the last
+	Next               string // the URL of the next page, "" on the last
 	Live               bool   // the first page: the live stream appends to it
 	StreamURL          string
 	NotServed, Failure bool
@@ -58,8 +58,11 @@ func (c *Console) eventsPage(v *visit) (string, any) {
 	view := eventsView{Keys: localyun.LookupKeys, Key: q.Get("key"), Value: q.Get("value"), Start: q.Get("start"), End: q.Get("end")}
 	params := lookupParams(view.Key, view.Value)
 	params.Set("MaxResults", "50")
-	if view.Start != "" || view.End != "" {
-		start, end := timeRange(view.Start, view.End, c.now())
+	start, end := view.Start, view.End
+	if start != "" || end != "" {
+		// The completed bounds go on to the next page: its NextToken is
+		// bound to them.
+		start, end = timeRange(start, end, c.now())
 		params.Set("StartTime", start)
 		params.Set("EndTime", end)
 	}
@@ -81,8 +84,8 @@ func (c *Console) eventsPage(v *visit) (string, any) {
 		view.Events = append(view.Events, rowOf(e))
 	}
 	if out.NextToken != "" {
-		nq := url.Values{"key": {view.Key}, "value": {view.Value}, "start": {view.Start}, "end": {view.End}, "next": {out.NextToken}}
-		view.Next = nq.Encode()
+		nq := url.Values{"key": {view.Key}, "value": {view.Value}, "start": {start}, "end": {end}, "next": {out.NextToken}}
+		view.Next = Root + "/events?" + nq.Encode() // whole: in an href, html/template escapes a query part as one value
 	}
 	if q.Get("next") == "" && view.End == "" {
 		view.Live = true
@@ -161,6 +164,9 @@ const streamLife = 50 * time.Second
 // time up to this much older than the newest event already sent.
 const streamOverlap = 5 * time.Second
 
+// throttledCode is the error of a call over its key's --rate-limit.
+const throttledCode = "Throttling.User"
+
 // streamPages bounds the LookupEvents pages (of 50 events) one poll reads;
 // a longer scan goes on from its NextToken at the next poll.
 const streamPages = 20
@@ -187,6 +193,7 @@ func (c *Console) serveStream(w http.ResponseWriter, r *http.Request) {
 		cur.since = c.now().UTC().Truncate(time.Second)
 	}
 	filter := lookupParams(q.Get("key"), q.Get("value"))
+	c.slide(w, v) // a page left open renews its session through its stream
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Now().Add(streamLife + 10*time.Second)) // the network's clock, not the test clock
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -208,7 +215,7 @@ func (c *Console) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-tick.C:
 		}
-		if _, err := c.api.Resolve(r.Context(), v.sess.KeyID, v.sess.Token); err != nil {
+		if _, err := c.api.Resolve(r.Context(), v.sess.KeyID, v.sess.Token); err != nil || c.signedOut(v.sess.ID) {
 			return
 		}
 	}
@@ -236,6 +243,9 @@ func (c *Console) pushNew(w http.ResponseWriter, v *visit, cur *streamCursor, fi
 	for range streamPages {
 		var out lookupResult
 		if err := c.invoke(v, actiontrailVersion, "LookupEvents", cur.scan, &out); err != nil {
+			if localyun.ErrorCode(err) == throttledCode {
+				return true // over the key's rate: the scan goes on at the next poll
+			}
 			fmt.Fprintf(w, "event: failure\ndata: %s\n\n", jsonString(errorText(err, false)))
 			return false
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -111,7 +112,7 @@ func TestStreamLateEvent(t *testing.T) {
 }
 
 // TestConsoleThrottled: console calls take the key's rate like signed
-// requests: with one request a second, the second page in a second shows
+// requests: with one request per 100 s, the second page shows
 // Throttling.User.
 func TestConsoleThrottled(t *testing.T) {
 	ctx := context.Background()
@@ -124,7 +125,7 @@ func TestConsoleThrottled(t *testing.T) {
 	must(t, st.CreateAccessKey(ctx, localyun.AccessKey{ID: rootKey, Secret: rootSecret, AccountID: account,
 		Status: localyun.AccessKeyActive, CreatedAt: now}))
 	w := &world{t: t, store: st, logs: &syncBuffer{}}
-	w.srv = httptest.NewServer(server.New(server.Options{Store: st, Console: true, RateLimit: 1,
+	w.srv = httptest.NewServer(server.New(server.Options{Store: st, Console: true, RateLimit: 0.01, // one call, then none for 100 s
 		Logger: slog.New(slog.NewTextHandler(w.logs, nil)), MasterKey: testMasterKey}))
 	t.Cleanup(func() { w.srv.Close(); st.Close() })
 	b := w.newBrowser()
@@ -200,5 +201,40 @@ func TestEventsOneBound(t *testing.T) {
 		if strings.Contains(page, "InvalidParameter") || !strings.Contains(page, "CreateHostAccount") {
 			t.Errorf("events %v:\n%s", q, page)
 		}
+	}
+}
+
+// TestEventsOneBoundNextPage: with only "from", the next page keeps the
+// "to" the first page completed (a NextToken is bound to both bounds), so
+// it still answers a second later.
+func TestEventsOneBoundNextPage(t *testing.T) {
+	w := newWorld(t, true)
+	now := time.Now().UTC()
+	var evs []localyun.Event
+	for i := range 60 {
+		evs = append(evs, localyun.Event{ID: fmt.Sprintf("EV-PAGE-%020d", i), Name: "CreateRole", Time: now.Add(-time.Minute),
+			AccountID: account, Service: "Ram", Type: localyun.EventTypeAPICall, RW: localyun.EventWrite,
+			Identity: localyun.EventIdentity{Type: localyun.IdentityRoot, AccountID: account, UserName: "root"}})
+	}
+	must(t, w.store.AppendEvents(context.Background(), evs))
+	b := w.newBrowser()
+	b.signIn(rootKey, rootSecret)
+	_, page := b.get("/console/events?" + url.Values{"start": {now.Add(-time.Hour).Format("2006-01-02T15:04:05Z")}}.Encode())
+	i := strings.Index(page, `/console/events?`)
+	for i >= 0 && !strings.Contains(page[i:i+strings.IndexByte(page[i:], '"')], "next=") {
+		j := strings.Index(page[i+1:], `/console/events?`)
+		if j < 0 {
+			i = -1
+			break
+		}
+		i += 1 + j
+	}
+	if i < 0 {
+		t.Fatalf("no next-page link:\n%s", page[strings.Index(page, "pages"):])
+	}
+	link := html.UnescapeString(page[i : i+strings.IndexByte(page[i:], '"')])
+	time.Sleep(1100 * time.Millisecond) // the first page's "now" is a second old
+	if _, next := b.get(link); strings.Contains(next, "InvalidParameter") || !strings.Contains(next, "EV-PAGE-") {
+		t.Fatalf("the next page (%s) failed:\n%s", link, next)
 	}
 }
