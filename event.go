@@ -225,10 +225,15 @@ func RedactParameters(params map[string][]string) map[string]string {
 	size := 0
 	for _, k := range names {
 		v := params[k][0]
-		if SecretParameter(k) {
+		raw := k
+		k = EventText(k, maxEventParameterName)
+		if SecretParameter(raw) || SecretParameter(k) {
 			v = redacted
 		}
-		k, v = EventText(k, maxEventParameterName), EventText(v, maxEventParameterValueLen)
+		v = EventText(v, maxEventParameterValueLen)
+		if _, dup := out[k]; dup && v != redacted {
+			continue // "Pass\x00word" must not overwrite "Password"'s "******"
+		}
 		if len(out) == maxEventParameters || size+len(k)+len(v) > maxEventParameterBytes {
 			break
 		}

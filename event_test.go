@@ -110,9 +110,12 @@ func TestEventText(t *testing.T) {
 	}
 	params := map[string][]string{}
 	for i := range 300 {
-		params[fmt.Sprintf("P%03d", i)] = []string{strings.Repeat("v", 1000)}
+		params[fmt.Sprintf("Z%03d", i)] = []string{strings.Repeat("v", 1000)}
 	}
 	params["Bad\xffName"] = []string{"x"}
+	params["Password"] = []string{"hunter2"}
+	params["Pass\x00word"] = []string{"chosen"}
+	params["Passwor\x7fd"] = []string{"chosen"}
 	got := localyun.RedactParameters(params)
 	size := 0
 	for k, v := range got {
@@ -120,6 +123,9 @@ func TestEventText(t *testing.T) {
 		if !utf8.ValidString(k) {
 			t.Errorf("name %q is not UTF-8", k)
 		}
+	}
+	if got["Password"] != "******" {
+		t.Errorf("Password = %q after names that clean to it, want ******", got["Password"])
 	}
 	if len(got) > 100 || size > 64<<10 {
 		t.Errorf("kept %d parameters, %d bytes; want at most 100 and 64 KiB", len(got), size)

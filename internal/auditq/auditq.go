@@ -102,7 +102,9 @@ func (q *Queue[T]) run() {
 	}
 }
 
-// Flush waits until every item queued before it is written or lost.
+// Flush waits until the queue is empty: every item queued before it, and
+// any added meanwhile, written or lost (each batch takes at most
+// WriteTimeout).
 func (q *Queue[T]) Flush() {
 	q.mu.Lock()
 	defer q.mu.Unlock()

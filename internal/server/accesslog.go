@@ -165,10 +165,11 @@ func pathInstance(hr *http.Request) string {
 }
 
 // loggableInstance is id when it was given as an id (ok: the user of
-// user:secret, the first of two path segments) and has an id's form, ""
-// otherwise: a client that sends its secret alone must not see it logged.
+// user:secret, the first of two path segments) and has an instance id's
+// form (i-...), "" otherwise: a client that sends its secret alone (as
+// "SECRET:", or ".../SECRET/") must not see it logged.
 func loggableInstance(id string, ok bool) string {
-	if !ok || protocol.CheckName(id, 1, 128) != nil {
+	if !ok || !strings.HasPrefix(id, "i-") || protocol.CheckName(id, 1, 128) != nil {
 		return ""
 	}
 	return id

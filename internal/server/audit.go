@@ -149,6 +149,9 @@ var signatureParams = map[string]bool{"Signature": true, "SignatureMethod": true
 	"SignatureNonce": true, "SignatureType": true, "Timestamp": true, "Format": true, "Version": true, "Action": true,
 	"SecurityToken": true}
 
+// maxEventUserAgent bounds an event's userAgent (a client's header).
+const maxEventUserAgent = 512
+
 // callEvent is the event of a call by p (built when first needed: see
 // WithLazyEvent in run).
 func (s *Server) callEvent(typ string, rt *protocol.Route, r *protocol.Request, p localyun.Principal, rid string) localyun.Event {
@@ -176,7 +179,7 @@ func (s *Server) callEvent(typ string, rt *protocol.Route, r *protocol.Request, 
 	}
 	return localyun.Event{ID: NewRequestID(), Name: rt.Action, Time: s.now().UTC(), Source: source,
 		Type: typ, RW: eventRW(rt.Action), Region: region, Service: service,
-		SourceIP: p.SourceIP, UserAgent: r.Header.Get("User-Agent"), RequestID: rid,
+		SourceIP: p.SourceIP, UserAgent: localyun.EventText(r.Header.Get("User-Agent"), maxEventUserAgent), RequestID: rid,
 		Parameters: localyun.RedactParameters(params), Identity: eventIdentity(p), AccountID: p.AccountID,
 		Additional: map[string]string{"Scheme": scheme}}
 }

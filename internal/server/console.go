@@ -32,7 +32,7 @@ func (a consoleAPI) SignIn(ctx context.Context, accessKeyID, secret, token strin
 	}
 	ev := localyun.Event{ID: NewRequestID(), Name: localyun.EventTypeConsoleSignin, Time: a.s.now().UTC(),
 		Source: "signin.aliyun.com", Type: localyun.EventTypeConsoleSignin, RW: localyun.EventWrite,
-		Region: defaultEventRegion, Service: "AasSub", SourceIP: from.SourceIP, UserAgent: from.UserAgent,
+		Region: defaultEventRegion, Service: "AasSub", SourceIP: from.SourceIP, UserAgent: localyun.EventText(from.UserAgent, maxEventUserAgent),
 		RequestID: NewRequestID(), Parameters: map[string]string{}, Additional: map[string]string{"Scheme": scheme}}
 	if err != nil {
 		e := protocol.AsAPIError(err)

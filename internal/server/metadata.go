@@ -280,7 +280,7 @@ func (s *Server) recordMetadataDenial(r *http.Request, id string) {
 		return
 	}
 	ev := s.metadataEvent(id, r.RemoteAddr, metadataRefuseEvent, "", "")
-	ev.UserAgent = r.UserAgent()
+	ev.UserAgent = localyun.EventText(r.UserAgent(), maxEventUserAgent)
 	ev.ErrorCode, ev.ErrorMessage = "InvalidInstanceSecret", "The instance id and secret are missing or wrong."
 	queued := s.enqueue(auditItem{ev: ev, resolve: func(ctx context.Context, ev *localyun.Event) bool {
 		inst, err := s.store.FindInstanceByID(ctx, id)

@@ -160,8 +160,15 @@ func (r *AccountReset) plan(ctx context.Context, q querier) ([]string, error) {
 	}
 	var tables []string
 	for _, c := range cols {
-		if c[1] == r.TextType && c[0] != "accounts" {
+		switch {
+		case c[0] == "accounts":
+		case c[1] == r.TextType:
 			tables = append(tables, c[0])
+		case !strings.Contains(strings.ToLower(c[1]), "int"):
+			// Neither an account's id (text) nor a bastion host
+			// account's (an integer): a migration this code does not
+			// know; resetting without it would leave rows behind.
+			return nil, fmt.Errorf("reset plan: %s.account_id has type %s", c[0], c[1])
 		}
 	}
 	slices.Sort(tables)

@@ -279,21 +279,20 @@ func (g *Gateway) writeBatch(ctx context.Context, batch []queuedEvent) (int, err
 }
 
 // resolveUser sets the principalId of a refused login's event from the
-// user name the client gave; a name no user of the instance has makes a
-// wrong credential's code InvalidUserName.
+// user name the client gave; a name no user of the instance has is hidden
+// (hiddenUserName) and makes a wrong credential's code InvalidUserName.
 func (g *Gateway) resolveUser(ctx context.Context, ev *localyun.Event, name string) {
 	users, _, err := g.opts.Store.FindBastionUsers(ctx, localyun.BastionUserFilter{InstanceID: ev.Parameters["InstanceId"],
 		Name: name, Limit: 1})
-	if err != nil {
-		return // the event says what the client typed
-	}
-	if len(users) == 1 && users[0].Name == name {
+	if err == nil && len(users) == 1 && users[0].Name == name {
 		ev.Identity.PrincipalID = users[0].ID
 		return
 	}
-	if ev.ErrorCode == CodeInvalidPassword || ev.ErrorCode == CodeInvalidPublicKey {
+	// A name that is no user's (or could not be looked up) may be a
+	// password typed at the wrong prompt: never stored.
+	ev.Identity.UserName = hiddenUserName
+	if err == nil && (ev.ErrorCode == CodeInvalidPassword || ev.ErrorCode == CodeInvalidPublicKey) {
 		ev.ErrorCode, ev.ErrorMessage = CodeInvalidUserName, "no bastion user of this name"
-		ev.Identity.UserName = hiddenUserName
 	}
 }
 

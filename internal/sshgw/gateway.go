@@ -24,8 +24,6 @@
 package sshgw
 
 import (
-	"github.com/localyun/localyun/internal/auditq"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -41,6 +39,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/auditq"
 )
 
 // Access is what the gateway asks the Bastionhost service

@@ -3,8 +3,8 @@
 // e2e/metadata): "every state change appears in LookupEvents with the
 // right identity and nothing else does".
 //
-// The server runs with --log-format json (the access log is on by
-// default); the suite hands Check everything the process wrote on stderr
+// The server runs with --log-format json --access-log (the access log is
+// off by default); the suite hands Check everything the process wrote on stderr
 // and the root AccessKey of every account. Check pages LookupEvents (the
 // official v1 SDK typed client, as each account's root, the whole time
 // range) and asserts that the events are exactly those the log calls for,
