@@ -151,8 +151,8 @@ func metadataPath(via string, hr *http.Request) string {
 // basicUser returns the instance id a Basic credentials header names.
 func basicUser(header string) func(*http.Request) string {
 	return func(hr *http.Request) string {
-		id, _, ok := parseBasic(hr.Header.Get(header))
-		return loggableInstance(id, ok)
+		id, _, _ := parseBasic(hr.Header.Get(header))
+		return loggableInstance(id)
 	}
 }
 
@@ -160,19 +160,32 @@ func basicUser(header string) func(*http.Request) string {
 // (<id>/<secret>).
 func pathInstance(hr *http.Request) string {
 	rest := strings.TrimPrefix(hr.URL.Path, metadata.CredentialsPath+"/")
-	id, _, ok := strings.Cut(rest, "/")
-	return loggableInstance(id, ok)
+	id, _, _ := strings.Cut(rest, "/")
+	return loggableInstance(id)
 }
 
-// loggableInstance is id when it was given as an id (ok: the user of
-// user:secret, the first of two path segments) and has an instance id's
-// form (i-...), "" otherwise: a client that sends its secret alone (as
-// "SECRET:", or ".../SECRET/") must not see it logged.
-func loggableInstance(id string, ok bool) string {
-	if !ok || !strings.HasPrefix(id, "i-") || protocol.CheckName(id, 1, 128) != nil {
+// loggableInstance is id unless it could be an instance secret (20 bytes
+// in lower-case base32: a client that sends its secret alone, as "SECRET",
+// "SECRET:" or ".../SECRET/", must not see it logged) or is no name at all.
+func loggableInstance(id string) string {
+	if protocol.CheckName(id, 1, 128) != nil || secretShaped(id) {
 		return ""
 	}
 	return id
+}
+
+// secretShaped reports whether s has the form of an instance secret
+// (metadata.InstanceSecret): 32 characters of a-z and 2-7.
+func secretShaped(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // fixedInstance returns id for every request.

@@ -24,15 +24,16 @@ func TestMetadataLogNamesNoSecret(t *testing.T) {
 	if got := user(req("http://100.100.100.200/latest/meta-data/", "i-abc:s3cret")); got != "i-abc" {
 		t.Errorf("id:secret logged as %q, want i-abc", got)
 	}
-	for _, auth := range []string{"s3cret", "s3cret:"} { // HTTP_PROXY=http://s3cret@host sends "s3cret:"
+	const s3cret = "abcdefghijklmnopqrstuvwxyz234567"     // an instance secret's form
+	for _, auth := range []string{s3cret, s3cret + ":"} { // HTTP_PROXY=http://SECRET@host sends "SECRET:"
 		if got := user(req("http://100.100.100.200/latest/meta-data/", auth)); got != "" {
 			t.Errorf("a secret sent alone (%q) logged as %q", auth, got)
 		}
 	}
-	if got := pathInstance(req("http://127.0.0.1/localyun/instance-credentials/s3cret/", "")); got != "" {
+	if got := pathInstance(req("http://127.0.0.1/localyun/instance-credentials/"+s3cret+"/", "")); got != "" {
 		t.Errorf("a credentials URI with its secret alone logged %q", got)
 	}
-	if got := pathInstance(req("http://127.0.0.1/localyun/instance-credentials/s3cret", "")); got != "" {
+	if got := pathInstance(req("http://127.0.0.1/localyun/instance-credentials/"+s3cret, "")); got != "" {
 		t.Errorf("a credentials URI without its id logged %q", got)
 	}
 	if got := pathInstance(req("http://127.0.0.1/localyun/instance-credentials/i-abc/s3cret", "")); got != "i-abc" {
