@@ -2,6 +2,7 @@ package localyun
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -471,4 +472,54 @@ func EventTypeFromContext(ctx context.Context) string {
 		return t
 	}
 	return EventTypeAPICall
+}
+
+// readPrefixes are the beginnings of the names of actions that read.
+var readPrefixes = []string{"Describe", "List", "Get", "Lookup", "Query", "Check", "Explain", "Decode"}
+
+// ReadAction reports whether an API action only reads (its events'
+// eventRW is Read): its name begins with Describe, List, Get, Lookup,
+// Query, Check, Explain or Decode.
+func ReadAction(action string) bool {
+	for _, p := range readPrefixes {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayDenialCodes are the refusals of authentication whose event is
+// recorded in the account of the AccessKeyId they name (when it has one).
+var gatewayDenialCodes = map[string]bool{
+	"SignatureDoesNotMatch": true, "InvalidAccessKeyId.Inactive": true, "InvalidSecurityToken.Expired": true,
+	"InvalidSecurityToken.Mismatch": true, "InvalidSecurityToken.Malformed": true, "MissingSecurityToken": true,
+	"SignatureNonceUsed": true, "InvalidTimeStamp.Expired": true,
+}
+
+// GatewayDenial reports whether a refusal of authentication with error
+// code is an audit event of the key's account: a bad signature, an
+// inactive key, a wrong, malformed or expired SecurityToken, a used nonce,
+// an expired timestamp.
+func GatewayDenial(code string) bool { return gatewayDenialCodes[code] }
+
+// NewGUID returns an upper-case UUID (version 4), the form of Alibaba
+// Cloud's RequestId and ActionTrail's eventId.
+func NewGUID() string {
+	const hexDigits = "0123456789ABCDEF"
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&15]
+		j += 2
+	}
+	return string(out[:])
 }

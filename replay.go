@@ -61,7 +61,7 @@ func WithReplayKey(ctx context.Context, key ReplayKey, now time.Time) context.Co
 // marked the key recorded.
 func ReplayKeyFromContext(ctx context.Context) (key ReplayKey, now time.Time, ok bool) {
 	st, ok := ctx.Value(replayKeyContext{}).(*replayState)
-	if !ok || st.recorded.Load() {
+	if !ok || st == nil || st.recorded.Load() {
 		return ReplayKey{}, time.Time{}, false
 	}
 	return st.key, st.now, true
@@ -70,7 +70,17 @@ func ReplayKeyFromContext(ctx context.Context) (key ReplayKey, now time.Time, ok
 // MarkReplayKeyRecorded notes that a committed write transaction stored
 // ctx's replay key, so that the request's later writes need not.
 func MarkReplayKeyRecorded(ctx context.Context) {
-	if st, ok := ctx.Value(replayKeyContext{}).(*replayState); ok {
+	if st, ok := ctx.Value(replayKeyContext{}).(*replayState); ok && st != nil {
 		st.recorded.Store(true)
 	}
+}
+
+// WithoutReplayKey returns ctx for a housekeeping write of its request (a
+// key's last use, once a minute, reads too): no store records the
+// request's replay key with it, as none would without WithReplayKey.
+func WithoutReplayKey(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(replayKeyContext{}).(*replayState); !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, replayKeyContext{}, (*replayState)(nil))
 }

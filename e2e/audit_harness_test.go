@@ -62,14 +62,6 @@ type auditRecorder struct {
 	keys  map[string]keyOwner // by AccessKeyId; zero account: unknown
 }
 
-// gatewayDenials are the authentication refusals the server records for a
-// key that resolves to an account (internal/server/audit.go).
-var gatewayDenials = map[string]bool{
-	"SignatureDoesNotMatch": true, "InvalidAccessKeyId.Inactive": true, "InvalidSecurityToken.Expired": true,
-	"InvalidSecurityToken.Mismatch": true, "InvalidSecurityToken.Malformed": true, "MissingSecurityToken": true,
-	"SignatureNonceUsed": true, "InvalidTimeStamp.Expired": true,
-}
-
 var codeRE = regexp.MustCompile(`"Code":"([^"]*)"|<Code>([^<]*)</Code>`)
 
 // wrap returns h with every API call ("/") recorded.
@@ -161,9 +153,6 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// readActionRE are the actions that read: none may answer an event.
-var readActionRE = regexp.MustCompile(`^(Describe|List|Get|Lookup|Query|Check)`)
-
 // expected returns the calls that must have an event (by RequestId, with
 // the key that signed them), those that may (a gateway refusal of a key
 // deleted since: the event depends on when its writer looked the key up)
@@ -177,11 +166,11 @@ func (a *auditRecorder) expected(t testing.TB, ctx context.Context) (want, may m
 		if ok {
 			accounts[o.account] = true
 		}
-		if c.eventID != "" && (c.status != http.StatusOK || readActionRE.MatchString(c.action)) {
+		if c.eventID != "" && (c.status != http.StatusOK || localyun.ReadAction(c.action)) {
 			t.Errorf("audit: %s %s (status %d) answered an audit event", c.action, c.rid, c.status)
 		}
 		must := c.eventID != "" || c.denial || c.code == "Throttling.User"
-		if gatewayDenials[c.code] && ok {
+		if localyun.GatewayDenial(c.code) && ok {
 			_, err := a.st.FindAccessKey(ctx, c.keyID)
 			_, errS := a.st.FindSession(ctx, c.keyID)
 			must = err == nil || errS == nil

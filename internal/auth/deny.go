@@ -3,15 +3,14 @@ package auth
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/seal"
 )
 
 // RoleARN returns the ARN PassRole and AssumeRole are decided on for a role.
@@ -106,9 +105,7 @@ func NewDiagnostics(masterKey []byte) *Diagnostics {
 		masterKey = make([]byte, 32)
 		rand.Read(masterKey)
 	}
-	m := hmac.New(sha256.New, masterKey)
-	m.Write([]byte(diagnosticsLabel))
-	block, err := aes.NewCipher(m.Sum(nil))
+	block, err := aes.NewCipher(seal.Derive(masterKey, diagnosticsLabel))
 	if err != nil {
 		panic("auth: " + err.Error()) // a 32-byte key always makes a cipher
 	}

@@ -18,9 +18,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -31,6 +29,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/seal"
 )
 
 // Root is the path the console is served under.
@@ -118,8 +117,8 @@ func New(api Backend, opts Options) *Console {
 		master = make([]byte, 32)
 		rand.Read(master)
 	}
-	key := derive(master, keyLabel)
-	block, err := aes.NewCipher(derive(key, "seal"))
+	key := seal.Derive(master, keyLabel)
+	block, err := aes.NewCipher(seal.Derive(key, "seal"))
 	if err != nil {
 		panic(err) // a 32-byte key always makes a cipher
 	}
@@ -127,7 +126,7 @@ func New(api Backend, opts Options) *Console {
 	if err != nil {
 		panic(err)
 	}
-	c := &Console{api: api, aead: aead, csrfKey: derive(key, "csrf"), ttl: opts.SessionTTL, poll: opts.PollInterval,
+	c := &Console{api: api, aead: aead, csrfKey: seal.Derive(key, "csrf"), ttl: opts.SessionTTL, poll: opts.PollInterval,
 		now: opts.Now, log: opts.Logger, out: map[string]time.Time{}}
 	if c.ttl <= 0 {
 		c.ttl = DefaultSessionTTL
@@ -145,13 +144,6 @@ func New(api Backend, opts Options) *Console {
 	c.pages = parsePages()
 	c.routes()
 	return c
-}
-
-// derive returns HMAC-SHA256(key, label).
-func derive(key []byte, label string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(label))
-	return m.Sum(nil)
 }
 
 // routes builds the console's mux. GET pages only read; every change is a

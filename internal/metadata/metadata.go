@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/localyun/localyun"
+	"github.com/localyun/localyun/internal/seal"
 )
 
 // Host is the address of the metadata service: the only host localyun's
@@ -84,7 +85,7 @@ func New(masterKey []byte, issuer CredentialIssuer, opts Options) *Service {
 		masterKey = make([]byte, 32)
 		rand.Read(masterKey)
 	}
-	s := &Service{secretKey: derive(masterKey, secretLabel), tokenKey: derive(masterKey, tokenLabel),
+	s := &Service{secretKey: seal.Derive(masterKey, secretLabel), tokenKey: seal.Derive(masterKey, tokenLabel),
 		issuer: issuer, now: opts.Now, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
@@ -102,13 +103,6 @@ const (
 	tokenLabel  = "localyun metadata token v1"
 )
 
-// derive returns HMAC-SHA256(masterKey, label).
-func derive(masterKey []byte, label string) []byte {
-	m := hmac.New(sha256.New, masterKey)
-	m.Write([]byte(label))
-	return m.Sum(nil)
-}
-
 // secretEncoding writes secrets in lower-case base32 without padding:
 // letters and digits only, so they sit in a URL's userinfo unescaped.
 var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -118,7 +112,7 @@ var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").With
 // of an HMAC-SHA256 of the id under a key derived from masterKey. It is
 // the password of the Basic credentials "<instance-id>:<secret>".
 func InstanceSecret(masterKey []byte, instanceID string) string {
-	return secretOf(derive(masterKey, secretLabel), instanceID)
+	return secretOf(seal.Derive(masterKey, secretLabel), instanceID)
 }
 
 func secretOf(key []byte, instanceID string) string {

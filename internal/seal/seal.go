@@ -8,7 +8,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -93,4 +95,13 @@ func (s *AES) Open(sealed string) (string, error) {
 		return "", err
 	}
 	return string(plain), nil
+}
+
+// Derive returns the key of one use of a master key: HMAC-SHA256(key,
+// label). Each use (instance secrets, metadata tokens, diagnostic
+// messages, console sessions) has a label of its own, so no two share a key.
+func Derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }

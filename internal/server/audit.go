@@ -125,15 +125,11 @@ var (
 	serviceNames = map[string]string{"Yundun-bastionhost": "Bastionhost"}
 )
 
-// readPrefixes are the action names of calls that read (eventRW Read).
-var readPrefixes = []string{"Describe", "List", "Get", "Lookup", "Query", "Check", "Explain", "Decode"}
-
-// eventRW is Read for an action whose name reads, else Write.
+// eventRW is Read for an action whose name reads (localyun.ReadAction),
+// else Write.
 func eventRW(action string) string {
-	for _, p := range readPrefixes {
-		if strings.HasPrefix(action, p) {
-			return localyun.EventRead
-		}
+	if localyun.ReadAction(action) {
+		return localyun.EventRead
 	}
 	return localyun.EventWrite
 }
@@ -252,14 +248,6 @@ func (s *Server) recordDenial(ctx context.Context, err error, event func() local
 	}
 }
 
-// gatewayDenialCodes are the refusals of authentication that name a key
-// whose account gets the event (see the top of this file).
-var gatewayDenialCodes = map[string]bool{
-	"SignatureDoesNotMatch": true, "InvalidAccessKeyId.Inactive": true, "InvalidSecurityToken.Expired": true,
-	"InvalidSecurityToken.Mismatch": true, "InvalidSecurityToken.Malformed": true, "MissingSecurityToken": true,
-	"SignatureNonceUsed": true, "InvalidTimeStamp.Expired": true,
-}
-
 // errThrottledCode is the code of a call over its key's rate.
 const errThrottledCode = "Throttling.User"
 
@@ -268,7 +256,7 @@ const errThrottledCode = "Throttling.User"
 // when there is none.
 func (s *Server) recordGatewayDenial(ctx context.Context, rt *protocol.Route, r *protocol.Request, rid string, err error) {
 	var e *localyun.Error
-	if !errors.As(err, &e) || !gatewayDenialCodes[e.Code] {
+	if !errors.As(err, &e) || !localyun.GatewayDenial(e.Code) {
 		return
 	}
 	keyID := claimedKeyID(r)

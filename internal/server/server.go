@@ -303,7 +303,7 @@ func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Reques
 			noteResources(ctx, arns)
 		}
 	}
-	s.touchKey(localyun.WithoutEvent(ctx), p)
+	s.touchKey(localyun.WithoutReplayKey(localyun.WithoutEvent(ctx)), p) // housekeeping, not the call's change
 	v, err = rt.Serve(ctx, in)
 	if err != nil {
 		s.recordDenial(ctx, err, pending)
@@ -318,24 +318,7 @@ func (s *Server) run(ctx context.Context, rt *protocol.Route, r *protocol.Reques
 
 // NewRequestID returns an upper-case UUID (version 4), as Alibaba Cloud's
 // RequestId looks.
-func NewRequestID() string {
-	const hexDigits = "0123456789ABCDEF"
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	j := 0
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&15]
-		j += 2
-	}
-	return string(out[:])
-}
+func NewRequestID() string { return localyun.NewGUID() }
 
 // NewID returns a fresh random id of a kind, in the shape Alibaba Cloud
 // uses: "instance" → i-<20 lower-case letters and digits>, "role" → a

@@ -2,9 +2,7 @@ package sshgw
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"time"
@@ -105,15 +103,6 @@ type queuedEvent struct {
 	userName string
 }
 
-// newEventID returns a GUID, the form of eventId and requestId.
-func newEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // clientIP is the address part of a client's host:port.
 func clientIP(addr string) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
@@ -126,9 +115,9 @@ func clientIP(addr string) string {
 // whose SSH version string is version, by the bastion user named user.
 func (g *Gateway) newEvent(l *instanceListener, addr, version, user string) localyun.Event {
 	user, version = localyun.EventText(user, maxEventUserName), localyun.EventText(version, maxEventUserAgent)
-	return localyun.Event{ID: newEventID(), Name: EventLogin, Time: g.opts.Now().UTC(), Source: eventSource,
+	return localyun.Event{ID: localyun.NewGUID(), Name: EventLogin, Time: g.opts.Now().UTC(), Source: eventSource,
 		Type: localyun.EventTypeBastionSSH, RW: localyun.EventWrite, Region: l.regionID, Service: eventService,
-		SourceIP: clientIP(addr), UserAgent: version, RequestID: newEventID(), AccountID: l.accountID,
+		SourceIP: clientIP(addr), UserAgent: version, RequestID: localyun.NewGUID(), AccountID: l.accountID,
 		Identity:   localyun.EventIdentity{Type: IdentityBastionUser, AccountID: l.accountID, UserName: user},
 		Parameters: map[string]string{"InstanceId": l.instanceID},
 		Resources:  []localyun.EventResource{{Type: resourceInstance, Name: l.instanceID}},

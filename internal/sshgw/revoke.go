@@ -161,7 +161,7 @@ func (g *Gateway) AccessChanged(instanceID string) {
 // false once the gateway is closing.
 func (r *registry) add(s *liveSession) bool {
 	g := r.g
-	s.requestID, s.startedAt = newEventID(), g.opts.Now()
+	s.requestID, s.startedAt = localyun.NewGUID(), g.opts.Now()
 	ctx := localyun.WithEvent(g.ctx, g.sessionEvent(s, EventLogin))
 	rec, err := g.opts.Store.CreateBastionSession(ctx, localyun.BastionSession{InstanceID: s.login.instanceID,
 		UserID: s.login.userID, UserName: s.login.userName, ClientAddr: s.login.clientAddr,

@@ -56,6 +56,8 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/actiontrail"
+
+	"github.com/localyun/localyun"
 )
 
 // Account is an account whose trail is read, with a root AccessKey pair.
@@ -109,17 +111,6 @@ const (
 // denyCodes are the codes of the products' RAM denials (protocol.Product
 // DenyCode) and of a refused PassRole: a 403 with AccessDeniedDetail.
 var denyCodes = map[string]bool{"NoPermission": true, "Forbidden.RAM": true, "InvalidUser.PassRoleForbidden": true}
-
-// gatewayCodes are the authentication refusals the server records for a
-// key that has an account (internal/server/audit.go gatewayDenialCodes).
-var gatewayCodes = map[string]bool{
-	"SignatureDoesNotMatch": true, "InvalidAccessKeyId.Inactive": true, "InvalidSecurityToken.Expired": true,
-	"InvalidSecurityToken.Mismatch": true, "InvalidSecurityToken.Malformed": true, "MissingSecurityToken": true,
-	"SignatureNonceUsed": true, "InvalidTimeStamp.Expired": true,
-}
-
-// readActionRE are the actions that read: none may have an event.
-var readActionRE = regexp.MustCompile(`^(Describe|List|Get|Lookup|Query|Check|Explain|Decode)`)
 
 // credentialsRE are the metadata paths that serve role credentials.
 var credentialsRE = regexp.MustCompile(`^(/localyun/instance-credentials|/latest/meta-data/ram/security-credentials/[^/]+)$`)
@@ -266,10 +257,10 @@ func expectAPI(t testing.TB, l line, owners map[string]identity) (expectation, b
 	e := expectation{line: l, name: l.Action, typ: eventAPICall, must: true}
 	authenticated := l.Principal != nil
 	denial := authenticated && (l.Status == 403 && denyCodes[l.Code] || l.Code == "Throttling.User")
-	gateway := !authenticated && gatewayCodes[l.Code] && l.Claimed != ""
+	gateway := !authenticated && localyun.GatewayDenial(l.Code) && l.Claimed != ""
 	switch {
 	case l.Audit == written:
-		if l.Status != 200 || readActionRE.MatchString(l.Action) || !authenticated || l.Event == "" {
+		if l.Status != 200 || localyun.ReadAction(l.Action) || !authenticated || l.Event == "" {
 			t.Errorf("access log: %s %s (status %d %s) has an event written with a change", l.Action, l.RequestID, l.Status, l.Code)
 		}
 		e.who = principalIdentity(l)
@@ -288,7 +279,7 @@ func expectAPI(t testing.TB, l line, owners map[string]identity) (expectation, b
 	case l.Audit != "" || l.Event != "":
 		t.Errorf("access log: %s %s (%d %s) is no change and no denial, but has event %q (audit %q)", l.Action, l.RequestID, l.Status, l.Code, l.Event, l.Audit)
 		return e, false
-	case l.Status == 200 && authenticated && !readActionRE.MatchString(l.Action):
+	case l.Status == 200 && authenticated && !localyun.ReadAction(l.Action):
 		t.Errorf("access log: %s %s succeeded, but no event was written with it", l.Action, l.RequestID)
 		return e, false
 	default:
